@@ -1,0 +1,68 @@
+// Shared benchmark plumbing: every bench/<name>.ts exports `bench(opts)` returning a BenchResult;
+// bench/run.ts prints it as a table or, with --json, one JSON object.
+import { spawnSync } from "node:child_process";
+import { performance } from "node:perf_hooks";
+
+export interface BenchRow {
+  /** What was measured, e.g. "blur sigma=1.6 640x480". */
+  case: string;
+  unit: string;
+  /** Our figure (higher is better unless `lowerIsBetter`). */
+  ours: number;
+  /** The peer's figure in the same run, or null when the peer does not do this case. */
+  peer: number | null;
+  /** ours / peer for throughputs, peer / ours for times (so > 1 always means we are faster). */
+  ratio: number | null;
+  lowerIsBetter?: boolean;
+}
+
+export interface BenchResult {
+  name: string;
+  peer: string;
+  adapter: string;
+  rows: BenchRow[];
+  notes?: string[];
+}
+
+export interface BenchOptions {
+  /** Smaller inputs and fewer repeats (used by a smoke test). */
+  quick?: boolean;
+}
+
+export function row(c: string, unit: string, ours: number, peer: number | null, lowerIsBetter = false): BenchRow {
+  const ratio = peer === null || peer === 0 || ours === 0 ? null : lowerIsBetter ? peer / ours : ours / peer;
+  return { case: c, unit, ours, peer, ratio, lowerIsBetter };
+}
+
+/** Median wall time in ms of `fn` over `repeats` runs after `warmup` runs. */
+export async function timeMs(fn: () => Promise<unknown> | unknown, repeats = 5, warmup = 1): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1];
+}
+
+/** Run a peer script with Debian's python3 (where python3-opencv / python3-torch live). */
+export function runPython(script: string, args: string[], input?: string): string {
+  const r = spawnSync("/usr/bin/python3", [script, ...args], { encoding: "utf8", input, maxBuffer: 1 << 28 });
+  if (r.status !== 0)
+    throw new Error(
+      `peer ${script} failed (${r.status}): ${r.stderr}\nFix: 'node scripts/bootstrap.mjs --bench' installs python3-opencv, python3-torch and numpy`,
+    );
+  return r.stdout;
+}
+
+const fmt = (v: number | null) =>
+  v === null ? "-" : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3);
+
+export function formatTable(r: BenchResult): string {
+  const head = ["case", "unit", "mimic-kit", r.peer, "ratio"];
+  const rows = r.rows.map((x) => [x.case, x.unit, fmt(x.ours), fmt(x.peer), x.ratio === null ? "-" : `${fmt(x.ratio)}x`]);
+  const lines = [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((c) => `| ${c.join(" | ")} |`)];
+  return `### ${r.name} (adapter: ${r.adapter})\n\n${lines.join("\n")}\n${(r.notes ?? []).map((n) => `\n${n}`).join("")}`;
+}

@@ -1,0 +1,39 @@
+// The `mimic` command: one subcommand per file in src/cli/. Thin: parse flags into typed configs
+// and call the library.
+import { Command, CommanderError } from "commander";
+import { packageVersion } from "../version.js";
+import { EXIT, UsageError } from "./common.js";
+import { doctorCommand } from "./doctor.js";
+
+export function program(): Command {
+  const p = new Command("mimic")
+    .description("mine multi-view image pairs from videos, pretrain MAE/CroCo encoders, probe depth and segmentation")
+    .version(packageVersion())
+    .showHelpAfterError()
+    .exitOverride();
+  // Subcommands, in pipeline order.
+  p.addCommand(doctorCommand());
+  return p;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const p = program();
+  for (const c of p.commands) c.exitOverride();
+  try {
+    await p.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version exit 0; parse errors exit 2.
+      process.exitCode = e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    if (e instanceof UsageError) {
+      console.error(`mimic: ${e.message}`);
+      process.exitCode = EXIT.usage;
+      return;
+    }
+    console.error(`mimic: ${(e as Error).message}`);
+    if (process.env.MIMIC_DEBUG) console.error((e as Error).stack);
+    process.exitCode = EXIT.failed;
+  }
+}

@@ -1,0 +1,11 @@
+// mimic-kit's public library API (what examples/ import).
+
+export { doctor } from "./cli/doctor.js";
+export type { Features, Frame, HomographyFit, Matches, PairRecord } from "./contracts.js";
+export { createBuffer, params, readback, readF32, readU32, upload } from "./gpu/buffers.js";
+export { describeAdapter, type Gpu, getGpu } from "./gpu/device.js";
+export { dispatch, pipeline, shaderSource } from "./gpu/kernel.js";
+export { encodeJpeg, readGray, readRgb, writeJpeg, writePng } from "./image/io.js";
+export { downsample2, gaussianBlur, resizeBilinear, rgbToGray } from "./image/kernels.js";
+export { Pcg32 } from "./ref/prng.js";
+export { resolveFfmpeg } from "./video/ffmpeg.js";

@@ -1,0 +1,31 @@
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { compileErrors, packageRoot, shaderSource } from "../../src/gpu/kernel.js";
+import { testGpu } from "../helpers.js";
+
+function allShaders(dir = path.join(packageRoot(), "shaders"), rel = ""): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? allShaders(path.join(dir, e.name), `${rel}${e.name}/`) : e.name.endsWith(".wgsl") ? [`${rel}${e.name}`] : [],
+  );
+}
+
+describe("shader loading", () => {
+  it("expands //!include once", () => {
+    const src = shaderSource("common/pcg32_stream.wgsl");
+    expect(src).toContain("fn pcg_new");
+    expect(src.match(/fn pcg_new/g)?.length).toBe(1);
+  });
+
+  it("names the missing file", () => {
+    expect(() => shaderSource("nope/missing.wgsl")).toThrow(/shaders\/nope\/missing\.wgsl/);
+  });
+
+  it("every shader in shaders/ compiles on the adapter", async () => {
+    const gpu = await testGpu();
+    const files = allShaders().filter((f) => !f.startsWith("common/pcg32.wgsl"));
+    expect(files.length).toBeGreaterThan(0);
+    const errors = (await Promise.all(files.map((f) => compileErrors(gpu, f)))).flat();
+    expect(errors, errors.join("\n")).toEqual([]);
+  });
+});
