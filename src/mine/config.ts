@@ -1,0 +1,109 @@
+// Mining configuration: one typed object, two named presets. The CLI parses flags into the same
+// type; the effective config and its hash go into every record.
+import { createHash } from "node:crypto";
+
+export interface MineConfig {
+  /** Seconds between sampled frames (MIMIC: 1). */
+  everySec: number;
+  /** Working size: frames are resized to size x size (MIMIC: 224). */
+  size: number;
+  /** 'stretch' ignores the aspect ratio (MIMIC); 'center-crop' crops to a square first. */
+  resize: "stretch" | "center-crop";
+  /** Fraction of the frame height dropped at the bottom before resizing (MIMIC Mannequin: 0.2). */
+  cropBottom: number;
+  /** Keep at most this many SIFT features per frame, strongest first (0 = no cap). */
+  maxFeatures: number;
+  /** Lowe ratio test threshold (MIMIC: 0.7). */
+  ratio: number;
+  /** Keep only mutual nearest neighbours. */
+  mutual: boolean;
+  /** Fewer matches than this -> 'too-few-matches' (MIMIC needs more than 10: 11). */
+  minMatches: number;
+  /** RANSAC reprojection threshold in px at the working size (MIMIC: 5). */
+  ransacThreshold: number;
+  /** RANSAC confidence for adaptive stopping. */
+  ransacConfidence: number;
+  /** Upper bound on RANSAC hypotheses. */
+  ransacMaxIters: number;
+  /** Patch size in px at the working size (MIMIC: 16 -> 14x14 grid at 224). */
+  patch: number;
+  /** 'mimic': MIMIC's recipe; 'improved': correspondences must be supported by inlier matches. */
+  correspondence: "mimic" | "improved";
+  /** Keep pairs with lower < overlap% < upper (MIMIC: 50, 75). */
+  overlapLower: number;
+  overlapUpper: number;
+  /** Candidate pairs: consecutive samples (MIMIC), or each frame against the next `window` samples. */
+  candidates: "consecutive" | "window";
+  window: number;
+  /** Reject frames whose variance of Laplacian (gray in [0,255]) is below this (0 = off). */
+  minSharpness: number;
+  /** Reject pairs whose inlier matches moved less than this many px (median; 0 = off). */
+  minMotionPx: number;
+  /** JPEG quality of the written frames (cv2.imwrite's default is 95). */
+  jpegQuality: number;
+  /** Seed for RANSAC sampling. */
+  seed: number;
+}
+
+/** MIMIC's published recipe (datasets/*_multipro.py and constants.py in its repository). */
+const mimic: MineConfig = {
+  everySec: 1,
+  size: 224,
+  resize: "stretch",
+  cropBottom: 0,
+  maxFeatures: 0,
+  ratio: 0.7,
+  mutual: false,
+  minMatches: 11,
+  ransacThreshold: 5,
+  ransacConfidence: 0.995,
+  ransacMaxIters: 2000,
+  patch: 16,
+  correspondence: "mimic",
+  overlapLower: 50,
+  overlapUpper: 75,
+  candidates: "consecutive",
+  window: 1,
+  minSharpness: 0,
+  minMotionPx: 0,
+  jpegQuality: 95,
+  seed: 0,
+};
+
+/** Our default: MIMIC's geometry plus mutual matching, supported correspondences, blur and static filters, a window of partners. */
+const improved: MineConfig = {
+  ...mimic,
+  maxFeatures: 2000,
+  mutual: true,
+  correspondence: "improved",
+  candidates: "window",
+  window: 3,
+  minSharpness: 20,
+  minMotionPx: 2,
+};
+
+export const minePresets = { mimic, default: improved } as const;
+export type MinePresetName = keyof typeof minePresets;
+
+/** Stable hash of a config: sha256 of its JSON with sorted keys, first 12 hex. */
+export function configHash(cfg: MineConfig): string {
+  const keys = Object.keys(cfg).sort() as Array<keyof MineConfig>;
+  const canon = JSON.stringify(keys.map((k) => [k, cfg[k]]));
+  return createHash("sha256").update(canon).digest("hex").slice(0, 12);
+}
+
+/** Check a config's values; throws naming the field. */
+export function validateMineConfig(c: MineConfig): void {
+  const bad = (field: string, why: string) => {
+    throw new Error(`mine config: ${field} ${why}`);
+  };
+  if (!(c.everySec > 0)) bad("everySec", "must be > 0");
+  if (!Number.isInteger(c.size) || c.size < 16) bad("size", "must be an integer >= 16");
+  if (!Number.isInteger(c.patch) || c.patch < 1 || c.size % c.patch !== 0) bad("patch", `must divide size (${c.size})`);
+  if (!(c.cropBottom >= 0 && c.cropBottom < 1)) bad("cropBottom", "must be in [0, 1)");
+  if (!(c.ratio > 0 && c.ratio <= 1)) bad("ratio", "must be in (0, 1]");
+  if (!(c.overlapLower >= 0 && c.overlapLower < c.overlapUpper && c.overlapUpper <= 100))
+    bad("overlapLower/overlapUpper", "must satisfy 0 <= lower < upper <= 100");
+  if (!Number.isInteger(c.window) || c.window < 1) bad("window", "must be an integer >= 1");
+  if (!(c.jpegQuality >= 1 && c.jpegQuality <= 100)) bad("jpegQuality", "must be in [1, 100]");
+}

@@ -1,0 +1,80 @@
+// `mimic merge`: join the outputs of sharded mining runs (`mimic mine --shard i/N`) into one
+// dataset. Shards must share the source and config hash. Records come out in video order, so the
+// merged manifests equal those of one unsharded run byte for byte.
+import fs from "node:fs";
+import path from "node:path";
+import type { PairRecord } from "../contracts.js";
+import { byteOrder } from "./shard.js";
+import { csvLine, readLines, totalsOf, type VideoResult } from "./writer.js";
+
+export interface MergeResult {
+  out: string;
+  shards: number;
+  videos: number;
+  pairs: number;
+}
+
+export function mergeShards(shardDirs: string[], out: string, opts: { force?: boolean } = {}): MergeResult {
+  if (shardDirs.length === 0) throw new Error("merge: give at least one shard folder");
+  let source = "";
+  let hash = "";
+  let configJson = "";
+  const results: VideoResult[] = [];
+  const records: PairRecord[] = [];
+  for (const dir of shardDirs) {
+    const cfgFile = path.join(dir, "config.json");
+    if (!fs.existsSync(cfgFile)) throw new Error(`merge: ${dir} has no config.json. Fix: give folders written by 'mimic mine'`);
+    const cfg = JSON.parse(fs.readFileSync(cfgFile, "utf8")) as { configHash: string; source: string };
+    if (!hash) {
+      hash = cfg.configHash;
+      source = cfg.source;
+      configJson = fs.readFileSync(cfgFile, "utf8");
+    } else if (cfg.configHash !== hash || cfg.source !== source)
+      throw new Error(
+        `merge: ${dir} was mined with config ${cfg.configHash} / source '${cfg.source}', the first shard with ${hash} / '${source}'. Fix: merge only shards of one run`,
+      );
+    const done = new Set<string>();
+    for (const line of readLines(path.join(dir, "progress.jsonl"))) {
+      const r = JSON.parse(line) as VideoResult;
+      results.push(r);
+      if (r.status === "done") done.add(r.videoId);
+    }
+    for (const line of readLines(path.join(dir, "pairs.jsonl"))) {
+      const r = JSON.parse(line) as PairRecord;
+      if (done.has(r.id.split("/")[1])) records.push(r);
+    }
+  }
+  const seen = new Set<string>();
+  for (const r of results) {
+    if (seen.has(r.video))
+      throw new Error(`merge: video ${r.video} appears in two shards. Fix: merge only shards of one run (same --shard N)`);
+    seen.add(r.video);
+  }
+  if (fs.existsSync(out) && fs.readdirSync(out).length > 0) {
+    if (!opts.force) throw new Error(`merge: output ${out} is not empty. Fix: choose another --out or pass --force`);
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+  fs.mkdirSync(out, { recursive: true });
+
+  // Copy pair folders.
+  for (const dir of shardDirs) {
+    const srcRoot = path.join(dir, source);
+    if (!fs.existsSync(srcRoot)) continue;
+    for (const vid of fs.readdirSync(srcRoot)) fs.cpSync(path.join(srcRoot, vid), path.join(out, source, vid), { recursive: true });
+  }
+  // Manifests in video order (then pair number), as an unsharded run writes them.
+  const videoOf = new Map(results.map((r) => [r.videoId, r.video]));
+  const key = (r: PairRecord) => videoOf.get(r.id.split("/")[1]) ?? "";
+  records.sort((a, b) => byteOrder(key(a), key(b)) || Number(a.id.split("/")[2]) - Number(b.id.split("/")[2]));
+  results.sort((a, b) => byteOrder(a.video, b.video));
+  fs.writeFileSync(path.join(out, "config.json"), configJson);
+  fs.writeFileSync(path.join(out, "pairs.jsonl"), records.map((r) => `${JSON.stringify(r)}\n`).join(""));
+  fs.writeFileSync(path.join(out, "pairs.csv"), ["path1,path2,correspondence", ...records.map(csvLine)].map((l) => `${l}\n`).join(""));
+  fs.writeFileSync(path.join(out, "progress.jsonl"), results.map((r) => `${JSON.stringify(r)}\n`).join(""));
+  const totals = totalsOf(results);
+  fs.writeFileSync(
+    path.join(out, "stats.json"),
+    `${JSON.stringify({ source, configHash: hash, mergedFrom: shardDirs.length, ...totals }, null, 2)}\n`,
+  );
+  return { out, shards: shardDirs.length, videos: results.length, pairs: records.length };
+}
