@@ -1,0 +1,172 @@
+// Brute-force descriptor matching on the GPU (shaders/match/bf_match.wgsl), batched over frame
+// pairs, with Lowe's ratio test and an optional mutual-nearest check on the host.
+// CPU twin of the kernel: src/ref/match/bf_match.ts; `selectMatches` is shared by both paths.
+import type { Features, Matches } from "../contracts.js";
+import { createBuffer, params, readU32, submit, upload } from "../gpu/buffers.js";
+import type { Gpu } from "../gpu/device.js";
+import { dispatch, groups, pipeline } from "../gpu/kernel.js";
+import { bfMatchRef, type NearestNeighbours } from "../ref/match/bf_match.js";
+
+export type { NearestNeighbours } from "../ref/match/bf_match.js";
+
+/** How putative matches are selected from nearest neighbours. */
+export interface MatchConfig {
+  /** Lowe's ratio test on distances (not squared): keep when d1 < ratio * d2. MIMIC / OpenCV knnMatch: 0.7. */
+  ratio: number;
+  /** Also require b's nearest neighbour in a to be the query (mutual nearest). MIMIC: false. */
+  mutual: boolean;
+}
+
+export const matchPresets = {
+  /** MIMIC's recipe: BFMatcher.knnMatch(k=2), keep m.distance < 0.7 n.distance. */
+  mimic: { ratio: 0.7, mutual: false } satisfies MatchConfig,
+  /** Ratio 0.7 plus the mutual check (drops many-to-one matches that RANSAC would have to reject). */
+  default: { ratio: 0.7, mutual: true } satisfies MatchConfig,
+} as const;
+
+/** Descriptors of several frames packed for one batched dispatch. */
+export interface PackedFeatures {
+  desc: Float32Array; // (T, 128)
+  frames: Uint32Array; // (F, 2) [first row, count]
+}
+
+export function packFeatures(feats: Features[]): PackedFeatures {
+  let total = 0;
+  const frames = new Uint32Array(2 * feats.length);
+  feats.forEach((f, i) => {
+    if (f.desc.length !== f.count * 128)
+      throw new Error(`features[${i}]: desc has ${f.desc.length} floats, expected count*128 = ${f.count * 128} (N, 128)`);
+    frames[2 * i] = total;
+    frames[2 * i + 1] = f.count;
+    total += f.count;
+  });
+  const desc = new Float32Array(Math.max(1, total) * 128);
+  feats.forEach((f, i) => desc.set(f.desc, frames[2 * i] * 128));
+  return { desc, frames };
+}
+
+/** Pair list (P, 4) [a, b, first output row, 0] and the total number of query rows. */
+export function packPairs(frames: Uint32Array, pairs: ReadonlyArray<readonly [number, number]>): { pairs: Uint32Array; rows: number } {
+  const out = new Uint32Array(4 * pairs.length);
+  let rows = 0;
+  const nf = frames.length / 2;
+  pairs.forEach(([a, b], i) => {
+    if (!(a >= 0 && a < nf && b >= 0 && b < nf)) throw new Error(`pair ${i} = (${a}, ${b}) names a frame outside 0..${nf - 1}`);
+    out.set([a, b, rows, 0], 4 * i);
+    rows += frames[2 * a + 1];
+  });
+  return { pairs: out, rows };
+}
+
+/**
+ * Record bf_match.wgsl: desc (T,128), frames (F,2), pairs (P,4) -> out (Q,4) u32.
+ * `maxQueries` is the largest query count of any pair (sets the grid).
+ */
+export function encodeBfMatch(
+  gpu: Gpu,
+  enc: GPUCommandEncoder,
+  desc: GPUBuffer,
+  frames: GPUBuffer,
+  pairs: GPUBuffer,
+  out: GPUBuffer,
+  numPairs: number,
+  maxQueries: number,
+): void {
+  if (numPairs > 65535) throw new Error(`bf_match: ${numPairs} pairs in one dispatch; split into batches of at most 65535`);
+  const p = params(gpu, "bf_match params", [["u32", numPairs]]);
+  dispatch(gpu, enc, pipeline(gpu, "match/bf_match.wgsl"), [desc, frames, pairs, out, p], [groups(maxQueries, 16), numPairs]);
+}
+
+function decode(raw: Uint32Array, rows: number): NearestNeighbours {
+  const f = new Float32Array(raw.buffer, raw.byteOffset, raw.length);
+  const nn: NearestNeighbours = { idx: new Int32Array(rows), best: new Float32Array(rows), second: new Float32Array(rows) };
+  for (let q = 0; q < rows; q++) {
+    nn.idx[q] = raw[4 * q] === 0xffffffff ? -1 : raw[4 * q];
+    nn.best[q] = f[4 * q + 1];
+    nn.second[q] = f[4 * q + 2];
+  }
+  return nn;
+}
+
+/** Nearest neighbours for every pair (a queries, b trains), on the GPU in one submission. */
+export async function nearestNeighbours(
+  gpu: Gpu,
+  packed: PackedFeatures,
+  pairList: ReadonlyArray<readonly [number, number]>,
+): Promise<NearestNeighbours> {
+  const { pairs, rows } = packPairs(packed.frames, pairList);
+  if (pairList.length === 0 || rows === 0)
+    return { idx: new Int32Array(rows), best: new Float32Array(rows), second: new Float32Array(rows) };
+  let maxQ = 0;
+  for (const [a] of pairList) maxQ = Math.max(maxQ, packed.frames[2 * a + 1]);
+  const bDesc = upload(gpu, "bf_match desc", packed.desc);
+  const bFrames = upload(gpu, "bf_match frames", packed.frames);
+  const bPairs = upload(gpu, "bf_match pairs", pairs);
+  const bOut = createBuffer(gpu, "bf_match out", rows * 16);
+  const enc = gpu.device.createCommandEncoder({ label: "bf_match" });
+  encodeBfMatch(gpu, enc, bDesc, bFrames, bPairs, bOut, pairList.length, maxQ);
+  submit(gpu, enc);
+  const raw = await readU32(gpu, bOut, rows * 4);
+  for (const b of [bDesc, bFrames, bPairs, bOut]) b.destroy();
+  return decode(raw, rows);
+}
+
+/** Distance of unit descriptors from their dot product: sqrt(max(0, 2 - 2 dot)). */
+export const dotToDistance = (dot: number): number => Math.sqrt(Math.max(0, 2 - 2 * dot));
+
+/**
+ * Ratio test (and mutual check when `ba` is given) on the nearest neighbours of one pair:
+ * ab rows [abOff, abOff + na), ba rows [baOff, baOff + nb). Queries in order, so matches are
+ * sorted by query index. Queries with fewer than 2 trains are dropped (as knnMatch k=2 + MIMIC's
+ * unpacking do).
+ */
+export function selectMatches(
+  ab: NearestNeighbours,
+  abOff: number,
+  na: number,
+  cfg: MatchConfig,
+  ba?: NearestNeighbours,
+  baOff = 0,
+): Matches {
+  const idx: number[] = [];
+  const ratio: number[] = [];
+  for (let q = 0; q < na; q++) {
+    const j = ab.idx[abOff + q];
+    if (j < 0 || ab.second[abOff + q] === -3.4028234663852886e38) continue;
+    const d1 = dotToDistance(ab.best[abOff + q]);
+    const d2 = dotToDistance(ab.second[abOff + q]);
+    if (!(d1 < cfg.ratio * d2)) continue;
+    if (cfg.mutual && ba && ba.idx[baOff + j] !== q) continue;
+    idx.push(q, j);
+    ratio.push(d2 > 0 ? d1 / d2 : 1);
+  }
+  return { count: ratio.length, idx: Uint32Array.from(idx), ratio: Float32Array.from(ratio) };
+}
+
+/** Which NN computation to use: the GPU kernel or its CPU twin (same results). */
+export type Backend = Gpu | "cpu";
+
+/**
+ * Match many frame pairs in one submission: feats[a] queries against feats[b] for each (a, b).
+ * With cfg.mutual the reversed pairs run in the same dispatch.
+ */
+export async function matchPairs(
+  backend: Backend,
+  feats: Features[],
+  pairList: ReadonlyArray<readonly [number, number]>,
+  cfg: MatchConfig = matchPresets.default,
+): Promise<Matches[]> {
+  const packed = packFeatures(feats);
+  const all = cfg.mutual ? [...pairList, ...pairList.map(([a, b]) => [b, a] as const)] : [...pairList];
+  const { pairs, rows } = packPairs(packed.frames, all);
+  const nn = backend === "cpu" ? bfMatchRef(packed.desc, packed.frames, pairs, rows) : await nearestNeighbours(backend, packed, all);
+  return pairList.map(([a], i) => {
+    const rev = pairList.length + i;
+    return selectMatches(nn, pairs[4 * i + 2], feats[a].count, cfg, cfg.mutual ? nn : undefined, cfg.mutual ? pairs[4 * rev + 2] : 0);
+  });
+}
+
+/** Match one pair of feature sets (a -> b). */
+export async function matchFeatures(backend: Backend, a: Features, b: Features, cfg: MatchConfig = matchPresets.default): Promise<Matches> {
+  return (await matchPairs(backend, [a, b], [[0, 1]], cfg))[0];
+}
