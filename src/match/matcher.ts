@@ -41,7 +41,9 @@ export function packFeatures(feats: Features[]): PackedFeatures {
     total += f.count;
   });
   const desc = new Float32Array(Math.max(1, total) * 128);
-  feats.forEach((f, i) => desc.set(f.desc, frames[2 * i] * 128));
+  feats.forEach((f, i) => {
+    desc.set(f.desc, frames[2 * i] * 128);
+  });
   return { desc, frames };
 }
 

@@ -1,0 +1,286 @@
+// RANSAC homography: hypotheses on the GPU (shaders/geometry/ransac_homography.wgsl), batched over
+// problems (frame pairs) and over batches of hypotheses until the confidence bound is met; the
+// best hypothesis (most inliers, lowest index on ties) is refined on the host in float64 by
+// least squares on its inliers, iterated as LO-RANSAC (refit, recount, while the support grows).
+// The CPU twin of the kernel is src/ref/geometry/ransac_homography.ts; pass backend "cpu" to use it.
+import type { Features, HomographyFit, Matches } from "../contracts.js";
+import { createBuffer, params, readback, submit, upload } from "../gpu/buffers.js";
+import type { Gpu } from "../gpu/device.js";
+import { dispatch, groups, pipeline } from "../gpu/kernel.js";
+import { type RansacHypotheses, ransacHypothesesRef } from "../ref/geometry/ransac_homography.js";
+import { dltLeastSquares, inliersOf, invert3x3, mul3x3, normaliseH, normalisingTransform } from "./homography.js";
+
+export interface RansacConfig {
+  /** Reprojection error threshold in view b, px. MIMIC (cv2.findHomography RANSAC): 5. */
+  threshold: number;
+  /** A model needs MORE than this many matches. MIMIC: 10 (len(good) > MIN_MATCH_COUNT). */
+  minMatches: number;
+  /** Stop when P(an all-inlier sample was drawn) >= confidence. OpenCV's default: 0.995. */
+  confidence: number;
+  /** Upper bound on hypotheses per problem. OpenCV's default maxIters: 2000. */
+  maxHypotheses: number;
+  /** Hypotheses per dispatch (the granularity of adaptive stopping). */
+  batch: number;
+  /** LO-RANSAC refits of the best model on its inliers (0: keep the 4-point model). */
+  loIterations: number;
+  /** Draws per hypothesis before it is declared degenerate. */
+  maxAttempts: number;
+  /** PCG32 seed (stream = hypothesis index). */
+  seed: number;
+}
+
+export const ransacPresets = {
+  /** MIMIC's cv2.findHomography(src, dst, cv2.RANSAC, 5.0) defaults, needing > 10 matches. */
+  mimic: {
+    threshold: 5,
+    minMatches: 10,
+    confidence: 0.995,
+    maxHypotheses: 2000,
+    batch: 256,
+    loIterations: 5,
+    maxAttempts: 8,
+    seed: 0x5eed,
+  } satisfies RansacConfig,
+  /** Higher confidence; otherwise MIMIC's thresholds. */
+  default: {
+    threshold: 5,
+    minMatches: 10,
+    confidence: 0.999,
+    maxHypotheses: 4096,
+    batch: 256,
+    loIterations: 5,
+    maxAttempts: 8,
+    seed: 0x5eed,
+  } satisfies RansacConfig,
+} as const;
+
+/** The outcome of RANSAC on one problem: a model, or a typed reason there is none. */
+export type HomographyResult =
+  | {
+      kind: "model";
+      fit: HomographyFit;
+      /** Index of the best hypothesis (its PCG32 stream) and its inlier count before refinement. */
+      bestHypothesis: number;
+      bestCount: number;
+      /** Hypotheses evaluated. */
+      hypotheses: number;
+    }
+  | { kind: "none"; reason: "too-few-matches" | "no-valid-hypothesis" | "refinement-failed"; matches: number; hypotheses: number };
+
+/** One RANSAC problem: matched point coordinates (a -> b), px. */
+export interface RansacProblem {
+  xa: Float32Array; // (M, 2)
+  xb: Float32Array; // (M, 2)
+}
+
+/** Point pairs of `matches` between two feature sets. */
+export function matchedPoints(a: Features, b: Features, m: Matches): RansacProblem {
+  const xa = new Float32Array(2 * m.count);
+  const xb = new Float32Array(2 * m.count);
+  for (let i = 0; i < m.count; i++) {
+    const [qa, qb] = [m.idx[2 * i], m.idx[2 * i + 1]];
+    if (qa >= a.count || qb >= b.count) throw new Error(`match ${i} = (${qa}, ${qb}) is outside the feature sets (${a.count}, ${b.count})`);
+    xa[2 * i] = a.xy[2 * qa];
+    xa[2 * i + 1] = a.xy[2 * qa + 1];
+    xb[2 * i] = b.xy[2 * qb];
+    xb[2 * i + 1] = b.xy[2 * qb + 1];
+  }
+  return { xa, xb };
+}
+
+/** Hypotheses needed for `confidence` at inlier ratio w (OpenCV's RANSACUpdateNumIters, 4-point samples). */
+export function hypothesesNeeded(w: number, confidence: number, max: number): number {
+  const num = Math.log(1 - confidence);
+  const denom = Math.log(1 - w ** 4);
+  if (!(denom < 0) || -num >= max * -denom) return max;
+  return Math.round(num / denom);
+}
+
+/** Which hypothesis kernel runs: the GPU or its CPU twin. */
+export type Backend = Gpu | "cpu";
+
+interface Packed {
+  pts: Float32Array; // (R, 4) normalised
+  problems: Uint32Array; // (P, 4)
+  Ta: number[][];
+  Tb: number[][];
+}
+
+function pack(probs: RansacProblem[], cfg: RansacConfig): Packed {
+  let rows = 0;
+  for (const p of probs) rows += p.xa.length / 2;
+  const pts = new Float32Array(Math.max(1, rows) * 4);
+  const problems = new Uint32Array(4 * probs.length);
+  const pf = new Float32Array(problems.buffer);
+  const Ta: number[][] = [];
+  const Tb: number[][] = [];
+  let r = 0;
+  probs.forEach((p, i) => {
+    const m = p.xa.length / 2;
+    const ta = normalisingTransform(p.xa, null);
+    const tb = normalisingTransform(p.xb, null);
+    Ta.push(ta);
+    Tb.push(tb);
+    for (let k = 0; k < m; k++) {
+      pts[4 * (r + k)] = ta[0] * p.xa[2 * k] + ta[2];
+      pts[4 * (r + k) + 1] = ta[4] * p.xa[2 * k + 1] + ta[5];
+      pts[4 * (r + k) + 2] = tb[0] * p.xb[2 * k] + tb[2];
+      pts[4 * (r + k) + 3] = tb[4] * p.xb[2 * k + 1] + tb[5];
+    }
+    problems[4 * i] = r;
+    problems[4 * i + 1] = m > cfg.minMatches ? m : 0;
+    pf[4 * i + 2] = (cfg.threshold * tb[0]) ** 2;
+    r += m;
+  });
+  return { pts, problems, Ta, Tb };
+}
+
+/** Record ransac_homography.wgsl for hypotheses first .. first + count - 1 of every problem. */
+export function encodeRansacHypotheses(
+  gpu: Gpu,
+  enc: GPUCommandEncoder,
+  pts: GPUBuffer,
+  problems: GPUBuffer,
+  counts: GPUBuffer,
+  hs: GPUBuffer,
+  numProblems: number,
+  first: number,
+  count: number,
+  seed: number,
+  maxAttempts: number,
+): void {
+  const p = params(gpu, "ransac params", [
+    ["u32", first],
+    ["u32", count],
+    ["u32", numProblems],
+    ["u32", seed],
+    ["u32", maxAttempts],
+  ]);
+  dispatch(gpu, enc, pipeline(gpu, "geometry/ransac_homography.wgsl"), [pts, problems, counts, hs, p], [groups(count, 64), numProblems]);
+}
+
+/** Runs hypotheses batches on the GPU with buffers kept across batches. */
+class GpuHypotheses {
+  private pts: GPUBuffer;
+  private problems: GPUBuffer;
+  private counts: GPUBuffer;
+  private hs: GPUBuffer;
+  constructor(
+    private gpu: Gpu,
+    packed: Packed,
+    private batch: number,
+  ) {
+    this.pts = upload(gpu, "ransac pts", packed.pts);
+    this.problems = upload(gpu, "ransac problems", packed.problems);
+    const np = packed.problems.length / 4;
+    this.counts = createBuffer(gpu, "ransac counts", np * batch * 4);
+    this.hs = createBuffer(gpu, "ransac hs", np * batch * 36);
+  }
+  async run(problems: Uint32Array, first: number, cfg: RansacConfig): Promise<RansacHypotheses> {
+    const { gpu } = this;
+    gpu.device.queue.writeBuffer(this.problems, 0, problems);
+    const np = problems.length / 4;
+    const enc = gpu.device.createCommandEncoder({ label: "ransac" });
+    encodeRansacHypotheses(gpu, enc, this.pts, this.problems, this.counts, this.hs, np, first, this.batch, cfg.seed, cfg.maxAttempts);
+    submit(gpu, enc);
+    const counts = new Uint32Array(await readback(gpu, this.counts, np * this.batch * 4));
+    const hs = new Float32Array(await readback(gpu, this.hs, np * this.batch * 36));
+    return { counts, hs };
+  }
+  destroy() {
+    for (const b of [this.pts, this.problems, this.counts, this.hs]) b.destroy();
+  }
+}
+
+/** Refine the best hypothesis (pixel H) on its inliers in float64: LO-RANSAC refits while the support does not shrink. */
+export function refineHomography(
+  H0: ArrayLike<number>,
+  prob: RansacProblem,
+  cfg: RansacConfig,
+): { H: Float64Array; mask: Uint8Array; count: number } {
+  let H = normaliseH(H0);
+  let cur = inliersOf(H, prob.xa, prob.xb, cfg.threshold);
+  for (let it = 0; it < cfg.loIterations; it++) {
+    const rows: number[] = [];
+    cur.mask.forEach((v, i) => {
+      if (v) rows.push(i);
+    });
+    const H2 = dltLeastSquares(prob.xa, prob.xb, rows);
+    if (!H2) break;
+    const next = inliersOf(H2, prob.xa, prob.xb, cfg.threshold);
+    if (next.count < cur.count) break;
+    const same = next.mask.every((v, i) => v === cur.mask[i]);
+    H = H2;
+    cur = next;
+    if (same) break;
+  }
+  return { H, mask: cur.mask, count: cur.count };
+}
+
+/** RANSAC homographies for many problems at once (one dispatch per batch of hypotheses for all). */
+export async function ransacBatch(
+  backend: Backend,
+  probs: RansacProblem[],
+  cfg: RansacConfig = ransacPresets.default,
+): Promise<HomographyResult[]> {
+  const packed = pack(probs, cfg);
+  const np = probs.length;
+  const best = probs.map(() => ({ count: 0, index: -1, h: new Float32Array(9) }));
+  const done = probs.map((p) => p.xa.length / 2 <= cfg.minMatches);
+  const evaluated = new Array<number>(np).fill(0);
+  const runner = backend === "cpu" ? null : np > 0 ? new GpuHypotheses(backend, packed, cfg.batch) : null;
+  try {
+    for (let first = 0; first < cfg.maxHypotheses && done.some((d) => !d); first += cfg.batch) {
+      const problems = packed.problems.slice();
+      for (let i = 0; i < np; i++) if (done[i]) problems[4 * i + 1] = 0;
+      const count = Math.min(cfg.batch, cfg.maxHypotheses - first);
+      const res = runner
+        ? await runner.run(problems, first, cfg)
+        : ransacHypothesesRef(packed.pts, problems, first, cfg.batch, cfg.seed, cfg.maxAttempts);
+      for (let i = 0; i < np; i++) {
+        if (done[i]) continue;
+        for (let k = 0; k < count; k++) {
+          const c = res.counts[i * cfg.batch + k];
+          if (c > best[i].count) {
+            best[i].count = c;
+            best[i].index = first + k;
+            best[i].h = res.hs.slice((i * cfg.batch + k) * 9, (i * cfg.batch + k) * 9 + 9);
+          }
+        }
+        evaluated[i] = first + count;
+        const m = probs[i].xa.length / 2;
+        if (evaluated[i] >= hypothesesNeeded(best[i].count / m, cfg.confidence, cfg.maxHypotheses)) done[i] = true;
+      }
+    }
+  } finally {
+    runner?.destroy();
+  }
+  return probs.map((prob, i): HomographyResult => {
+    const m = prob.xa.length / 2;
+    if (m <= cfg.minMatches) return { kind: "none", reason: "too-few-matches", matches: m, hypotheses: 0 };
+    if (best[i].index < 0) return { kind: "none", reason: "no-valid-hypothesis", matches: m, hypotheses: evaluated[i] };
+    // Back to pixels: H = Tb^-1 Hn Ta.
+    const H0 = mul3x3(invert3x3(packed.Tb[i]), mul3x3(Array.from(best[i].h), packed.Ta[i]));
+    if (!H0.every(Number.isFinite) || Math.abs(H0[8]) < 1e-12)
+      return { kind: "none", reason: "refinement-failed", matches: m, hypotheses: evaluated[i] };
+    const r = refineHomography(H0, prob, cfg);
+    return {
+      kind: "model",
+      fit: { H: r.H, inliers: r.mask, numInliers: r.count },
+      bestHypothesis: best[i].index,
+      bestCount: best[i].count,
+      hypotheses: evaluated[i],
+    };
+  });
+}
+
+/** RANSAC homography for one set of matches between features a and b. */
+export async function fitHomography(
+  backend: Backend,
+  a: Features,
+  b: Features,
+  m: Matches,
+  cfg: RansacConfig = ransacPresets.default,
+): Promise<HomographyResult> {
+  return (await ransacBatch(backend, [matchedPoints(a, b, m)], cfg))[0];
+}
