@@ -1,0 +1,110 @@
+// Shared body of shaders/nn/matmul.wgsl (B read as vec4) and matmul_scalar.wgsl (B read as f32).
+// Included by both; they declare `b` and `load_b4(index)`.
+//
+// C[z] (M, N) (+)= A[z](M, K) @ B[z](K, N) (+ bias (N))
+//   A(m, k) = a[aoff + m * sam + k * sak]     (any strides: transposed operands cost nothing here)
+//   B(k, n) = b[boff + k * ldb + n]            (row-major, n contiguous)
+//   C(m, n) = c[coff + m * ldc + n]
+//   batch z = wid.z: off = base + (z / batch_h) * s1 + (z % batch_h) * s2 (two-level batch: (B, H)
+//   heads); base offsets (elements) let A, B, C and bias be views into larger buffers.
+// Invocation mapping (measured on lavapipe, see bench/matmul.ts): one invocation computes an 8 x 8
+// block (8 rows x two vec4 column groups); the 8 A values per k are the same for every
+// invocation of a workgroup (uniform loads), each invocation loads two vec4 of B per k.
+// Workgroup: WG invocations along n, covering WG * 8 columns and 8 rows. grid: (ceil(N / (8 WG)),
+// ceil(M / 8), batches).
+// flags: bit 0 = accumulate into C (gradients), bit 1 = add bias[n].
+
+struct Params {
+  M: u32, N: u32, K: u32, sam: u32,
+  sak: u32, ldb: u32, ldc: u32, batch_h: u32,
+  a_s1: u32, a_s2: u32, b_s1: u32, b_s2: u32,
+  c_s1: u32, c_s2: u32, flags: u32, a_base: u32,
+  b_base: u32, c_base: u32, bias_base: u32, _pad: u32,
+}
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+override WG: u32 = 16u;
+
+fn store4(row: u32, n: u32, coff: u32, v: vec4f) {
+  if (row >= p.M) { return; }
+  let o = coff + row * p.ldc + n;
+  let acc = (p.flags & 1u) != 0u;
+  let hasb = (p.flags & 2u) != 0u;
+  for (var j = 0u; j < 4u; j++) {
+    if (n + j < p.N) {
+      var x = v[j];
+      if (hasb) { x += bias[p.bias_base + n + j]; }
+      if (acc) { x += c[o + j]; }
+      c[o + j] = x;
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let z = wid.z;
+  let zo = z / p.batch_h;
+  let zi = z % p.batch_h;
+  let aoff = p.a_base + zo * p.a_s1 + zi * p.a_s2;
+  let boff = p.b_base + zo * p.b_s1 + zi * p.b_s2;
+  let coff = p.c_base + zo * p.c_s1 + zi * p.c_s2;
+  let m0 = wid.y * 8u;
+  let n0 = (wid.x * WG + lid.x) * 8u;
+  // Rows past M reload row M - 1 (branch-free tails); stores are guarded.
+  let lastm = p.M - 1u;
+  let a0 = aoff + min(m0, lastm) * p.sam;
+  let a1 = aoff + min(m0 + 1u, lastm) * p.sam;
+  let a2 = aoff + min(m0 + 2u, lastm) * p.sam;
+  let a3 = aoff + min(m0 + 3u, lastm) * p.sam;
+  let a4 = aoff + min(m0 + 4u, lastm) * p.sam;
+  let a5 = aoff + min(m0 + 5u, lastm) * p.sam;
+  let a6 = aoff + min(m0 + 6u, lastm) * p.sam;
+  let a7 = aoff + min(m0 + 7u, lastm) * p.sam;
+  // Columns past N (the tail of the last vec4) read neighbouring or clamped in-buffer values
+  // (WebGPU bounds-checks every access) and are never stored.
+  let bn0 = boff + n0;
+  let bn1 = boff + n0 + 4u;
+  var c00 = vec4f(0.0); var c01 = vec4f(0.0);
+  var c10 = vec4f(0.0); var c11 = vec4f(0.0);
+  var c20 = vec4f(0.0); var c21 = vec4f(0.0);
+  var c30 = vec4f(0.0); var c31 = vec4f(0.0);
+  var c40 = vec4f(0.0); var c41 = vec4f(0.0);
+  var c50 = vec4f(0.0); var c51 = vec4f(0.0);
+  var c60 = vec4f(0.0); var c61 = vec4f(0.0);
+  var c70 = vec4f(0.0); var c71 = vec4f(0.0);
+  for (var k = 0u; k < p.K; k++) {
+    let ak = k * p.sak;
+    let bk = k * p.ldb;
+    let b0 = load_b4(bn0 + bk);
+    let b1 = load_b4(bn1 + bk);
+    let x0 = vec4f(a[a0 + ak]);
+    c00 = fma(x0, b0, c00); c01 = fma(x0, b1, c01);
+    let x1 = vec4f(a[a1 + ak]);
+    c10 = fma(x1, b0, c10); c11 = fma(x1, b1, c11);
+    let x2 = vec4f(a[a2 + ak]);
+    c20 = fma(x2, b0, c20); c21 = fma(x2, b1, c21);
+    let x3 = vec4f(a[a3 + ak]);
+    c30 = fma(x3, b0, c30); c31 = fma(x3, b1, c31);
+    let x4 = vec4f(a[a4 + ak]);
+    c40 = fma(x4, b0, c40); c41 = fma(x4, b1, c41);
+    let x5 = vec4f(a[a5 + ak]);
+    c50 = fma(x5, b0, c50); c51 = fma(x5, b1, c51);
+    let x6 = vec4f(a[a6 + ak]);
+    c60 = fma(x6, b0, c60); c61 = fma(x6, b1, c61);
+    let x7 = vec4f(a[a7 + ak]);
+    c70 = fma(x7, b0, c70); c71 = fma(x7, b1, c71);
+  }
+  if (n0 >= p.N) { return; }
+  store4(m0, n0, coff, c00); store4(m0, n0 + 4u, coff, c01);
+  store4(m0 + 1u, n0, coff, c10); store4(m0 + 1u, n0 + 4u, coff, c11);
+  store4(m0 + 2u, n0, coff, c20); store4(m0 + 2u, n0 + 4u, coff, c21);
+  store4(m0 + 3u, n0, coff, c30); store4(m0 + 3u, n0 + 4u, coff, c31);
+  store4(m0 + 4u, n0, coff, c40); store4(m0 + 4u, n0 + 4u, coff, c41);
+  store4(m0 + 5u, n0, coff, c50); store4(m0 + 5u, n0 + 4u, coff, c51);
+  store4(m0 + 6u, n0, coff, c60); store4(m0 + 6u, n0 + 4u, coff, c61);
+  store4(m0 + 7u, n0, coff, c70); store4(m0 + 7u, n0 + 4u, coff, c71);
+}

@@ -1,0 +1,123 @@
+// The engine's building blocks: tensors (views into GPU buffers) and recorded kernel calls.
+//
+// Style (llm.c): every kernel call of a training step is built ONCE at setup, with its uniform
+// params and bind group, as a `Call`; a step records its calls into one compute pass of one
+// command encoder (`encodeCalls`). Nothing is allocated in the step loop.
+//
+// A `Tensor` is {buf, off, shape}: `off` is in f32 elements, so parameters can be views into one
+// flat buffer (WebGPU binding offsets must be 256-byte aligned, so kernels take element offsets in
+// their params instead of binding offsets).
+import { createBuffer, type ParamField, params as paramsBuffer, readF32 } from "../gpu/buffers.js";
+import type { Gpu } from "../gpu/device.js";
+import { pipeline } from "../gpu/kernel.js";
+
+export interface Tensor {
+  buf: GPUBuffer;
+  /** Offset of element 0 in f32 elements. */
+  off: number;
+  shape: number[];
+  label: string;
+}
+
+export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** A fresh zero-filled f32 tensor with its own buffer. */
+export function tensor(gpu: Gpu, label: string, shape: number[]): Tensor {
+  return { buf: createBuffer(gpu, label, numel(shape) * 4), off: 0, shape: [...shape], label };
+}
+
+/** A view of `t`'s buffer starting `offset` elements after t's start, with a new shape. */
+export function view(t: Tensor, offset: number, shape: number[], label = t.label): Tensor {
+  return { buf: t.buf, off: t.off + offset, shape: [...shape], label };
+}
+
+/** Upload host data into a tensor (at its offset). */
+export function writeTensor(gpu: Gpu, t: Tensor, data: Float32Array): void {
+  if (data.length !== numel(t.shape)) throw new Error(`writeTensor '${t.label}': got ${data.length} values for shape (${t.shape})`);
+  gpu.device.queue.writeBuffer(t.buf, t.off * 4, data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** Read a tensor back to the host (waits for queued work). */
+export async function readTensor(gpu: Gpu, t: Tensor): Promise<Float32Array> {
+  const n = numel(t.shape);
+  if (t.off === 0) return readF32(gpu, t.buf, n);
+  const all = await readF32(gpu, t.buf, t.off + n);
+  return all.slice(t.off, t.off + n);
+}
+
+/** Throws unless `t` has exactly `shape` (-1 = any). Stage-boundary shape checks. */
+export function expectShape(t: Tensor, shape: number[], what: string): void {
+  const ok = t.shape.length === shape.length && shape.every((s, i) => s === -1 || s === t.shape[i]);
+  if (!ok) throw new Error(`${what}: tensor '${t.label}' has shape (${t.shape}), expected (${shape.map((s) => (s === -1 ? "*" : s))})`);
+}
+
+/** One recorded dispatch: pipeline, bind group (with its params buffer) and workgroup counts. */
+export interface Call {
+  label: string;
+  pipe: GPUComputePipeline;
+  group: GPUBindGroup;
+  wg: [number, number, number];
+}
+
+export type Bind = GPUBuffer | Tensor;
+
+/**
+ * Build a call of shaders/<shader> with bindings in @binding order (tensors bind their whole
+ * buffer; kernels add the tensor offsets themselves), followed by a params uniform built from
+ * `fields` (omitted when `fields` is null).
+ */
+export function makeCall(
+  gpu: Gpu,
+  shader: string,
+  binds: Bind[],
+  fields: ParamField[] | null,
+  wg: [number, number?, number?],
+  opts: { constants?: Record<string, number>; entry?: string; label?: string; bindingNumbers?: number[] } = {},
+): Call {
+  const label = opts.label ?? shader;
+  const pipe = pipeline(gpu, shader, opts.entry ?? "main", opts.constants ?? {});
+  const buffers = binds.map((b) => ("buf" in b ? b.buf : b));
+  if (fields) buffers.push(paramsBuffer(gpu, `${label} params`, fields));
+  const numbers = opts.bindingNumbers ?? buffers.map((_, i) => i);
+  const group = gpu.device.createBindGroup({
+    label,
+    layout: pipe.getBindGroupLayout(0),
+    entries: buffers.map((buffer, i) => ({ binding: numbers[i], resource: { buffer } })),
+  });
+  const [x, y = 1, z = 1] = wg;
+  const max = gpu.limits.maxComputeWorkgroupsPerDimension ?? 65535;
+  if (x > max || y > max || z > max) throw new Error(`${label}: dispatch (${x}, ${y}, ${z}) exceeds ${max} workgroups per dimension`);
+  return { label, pipe, group, wg: [x, y, z] };
+}
+
+/** Record calls, in order, into one compute pass (dispatches in a pass see each other's writes). */
+export function encodeCalls(enc: GPUCommandEncoder, calls: readonly Call[], label = "nn step"): void {
+  const pass = enc.beginComputePass({ label });
+  for (const c of calls) {
+    pass.setPipeline(c.pipe);
+    pass.setBindGroup(0, c.group);
+    pass.dispatchWorkgroups(c.wg[0], c.wg[1], c.wg[2]);
+  }
+  pass.end();
+}
+
+/** Encode and submit calls in one command encoder. */
+export function runCalls(gpu: Gpu, calls: readonly Call[], label = "nn calls"): void {
+  const enc = gpu.device.createCommandEncoder({ label });
+  encodeCalls(enc, calls, label);
+  gpu.device.queue.submit([enc.finish()]);
+}
+
+/** A 4-byte dummy storage buffer per device, bound where a kernel's optional input is unused. */
+const dummies = new WeakMap<GPUDevice, GPUBuffer>();
+export function dummyBuffer(gpu: Gpu): GPUBuffer {
+  let d = dummies.get(gpu.device);
+  if (!d) {
+    d = createBuffer(gpu, "nn dummy", 16);
+    dummies.set(gpu.device, d);
+  }
+  return d;
+}
+
+export const u32 = (v: number): ParamField => ["u32", v];
+export const f32 = (v: number): ParamField => ["f32", v];

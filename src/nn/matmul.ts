@@ -1,0 +1,166 @@
+// Matmul and Linear layers on the GPU (shaders/nn/matmul.wgsl, matmul_scalar.wgsl, transpose.wgsl).
+// CPU twins: src/ref/nn/matmul.ts.
+//
+// Linear uses PyTorch's layout: W is (out, in), y = x @ W^T + b. The matmul kernel reads B
+// row-major (k, n), so forward first transposes W into a scratch W^T (in, out) (cheap: in*out
+// elements against rows*in*out FMAs); backward reads W and x as they are:
+//   dx (M, in)  = dy (M, out) @ W (out, in)
+//   dW (out, in) += dy^T (out, M) @ x (M, in)     (A = dy read with strides (1, out))
+//   db (out)     += sum over rows of dy            (shaders/nn/bias_grad.wgsl)
+import type { Gpu } from "../gpu/device.js";
+import { type Call, dummyBuffer, expectShape, makeCall, numel, type Tensor, u32 } from "./core.js";
+
+/** Invocations per workgroup along n (each computes 8 x 8 outputs). Measured on lavapipe. */
+export const MATMUL_WG = 16;
+
+export interface MatmulSpec {
+  /** C (M, N) = A (M, K) @ B (K, N), per batch. */
+  M: number;
+  N: number;
+  K: number;
+  a: Tensor;
+  /** A(m, k) = a[a.off + m * sam + k * sak]; default row-major (sam = K, sak = 1). */
+  sam?: number;
+  sak?: number;
+  b: Tensor;
+  /** B(k, n) = b[b.off + k * ldb + n]; default N. */
+  ldb?: number;
+  c: Tensor;
+  /** C(m, n) = c[c.off + m * ldc + n]; default N. */
+  ldc?: number;
+  /** Batches (z) and the inner batch count: offset(z) = (z / batchH) * s1 + (z % batchH) * s2. */
+  batches?: number;
+  batchH?: number;
+  aStride?: [number, number];
+  bStride?: [number, number];
+  cStride?: [number, number];
+  /** Added to every row of C. */
+  bias?: Tensor;
+  /** C += A @ B instead of C = A @ B (gradient accumulation). */
+  accumulate?: boolean;
+  label?: string;
+}
+
+/** Whether the vec4 kernel can read B (aligned rows and batch offsets). */
+function bIsVec4(s: MatmulSpec): boolean {
+  const ldb = s.ldb ?? s.N;
+  const [s1, s2] = s.bStride ?? [0, 0];
+  return s.N % 4 === 0 && ldb % 4 === 0 && s.b.off % 4 === 0 && s1 % 4 === 0 && s2 % 4 === 0;
+}
+
+/** One batched matmul call (see MatmulSpec); picks matmul.wgsl when B is vec4-aligned. */
+export function matmulCall(gpu: Gpu, s: MatmulSpec): Call {
+  const { M, N, K } = s;
+  if (M < 1 || N < 1 || K < 1) throw new Error(`matmul ${s.label ?? ""}: empty shape M=${M} N=${N} K=${K}`);
+  const batches = s.batches ?? 1;
+  const batchH = s.batchH ?? 1;
+  const [as1, as2] = s.aStride ?? [0, 0];
+  const [bs1, bs2] = s.bStride ?? [0, 0];
+  const [cs1, cs2] = s.cStride ?? [0, 0];
+  const shader = bIsVec4(s) ? "nn/matmul.wgsl" : "nn/matmul_scalar.wgsl";
+  const flags = (s.accumulate ? 1 : 0) | (s.bias ? 2 : 0);
+  return makeCall(
+    gpu,
+    shader,
+    [s.a, s.b, s.bias ?? dummyBuffer(gpu), s.c],
+    [
+      u32(M),
+      u32(N),
+      u32(K),
+      u32(s.sam ?? K),
+      u32(s.sak ?? 1),
+      u32(s.ldb ?? N),
+      u32(s.ldc ?? N),
+      u32(batchH),
+      u32(as1),
+      u32(as2),
+      u32(bs1),
+      u32(bs2),
+      u32(cs1),
+      u32(cs2),
+      u32(flags),
+      u32(s.a.off),
+      u32(s.b.off),
+      u32(s.c.off),
+      u32(s.bias?.off ?? 0),
+      u32(0),
+    ],
+    [Math.ceil(N / (8 * MATMUL_WG)), Math.ceil(M / 8), batches],
+    { constants: { WG: MATMUL_WG }, label: s.label ?? `matmul ${M}x${N}x${K}` },
+  );
+}
+
+/** dst (cols, rows) = src (rows, cols)^T for views anywhere in their buffers (transpose_view.wgsl). */
+export function transposeCall(gpu: Gpu, src: Tensor, dst: Tensor, rows: number, cols: number): Call {
+  return makeCall(
+    gpu,
+    "nn/transpose_view.wgsl",
+    [src, dst],
+    [u32(rows), u32(cols), u32(src.off), u32(dst.off)],
+    [Math.ceil(cols / 16), Math.ceil(rows / 16)],
+    {
+      label: `transpose ${src.label}`,
+    },
+  );
+}
+
+/** db (N) (+)= sum over rows of dy (M, N) (shaders/nn/bias_grad.wgsl). */
+export function biasGradCall(gpu: Gpu, dy: Tensor, db: Tensor, M: number, N: number, accumulate = true): Call {
+  return makeCall(
+    gpu,
+    "nn/bias_grad.wgsl",
+    [dy, db],
+    [u32(M), u32(N), u32(dy.off), u32(db.off), u32(accumulate ? 1 : 0)],
+    [Math.ceil(N / 64)],
+    {
+      label: `bias grad ${db.label}`,
+    },
+  );
+}
+
+/** A Linear layer's tensors: W (out, in), optional b (out), their gradients, and a W^T scratch. */
+export interface LinearParams {
+  w: Tensor; // (out, in)
+  b: Tensor | null; // (out)
+  dw: Tensor; // (out, in)
+  db: Tensor | null; // (out)
+  /** Scratch (in, out) for W^T; may be shared between layers of the same shape. */
+  wT: Tensor;
+}
+
+/** Forward: y (M, out) = x (M, in) @ W^T + b. Returns [transpose W, matmul]. */
+export function linearForward(gpu: Gpu, p: LinearParams, x: Tensor, y: Tensor, M: number, inF: number, outF: number): Call[] {
+  expectShape(p.w, [outF, inF], "linear forward W");
+  if (numel(p.wT.shape) < inF * outF) throw new Error(`linear forward: W^T scratch '${p.wT.label}' too small`);
+  if (numel(x.shape) !== M * inF || numel(y.shape) !== M * outF)
+    throw new Error(`linear forward: x (${x.shape}) / y (${y.shape}) do not match M=${M} in=${inF} out=${outF}`);
+  return [
+    transposeCall(gpu, p.w, p.wT, outF, inF),
+    matmulCall(gpu, { M, N: outF, K: inF, a: x, b: p.wT, c: y, bias: p.b ?? undefined, label: `linear fwd ${p.w.label}` }),
+  ];
+}
+
+/**
+ * Backward: dx (M, in) = dy @ W (or += when accumulateDx), dW += dy^T @ x, db += colsum(dy).
+ * dx null skips the input gradient (first layer).
+ */
+export function linearBackward(
+  gpu: Gpu,
+  p: LinearParams,
+  x: Tensor,
+  dy: Tensor,
+  dx: Tensor | null,
+  M: number,
+  inF: number,
+  outF: number,
+  accumulateDx = false,
+): Call[] {
+  const calls: Call[] = [];
+  if (dx)
+    calls.push(matmulCall(gpu, { M, N: inF, K: outF, a: dy, b: p.w, c: dx, accumulate: accumulateDx, label: `linear dx ${p.w.label}` }));
+  calls.push(
+    matmulCall(gpu, { M: outF, N: inF, K: M, a: dy, sam: 1, sak: outF, b: x, c: p.dw, accumulate: true, label: `linear dW ${p.w.label}` }),
+  );
+  if (p.db) calls.push(biasGradCall(gpu, dy, p.db, M, outF, true));
+  return calls;
+}

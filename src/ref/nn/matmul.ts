@@ -1,0 +1,106 @@
+// CPU twins of src/nn/matmul.ts (shaders/nn/matmul*.wgsl, transpose_view.wgsl, bias_grad.wgsl).
+// Plain loops in float64, same argument order as the GPU calls. The oracle for tests.
+
+export type Arr = ArrayLike<number>;
+
+/**
+ * C[z] (M, N) (+)= A[z] (M, K) @ B[z] (K, N) (+ bias) with the strides of MatmulSpec:
+ * A(m, k) = a[aOff(z) + m * sam + k * sak], B(k, n) = b[bOff(z) + k * ldb + n],
+ * C(m, n) = c[cOff(z) + m * ldc + n], off(z) = (z / batchH) * s1 + (z % batchH) * s2.
+ */
+export function matmul(
+  a: Arr,
+  b: Arr,
+  c: Float64Array,
+  o: {
+    M: number;
+    N: number;
+    K: number;
+    sam?: number;
+    sak?: number;
+    ldb?: number;
+    ldc?: number;
+    batches?: number;
+    batchH?: number;
+    aStride?: [number, number];
+    bStride?: [number, number];
+    cStride?: [number, number];
+    bias?: Arr;
+    accumulate?: boolean;
+  },
+): Float64Array {
+  const { M, N, K } = o;
+  const sam = o.sam ?? K;
+  const sak = o.sak ?? 1;
+  const ldb = o.ldb ?? N;
+  const ldc = o.ldc ?? N;
+  const H = o.batchH ?? 1;
+  const off = (z: number, s?: [number, number]) => (s ? Math.floor(z / H) * s[0] + (z % H) * s[1] : 0);
+  for (let z = 0; z < (o.batches ?? 1); z++) {
+    const ao = off(z, o.aStride);
+    const bo = off(z, o.bStride);
+    const co = off(z, o.cStride);
+    for (let m = 0; m < M; m++)
+      for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += a[ao + m * sam + k * sak] * b[bo + k * ldb + n];
+        if (o.bias) s += o.bias[n];
+        const i = co + m * ldc + n;
+        c[i] = o.accumulate ? c[i] + s : s;
+      }
+  }
+  return c;
+}
+
+/** dst (cols, rows) = src (rows, cols)^T. */
+export function transpose(src: Arr, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = src[r * cols + c];
+  return out;
+}
+
+/** db (N) (+)= sum over rows of dy (M, N). */
+export function biasGrad(dy: Arr, db: Float64Array, M: number, N: number, accumulate = true): Float64Array {
+  for (let n = 0; n < N; n++) {
+    let s = 0;
+    for (let m = 0; m < M; m++) s += dy[m * N + n];
+    db[n] = accumulate ? db[n] + s : s;
+  }
+  return db;
+}
+
+/** Linear forward: y (M, out) = x (M, in) @ W^T + b, W (out, in) (PyTorch layout). */
+export function linearForward(x: Arr, w: Arr, b: Arr | null, M: number, inF: number, outF: number): Float64Array {
+  const y = new Float64Array(M * outF);
+  for (let m = 0; m < M; m++)
+    for (let o = 0; o < outF; o++) {
+      let s = b ? b[o] : 0;
+      for (let i = 0; i < inF; i++) s += x[m * inF + i] * w[o * inF + i];
+      y[m * outF + o] = s;
+    }
+  return y;
+}
+
+/** Linear backward: dx = dy @ W, dW += dy^T @ x, db += colsum(dy) (dW, db accumulate in place). */
+export function linearBackward(
+  x: Arr,
+  w: Arr,
+  dy: Arr,
+  dw: Float64Array,
+  db: Float64Array | null,
+  M: number,
+  inF: number,
+  outF: number,
+): Float64Array {
+  const dx = new Float64Array(M * inF);
+  for (let m = 0; m < M; m++)
+    for (let o = 0; o < outF; o++) {
+      const g = dy[m * outF + o];
+      for (let i = 0; i < inF; i++) {
+        dx[m * inF + i] += g * w[o * inF + i];
+        dw[o * inF + i] += g * x[m * inF + i];
+      }
+      if (db) db[o] += g;
+    }
+  return dx;
+}

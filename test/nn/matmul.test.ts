@@ -1,0 +1,146 @@
+// matmul.wgsl, matmul_scalar.wgsl, transpose_view.wgsl, bias_grad.wgsl vs src/ref/nn/matmul.ts.
+import { describe, it } from "vitest";
+import { view } from "../../src/nn/core.js";
+import { biasGradCall, type LinearParams, linearBackward, linearForward, matmulCall, transposeCall } from "../../src/nn/matmul.js";
+import * as ref from "../../src/ref/nn/matmul.js";
+import { expectClose, testGpu } from "../helpers.js";
+import { dotLoss, f32, gpuTensor, gradCheck, rand64, run, TOL } from "./util.js";
+
+describe("matmul (nn/matmul.wgsl, nn/matmul_scalar.wgsl)", () => {
+  const shapes: [number, number, number][] = [
+    [1, 1, 1],
+    [7, 5, 3],
+    [13, 20, 9],
+    [33, 36, 17],
+    [50, 128, 40],
+    [9, 130, 64],
+  ];
+  for (const [M, N, K] of shapes)
+    it(`M=${M} N=${N} K=${K} (${N % 4 === 0 ? "vec4" : "scalar"} B), bias, accumulate`, async () => {
+      const gpu = await testGpu();
+      const a = f32(rand64(M * K, 1));
+      const b = f32(rand64(K * N, 2));
+      const bias = f32(rand64(N, 3));
+      const c0 = f32(rand64(M * N, 4));
+      const A = gpuTensor(gpu, "a", [M, K], a);
+      const B = gpuTensor(gpu, "b", [K, N], b);
+      const Bias = gpuTensor(gpu, "bias", [N], bias);
+      const C = gpuTensor(gpu, "c", [M, N]);
+      const C2 = gpuTensor(gpu, "c2", [M, N], c0);
+      const [out, out2] = await run(
+        gpu,
+        [matmulCall(gpu, { M, N, K, a: A, b: B, c: C, bias: Bias }), matmulCall(gpu, { M, N, K, a: A, b: B, c: C2, accumulate: true })],
+        C,
+        C2,
+      );
+      const want = ref.matmul(a, b, new Float64Array(M * N), { M, N, K, bias });
+      const want2 = ref.matmul(a, b, Float64Array.from(c0), { M, N, K, accumulate: true });
+      expectClose(out, want, TOL.f32.matmul * Math.sqrt(K), `matmul ${M}x${N}x${K}`);
+      expectClose(out2, want2, TOL.f32.matmul * Math.sqrt(K), `matmul accumulate ${M}x${N}x${K}`);
+    });
+
+  it("batched two-level (B, H) with strided A (transposed) and offsets", async () => {
+    const gpu = await testGpu();
+    // A stored transposed: A(m, k) = a[k * M + m]; per (b, h): offsets b * s1 + h * s2.
+    const Bn = 2;
+    const H = 3;
+    const M = 11;
+    const N = 12;
+    const K = 10;
+    const aLen = Bn * H * M * K + 5;
+    const a = f32(rand64(aLen, 5));
+    const b = f32(rand64(Bn * H * K * N + 8, 6));
+    const A = gpuTensor(gpu, "a", [aLen], a);
+    const B = gpuTensor(gpu, "b", [b.length], b);
+    const C = gpuTensor(gpu, "c", [Bn * H * M * N + 3]);
+    const spec = {
+      M,
+      N,
+      K,
+      sam: 1,
+      sak: M,
+      batches: Bn * H,
+      batchH: H,
+      aStride: [H * M * K, M * K] as [number, number],
+      bStride: [H * K * N, K * N] as [number, number],
+      cStride: [H * M * N, M * N] as [number, number],
+    };
+    const Av = view(A, 5, [aLen - 5]);
+    const Bv = view(B, 8, [b.length - 8]);
+    const Cv = view(C, 3, [Bn * H * M * N]);
+    const [out] = await run(gpu, [matmulCall(gpu, { ...spec, a: Av, b: Bv, c: Cv })], C);
+    const want = ref.matmul(a.subarray(5), b.subarray(8), new Float64Array(Bn * H * M * N), spec);
+    expectClose(out.subarray(3), want, TOL.f32.matmul * Math.sqrt(K), "batched matmul");
+  });
+
+  it("transpose_view.wgsl and bias_grad.wgsl", async () => {
+    const gpu = await testGpu();
+    const R = 7;
+    const Cc = 13;
+    const src = f32(rand64(R * Cc + 2, 7));
+    const S = gpuTensor(gpu, "src", [R * Cc + 2], src);
+    const D = gpuTensor(gpu, "dst", [Cc * R]);
+    const db0 = f32(rand64(Cc, 8));
+    const DB = gpuTensor(gpu, "db", [Cc], db0);
+    const Sv = view(S, 2, [R, Cc]);
+    const [t, db] = await run(gpu, [transposeCall(gpu, Sv, D, R, Cc), biasGradCall(gpu, Sv, DB, R, Cc, true)], D, DB);
+    expectClose(t, ref.transpose(src.subarray(2), R, Cc), 0, "transpose");
+    expectClose(db, ref.biasGrad(src.subarray(2), Float64Array.from(db0), R, Cc, true), TOL.f32.reduction, "bias grad");
+  });
+});
+
+describe("linear (PyTorch layout W (out, in))", () => {
+  it("twin passes a float64 gradient check", () => {
+    const M = 3;
+    const inF = 4;
+    const outF = 5;
+    const x = rand64(M * inF, 11);
+    const w = rand64(outF * inF, 12);
+    const b = rand64(outF, 13);
+    const g = rand64(M * outF, 14);
+    const loss = () => dotLoss(ref.linearForward(x, w, b, M, inF, outF), g);
+    const dw = new Float64Array(outF * inF);
+    const db = new Float64Array(outF);
+    const dx = ref.linearBackward(x, w, g, dw, db, M, inF, outF);
+    gradCheck("linear dx", x, dx, loss);
+    gradCheck("linear dW", w, dw, loss);
+    gradCheck("linear db", b, db, loss);
+  });
+
+  for (const [M, inF, outF] of [
+    [10, 7, 9],
+    [24, 32, 48],
+  ])
+    it(`GPU forward/backward M=${M} in=${inF} out=${outF} match the twin`, async () => {
+      const gpu = await testGpu();
+      const x = f32(rand64(M * inF, 21));
+      const w = f32(rand64(outF * inF, 22));
+      const b = f32(rand64(outF, 23));
+      const g = f32(rand64(M * outF, 24));
+      const dw0 = f32(rand64(outF * inF, 25));
+      // W and b as views into one flat parameter buffer at odd offsets.
+      const flat = gpuTensor(gpu, "params", [3 + outF * inF + outF], [0, 0, 0, ...w, ...b]);
+      const gflat = gpuTensor(gpu, "grads", [3 + outF * inF + outF], [0, 0, 0, ...dw0, ...new Array(outF).fill(0)]);
+      const p: LinearParams = {
+        w: view(flat, 3, [outF, inF], "w"),
+        b: view(flat, 3 + outF * inF, [outF], "b"),
+        dw: view(gflat, 3, [outF, inF], "dw"),
+        db: view(gflat, 3 + outF * inF, [outF], "db"),
+        wT: gpuTensor(gpu, "wT", [inF, outF]),
+      };
+      const X = gpuTensor(gpu, "x", [M, inF], x);
+      const Y = gpuTensor(gpu, "y", [M, outF]);
+      const G = gpuTensor(gpu, "g", [M, outF], g);
+      const DX = gpuTensor(gpu, "dx", [M, inF]);
+      const calls = [...linearForward(gpu, p, X, Y, M, inF, outF), ...linearBackward(gpu, p, X, G, DX, M, inF, outF)];
+      const [y, dx, grads] = await run(gpu, calls, Y, DX, gflat);
+      const dw = Float64Array.from(dw0);
+      const db = new Float64Array(outF);
+      const wantDx = ref.linearBackward(x, w, g, dw, db, M, inF, outF);
+      const tol = TOL.f32.matmul * Math.sqrt(Math.max(M, inF, outF));
+      expectClose(y, ref.linearForward(x, w, b, M, inF, outF), tol, "linear y");
+      expectClose(dx, wantDx, tol, "linear dx");
+      expectClose(grads.subarray(3, 3 + outF * inF), dw, tol, "linear dW");
+      expectClose(grads.subarray(3 + outF * inF), db, tol, "linear db");
+    });
+});
