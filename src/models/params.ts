@@ -1,0 +1,290 @@
+// Parameter names, shapes and one flat Float32Array layout for a model config, with MAE's init.
+//
+// Names and shapes are those of MIMIC's PyTorch model (model/models_multiviewmae.py, built on MAE
+// and timm) so checkpoints load both ways (../shared/DESIGN.md, "Checkpoints"): Linear weight is
+// (out, in), patch_embed.proj.weight is the conv kernel (D, 3, p, p). The table is in PyTorch's
+// state_dict order (the module's own tensors first, then submodules in registration order).
+//
+// The GPU engine uploads `ParamStore.data` as ONE buffer; each tensor is a view at `offset` floats.
+// Offsets are aligned to 64 floats (256 bytes, WebGPU's minStorageBufferOffsetAlignment) so any
+// tensor can be bound as a sub-range; the padding between tensors is zero and stays zero.
+
+import { Pcg32 } from "../ref/prng.js";
+import { gridSize, type ModelConfig, patchDim } from "./config.js";
+
+/** How a tensor is initialised (MAE's initialize_weights). */
+export type InitKind =
+  | "xavier" // nn.Linear weight (out, in): xavier_uniform, fan_in = in, fan_out = out
+  | "patch" // patch_embed.proj.weight (D, 3, p, p): xavier_uniform of the (D, 3*p*p) view
+  | "conv_bias" // patch_embed.proj.bias: PyTorch's Conv2d default, uniform(+-1/sqrt(3*p*p)) (MAE keeps it)
+  | "zeros" // Linear biases, LayerNorm biases
+  | "ones" // LayerNorm weights
+  | "token" // cls_token, mask_token: normal(0, 0.02)
+  | "pos_enc" // pos_embed: fixed 2D sin-cos for the encoder width
+  | "pos_dec"; // decoder_pos_embed: fixed 2D sin-cos for the decoder width
+
+export interface ParamSpec {
+  /** PyTorch state_dict name, e.g. "blocks.0.attn.qkv.weight". */
+  name: string;
+  /** PyTorch shape, e.g. [3 * D, D]. */
+  shape: number[];
+  init: InitKind;
+  /** Updated by the optimizer (false for the fixed sin-cos position embeddings, as in MAE). */
+  trainable: boolean;
+  /** Gets weight decay (timm's add_weight_decay: not for 1-D tensors or *.bias; tokens do). */
+  decay: boolean;
+}
+
+export interface ParamEntry extends ParamSpec {
+  /** Offset in floats into the flat array (multiple of PARAM_ALIGN). */
+  offset: number;
+  /** Element count (product of shape). */
+  size: number;
+}
+
+export interface ParamLayout {
+  entries: ParamEntry[];
+  byName: Map<string, ParamEntry>;
+  /** Floats in the flat array (including alignment padding). */
+  totalFloats: number;
+  /** Parameter count without padding. */
+  count: number;
+}
+
+/** Alignment of every tensor's offset, in floats (256 bytes). */
+export const PARAM_ALIGN = 64;
+
+const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+function linear(out: ParamSpec[], name: string, inDim: number, outDim: number): void {
+  out.push({ name: `${name}.weight`, shape: [outDim, inDim], init: "xavier", trainable: true, decay: true });
+  out.push({ name: `${name}.bias`, shape: [outDim], init: "zeros", trainable: true, decay: false });
+}
+
+function layerNorm(out: ParamSpec[], name: string, dim: number): void {
+  out.push({ name: `${name}.weight`, shape: [dim], init: "ones", trainable: true, decay: false });
+  out.push({ name: `${name}.bias`, shape: [dim], init: "zeros", trainable: true, decay: false });
+}
+
+/** timm Block (pre-norm): norm1, attn.qkv, attn.proj, norm2, mlp.fc1, mlp.fc2. */
+function vitBlock(out: ParamSpec[], name: string, dim: number, hidden: number): void {
+  layerNorm(out, `${name}.norm1`, dim);
+  linear(out, `${name}.attn.qkv`, dim, 3 * dim);
+  linear(out, `${name}.attn.proj`, dim, dim);
+  layerNorm(out, `${name}.norm2`, dim);
+  linear(out, `${name}.mlp.fc1`, dim, hidden);
+  linear(out, `${name}.mlp.fc2`, hidden, dim);
+}
+
+/** CroCo DecoderBlock (norm_mem=True), in registration order: norm1, attn, cross_attn, norm2, norm3, mlp, norm_y. */
+function crocoBlock(out: ParamSpec[], name: string, dim: number, hidden: number): void {
+  layerNorm(out, `${name}.norm1`, dim);
+  linear(out, `${name}.attn.qkv`, dim, 3 * dim);
+  linear(out, `${name}.attn.proj`, dim, dim);
+  linear(out, `${name}.cross_attn.projq`, dim, dim);
+  linear(out, `${name}.cross_attn.projk`, dim, dim);
+  linear(out, `${name}.cross_attn.projv`, dim, dim);
+  linear(out, `${name}.cross_attn.proj`, dim, dim);
+  layerNorm(out, `${name}.norm2`, dim);
+  layerNorm(out, `${name}.norm3`, dim);
+  linear(out, `${name}.mlp.fc1`, dim, hidden);
+  linear(out, `${name}.mlp.fc2`, hidden, dim);
+  layerNorm(out, `${name}.norm_y`, dim);
+}
+
+/** The decoder block prefix for an objective: decoder_blocks_croco (CroCo) or decoder_blocks (MAE). */
+export function decoderPrefix(objective: ModelConfig["objective"]): string {
+  return objective === "croco" ? "decoder_blocks_croco" : "decoder_blocks";
+}
+
+/** (name, shape, init, flags) of every tensor of the model, in PyTorch state_dict order. */
+export function paramSpecs(c: ModelConfig): ParamSpec[] {
+  const D = c.width;
+  const Dd = c.decoderWidth;
+  const L = gridSize(c) ** 2;
+  const p = c.patchSize;
+  const out: ParamSpec[] = [];
+  // The module's own tensors.
+  out.push({ name: "cls_token", shape: [1, 1, D], init: "token", trainable: true, decay: true });
+  out.push({ name: "pos_embed", shape: [1, 1 + L, D], init: "pos_enc", trainable: false, decay: false });
+  out.push({ name: "mask_token", shape: [1, 1, Dd], init: "token", trainable: true, decay: true });
+  out.push({ name: "decoder_pos_embed", shape: [1, 1 + L, Dd], init: "pos_dec", trainable: false, decay: false });
+  // Encoder.
+  out.push({ name: "patch_embed.proj.weight", shape: [D, c.inChans, p, p], init: "patch", trainable: true, decay: true });
+  out.push({ name: "patch_embed.proj.bias", shape: [D], init: "conv_bias", trainable: true, decay: false });
+  for (let i = 0; i < c.depth; i++) vitBlock(out, `blocks.${i}`, D, D * c.mlpRatio);
+  layerNorm(out, "norm", D);
+  // Decoder.
+  linear(out, "decoder_embed", D, Dd);
+  const prefix = decoderPrefix(c.objective);
+  for (let i = 0; i < c.decoderDepth; i++) {
+    if (c.objective === "croco") crocoBlock(out, `${prefix}.${i}`, Dd, Dd * c.mlpRatio);
+    else vitBlock(out, `${prefix}.${i}`, Dd, Dd * c.mlpRatio);
+  }
+  layerNorm(out, "decoder_norm", Dd);
+  linear(out, "decoder_pred", Dd, patchDim(c));
+  return out;
+}
+
+/** (name, shape) list for a config, in state_dict order. */
+export function paramShapes(c: ModelConfig): [string, number[]][] {
+  return paramSpecs(c).map((s) => [s.name, s.shape]);
+}
+
+/** The flat layout: every tensor's offset (aligned to PARAM_ALIGN floats) in one Float32Array. */
+export function paramLayout(c: ModelConfig): ParamLayout {
+  const entries: ParamEntry[] = [];
+  const byName = new Map<string, ParamEntry>();
+  let offset = 0;
+  let count = 0;
+  for (const s of paramSpecs(c)) {
+    const size = prod(s.shape);
+    const e: ParamEntry = { ...s, offset, size };
+    entries.push(e);
+    byName.set(s.name, e);
+    count += size;
+    offset += Math.ceil(size / PARAM_ALIGN) * PARAM_ALIGN;
+  }
+  return { entries, byName, totalFloats: offset, count };
+}
+
+/** A model's parameters: one flat array and named views into it. */
+export class ParamStore {
+  readonly layout: ParamLayout;
+  /** All parameters, laid out as `layout` says (the buffer the GPU engine uploads). */
+  readonly data: Float32Array;
+
+  constructor(
+    readonly config: ModelConfig,
+    data?: Float32Array,
+  ) {
+    this.layout = paramLayout(config);
+    if (data && data.length !== this.layout.totalFloats)
+      throw new Error(`ParamStore: flat array has ${data.length} floats, layout of '${config.name}' needs ${this.layout.totalFloats}`);
+    this.data = data ?? new Float32Array(this.layout.totalFloats);
+  }
+
+  /** The view of one tensor (shares memory with `data`). */
+  get(name: string): Float32Array {
+    const e = this.layout.byName.get(name);
+    if (!e) throw new Error(`no parameter '${name}' in model '${this.config.name}' (${this.config.objective})`);
+    return this.data.subarray(e.offset, e.offset + e.size);
+  }
+
+  /** Whether the model has a tensor of this name. */
+  has(name: string): boolean {
+    return this.layout.byName.has(name);
+  }
+
+  /** Shape of one tensor. */
+  shape(name: string): number[] {
+    const e = this.layout.byName.get(name);
+    if (!e) throw new Error(`no parameter '${name}' in model '${this.config.name}'`);
+    return e.shape;
+  }
+
+  /** [name, view] pairs in state_dict order. */
+  *tensors(): IterableIterator<[string, Float32Array, number[]]> {
+    for (const e of this.layout.entries) yield [e.name, this.data.subarray(e.offset, e.offset + e.size), e.shape];
+  }
+
+  /** A deep copy. */
+  clone(): ParamStore {
+    return new ParamStore(this.config, this.data.slice());
+  }
+}
+
+/**
+ * MAE's fixed 2D sin-cos position embedding (util/pos_embed.py get_2d_sincos_pos_embed with
+ * cls_token=True): row 0 (cls) is zeros; for patch n = r * G + c, the first dim/2 channels encode
+ * the column c and the last dim/2 the row r, each as [sin(pos * w_k) for k, cos(pos * w_k) for k]
+ * with w_k = 10000^(-k / (dim/4)), k < dim/4. Computed in float64, rounded to float32.
+ * Returns (1 + G*G, dim).
+ */
+export function sincosPosEmbed2d(dim: number, grid: number): Float32Array {
+  if (dim % 4 !== 0) throw new Error(`sin-cos position embedding needs dim divisible by 4 (got ${dim})`);
+  const quarter = dim / 4;
+  const out = new Float32Array((1 + grid * grid) * dim);
+  for (let r = 0; r < grid; r++) {
+    for (let c = 0; c < grid; c++) {
+      const row = out.subarray((1 + r * grid + c) * dim, (2 + r * grid + c) * dim);
+      for (let k = 0; k < quarter; k++) {
+        const w = 1 / 10000 ** (k / quarter);
+        row[k] = Math.sin(c * w);
+        row[quarter + k] = Math.cos(c * w);
+        row[2 * quarter + k] = Math.sin(r * w);
+        row[3 * quarter + k] = Math.cos(r * w);
+      }
+    }
+  }
+  return out;
+}
+
+/** Standard normal from two PCG32 floats (Box-Muller, cosine branch; u1 in (0, 1]). */
+export function boxMuller(rng: Pcg32): number {
+  const u1 = 1 - rng.nextFloat();
+  const u2 = rng.nextFloat();
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+}
+
+/**
+ * Initialise as MAE does, seeded: xavier_uniform for every Linear weight and the patch embedding
+ * (as a (D, 3*p*p) matrix), zero biases, LayerNorm 1/0, normal(0.02) cls/mask tokens, fixed sin-cos
+ * position embeddings, the conv bias at PyTorch's default. Tensors draw from one Pcg32(seed, 0x1417)
+ * stream in state_dict order, so the result depends only on (config, seed).
+ */
+export function initParams(c: ModelConfig, seed: number): ParamStore {
+  const store = new ParamStore(c);
+  const rng = new Pcg32(seed, 0x1417);
+  const G = gridSize(c);
+  for (const e of store.layout.entries) {
+    const v = store.get(e.name);
+    switch (e.init) {
+      case "xavier":
+      case "patch": {
+        const fanOut = e.shape[0];
+        const fanIn = e.size / fanOut;
+        const bound = Math.sqrt(6 / (fanIn + fanOut));
+        for (let i = 0; i < v.length; i++) v[i] = (2 * rng.nextFloat() - 1) * bound;
+        break;
+      }
+      case "conv_bias": {
+        const bound = 1 / Math.sqrt(patchDim(c));
+        for (let i = 0; i < v.length; i++) v[i] = (2 * rng.nextFloat() - 1) * bound;
+        break;
+      }
+      case "token":
+        for (let i = 0; i < v.length; i++) v[i] = 0.02 * boxMuller(rng);
+        break;
+      case "ones":
+        v.fill(1);
+        break;
+      case "zeros":
+        v.fill(0);
+        break;
+      case "pos_enc":
+        v.set(sincosPosEmbed2d(c.width, G));
+        break;
+      case "pos_dec":
+        v.set(sincosPosEmbed2d(c.decoderWidth, G));
+        break;
+    }
+  }
+  return store;
+}
+
+/** Parameter count of an architecture (no padding), e.g. for reports. */
+export function countParams(c: ModelConfig): number {
+  return paramLayout(c).count;
+}
+
+/** Encoder-only tensor names (what a probe needs from a checkpoint). */
+export function isEncoderParam(name: string): boolean {
+  return (
+    name === "cls_token" ||
+    name === "pos_embed" ||
+    name.startsWith("patch_embed.") ||
+    name.startsWith("blocks.") ||
+    name.startsWith("norm.")
+  );
+}
