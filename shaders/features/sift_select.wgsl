@@ -1,0 +1,86 @@
+// SIFT per-image cap and compaction: keeps the keypoints whose response is >= the max_features-th
+// largest (all when max_features = 0 or not exceeded; OpenCV's KeyPointsFilter::retainBest keeps
+// ties too), in input order, grouped by octave, truncated to cap_out; writes where each octave's
+// run starts so the descriptor pass can work octave by octave.
+// oriented: (N, cap, 12) keypoint records, ori_counts: (N) u32,
+// kps: (N, cap_out, 12), counts: (N) u32, ranges: (N, n_oct + 1) u32 (run of octave o =
+// [ranges[o], ranges[o+1])).
+// One workgroup of 256 per image: wid.x = image. The threshold is found by bisection on the
+// responses' bit patterns (non-negative f32 order like u32); compaction by a workgroup prefix sum.
+// CPU twin: selectRef in src/ref/features/sift.ts.
+
+struct Params { n: u32, cap: u32, cap_out: u32, max_features: u32, n_oct: u32 }
+
+@group(0) @binding(0) var<storage, read> oriented: array<f32>;
+@group(0) @binding(1) var<storage, read> ori_counts: array<u32>;
+@group(0) @binding(2) var<storage, read_write> kps: array<f32>;
+@group(0) @binding(3) var<storage, read_write> counts: array<u32>;
+@group(0) @binding(4) var<storage, read_write> ranges: array<u32>;
+@group(0) @binding(5) var<uniform> p: Params;
+
+const WG: u32 = 256u;
+var<workgroup> total: atomic<u32>;
+var<workgroup> scan: array<u32, 256>;
+
+@compute @workgroup_size(256, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
+  let b = wid.x;
+  if (b >= p.n) { return; }
+  let count = min(ori_counts[b], p.cap);
+  let src = b * p.cap * 12u;
+  var thr = 0u;
+  if (p.max_features > 0u && count > p.max_features) {
+    // Largest t with #(bits >= t) >= max_features, i.e. the max_features-th largest response.
+    var lo = 0u;
+    var hi = 0x7f800000u;
+    for (var it = 0u; it < 32u; it++) {
+      if (lo >= hi) { break; }
+      let mid = lo + (hi - lo + 1u) / 2u;
+      if (t == 0u) { atomicStore(&total, 0u); }
+      workgroupBarrier();
+      var c = 0u;
+      for (var k = t; k < count; k += WG) {
+        if (bitcast<u32>(oriented[src + k * 12u + 4u]) >= mid) { c++; }
+      }
+      atomicAdd(&total, c);
+      let all = workgroupUniformLoad(&total);
+      workgroupBarrier();
+      if (all >= p.max_features) { lo = mid; } else { hi = mid - 1u; }
+    }
+    thr = lo;
+  }
+  var written = 0u;
+  for (var o = 0u; o < p.n_oct; o++) {
+    if (t == 0u) { ranges[b * (p.n_oct + 1u) + o] = min(written, p.cap_out); }
+    for (var k0 = 0u; k0 < count; k0 += WG) {
+      let k = k0 + t;
+      var keep = 0u;
+      if (k < count) {
+        let q = src + k * 12u;
+        if (u32(oriented[q + 5u]) == o && bitcast<u32>(oriented[q + 4u]) >= thr) { keep = 1u; }
+      }
+      // Inclusive Hillis-Steele scan of the keep flags.
+      scan[t] = keep;
+      workgroupBarrier();
+      for (var s = 1u; s < WG; s = s * 2u) {
+        var v = scan[t];
+        if (t >= s) { v += scan[t - s]; }
+        workgroupBarrier();
+        scan[t] = v;
+        workgroupBarrier();
+      }
+      let pos = written + scan[t] - keep;
+      if (keep == 1u && pos < p.cap_out) {
+        let d = (b * p.cap_out + pos) * 12u;
+        let q = src + k * 12u;
+        for (var i = 0u; i < 12u; i++) { kps[d + i] = oriented[q + i]; }
+      }
+      written += scan[WG - 1u];
+      workgroupBarrier();
+    }
+  }
+  if (t == 0u) {
+    ranges[b * (p.n_oct + 1u) + p.n_oct] = min(written, p.cap_out);
+    counts[b] = min(written, p.cap_out);
+  }
+}

@@ -1,0 +1,457 @@
+// SIFT detection and description on the GPU (shaders/features/sift_*.wgsl), following OpenCV's
+// SIFT (features2d/src/sift.simd.hpp). CPU twins: src/ref/features/sift.ts.
+//
+// A SiftPlan holds every buffer and bind group for N same-size images (one video's frames), so
+// encoding a batch allocates nothing. Per batch, in one command encoder:
+//   octave 0: [bilinear 2x upsample] + blur to sigma          (image/resize_bilinear, gaussian_blur)
+//   octave o > 0: take every 2nd pixel of level L of o-1      (image/downsample2 mode 0)
+//   levels 1..L+2: incremental blurs; DoG                     (image/gaussian_blur, sift_dog)
+//   per octave: extrema + refinement -> candidates            (sift_extrema)
+//   per octave: orientation -> oriented keypoints             (sift_orientation)
+//   per image: cap on the count (strongest responses) + grouping by octave   (sift_select)
+//   per octave: 128-D descriptors                             (sift_descriptor)
+// Results stay on the GPU (GpuFeatures); readFeatures() copies them back when asked.
+import type { Features } from "../contracts.js";
+import { createBuffer, params, readback, readU32, upload } from "../gpu/buffers.js";
+import type { Gpu } from "../gpu/device.js";
+import { type Binding, grid1d, groups, pipeline } from "../gpu/kernel.js";
+import {
+  checkSiftConfig,
+  KP,
+  KP_WORDS,
+  type OctaveGeom,
+  SIFT_IMG_BORDER,
+  SIFT_ORI_RADIUS,
+  SIFT_ORI_SIG_FCTR,
+  type SiftConfig,
+  siftOctaves,
+  siftSigmas,
+  siftThreshold,
+} from "../ref/features/config.js";
+import { siftOutCapacity } from "../ref/features/sift.js";
+import { gaussianTaps } from "../ref/image.js";
+import { siftPresets } from "./config.js";
+
+/** SIFT features of one image: the Features contract plus response and octave per keypoint. */
+export interface SiftFeatures extends Features {
+  // xy: (N, 2) px in the input image; scale: (N) OpenCV KeyPoint.size (diameter, px);
+  // angle: (N) degrees, OpenCV's convention; desc: (N, 128) L2-normalised (RootSIFT: also unit L2).
+  response: Float32Array; // (N) |DoG contrast|, [0,1] image units (OpenCV's response / 255)
+  octave: Int32Array; // (N) OpenCV's octave numbering (-1 = the doubled image)
+}
+
+/** Features of a batch, resident on the GPU (what the matching stage consumes). */
+export interface GpuFeatures {
+  n: number;
+  /** Max keypoints per image (slots per image in `keypoints` and `desc`). */
+  capacity: number;
+  counts: GPUBuffer; // (N) u32
+  keypoints: GPUBuffer; // (N, capacity, KP_WORDS) f32 records (fields: KP in features/config.ts)
+  desc: GPUBuffer; // (N, capacity, 128) f32
+  /** Per image, where each octave's keypoints start: (N, nOctaves + 1) u32. */
+  ranges: GPUBuffer;
+  /** Candidates / oriented keypoints counted before the capacity cut: (N, nOctaves) and (N) u32. */
+  candCounts: GPUBuffer;
+  orientedCounts: GPUBuffer;
+  /** Slots per image (and octave) of the candidate and oriented buffers (cfg.capacity). */
+  candidateCapacity: number;
+  /** Octave offset for the octave field of readFeatures (-1 when upsampling). */
+  firstOctave: number;
+}
+
+interface Step {
+  pipe: GPUComputePipeline;
+  group: GPUBindGroup;
+  wg: [number, number, number];
+}
+
+export interface SiftPlan {
+  gpu: Gpu;
+  cfg: SiftConfig;
+  n: number;
+  width: number;
+  height: number;
+  octaves: OctaveGeom[];
+  /** Floats per level in gauss[o] / dog[o] (N*h*w rounded up to 64 floats = 256 bytes). */
+  strides: number[];
+  input: GPUBuffer; // (N, H, W) f32 in [0,1]
+  gauss: GPUBuffer[]; // per octave (L+3, stride)
+  dog: GPUBuffer[]; // per octave (L+2, stride)
+  tmp: GPUBuffer; // (stride_0) blur scratch
+  claim: GPUBuffer; // per octave (L, N, h, w) u32
+  cands: GPUBuffer; // (N, nOct, capacity, KP_WORDS)
+  oriented: GPUBuffer; // (N, capacity, KP_WORDS)
+  out: GpuFeatures;
+  steps: Step[];
+}
+
+const bind = (gpu: Gpu, pipe: GPUComputePipeline, bindings: Binding[], label: string): GPUBindGroup =>
+  gpu.device.createBindGroup({
+    label,
+    layout: pipe.getBindGroupLayout(0),
+    entries: bindings.map((b, i) => ({ binding: i, resource: "buffer" in b ? b : { buffer: b } })),
+  });
+
+/** Allocate the buffers and record-ready bind groups for `n` images of width x height. */
+export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, cfg: SiftConfig = siftPresets.opencv): SiftPlan {
+  checkSiftConfig(cfg);
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width >= 16 && height >= 16))
+    throw new Error(`SIFT needs an image of at least 16x16 px, got ${width}x${height}`);
+  if (!(Number.isInteger(n) && n >= 1)) throw new Error(`SIFT batch size must be a positive integer, got ${n}`);
+  const L = cfg.nOctaveLayers;
+  const octaves = siftOctaves(width, height, cfg);
+  if (!octaves.length) throw new Error(`SIFT: ${width}x${height} is too small for one octave`);
+  const nOct = octaves.length;
+  const cap = cfg.capacity;
+  const capOut = siftOutCapacity(cfg);
+  const strides = octaves.map(({ w, h }) => Math.ceil((n * w * h) / 64) * 64);
+  const { base, steps: sig } = siftSigmas(cfg);
+  const tag = `sift ${width}x${height}x${n}`;
+
+  const input = createBuffer(gpu, `${tag} input`, n * width * height * 4);
+  const gauss = octaves.map((_, o) => createBuffer(gpu, `${tag} gauss o${o}`, (L + 3) * strides[o] * 4));
+  const dog = octaves.map((_, o) => createBuffer(gpu, `${tag} dog o${o}`, (L + 2) * strides[o] * 4));
+  const tmp = createBuffer(gpu, `${tag} blur tmp`, strides[0] * 4);
+  const claimBase: number[] = [];
+  let claimWords = 0;
+  for (const { w, h } of octaves) {
+    claimBase.push(claimWords);
+    claimWords += L * n * w * h;
+  }
+  const claim = createBuffer(gpu, `${tag} claim`, claimWords * 4);
+  const candCounts = createBuffer(gpu, `${tag} cand counts`, n * nOct * 4);
+  const cands = createBuffer(gpu, `${tag} cands`, n * nOct * cap * KP_WORDS * 4);
+  const orientedCounts = createBuffer(gpu, `${tag} oriented counts`, n * 4);
+  const oriented = createBuffer(gpu, `${tag} oriented`, n * cap * KP_WORDS * 4);
+  const out: GpuFeatures = {
+    n,
+    capacity: capOut,
+    counts: createBuffer(gpu, `${tag} counts`, n * 4),
+    keypoints: createBuffer(gpu, `${tag} keypoints`, n * capOut * KP_WORDS * 4),
+    desc: createBuffer(gpu, `${tag} desc`, n * capOut * 128 * 4),
+    ranges: createBuffer(gpu, `${tag} ranges`, n * (nOct + 1) * 4),
+    candCounts,
+    orientedCounts,
+    candidateCapacity: cap,
+    firstOctave: cfg.upsample ? -1 : 0,
+  };
+
+  const steps: Step[] = [];
+  const level = (buf: GPUBuffer, o: number, i: number): Binding => ({
+    buffer: buf,
+    offset: i * strides[o] * 4,
+    size: n * octaves[o].w * octaves[o].h * 4,
+  });
+  const blurPipe = pipeline(gpu, "image/gaussian_blur.wgsl");
+  const taps = new Map<number, GPUBuffer>();
+  const blur = (src: Binding, dst: Binding, o: number, sigma: number) => {
+    const { w, h } = octaves[o];
+    let t = taps.get(sigma);
+    if (!t) {
+      t = upload(gpu, `${tag} taps ${sigma.toFixed(4)}`, gaussianTaps(sigma));
+      taps.set(sigma, t);
+    }
+    const radius = (gaussianTaps(sigma).length - 1) >> 1;
+    const wg: [number, number, number] = [groups(w, 16), groups(h, 16), n];
+    const tmpB: Binding = { buffer: tmp, offset: 0, size: n * w * h * 4 };
+    for (const axis of [0, 1]) {
+      const p = params(gpu, `${tag} blur o${o} axis${axis}`, [
+        ["u32", w],
+        ["u32", h],
+        ["u32", n],
+        ["u32", radius],
+        ["u32", axis],
+      ]);
+      const b = axis === 0 ? [src, t, tmpB, p] : [tmpB, t, dst, p];
+      steps.push({ pipe: blurPipe, group: bind(gpu, blurPipe, b, `${tag} blur`), wg });
+    }
+  };
+
+  const dogPipe = pipeline(gpu, "features/sift_dog.wgsl");
+  const extPipe = pipeline(gpu, "features/sift_extrema.wgsl");
+  const oriPipe = pipeline(gpu, "features/sift_orientation.wgsl");
+  const selPipe = pipeline(gpu, "features/sift_select.wgsl");
+  const descPipe = pipeline(gpu, "features/sift_descriptor.wgsl");
+  const toInput = (o: number) => 2 ** o * (cfg.upsample ? 0.5 : 1);
+
+  octaves.forEach(({ w, h }, o) => {
+    if (o === 0) {
+      if (cfg.upsample) {
+        const rp = pipeline(gpu, "image/resize_bilinear.wgsl");
+        const p = params(gpu, `${tag} upsample`, [
+          ["u32", width],
+          ["u32", height],
+          ["u32", w],
+          ["u32", h],
+          ["u32", n],
+        ]);
+        // The doubled image goes to level 1 (free until the blurs reach it), then blurs into level 0.
+        steps.push({
+          pipe: rp,
+          group: bind(gpu, rp, [input, level(gauss[0], 0, 1), p], `${tag} upsample`),
+          wg: [groups(w, 16), groups(h, 16), n],
+        });
+        blur(level(gauss[0], 0, 1), level(gauss[0], 0, 0), 0, base);
+      } else blur(input, level(gauss[0], 0, 0), 0, base);
+    } else {
+      const prev = octaves[o - 1];
+      const dp = pipeline(gpu, "image/downsample2.wgsl");
+      const p = params(gpu, `${tag} downsample o${o}`, [
+        ["u32", prev.w],
+        ["u32", prev.h],
+        ["u32", n],
+        ["u32", 0],
+      ]);
+      steps.push({
+        pipe: dp,
+        group: bind(gpu, dp, [level(gauss[o - 1], o - 1, L), level(gauss[o], o, 0), p], `${tag} downsample`),
+        wg: [groups(w, 16), groups(h, 16), n],
+      });
+    }
+    for (let i = 1; i < L + 3; i++) blur(level(gauss[o], o, i - 1), level(gauss[o], o, i), o, sig[i - 1]);
+    const dogCount = (L + 2) * strides[o];
+    const dp = params(gpu, `${tag} dog o${o}`, [
+      ["u32", dogCount],
+      ["u32", strides[o]],
+    ]);
+    const [gx, gy] = grid1d(dogCount, 256);
+    steps.push({ pipe: dogPipe, group: bind(gpu, dogPipe, [gauss[o], dog[o], dp], `${tag} dog`), wg: [gx, gy, 1] });
+
+    const ep = params(gpu, `${tag} extrema o${o}`, [
+      ["u32", w],
+      ["u32", h],
+      ["u32", n],
+      ["u32", L],
+      ["u32", o],
+      ["u32", nOct],
+      ["u32", cap],
+      ["u32", cfg.maxInterpSteps],
+      ["u32", strides[o]],
+      ["u32", claimBase[o]],
+      ["u32", SIFT_IMG_BORDER],
+      ["u32", 0],
+      ["f32", siftThreshold(cfg)],
+      ["f32", cfg.contrastThreshold],
+      ["f32", cfg.edgeThreshold],
+      ["f32", cfg.sigma],
+      ["f32", toInput(o)],
+    ]);
+    steps.push({
+      pipe: extPipe,
+      group: bind(gpu, extPipe, [dog[o], claim, candCounts, cands, ep], `${tag} extrema`),
+      wg: [groups(w, 16), groups(h, 16), L * n],
+    });
+    const op = params(gpu, `${tag} orientation o${o}`, [
+      ["u32", w],
+      ["u32", h],
+      ["u32", n],
+      ["u32", o],
+      ["u32", nOct],
+      ["u32", cap],
+      ["u32", strides[o]],
+      ["u32", cfg.oriBins],
+      ["f32", cfg.oriPeakRatio],
+      ["f32", SIFT_ORI_RADIUS],
+      ["f32", SIFT_ORI_SIG_FCTR],
+    ]);
+    steps.push({
+      pipe: oriPipe,
+      group: bind(gpu, oriPipe, [gauss[o], cands, candCounts, oriented, orientedCounts, op], `${tag} orientation`),
+      wg: [groups(cap, 64), n, 1],
+    });
+  });
+
+  const sp = params(gpu, `${tag} select`, [
+    ["u32", n],
+    ["u32", cap],
+    ["u32", capOut],
+    ["u32", cfg.maxFeatures],
+    ["u32", nOct],
+  ]);
+  steps.push({
+    pipe: selPipe,
+    group: bind(gpu, selPipe, [oriented, orientedCounts, out.keypoints, out.counts, out.ranges, sp], `${tag} select`),
+    wg: [n, 1, 1],
+  });
+  octaves.forEach(({ w, h }, o) => {
+    const p = params(gpu, `${tag} descriptor o${o}`, [
+      ["u32", w],
+      ["u32", h],
+      ["u32", n],
+      ["u32", o],
+      ["u32", nOct],
+      ["u32", capOut],
+      ["u32", strides[o]],
+      ["u32", cfg.rootSift ? 1 : 0],
+      ["f32", cfg.descMagnification],
+      ["f32", cfg.descClip],
+    ]);
+    steps.push({
+      pipe: descPipe,
+      group: bind(gpu, descPipe, [gauss[o], out.keypoints, out.ranges, out.desc, p], `${tag} descriptor`),
+      wg: [groups(capOut, 64), n, 1],
+    });
+  });
+
+  return { gpu, cfg, n, width, height, octaves, strides, input, gauss, dog, tmp, claim, cands, oriented, out, steps };
+}
+
+/** Release a plan's GPU memory. */
+export function destroySiftPlan(plan: SiftPlan): void {
+  for (const b of [
+    plan.input,
+    ...plan.gauss,
+    ...plan.dog,
+    plan.tmp,
+    plan.claim,
+    plan.cands,
+    plan.oriented,
+    plan.out.counts,
+    plan.out.keypoints,
+    plan.out.desc,
+    plan.out.ranges,
+    plan.out.candCounts,
+    plan.out.orientedCounts,
+  ])
+    b.destroy();
+}
+
+/**
+ * Record SIFT for the plan's N images into `enc`. `gray`: (N, H, W) f32 in [0,1] (default: the
+ * plan's own input buffer, filled by the caller). Returns the plan's GPU-resident results, valid
+ * until the plan is encoded again.
+ */
+export function encodeSift(plan: SiftPlan, enc: GPUCommandEncoder, gray: GPUBuffer = plan.input): GpuFeatures {
+  const bytes = plan.n * plan.width * plan.height * 4;
+  if (gray !== plan.input) {
+    if (gray.size < bytes)
+      throw new Error(
+        `encodeSift: input buffer '${gray.label}' has ${gray.size} bytes, needs ${bytes} for (${plan.n}, ${plan.height}, ${plan.width}) f32`,
+      );
+    enc.copyBufferToBuffer(gray, 0, plan.input, 0, bytes);
+  }
+  enc.clearBuffer(plan.claim);
+  enc.clearBuffer(plan.out.candCounts);
+  enc.clearBuffer(plan.out.orientedCounts);
+  const pass = enc.beginComputePass({ label: `sift ${plan.width}x${plan.height}x${plan.n}` });
+  for (const s of plan.steps) {
+    pass.setPipeline(s.pipe);
+    pass.setBindGroup(0, s.group);
+    pass.dispatchWorkgroups(...s.wg);
+  }
+  pass.end();
+  return plan.out;
+}
+
+/**
+ * Per-image counts after the cap, and how many keypoints were lost to the fixed capacities
+ * (candidates per octave or oriented keypoints past cfg.capacity; raise it when non-zero).
+ */
+export async function readCounts(gpu: Gpu, f: GpuFeatures): Promise<{ counts: Uint32Array; dropped: Uint32Array }> {
+  const counts = await readU32(gpu, f.counts, f.n);
+  const ori = await readU32(gpu, f.orientedCounts, f.n);
+  const cand = await readU32(gpu, f.candCounts);
+  const per = cand.length / f.n;
+  const dropped = new Uint32Array(f.n);
+  for (let b = 0; b < f.n; b++) {
+    dropped[b] = Math.max(0, ori[b] - f.candidateCapacity);
+    for (let o = 0; o < per; o++) dropped[b] += Math.max(0, cand[b * per + o] - f.candidateCapacity);
+  }
+  return { counts, dropped };
+}
+
+/** Copy a batch's features back to the host: one SiftFeatures per image. */
+export async function readFeatures(gpu: Gpu, f: GpuFeatures): Promise<SiftFeatures[]> {
+  const counts = await readU32(gpu, f.counts, f.n);
+  const out: SiftFeatures[] = [];
+  for (let b = 0; b < f.n; b++) {
+    const count = counts[b];
+    const kp = count
+      ? new Float32Array(await readback(gpu, f.keypoints, count * KP_WORDS * 4, b * f.capacity * KP_WORDS * 4))
+      : new Float32Array(0);
+    const desc = count ? new Float32Array(await readback(gpu, f.desc, count * 128 * 4, b * f.capacity * 128 * 4)) : new Float32Array(0);
+    out.push(recordsToFeatures(kp, desc, count, f.firstOctave));
+  }
+  return out;
+}
+
+/** Keypoint records (count, KP_WORDS) + descriptors -> SiftFeatures. */
+export function recordsToFeatures(kp: Float32Array, desc: Float32Array, count: number, firstOctave: number): SiftFeatures {
+  const xy = new Float32Array(count * 2);
+  const scale = new Float32Array(count);
+  const angle = new Float32Array(count);
+  const response = new Float32Array(count);
+  const octave = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const q = i * KP_WORDS;
+    xy[2 * i] = kp[q + KP.x];
+    xy[2 * i + 1] = kp[q + KP.y];
+    scale[i] = kp[q + KP.size];
+    angle[i] = kp[q + KP.angle];
+    response[i] = kp[q + KP.response];
+    octave[i] = kp[q + KP.octave] + firstOctave;
+  }
+  return { count, xy, scale, angle, desc: desc.subarray(0, count * 128), response, octave };
+}
+
+// ---- host conveniences -----------------------------------------------------------------------------
+
+const plans = new WeakMap<GPUDevice, Map<string, SiftPlan>>();
+const MAX_CACHED_PLANS = 4;
+
+/** A cached plan for (width, height, n, cfg) on this device (the 4 most recently used are kept). */
+export function siftPlan(gpu: Gpu, width: number, height: number, n = 1, cfg: SiftConfig = siftPresets.opencv): SiftPlan {
+  let cache = plans.get(gpu.device);
+  if (!cache) {
+    cache = new Map();
+    plans.set(gpu.device, cache);
+  }
+  const key = `${width}x${height}x${n}:${JSON.stringify(cfg)}`;
+  let plan = cache.get(key);
+  if (plan) cache.delete(key);
+  else {
+    plan = createSiftPlan(gpu, width, height, n, cfg);
+    if (cache.size >= MAX_CACHED_PLANS) {
+      const [oldKey, old] = cache.entries().next().value as [string, SiftPlan];
+      cache.delete(oldKey);
+      destroySiftPlan(old);
+    }
+  }
+  cache.set(key, plan);
+  return plan;
+}
+
+/**
+ * SIFT on N same-size gray images: `gray` (N, H, W) f32 in [0,1] on the host or the GPU.
+ * Returns one SiftFeatures per image.
+ */
+export async function detectAndDescribeBatch(
+  gpu: Gpu,
+  gray: Float32Array | GPUBuffer,
+  n: number,
+  width: number,
+  height: number,
+  cfg: SiftConfig = siftPresets.opencv,
+): Promise<SiftFeatures[]> {
+  if (gray instanceof Float32Array && gray.length !== n * width * height)
+    throw new Error(`detectAndDescribe: gray has ${gray.length} values, expected N*H*W = ${n}*${height}*${width} = ${n * width * height}`);
+  const plan = siftPlan(gpu, width, height, n, cfg);
+  if (gray instanceof Float32Array) gpu.device.queue.writeBuffer(plan.input, 0, gray.buffer, gray.byteOffset, gray.byteLength);
+  const enc = gpu.device.createCommandEncoder({ label: "sift" });
+  const out = encodeSift(plan, enc, gray instanceof Float32Array ? plan.input : gray);
+  gpu.device.queue.submit([enc.finish()]);
+  const res = await readFeatures(gpu, out);
+  gpu.check(`SIFT on ${n} image(s) of ${width}x${height}`);
+  return res;
+}
+
+/** SIFT on one gray image (H, W) f32 in [0,1]. */
+export async function detectAndDescribe(
+  gpu: Gpu,
+  gray: Float32Array | GPUBuffer,
+  width: number,
+  height: number,
+  cfg: SiftConfig = siftPresets.opencv,
+): Promise<SiftFeatures> {
+  return (await detectAndDescribeBatch(gpu, gray, 1, width, height, cfg))[0];
+}
