@@ -7,7 +7,7 @@
 // One invocation per keypoint slot: gid.x = slot, gid.y = image; slots outside this octave's run
 // return at once.
 // CPU twin: descriptorRef in src/ref/features/sift.ts.
-//!include common/fast_atan2.wgsl
+//!include features/fast_atan2.wgsl
 
 struct Params {
   w: u32, h: u32, n: u32, octave: u32,

@@ -6,7 +6,7 @@
 // cand_counts: (N, n_oct) u32, out: (N, cap, 12) keypoint records, out_counts: (N) atomic u32.
 // One invocation per candidate: gid.x = candidate index, gid.y = image.
 // CPU twin: orientationRef in src/ref/features/sift.ts.
-//!include common/fast_atan2.wgsl
+//!include features/fast_atan2.wgsl
 
 struct Params {
   w: u32, h: u32, n: u32, octave: u32,
