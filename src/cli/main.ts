@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { packageVersion } from "../version.js";
 import { EXIT, UsageError } from "./common.js";
 import { doctorCommand } from "./doctor.js";
+import { synthCommand } from "./synth.js";
 
 export function program(): Command {
   const p = new Command("mimic")
@@ -13,6 +14,7 @@ export function program(): Command {
     .exitOverride();
   // Subcommands, in pipeline order.
   p.addCommand(doctorCommand());
+  p.addCommand(synthCommand());
   return p;
 }
 
