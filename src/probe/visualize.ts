@@ -40,10 +40,19 @@ export function labelColor(l: number): [number, number, number] {
   return [r, g, b];
 }
 
-/** Labels (H*W) -> (H, W, 3) palette colours of label + offset (offset 1 for class indices 0..K-1). */
-export function colorizeLabels(labels: ArrayLike<number>, offset = 0): Uint8Array {
+/** A colour per label id (index 0 = label 0, drawn black unless given). */
+export type Palette = ReadonlyArray<readonly [number, number, number] | undefined>;
+
+/**
+ * Labels (H*W) -> (H, W, 3) colours of label + offset (offset 1 for class indices 0..K-1), from
+ * `palette` where it has the id (e.g. the synth classes' display colours), else the VOC colormap.
+ */
+export function colorizeLabels(labels: ArrayLike<number>, offset = 0, palette?: Palette): Uint8Array {
   const out = new Uint8Array(labels.length * 3);
-  for (let i = 0; i < labels.length; i++) out.set(labelColor(labels[i] + offset), 3 * i);
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i] + offset;
+    out.set((l > 0 && palette?.[l]) || labelColor(l), 3 * i);
+  }
   return out;
 }
 
@@ -62,6 +71,8 @@ export interface VisOptions {
   width: number;
   /** depth colour range in metres (default: the min..max of valid gt over all rows) */
   depthRange?: [number, number];
+  /** seg: colours by label id (default: VOC colormap); label 0 is always black */
+  palette?: Palette;
   /** white pixels between panels and rows (default 2) */
   gap?: number;
 }
@@ -103,8 +114,8 @@ export function predictionGrid(rows: VisRow[], opts: VisOptions): { width: numbe
       blit(colorizeDepth(r.gt, lo, hi), i, 1);
       blit(colorizeDepth(r.pred, lo, hi), i, 2);
     } else {
-      blit(colorizeLabels(r.gt), i, 1);
-      blit(colorizeLabels(r.pred, 1), i, 2);
+      blit(colorizeLabels(r.gt, 0, opts.palette), i, 1);
+      blit(colorizeLabels(r.pred, 1, opts.palette), i, 2);
     }
   });
   return { width: W, height: H, rgb: out };

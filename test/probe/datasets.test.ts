@@ -250,6 +250,34 @@ describe("synthetic probe set (mimic synth layout)", () => {
     expect(openProbeDataset(root, { task: "seg", numClasses: 5 }).numClasses).toBe(5);
   });
 
+  it("reads the files exactly as src/synth/dataset.ts writes them", async () => {
+    const root = freshDir("synth-real");
+    const stems = ["s00_000000", "s00_000030", "s01_000000", "s10_000000"];
+    for (const stem of stems) {
+      await rgbJpg(path.join(root, "rgb", `${stem}.jpg`), 4, 3);
+      await depthPng(path.join(root, "depth", `${stem}.png`), 4, 3);
+      await labelPng(path.join(root, "labels", `${stem}.png`), 4, 3);
+    }
+    const classes = { unlabelled: 0, classes: [1, 2, 3, 4, 5].map((id) => ({ id, name: `c${id}`, color: [id, id, id] })) };
+    fs.writeFileSync(path.join(root, "classes.json"), JSON.stringify(classes));
+    fs.writeFileSync(
+      path.join(root, "splits.json"),
+      JSON.stringify({
+        train: ["s00", "s10"],
+        val: ["s01"],
+        files: { train: ["s00_000000", "s00_000030", "s10_000000"], val: ["s01_000000"] },
+        layout: "rgb/<stem>.jpg, ...",
+      }),
+    );
+    const ds = openProbeDataset(root, { task: "seg" });
+    expect(ds.format).toBe("synth");
+    expect(ds.numClasses).toBe(5);
+    expect(ds.classNames).toEqual(["c1", "c2", "c3", "c4", "c5"]);
+    expect(ds.splits.train.map((s) => s.id)).toEqual(["s00_000000", "s00_000030", "s10_000000"]);
+    expect(ds.splits.val.map((s) => s.id)).toEqual(["s01_000000"]);
+    expect(ds.notes).toEqual([]);
+  });
+
   it("classes.json and splits.json variants", () => {
     expect(parseClasses(["wall", "floor"])).toEqual(["wall", "floor"]); // no label-0 entry: entry i is label i + 1
     expect(parseClasses({ classes: ["void", "wall"] })).toEqual(["wall"]);

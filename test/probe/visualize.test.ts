@@ -62,6 +62,16 @@ describe("prediction pictures", () => {
     expect(px(g, 3, 0)).toEqual([0, 0, 0]); // ignore
     expect(px(g, 4, 0)).toEqual(labelColor(2)); // gt label 2
     expect(px(g, 6, 0)).toEqual(labelColor(2)); // class index 1 = label 2
+    // a palette by label id (e.g. the synth display colours) overrides the VOC colours, not label 0
+    const palette = [[9, 9, 9], undefined, [10, 20, 30]] as const;
+    const q = predictionGrid([{ rgb: new Uint8Array(2 * 3), gt: [0, 2], pred: [1, 0] }], {
+      kind: "seg",
+      height: 1,
+      width: 2,
+      gap: 1,
+      palette,
+    });
+    expect([px(q, 3, 0), px(q, 4, 0), px(q, 6, 0), px(q, 7, 0)]).toEqual([[0, 0, 0], [10, 20, 30], [10, 20, 30], labelColor(1)]);
   });
 
   it("size mismatch and empty input are errors", () => {
