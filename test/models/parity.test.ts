@@ -1,0 +1,78 @@
+// PyTorch parity: the CPU reference MIM forward (src/ref/models/mim.ts) on the weights, inputs and
+// mask that test/fixtures/make_reference.py (python3-torch) wrote, against its loss and tensors.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadParamsInto } from "../../src/models/checkpoint.js";
+import { type ModelConfig, modelConfig } from "../../src/models/config.js";
+import { explicitMasking } from "../../src/models/masking.js";
+import { ParamStore, paramShapes } from "../../src/models/params.js";
+import { readSafetensors } from "../../src/models/safetensors.js";
+import { maskingFromShuffle } from "../../src/ref/models/masking.js";
+import { mimForwardRef } from "../../src/ref/models/mim.js";
+import { expectClose } from "../helpers.js";
+
+const DIR = join(import.meta.dirname, "../fixtures/mim");
+
+interface Fixture {
+  config: ModelConfig;
+  batch: number;
+  keep: number;
+  masked: number[][];
+  loss: number;
+  lossNormPix: number;
+  lossF64: number;
+  lossNormPixF64: number;
+}
+
+async function load(objective: "croco" | "mae") {
+  const fx = JSON.parse(readFileSync(join(DIR, `${objective}.json`), "utf8")) as Fixture;
+  const config = modelConfig({ ...fx.config, inChans: 3 }, objective, { maskRatio: fx.config.maskRatio });
+  const params = new ParamStore(config);
+  // strict: every name and shape of our table must be in PyTorch's state_dict and vice versa
+  loadParamsInto(params, await readSafetensors(join(DIR, `${objective}.weights.safetensors`)));
+  const io = await readSafetensors(join(DIR, `${objective}.io.safetensors`));
+  const B = fx.batch;
+  const L = (config.imgSize / config.patchSize) ** 2;
+  const shuffle = Int32Array.from(io.float32("ids_shuffle"));
+  const masking = maskingFromShuffle(B, L, fx.keep, shuffle);
+  return { fx, config, params, io, masking, B, L };
+}
+
+describe("PyTorch parity of the CPU reference MIM forward (make_reference.py)", () => {
+  for (const objective of ["croco", "mae"] as const) {
+    it(`${objective}: loss (plain and norm_pix) within 1e-4, latents and prediction close`, async () => {
+      const { fx, config, params, io, masking, B } = await load(objective);
+      const P = (n: string) => params.get(n);
+      const view1 = io.float32("view1");
+      const view2 = objective === "croco" ? io.float32("view2") : null;
+      const out = mimForwardRef(P, config, view1, view2, B, masking);
+      expect(Math.abs(out.loss - fx.loss), `loss ${out.loss} vs torch ${fx.loss}`).toBeLessThan(1e-4);
+      // float64 accumulation puts the reference within 1e-6 of torch in float64
+      expect(Math.abs(out.loss - fx.lossF64), `loss ${out.loss} vs torch float64 ${fx.lossF64}`).toBeLessThan(1e-6);
+      // the mask the fixture lists matches the one derived from ids_shuffle
+      for (let b = 0; b < B; b++) {
+        const m = [];
+        for (let i = 0; i < masking.L; i++) if (masking.mask[b * masking.L + i]) m.push(i);
+        expect(m).toEqual(fx.masked[b]);
+      }
+      expectClose(out.latent1, io.float32("latent1"), 2e-5, `${objective} latent1`);
+      if (view2) expectClose(out.latent2!, io.float32("latent2"), 2e-5, `${objective} latent2`);
+      expectClose(out.pred, io.float32("pred"), 2e-5, `${objective} pred`);
+      const np = mimForwardRef(P, { ...config, normPixLoss: true }, view1, view2, B, masking);
+      expect(Math.abs(np.loss - fx.lossNormPix), `norm_pix loss ${np.loss} vs torch ${fx.lossNormPix}`).toBeLessThan(1e-4);
+      expect(Math.abs(np.loss - fx.lossNormPixF64)).toBeLessThan(1e-4);
+      // an explicit mask with the same masked patches gives the same loss (token order does not matter)
+      const ex = mimForwardRef(P, config, view1, view2, B, explicitMasking(B, masking.L, fx.masked));
+      expect(Math.abs(ex.loss - fx.loss)).toBeLessThan(1e-4);
+    });
+  }
+
+  it("our parameter table equals PyTorch's state_dict (names, shapes, order) for nano and base", () => {
+    const table = JSON.parse(readFileSync(join(DIR, "param_table.json"), "utf8")) as Record<string, [string, number[]][]>;
+    for (const [key, want] of Object.entries(table)) {
+      const [arch, objective] = key.split(".") as ["nano" | "base", "croco" | "mae"];
+      expect(paramShapes(modelConfig(arch, objective)), key).toEqual(want);
+    }
+  });
+});
