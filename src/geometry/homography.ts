@@ -166,3 +166,96 @@ export function cornerErrors(H: ArrayLike<number>, Href: ArrayLike<number>, w: n
     return Math.hypot(a[0] - b[0], a[1] - b[1]);
   });
 }
+
+/**
+ * Gauss-Newton (Levenberg-Marquardt damped) refinement of H (h33 = 1) minimising the squared
+ * reprojection error in view b over `rows`, as OpenCV's findHomography refines its RANSAC model.
+ * Returns the input when no step lowers the error.
+ */
+export function refineReprojection(
+  H0: ArrayLike<number>,
+  xa: ArrayLike<number>,
+  xb: ArrayLike<number>,
+  rows: ArrayLike<number>,
+  iterations = 10,
+): Float64Array {
+  let h = Array.from(normaliseH(H0));
+  const cost = (hh: number[]) => {
+    let c = 0;
+    for (let i = 0; i < rows.length; i++) c += reprojError2(hh, xa, xb, rows[i]);
+    return c;
+  };
+  let c0 = cost(h);
+  let lambda = 1e-3;
+  for (let it = 0; it < iterations; it++) {
+    const JtJ = new Array<number>(64).fill(0);
+    const Jtr = new Array<number>(8).fill(0);
+    for (let i = 0; i < rows.length; i++) {
+      const k = rows[i];
+      const x = xa[2 * k];
+      const y = xa[2 * k + 1];
+      const w = h[6] * x + h[7] * y + 1;
+      const u = (h[0] * x + h[1] * y + h[2]) / w;
+      const v = (h[3] * x + h[4] * y + h[5]) / w;
+      const ru = u - xb[2 * k];
+      const rv = v - xb[2 * k + 1];
+      const ju = [x / w, y / w, 1 / w, 0, 0, 0, (-u * x) / w, (-u * y) / w];
+      const jv = [0, 0, 0, x / w, y / w, 1 / w, (-v * x) / w, (-v * y) / w];
+      for (let p = 0; p < 8; p++) {
+        Jtr[p] += ju[p] * ru + jv[p] * rv;
+        for (let q = 0; q < 8; q++) JtJ[p * 8 + q] += ju[p] * ju[q] + jv[p] * jv[q];
+      }
+    }
+    let improved = false;
+    for (let tries = 0; tries < 5 && !improved; tries++) {
+      const A = JtJ.slice();
+      for (let p = 0; p < 8; p++) A[p * 8 + p] *= 1 + lambda;
+      const d = solveSymmetric(
+        A,
+        Jtr.map((v) => -v),
+        8,
+      );
+      if (!d) break;
+      const h2 = h.slice();
+      for (let p = 0; p < 8; p++) h2[p] += d[p];
+      const c2 = cost(h2);
+      if (c2 < c0) {
+        const gain = c0 - c2;
+        h = h2;
+        improved = true;
+        lambda = Math.max(lambda / 10, 1e-9);
+        if (gain < 1e-12 * c0) it = iterations;
+        c0 = c2;
+      } else lambda *= 10;
+    }
+    if (!improved) break;
+  }
+  return Float64Array.from(h);
+}
+
+/** Solve A x = b (n x n) by Gaussian elimination with partial pivoting (float64); null when singular. */
+export function solveSymmetric(A: number[], b: number[], n: number): number[] | null {
+  const a = A.slice();
+  const r = b.slice();
+  for (let c = 0; c < n; c++) {
+    let piv = c;
+    for (let i = c + 1; i < n; i++) if (Math.abs(a[i * n + c]) > Math.abs(a[piv * n + c])) piv = i;
+    if (Math.abs(a[piv * n + c]) < 1e-300) return null;
+    if (piv !== c) {
+      for (let k = 0; k < n; k++) [a[c * n + k], a[piv * n + k]] = [a[piv * n + k], a[c * n + k]];
+      [r[c], r[piv]] = [r[piv], r[c]];
+    }
+    for (let i = c + 1; i < n; i++) {
+      const f = a[i * n + c] / a[c * n + c];
+      for (let k = c; k < n; k++) a[i * n + k] -= f * a[c * n + k];
+      r[i] -= f * r[c];
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let c = n - 1; c >= 0; c--) {
+    let s = r[c];
+    for (let k = c + 1; k < n; k++) s -= a[c * n + k] * x[k];
+    x[c] = s / a[c * n + c];
+  }
+  return x.every(Number.isFinite) ? x : null;
+}

@@ -8,7 +8,7 @@ import { createBuffer, params, readback, submit, upload } from "../gpu/buffers.j
 import type { Gpu } from "../gpu/device.js";
 import { dispatch, groups, pipeline } from "../gpu/kernel.js";
 import { type RansacHypotheses, ransacHypothesesRef } from "../ref/geometry/ransac_homography.js";
-import { dltLeastSquares, inliersOf, invert3x3, mul3x3, normaliseH, normalisingTransform } from "./homography.js";
+import { dltLeastSquares, inliersOf, invert3x3, mul3x3, normaliseH, normalisingTransform, refineReprojection } from "./homography.js";
 
 export interface RansacConfig {
   /** Reprojection error threshold in view b, px. MIMIC (cv2.findHomography RANSAC): 5. */
@@ -23,6 +23,8 @@ export interface RansacConfig {
   batch: number;
   /** LO-RANSAC refits of the best model on its inliers (0: keep the 4-point model). */
   loIterations: number;
+  /** After LO, minimise the reprojection error on the inliers (Levenberg-Marquardt, float64), as OpenCV does. */
+  geometricRefine: boolean;
   /** Draws per hypothesis before it is declared degenerate. */
   maxAttempts: number;
   /** PCG32 seed (stream = hypothesis index). */
@@ -38,6 +40,7 @@ export const ransacPresets = {
     maxHypotheses: 2000,
     batch: 256,
     loIterations: 5,
+    geometricRefine: true,
     maxAttempts: 8,
     seed: 0x5eed,
   } satisfies RansacConfig,
@@ -49,6 +52,7 @@ export const ransacPresets = {
     maxHypotheses: 4096,
     batch: 256,
     loIterations: 5,
+    geometricRefine: true,
     maxAttempts: 8,
     seed: 0x5eed,
   } satisfies RansacConfig,
@@ -213,6 +217,18 @@ export function refineHomography(
     H = H2;
     cur = next;
     if (same) break;
+  }
+  if (cfg.geometricRefine && cur.count >= 4) {
+    const rows: number[] = [];
+    cur.mask.forEach((v, i) => {
+      if (v) rows.push(i);
+    });
+    const H2 = refineReprojection(H, prob.xa, prob.xb, rows);
+    const next = inliersOf(H2, prob.xa, prob.xb, cfg.threshold);
+    if (next.count >= cur.count) {
+      H = H2;
+      cur = next;
+    }
   }
   return { H, mask: cur.mask, count: cur.count };
 }
