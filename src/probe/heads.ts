@@ -1,0 +1,182 @@
+// Probe heads on a frozen encoder: configuration, parameter table and init (shapes only; the math
+// is in src/ref/probe/heads.ts, and the GPU engine runs the same layout).
+//
+// A head turns the encoder's patch tokens (B, L, D) (L = gh * gw, cls token dropped) into a dense
+// map (B, gh*p, gw*p, C) channel-last: each token predicts its own p x p pixels (pixel shuffle).
+//   "linear": one Linear D -> p*p*C per token (the linear probe).
+//   "mlp":    Linear D -> hidden, exact GELU, Linear hidden -> p*p*C per token.
+// Depth: C = 1, the output is log depth (metres = exp). Segmentation: C = K logits for classes
+// 0..K-1 (stored label l = class l - 1, 0 = ignore; see metrics.ts reduceZeroLabel).
+//
+// Parameters follow the models' conventions (src/models/params.ts): PyTorch names and shapes
+// (Linear weight (out, in)), one flat Float32Array with every tensor at a PARAM_ALIGN-aligned
+// offset, xavier_uniform weights and zero biases (MAE's init), seeded with PCG32.
+import { PARAM_ALIGN, type ParamEntry, type ParamLayout, type ParamSpec } from "../models/params.js";
+import { Pcg32 } from "../ref/prng.js";
+import type { HeadDims, HeadGrads, HeadWeights } from "../ref/probe/heads.js";
+import type { ProbeTask } from "./datasets.js";
+
+export type HeadKind = "linear" | "mlp";
+
+export interface HeadConfig {
+  kind: HeadKind;
+  task: ProbeTask;
+  /** encoder token width D */
+  embedDim: number;
+  /** encoder patch size p: a token predicts p x p pixels */
+  patchSize: number;
+  /** token grid rows and cols (image height / p, width / p) */
+  gridH: number;
+  gridW: number;
+  /** output channels: 1 for depth, K classes for segmentation */
+  outChannels: number;
+  /** mlp hidden width (ignored by "linear") */
+  hidden: number;
+}
+
+/** Named head presets; the encoder and dataset fill in the rest (makeHeadConfig). */
+export const headPresets = {
+  /** the linear probe: one Linear per token */
+  linear: { kind: "linear", hidden: 0 },
+  /** a small MLP per token */
+  mlp: { kind: "mlp", hidden: 256 },
+} as const satisfies Record<string, Pick<HeadConfig, "kind" | "hidden">>;
+
+export type HeadPresetName = keyof typeof headPresets;
+
+/** A full head config from a preset, the encoder's geometry and the task. */
+export function makeHeadConfig(
+  preset: HeadPresetName | Pick<HeadConfig, "kind" | "hidden">,
+  enc: { embedDim: number; patchSize: number; imageHeight: number; imageWidth: number },
+  task: ProbeTask,
+  numClasses?: number | null,
+): HeadConfig {
+  const p = typeof preset === "string" ? headPresets[preset] : preset;
+  if (!p) throw new Error(`unknown head preset '${preset}'; use one of ${Object.keys(headPresets).join(", ")}`);
+  if (enc.imageHeight % enc.patchSize || enc.imageWidth % enc.patchSize)
+    throw new Error(`probe input ${enc.imageWidth}x${enc.imageHeight} is not a multiple of the patch size ${enc.patchSize}`);
+  if (task === "seg" && !(numClasses && numClasses > 0))
+    throw new Error("a segmentation head needs numClasses (from classes.json or the dataset)");
+  const cfg: HeadConfig = {
+    kind: p.kind,
+    task,
+    embedDim: enc.embedDim,
+    patchSize: enc.patchSize,
+    gridH: enc.imageHeight / enc.patchSize,
+    gridW: enc.imageWidth / enc.patchSize,
+    outChannels: task === "depth" ? 1 : numClasses!,
+    hidden: p.kind === "mlp" ? p.hidden : 0,
+  };
+  validateHeadConfig(cfg);
+  return cfg;
+}
+
+export function validateHeadConfig(c: HeadConfig): void {
+  for (const k of ["embedDim", "patchSize", "gridH", "gridW", "outChannels"] as const)
+    if (!(Number.isInteger(c[k]) && c[k] > 0)) throw new Error(`head config: ${k} must be a positive integer, got ${c[k]}`);
+  if (c.kind === "mlp" && !(Number.isInteger(c.hidden) && c.hidden > 0))
+    throw new Error(`head config: an mlp head needs hidden > 0, got ${c.hidden}`);
+  if (c.task === "depth" && c.outChannels !== 1) throw new Error(`head config: a depth head has 1 output channel, got ${c.outChannels}`);
+}
+
+/** The reference/GPU dims of a config for a batch of B images. */
+export function headDims(c: HeadConfig, B: number): HeadDims {
+  return { B, gh: c.gridH, gw: c.gridW, D: c.embedDim, p: c.patchSize, C: c.outChannels, hidden: c.kind === "mlp" ? c.hidden : 0 };
+}
+
+/** Output shape (B, H, W, C) for a batch of B. */
+export function headOutputShape(c: HeadConfig, B: number): [number, number, number, number] {
+  return [B, c.gridH * c.patchSize, c.gridW * c.patchSize, c.outChannels];
+}
+
+/** Parameter table in state_dict order: head.weight/bias, or head.fc1.* and head.fc2.*. */
+export function headParamSpecs(c: HeadConfig): ParamSpec[] {
+  const out = c.patchSize * c.patchSize * c.outChannels;
+  const lin = (name: string, inDim: number, outDim: number): ParamSpec[] => [
+    { name: `${name}.weight`, shape: [outDim, inDim], init: "xavier", trainable: true, decay: true },
+    { name: `${name}.bias`, shape: [outDim], init: "zeros", trainable: true, decay: false },
+  ];
+  return c.kind === "linear" ? lin("head", c.embedDim, out) : [...lin("head.fc1", c.embedDim, c.hidden), ...lin("head.fc2", c.hidden, out)];
+}
+
+/** The flat layout of a head's parameters (same alignment as the models' ParamStore). */
+export function headLayout(c: HeadConfig): ParamLayout {
+  const entries: ParamEntry[] = [];
+  const byName = new Map<string, ParamEntry>();
+  let offset = 0;
+  let count = 0;
+  for (const s of headParamSpecs(c)) {
+    const size = s.shape.reduce((a, b) => a * b, 1);
+    const e: ParamEntry = { ...s, offset, size };
+    entries.push(e);
+    byName.set(s.name, e);
+    count += size;
+    offset += Math.ceil(size / PARAM_ALIGN) * PARAM_ALIGN;
+  }
+  return { entries, byName, totalFloats: offset, count };
+}
+
+/** A head's parameters: one flat array (what the GPU uploads) and named views. */
+export class HeadParams {
+  readonly layout: ParamLayout;
+  readonly data: Float32Array;
+
+  constructor(
+    readonly config: HeadConfig,
+    data?: Float32Array,
+  ) {
+    validateHeadConfig(config);
+    this.layout = headLayout(config);
+    if (data && data.length !== this.layout.totalFloats)
+      throw new Error(`HeadParams: flat array has ${data.length} floats, the ${config.kind} head needs ${this.layout.totalFloats}`);
+    this.data = data ?? new Float32Array(this.layout.totalFloats);
+  }
+
+  get(name: string): Float32Array {
+    const e = this.layout.byName.get(name);
+    if (!e) throw new Error(`no parameter '${name}' in a ${this.config.kind} head (${[...this.layout.byName.keys()].join(", ")})`);
+    return this.data.subarray(e.offset, e.offset + e.size);
+  }
+
+  /** The views the reference forward/backward take. */
+  weights(): HeadWeights {
+    return this.config.kind === "linear"
+      ? { w1: this.get("head.weight"), b1: this.get("head.bias") }
+      : { w1: this.get("head.fc1.weight"), b1: this.get("head.fc1.bias"), w2: this.get("head.fc2.weight"), b2: this.get("head.fc2.bias") };
+  }
+
+  /** Zeroed gradients in the same flat layout, with the views headBackward takes. */
+  zeroGrads(): { data: Float32Array; grads: HeadGrads } {
+    const g = new HeadParams(this.config);
+    const w = g.weights();
+    return {
+      data: g.data,
+      grads: {
+        w1: w.w1 as Float32Array,
+        b1: w.b1 as Float32Array,
+        w2: w.w2 as Float32Array | undefined,
+        b2: w.b2 as Float32Array | undefined,
+      },
+    };
+  }
+}
+
+/**
+ * MAE-style init, seeded: xavier_uniform weights, zero biases, from one Pcg32(seed, 0x4ead) stream
+ * in table order. outputBias sets the last layer's bias (e.g. ln of the train set's median depth,
+ * so a depth head starts at the right scale).
+ */
+export function initHeadParams(c: HeadConfig, seed: number, outputBias = 0): HeadParams {
+  const params = new HeadParams(c);
+  const rng = new Pcg32(seed, 0x4ead);
+  const specs = headParamSpecs(c);
+  for (const s of specs) {
+    const v = params.get(s.name);
+    if (s.init === "xavier") {
+      const bound = Math.sqrt(6 / (s.shape[0] + s.shape[1]));
+      for (let i = 0; i < v.length; i++) v[i] = (2 * rng.nextFloat() - 1) * bound;
+    } else v.fill(0);
+  }
+  params.get(specs[specs.length - 1].name).fill(outputBias);
+  return params;
+}

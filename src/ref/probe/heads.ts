@@ -1,0 +1,169 @@
+// CPU twins of the probe heads: plain loops in float64, the oracle for the GPU versions the
+// training engine will run. Same argument order as the GPU calls will have: inputs, params,
+// outputs, sizes. Forward saves what backward needs; backward ACCUMULATES (+=) into the gradients.
+//
+// A head maps frozen encoder tokens (B, L, D), L = gh * gw patch tokens (no cls token), to a dense
+// map (B, H, W, C), H = gh * p, W = gw * p, channel-last: each token predicts the p x p block of
+// pixels under its patch (a "pixel shuffle" of a p*p*C vector per token). Inside the token's
+// vector the order is (row py, col px, channel c): index (py * p + px) * C + c, the order of MAE's
+// decoder_pred / unpatchify, so the same kernels serve both.
+//   linear: y = tokens @ W^T + b                        W (p*p*C, D)
+//   mlp:    y = gelu(tokens @ W1^T + b1) @ W2^T + b2     W1 (hidden, D), W2 (p*p*C, hidden); exact erf GELU
+// Depth heads output C = 1 log depth (metres = exp); segmentation heads output C = K logits.
+import { erf } from "../models/mim.js";
+
+type Arr = ArrayLike<number>;
+type Grad = Float32Array | Float64Array;
+
+export interface HeadDims {
+  B: number;
+  /** token grid rows, cols */
+  gh: number;
+  gw: number;
+  /** token width */
+  D: number;
+  /** patch size: each token predicts p x p pixels */
+  p: number;
+  /** output channels */
+  C: number;
+  /** mlp hidden width; 0 = linear head */
+  hidden: number;
+}
+
+/** linear: w1 (p*p*C, D), b1 (p*p*C); mlp: w1 (hidden, D), b1 (hidden), w2 (p*p*C, hidden), b2 (p*p*C) */
+export interface HeadWeights {
+  w1: Arr;
+  b1: Arr;
+  w2?: Arr;
+  b2?: Arr;
+}
+
+export interface HeadGrads {
+  w1: Grad;
+  b1: Grad;
+  w2?: Grad;
+  b2?: Grad;
+}
+
+export interface HeadActs {
+  dims: HeadDims;
+  /** (B*L, D) the input tokens */
+  tokens: Arr;
+  /** mlp: (B*L, hidden) pre-activation */
+  pre: Float64Array | null;
+  /** mlp: (B*L, hidden) gelu(pre) */
+  act: Float64Array | null;
+}
+
+function checkDims(d: HeadDims): void {
+  for (const k of ["B", "gh", "gw", "D", "p", "C"] as const)
+    if (!(Number.isInteger(d[k]) && d[k] > 0)) throw new Error(`head dims: ${k} must be a positive integer, got ${d[k]}`);
+  if (!(Number.isInteger(d.hidden) && d.hidden >= 0)) throw new Error(`head dims: hidden must be >= 0 (0 = linear), got ${d.hidden}`);
+}
+
+/** y (M, out) = x (M, in) @ W^T + b, W (out, in). */
+function linear(x: Arr, w: Arr, b: Arr, M: number, inF: number, outF: number): Float64Array {
+  const y = new Float64Array(M * outF);
+  for (let m = 0; m < M; m++)
+    for (let o = 0; o < outF; o++) {
+      let s = b[o];
+      for (let i = 0; i < inF; i++) s += x[m * inF + i] * w[o * inF + i];
+      y[m * outF + o] = s;
+    }
+  return y;
+}
+
+/** dx = dy @ W (if wanted); dW += dy^T x; db += colsum dy. */
+function linearBack(
+  x: Arr,
+  w: Arr,
+  dy: Arr,
+  dw: Grad,
+  db: Grad,
+  M: number,
+  inF: number,
+  outF: number,
+  wantDx: boolean,
+): Float64Array | null {
+  const dx = wantDx ? new Float64Array(M * inF) : null;
+  for (let m = 0; m < M; m++)
+    for (let o = 0; o < outF; o++) {
+      const g = dy[m * outF + o];
+      if (g === 0) continue;
+      db[o] += g;
+      for (let i = 0; i < inF; i++) {
+        dw[o * inF + i] += g * x[m * inF + i];
+        if (dx) dx[m * inF + i] += g * w[o * inF + i];
+      }
+    }
+  return dx;
+}
+
+/** Exact GELU x * Phi(x) and its derivative Phi(x) + x phi(x). */
+export const gelu = (x: number): number => 0.5 * x * (1 + erf(x / Math.SQRT2));
+export const geluGrad = (x: number): number => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
+
+/** (B, gh*gw, p*p*C) per-token blocks -> (B, gh*p, gw*p, C) map. */
+export function pixelShuffleForward(x: Arr, B: number, gh: number, gw: number, p: number, C: number): Float64Array {
+  const W = gw * p;
+  const out = new Float64Array(B * gh * p * W * C);
+  for (let b = 0; b < B; b++)
+    for (let ty = 0; ty < gh; ty++)
+      for (let tx = 0; tx < gw; tx++)
+        for (let py = 0; py < p; py++)
+          for (let px = 0; px < p; px++)
+            for (let c = 0; c < C; c++)
+              out[((b * gh * p + ty * p + py) * W + tx * p + px) * C + c] =
+                x[((b * gh + ty) * gw + tx) * p * p * C + (py * p + px) * C + c];
+  return out;
+}
+
+/** Gradient of pixelShuffleForward: dx (B, gh*gw, p*p*C) += the blocks of dy (B, gh*p, gw*p, C). */
+export function pixelShuffleBackward(dy: Arr, dx: Grad, B: number, gh: number, gw: number, p: number, C: number): void {
+  const W = gw * p;
+  for (let b = 0; b < B; b++)
+    for (let ty = 0; ty < gh; ty++)
+      for (let tx = 0; tx < gw; tx++)
+        for (let py = 0; py < p; py++)
+          for (let px = 0; px < p; px++)
+            for (let c = 0; c < C; c++)
+              dx[((b * gh + ty) * gw + tx) * p * p * C + (py * p + px) * C + c] +=
+                dy[((b * gh * p + ty * p + py) * W + tx * p + px) * C + c];
+}
+
+/** Head forward: tokens (B, L, D) -> out (B, gh*p, gw*p, C). */
+export function headForward(tokens: Arr, weights: HeadWeights, dims: HeadDims): { out: Float64Array; acts: HeadActs } {
+  checkDims(dims);
+  const { B, gh, gw, D, p, C, hidden } = dims;
+  const M = B * gh * gw;
+  const P = p * p * C;
+  if (tokens.length !== M * D)
+    throw new Error(`head forward: tokens has ${tokens.length} values, expected (B, L, D) = (${B}, ${gh * gw}, ${D})`);
+  let pre: Float64Array | null = null;
+  let act: Float64Array | null = null;
+  let y: Float64Array;
+  if (hidden === 0) y = linear(tokens, weights.w1, weights.b1, M, D, P);
+  else {
+    if (!weights.w2 || !weights.b2) throw new Error("head forward: an mlp head (hidden > 0) needs w2 and b2");
+    pre = linear(tokens, weights.w1, weights.b1, M, D, hidden);
+    act = pre.map(gelu);
+    y = linear(act, weights.w2, weights.b2, M, hidden, P);
+  }
+  return { out: pixelShuffleForward(y, B, gh, gw, p, C), acts: { dims, tokens, pre, act } };
+}
+
+/** Head backward: grads += dL/dweights; returns dL/dtokens (B, L, D) if wantDTokens (frozen encoder: not needed). */
+export function headBackward(acts: HeadActs, weights: HeadWeights, dout: Arr, grads: HeadGrads, wantDTokens = false): Float64Array | null {
+  const { dims, tokens, pre, act } = acts;
+  const { B, gh, gw, D, p, C, hidden } = dims;
+  const M = B * gh * gw;
+  const P = p * p * C;
+  if (dout.length !== M * P) throw new Error(`head backward: dout has ${dout.length} values, expected (B, H, W, C) with ${M * P}`);
+  const dy = new Float64Array(M * P);
+  pixelShuffleBackward(dout, dy, B, gh, gw, p, C);
+  if (hidden === 0) return linearBack(tokens, weights.w1, dy, grads.w1, grads.b1, M, D, P, wantDTokens);
+  if (!grads.w2 || !grads.b2) throw new Error("head backward: an mlp head needs w2 and b2 gradients");
+  const dact = linearBack(act!, weights.w2!, dy, grads.w2, grads.b2, M, hidden, P, true)!;
+  for (let i = 0; i < dact.length; i++) dact[i] *= geluGrad(pre![i]);
+  return linearBack(tokens, weights.w1, dact, grads.w1, grads.b1, M, D, hidden, wantDTokens);
+}
