@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { packageVersion } from "../version.js";
 import { EXIT, UsageError } from "./common.js";
 import { doctorCommand } from "./doctor.js";
+import { reportCommand } from "./report.js";
 import { synthCommand } from "./synth.js";
 
 export function program(): Command {
@@ -15,6 +16,7 @@ export function program(): Command {
   // Subcommands, in pipeline order.
   p.addCommand(doctorCommand());
   p.addCommand(synthCommand());
+  p.addCommand(reportCommand());
   return p;
 }
 

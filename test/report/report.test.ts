@@ -1,0 +1,224 @@
+// `mimic report`: the report built from a synthetic demo folder (test/report/fixture.ts). Checks
+// the content against what the fixture wrote, escaping, self-containedness, missing parts, and
+// the CLI (exit codes, --json, default output path).
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { buildReport, type Report } from "../../src/report/report.js";
+import { type Fixture, makeFixture, NASTY } from "./fixture.js";
+
+let tmp: string;
+let fx: Fixture;
+let rep: Report;
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-report-"));
+  fx = await makeFixture(path.join(tmp, "demo"));
+  rep = await buildReport(fx.dir);
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** The HTML of one <section id=...>. */
+const sectionHtml = (html: string, id: string) => {
+  const m = new RegExp(`<section id="${id}"[^>]*>([\\s\\S]*?)</section>`).exec(html);
+  if (!m) throw new Error(`no section ${id}`);
+  return m[1];
+};
+
+describe("mimic report: content", () => {
+  it("has every section, all present", () => {
+    expect(rep.sections.map((s) => s.id)).toEqual([
+      "pairs",
+      "overlap",
+      "mining",
+      "training",
+      "reconstructions",
+      "probe",
+      "eval-mining",
+      "environment",
+    ]);
+    for (const s of rep.sections) expect(s.status, `${s.id}: ${s.notes.join("; ")}`).toBe("ok");
+  });
+
+  it("the gallery shows every pair with its correspondences as patch rects, images embedded", () => {
+    const g = sectionHtml(rep.html, "pairs");
+    const figs = g.split('<figure class="pair"').slice(1);
+    expect(figs.length).toBe(fx.pairs.length);
+    figs.forEach((f, i) => {
+      const corr = fx.pairs[i].correspondence;
+      const v1 = [...f.matchAll(/<rect class="patch v1"[^>]*data-k="a(\d+)" data-partners="b(\d+)"/g)].map((m) => [m[1], Number(m[2])]);
+      expect(Object.fromEntries(v1)).toEqual(corr);
+      const v2 = [...f.matchAll(/<rect class="patch v2"/g)].length;
+      expect(v2).toBe(new Set(Object.values(corr)).size);
+      expect([...f.matchAll(/<img [^>]*src="data:image\/jpeg;base64,/g)].length).toBe(2);
+    });
+    // The torn last line of pairs.jsonl is noted, not fatal.
+    expect(rep.sections[0].notes.join(" ")).toMatch(/pairs\.jsonl: 1 unreadable line/);
+  });
+
+  it("the overlap histogram counts every candidate with an overlap, split kept/rejected, band shaded", () => {
+    const h = sectionHtml(rep.html, "overlap");
+    const count = (series: string) =>
+      [...h.matchAll(new RegExp(`data-series="${series}" data-bin="\\d+" data-count="(\\d+)"`, "g"))].reduce((a, m) => a + Number(m[1]), 0);
+    const withOverlap = fx.candidates.filter((c) => c.overlap !== null);
+    expect(count("0")).toBe(withOverlap.filter((c) => c.kept).length);
+    expect(count("1")).toBe(withOverlap.filter((c) => !c.kept).length);
+    expect(h).toMatch(new RegExp(`<rect class="band"[^>]*data-lo="${fx.band[0]}" data-hi="${fx.band[1]}"`));
+    expect(h).toContain(`${fx.candidates.filter((c) => c.overlap === null).length} without a homography`);
+  });
+
+  it("rejection reasons and throughput come from stats.json", () => {
+    const m = sectionHtml(rep.html, "mining");
+    const reasons = new Map<string, number>();
+    for (const c of fx.candidates) if (!c.kept) reasons.set(c.reason!, (reasons.get(c.reason!) ?? 0) + 1);
+    const bars = [...m.matchAll(/<rect class="bar"[^>]*data-value="(\d+)"/g)].map((x) => Number(x[1]));
+    expect(bars).toEqual([...reasons.values()].sort((a, b) => b - a));
+    expect(m).toContain("candidate pairs / s");
+    expect(m).toContain("Failed videos");
+  });
+
+  it("loss curves: one line per run with every logged step; recons embedded", () => {
+    const t = sectionHtml(rep.html, "training");
+    const lines = [...t.matchAll(/<path class="line"[^>]*data-points="(\d+)"/g)].map((m) => Number(m[1]));
+    const logged = ["croco", "mae"].map(
+      (r) =>
+        fs
+          .readFileSync(path.join(fx.dir, "train", r, "metrics.jsonl"), "utf8")
+          .trim()
+          .split("\n").length,
+    );
+    expect(lines).toEqual(logged);
+    const r = sectionHtml(rep.html, "reconstructions");
+    expect([...r.matchAll(/<img src="data:image\/png;base64,/g)].length).toBe(6);
+  });
+
+  it("probe table: best per column bold, in the right direction", () => {
+    const p = sectionHtml(rep.html, "probe");
+    for (const [task, byEnc] of Object.entries(fx.probe)) {
+      const tbl = p.split(`<h3>${task}</h3>`)[1].split("</table>")[0];
+      const head = [...tbl.split("</thead>")[0].matchAll(/<th>([^<]*)<\/th>/g)].map((m) => m[1]);
+      const rows = tbl
+        .split("<tbody>")[1]
+        .split("</tr>")
+        .filter((r) => r.includes("<td>"))
+        .map((r) => [...r.matchAll(/<td>(.*?)<\/td>/g)].map((m) => m[1]));
+      expect(rows.map((r) => r[0])).toEqual(["croco", "mae", "random"]);
+      const metrics = Object.keys(byEnc.croco);
+      metrics.forEach((k, j) => {
+        const higher = head[j + 1].endsWith("↑");
+        expect(head[j + 1].endsWith("↑") || head[j + 1].endsWith("↓"), head[j + 1]).toBe(true);
+        const vals = rows.map((r, i) => byEnc[r[0]][k] ?? i);
+        const best = higher ? Math.max(...vals) : Math.min(...vals);
+        rows.forEach((r, i) => {
+          expect(r[j + 1].includes('class="best"'), `${task} ${k} ${r[0]}`).toBe(vals[i] === best);
+        });
+      });
+    }
+    expect(p).toContain("per-class IoU");
+    expect(p).toContain("predictions");
+  });
+
+  it("eval-mining shows each preset's precision and recall", () => {
+    const e = sectionHtml(rep.html, "eval-mining");
+    expect(e).toMatch(/<td>default<\/td><td>0\.93<\/td><td>0\.81<\/td>/);
+    expect(e).toMatch(/<td>mimic<\/td><td>0\.78<\/td><td>0\.85<\/td>/);
+  });
+
+  it("environment lists env.json, flattened", () => {
+    const e = sectionHtml(rep.html, "environment");
+    expect(e).toContain("configHashes.mine");
+    expect(e).toContain("abc123def456");
+  });
+});
+
+describe("mimic report: safety", () => {
+  it("escapes file names and strings: the only <script> is the report's own", () => {
+    expect([...rep.html.matchAll(/<script/gi)].length).toBe(1);
+    expect(rep.html).not.toContain(NASTY);
+    expect(rep.html).toContain("&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt; &amp; &#39;q&#39;");
+    expect(rep.html).toContain("v&quot;&amp;&lt;b&gt;&#39;1"); // a pair folder name with specials
+  });
+
+  it("is self-contained: no external URLs, fonts, stylesheets or scripts", () => {
+    expect(rep.html).not.toMatch(/(src|href)="(?!data:|#)/);
+    expect(rep.html).not.toMatch(/<link|@import|@font-face|url\(/i);
+    expect(rep.html).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+  });
+
+  it("a folder with nothing in it gives a report of 'not run' sections", async () => {
+    const empty = path.join(tmp, "empty");
+    fs.mkdirSync(empty);
+    const r = await buildReport(empty);
+    for (const s of r.sections.filter((x) => x.id !== "environment")) expect(s.status, s.id).toBe("not run");
+    expect(r.html).toContain("not run: no mined/ folder");
+  });
+
+  it("bad inputs are noted, not fatal", async () => {
+    const bad = path.join(tmp, "bad");
+    fs.mkdirSync(path.join(bad, "mined"), { recursive: true });
+    fs.mkdirSync(path.join(bad, "probe", "croco-depth"), { recursive: true });
+    fs.writeFileSync(path.join(bad, "mined", "stats.json"), "{not json");
+    fs.writeFileSync(
+      path.join(bad, "mined", "pairs.jsonl"),
+      `${JSON.stringify({ id: "x", path1: "nope/0000.jpg", path2: "nope/0001.jpg", overlap: 0.6, correspondence: { 0: 1 } })}\n`,
+    );
+    fs.writeFileSync(path.join(bad, "probe", "croco-depth", "metrics.json"), "[1,2]");
+    const r = await buildReport(bad);
+    const notes = r.sections.flatMap((s) => s.notes).join("\n");
+    expect(notes).toMatch(/stats\.json: .*JSON/);
+    expect(notes).toMatch(/cannot read image 'nope\/0000\.jpg'/);
+    expect(notes).toMatch(/metrics\.json: expected a JSON object/);
+    expect(r.html).toContain("missing image nope/0000.jpg");
+  });
+});
+
+describe("mimic report: CLI", () => {
+  async function run(...args: string[]) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const so = vi.spyOn(process.stdout, "write").mockImplementation((s) => {
+      out.push(String(s));
+      return true;
+    });
+    const se = vi.spyOn(console, "error").mockImplementation((s) => void err.push(String(s)));
+    const sl = vi.spyOn(console, "log").mockImplementation((s) => void out.push(`${String(s)}\n`));
+    const prev = process.exitCode;
+    process.exitCode = 0;
+    try {
+      await main(["node", "mimic", "report", ...args]);
+      return { code: process.exitCode ?? 0, out: out.join(""), err: err.join("\n") };
+    } finally {
+      process.exitCode = prev;
+      so.mockRestore();
+      se.mockRestore();
+      sl.mockRestore();
+    }
+  }
+
+  it("writes <dir>/report.html by default and prints the sections with --json", async () => {
+    const r = await run(fx.dir, "--json");
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.out).toBe(path.join(fx.dir, "report.html"));
+    expect(j.sections.map((s: { status: string }) => s.status)).toEqual(rep.sections.map(() => "ok"));
+    expect(fs.readFileSync(j.out, "utf8")).toBe(rep.html);
+  });
+
+  it("--out writes elsewhere; an empty folder exits 0", async () => {
+    const out = path.join(tmp, "sub", "r.html");
+    const empty = path.join(tmp, "empty2");
+    fs.mkdirSync(empty);
+    const r = await run(empty, "--out", out);
+    expect(r.code, r.err).toBe(0);
+    expect(fs.existsSync(out)).toBe(true);
+    expect(r.out).toContain(`wrote ${out}`);
+  });
+
+  it("a missing folder exits 2 with the fix", async () => {
+    const r = await run(path.join(tmp, "no-such-dir"));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/does not exist\. Fix:/);
+  });
+});
