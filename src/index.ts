@@ -7,5 +7,31 @@ export { describeAdapter, type Gpu, getGpu } from "./gpu/device.js";
 export { dispatch, pipeline, shaderSource } from "./gpu/kernel.js";
 export { encodeJpeg, readGray, readRgb, writeJpeg, writePng } from "./image/io.js";
 export { downsample2, gaussianBlur, resizeBilinear, rgbToGray } from "./image/kernels.js";
+export {
+  type LoadedSample,
+  loadSample,
+  openProbeDataset,
+  type ProbeDataset,
+  type ProbeSample,
+  type ProbeTask,
+  readPairList,
+} from "./probe/datasets.js";
+export { type HeadConfig, HeadParams, headPresets, initHeadParams, makeHeadConfig } from "./probe/heads.js";
+export {
+  DepthAccumulator,
+  type DepthEvalConfig,
+  type DepthMetrics,
+  depthEvalPresets,
+  depthMetrics,
+  EIGEN_CROP,
+  reduceZeroLabel,
+  SegAccumulator,
+  type SegEvalConfig,
+  type SegMetrics,
+  segEvalPresets,
+  segMetrics,
+} from "./probe/metrics.js";
+export { predictionGrid, writePredictionGrid } from "./probe/visualize.js";
 export { Pcg32 } from "./ref/prng.js";
+export { buildReport, type Report, type ReportOptions, type ReportSection, writeReport } from "./report/report.js";
 export { resolveFfmpeg } from "./video/ffmpeg.js";
