@@ -2,17 +2,17 @@
 // sift_select.wgsl, sift_descriptor.wgsl, plus image/gaussian_blur, resize_bilinear, downsample2 in
 // the scale space) against their CPU twins in src/ref/features/sift.ts. Each stage's twin gets the
 // GPU's own input for that stage, so a stage is checked on its own; the last test runs both whole
-// pipelines independently. Images: procedural textures (test/features/textures.ts), odd sizes and
+// pipelines independently. Images: procedural textures (src/features/textures.ts), odd sizes and
 // a batch of 2.
 import { describe, expect, test } from "vitest";
 import { siftPresets } from "../../src/features/config.js";
 import { createSiftPlan, detectAndDescribeBatch, encodeSift, readFeatures, type SiftPlan } from "../../src/features/sift.js";
+import { makeTexture, render } from "../../src/features/textures.js";
 import { readF32, readU32 } from "../../src/gpu/buffers.js";
 import type { Gpu } from "../../src/gpu/device.js";
 import { KP, KP_WORDS, type SiftConfig } from "../../src/ref/features/config.js";
 import { descriptorRef, dogRef, extremaRef, orientationRef, scaleSpaceRef, selectRef, siftRef } from "../../src/ref/features/sift.js";
 import { expectClose, testGpu } from "../helpers.js";
-import { makeTexture, render } from "./textures.js";
 
 const TOL = { level: 2e-5, px: 1e-3, scale: 1e-3, angleDeg: 1e-2, response: 1e-5, desc: 1e-4 };
 

@@ -1,8 +1,10 @@
-// Procedural test images for SIFT (no fixtures): a continuous, seeded texture function (value
+// Procedural images for SIFT tests and bench/sift.ts (no fixtures): a continuous, seeded texture function (value
 // noise at several scales + random rectangles and discs + a few sinusoids), rendered with 3x3
 // supersampling, optionally through a homography so warped views are exact renderings rather
 // than resamplings.
-import { Pcg32 } from "../../src/ref/prng.js";
+import sharp from "sharp";
+import { gaussianBlurRef } from "../ref/image.js";
+import { Pcg32 } from "../ref/prng.js";
 
 export type Texture = (x: number, y: number) => number;
 
@@ -71,4 +73,65 @@ export function render(tex: Texture, w: number, h: number, Hinv: number[] = [1, 
       out[y * w + x] = Math.min(1, Math.max(0, (acc / 9) * gain + bias));
     }
   return out;
+}
+
+// ---- the standard warped pairs (test/features/quality.test.ts, bench/sift.ts) ---------------------
+
+const mul3 = (a: number[], b: number[]) =>
+  Array.from({ length: 9 }, (_, k) => {
+    const r = Math.floor(k / 3);
+    const c = k % 3;
+    return a[r * 3] * b[c] + a[r * 3 + 1] * b[3 + c] + a[r * 3 + 2] * b[6 + c];
+  });
+
+function inv3(m: number[]): number[] {
+  const [a, b, c, d, e, f, g, h, i] = m;
+  const A = e * i - f * h;
+  const B = -(d * i - f * g);
+  const C = d * h - e * g;
+  const det = a * A + b * B + c * C;
+  return [A, -(b * i - c * h), b * f - c * e, B, a * i - c * g, -(a * f - c * d), C, -(a * h - b * g), a * e - b * d].map((v) => v / det);
+}
+
+export interface Warp {
+  name: string;
+  /** Homography A -> B, row-major 3x3. */
+  H: number[];
+  /** Photometric change applied to B after rendering. */
+  photo?: { gain?: number; bias?: number; blurSigma?: number; jpegQuality?: number };
+}
+
+/** Rotation 30 deg, scale 0.7 and 1.5, perspective tilt (about the centre), brightness, blur, JPEG. */
+export function standardWarps(w: number, h: number): Warp[] {
+  const cx = w / 2;
+  const cy = h / 2;
+  const about = (m: number[]) => mul3([1, 0, cx, 0, 1, cy, 0, 0, 1], mul3(m, [1, 0, -cx, 0, 1, -cy, 0, 0, 1]));
+  const t = (30 * Math.PI) / 180;
+  const I = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+  const s = 224 / Math.min(w, h); // the tilt's strength is set for 224 px images
+  return [
+    { name: "rotation 30 deg", H: about([Math.cos(t), -Math.sin(t), 0, Math.sin(t), Math.cos(t), 0, 0, 0, 1]) },
+    { name: "scale 0.7", H: about([0.7, 0, 0, 0, 0.7, 0, 0, 0, 1]) },
+    { name: "scale 1.5", H: about([1.5, 0, 0, 0, 1.5, 0, 0, 0, 1]) },
+    { name: "perspective tilt", H: about([1, 0.05, 0, 0.02, 0.9, 0, 0.0012 * s, 0.0004 * s, 1]) },
+    { name: "brightness x0.7 + 0.15", H: I, photo: { gain: 0.7, bias: 0.15 } },
+    { name: "blur sigma 1.5", H: I, photo: { blurSigma: 1.5 } },
+    { name: "JPEG quality 40", H: I, photo: { jpegQuality: 40 } },
+  ];
+}
+
+/** Render view B of `warp` (w x h, [0,1]). */
+export async function renderWarp(tex: Texture, w: number, h: number, warp: Warp): Promise<Float32Array> {
+  const p = warp.photo ?? {};
+  let img = render(tex, w, h, inv3(warp.H), p.gain ?? 1, p.bias ?? 0);
+  if (p.blurSigma) img = gaussianBlurRef(img, 1, h, w, p.blurSigma);
+  if (p.jpegQuality) {
+    const bytes = Uint8Array.from(img, (v) => Math.round(v * 255));
+    const buf = await sharp(bytes, { raw: { width: w, height: h, channels: 1 } })
+      .jpeg({ quality: p.jpegQuality })
+      .toBuffer();
+    const { data } = await sharp(buf).greyscale().raw().toBuffer({ resolveWithObject: true });
+    img = Float32Array.from(data, (v) => v / 255);
+  }
+  return img;
 }
