@@ -219,18 +219,21 @@ export async function synthesize(gpu: Gpu, cfg: SynthConfig, onProgress?: SynthP
         const idx = Array.from({ length: Math.min(cfg.batch, frames - f0) }, (_, k) => f0 + k);
         const views = idx.map((i) => ({ K, worldFromCam: traj.pose(i / cfg.fps) }));
         const rendered: RenderedFrame[] = await renderer.render(views);
+        const writes: Promise<void>[] = [];
         for (let k = 0; k < idx.length; k++) {
           const i = idx[k];
           const fr = rendered[k];
           poses.push({ index: i, t: i / cfg.fps, worldFromCam: Array.from(views[k].worldFromCam) });
           if (video) await video.write(fr.rgb);
           const mm = depthToMm(fr.depth);
-          await writePng(gtDepthPath(out, id, i), cfg.width, cfg.height, mm, 1);
+          writes.push(writePng(gtDepthPath(out, id, i), cfg.width, cfg.height, mm, 1));
           if (i % probeStride === 0) {
             const stem = frameStem(id, i);
-            await writeJpeg(path.join(out, "rgb", `${stem}.jpg`), { width: cfg.width, height: cfg.height, rgb: fr.rgb }, 95);
-            await writePng(path.join(out, "depth", `${stem}.png`), cfg.width, cfg.height, mm, 1);
-            await writePng(path.join(out, "labels", `${stem}.png`), cfg.width, cfg.height, fr.labels, 1);
+            writes.push(
+              writeJpeg(path.join(out, "rgb", `${stem}.jpg`), { width: cfg.width, height: cfg.height, rgb: fr.rgb }, 95),
+              writePng(path.join(out, "depth", `${stem}.png`), cfg.width, cfg.height, mm, 1),
+              writePng(path.join(out, "labels", `${stem}.png`), cfg.width, cfg.height, fr.labels, 1),
+            );
             files[split].push(stem);
           }
           if (i % pairStride === 0) {
@@ -243,6 +246,7 @@ export async function synthesize(gpu: Gpu, cfg: SynthConfig, onProgress?: SynthP
             keep.set(i, view);
           }
         }
+        await Promise.all(writes);
         done += idx.length;
         onProgress?.(done, frames * cfg.scenes, id);
       }

@@ -1,0 +1,95 @@
+// Procedural scenes and trajectories (src/synth/scene.ts, camera.ts): deterministic per seed, labels
+// from the documented set, and camera paths that never enter furniture.
+import { describe, expect, it } from "vitest";
+import { clipFromCamera, intrinsicsFromFov, makeTrajectory, mul4, TRAJECTORY_KINDS } from "../../src/synth/camera.js";
+import { SYNTH_CLASSES } from "../../src/synth/classes.js";
+import { loadSynthPresets } from "../../src/synth/presets.js";
+import { buildMesh, generateScene, VERTEX_WORDS } from "../../src/synth/scene.js";
+
+describe("synth scenes", () => {
+  it("same seed, same scene and mesh; another seed, another scene", () => {
+    const a = generateScene(5);
+    const b = generateScene(5);
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    expect(Buffer.compare(Buffer.from(buildMesh(a.primitives).data), Buffer.from(buildMesh(b.primitives).data))).toBe(0);
+    expect(JSON.stringify(generateScene(6))).not.toBe(JSON.stringify(a));
+  });
+
+  it("uses only the documented classes, and most of them over a few seeds", () => {
+    const ids = new Set(SYNTH_CLASSES.map((c) => c.id));
+    expect([...ids]).toEqual(SYNTH_CLASSES.map((_, i) => i + 1));
+    const seen = new Set<number>();
+    for (let s = 0; s < 8; s++) {
+      const mesh = buildMesh(generateScene(s).primitives);
+      const u = new Uint32Array(mesh.data);
+      for (let v = 0; v < mesh.vertexCount; v++) seen.add(u[v * VERTEX_WORDS + 15]);
+    }
+    for (const c of seen) expect(ids.has(c), `class id ${c}`).toBe(true);
+    expect(seen.size).toBeGreaterThanOrEqual(12);
+  });
+
+  it("trajectories stay inside the room and at least 0.25 m from every piece of furniture", () => {
+    for (let s = 0; s < 6; s++) {
+      const scene = generateScene(100 + s);
+      const boxes = scene.primitives.filter((p) => p.type === "box");
+      const cyl = scene.primitives.filter((p) => p.type === "cylinder");
+      for (const kind of TRAJECTORY_KINDS) {
+        const traj = makeTrajectory(scene, kind, s);
+        let closest = Number.POSITIVE_INFINITY;
+        let where = "";
+        for (let t = 0; t <= 60; t += 0.5) {
+          const T = traj.pose(t);
+          const e = [T[3], T[7], T[11]];
+          if (!(e[0] > 0.3 && e[0] < scene.size[0] - 0.3 && e[2] > 0.3 && e[2] < scene.size[2] - 0.3))
+            expect.fail(`${kind} t=${t}: eye ${e} outside`);
+          for (const b of boxes) {
+            // distance from the eye to the box in its own frame
+            const dx = e[0] - b.center[0];
+            const dz = e[2] - b.center[2];
+            const c = Math.cos(b.yaw);
+            const sn = Math.sin(b.yaw);
+            const lx = c * dx - sn * dz;
+            const lz = sn * dx + c * dz;
+            const ox = Math.max(0, Math.abs(lx) - b.size[0] / 2);
+            const oy = Math.max(0, Math.abs(e[1] - b.center[1]) - b.size[1] / 2);
+            const oz = Math.max(0, Math.abs(lz) - b.size[2] / 2);
+            const d = Math.hypot(ox, oy, oz);
+            if (d < closest) [closest, where] = [d, `t=${t}: eye ${e} near box ${JSON.stringify(b.center)}`];
+          }
+          for (const cy of cyl) {
+            const d = Math.hypot(e[0] - cy.base[0], e[2] - cy.base[2]) - Math.max(cy.radius, cy.radiusTop);
+            const above = e[1] > cy.base[1] + cy.height;
+            if (!above && d < closest) [closest, where] = [d, `t=${t}: eye ${e} near a cylinder`];
+          }
+        }
+        expect(closest, `${kind} seed ${s} ${where}`).toBeGreaterThan(0.25);
+      }
+    }
+  });
+
+  it("the projection maps camera points to the pixel convention u = fx x/z + cx", () => {
+    const K = intrinsicsFromFov(64, 48, 65);
+    const P = clipFromCamera(K);
+    for (const [x, y, z] of [
+      [0.3, -0.2, 2],
+      [-1, 0.5, 4],
+    ]) {
+      const c = mul4(P, [x, 0, 0, 0, y, 0, 0, 0, z, 0, 0, 0, 1, 0, 0, 0]).filter((_, i) => i % 4 === 0);
+      const u = ((c[0] / c[3] + 1) / 2) * K.width;
+      const v = ((1 - c[1] / c[3]) / 2) * K.height;
+      expect(u).toBeCloseTo((K.fx * x) / z + K.cx, 9);
+      expect(v).toBeCloseTo((K.fy * y) / z + K.cy, 9);
+      expect(c[2] / c[3]).toBeGreaterThan(0);
+      expect(c[2] / c[3]).toBeLessThan(1);
+    }
+  });
+
+  it("presets load and name only known trajectories", () => {
+    const p = loadSynthPresets();
+    expect(Object.keys(p)).toContain("default");
+    for (const v of Object.values(p)) {
+      expect(v.trajectories.length).toBeGreaterThan(0);
+      expect(v.scene.roomSize[0]).toBeGreaterThanOrEqual(6);
+    }
+  });
+});
