@@ -8,6 +8,31 @@ export { dispatch, pipeline, shaderSource } from "./gpu/kernel.js";
 export { encodeJpeg, readGray, readRgb, writeJpeg, writePng } from "./image/io.js";
 export { downsample2, gaussianBlur, resizeBilinear, rgbToGray } from "./image/kernels.js";
 export {
+  type CheckpointSidecar,
+  decoderMayBeMissing,
+  type LoadedCheckpoint,
+  loadCheckpoint,
+  loadParams,
+  loadParamsInto,
+  readSidecar,
+  saveCheckpoint,
+} from "./models/checkpoint.js";
+export {
+  type ArchName,
+  archPresets,
+  gridSize,
+  type ModelConfig,
+  modelConfig,
+  numKeep,
+  numPatches,
+  type Objective,
+  patchDim,
+  type VitArch,
+} from "./models/config.js";
+export { explicitMasking, type Masking, maskedIndices, noMasking, randomMasking } from "./models/masking.js";
+export { countParams, initParams, type ParamEntry, type ParamLayout, ParamStore, paramLayout, paramShapes } from "./models/params.js";
+export { parseSafetensors, readSafetensors, Safetensors, serializeSafetensors, writeSafetensors } from "./models/safetensors.js";
+export {
   type LoadedSample,
   loadSample,
   openProbeDataset,
@@ -34,4 +59,6 @@ export {
 export { predictionGrid, writePredictionGrid } from "./probe/visualize.js";
 export { Pcg32 } from "./ref/prng.js";
 export { buildReport, type Report, type ReportOptions, type ReportSection, writeReport } from "./report/report.js";
+export { FrameLoader, IMAGENET_MEAN, IMAGENET_STD, loadImage, type MimBatch, PairLoader, readPairsCsv } from "./train/data.js";
+export { absoluteLr, type LrSchedule, lrAt } from "./train/schedule.js";
 export { resolveFfmpeg } from "./video/ffmpeg.js";
