@@ -74,6 +74,8 @@ function readJsonl(file: string, notes: string[]): Json[] | null {
   return rows;
 }
 
+const minOf = (a: number[]) => a.reduce((x, y) => Math.min(x, y), Number.POSITIVE_INFINITY);
+const maxOf = (a: number[]) => a.reduce((x, y) => Math.max(x, y), Number.NEGATIVE_INFINITY);
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 const obj = (v: unknown): Json | null => (v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : null);
 const isDir = (p: string) => fs.existsSync(p) && fs.statSync(p).isDirectory();
@@ -179,6 +181,15 @@ function readMined(dir: string): Mined {
   const stats = present ? readJson(path.join(dir, "stats.json"), notes) : null;
   const configFile = present ? readJson(path.join(dir, "config.json"), notes) : null;
   const candidates = present ? readJsonl(path.join(dir, "candidates.jsonl"), notes) : null;
+  // Overlaps are fractions; a writer that used percent (any value > 1) is read as percent.
+  for (const [rows, name] of [
+    [pairs, "pairs.jsonl"],
+    [candidates, "candidates.jsonl"],
+  ] as const)
+    if (rows?.some((r) => (num(r.overlap) ?? 0) > 1)) {
+      for (const r of rows) if (num(r.overlap) !== null) r.overlap = (r.overlap as number) / 100;
+      notes.push(`${path.join(dir, name)}: overlaps above 1 read as percent (the format is a fraction 0..1)`);
+    }
   const config = obj(stats?.config) ?? obj(configFile?.config);
   const size = num(config?.size) ?? 224;
   const patch = num(config?.patch) ?? 16;
@@ -400,17 +411,21 @@ function trainingSections(trainDir: string, maxRecons: number): Built[] {
   return [lossBody(s, runs), reconBody(r, runs, maxRecons)];
 }
 
+/** Points per loss curve at most (longer logs are thinned evenly, the last point kept). */
+const MAX_POINTS = 2000;
+
 function lossBody(s: ReportSection, runs: Run[]): Built {
   const series = runs.map((run) => ({
     label: run.name,
     points: run.metrics
       .map((x) => [num(x.step), num(x.loss)] as [number | null, number | null])
-      .filter((p): p is [number, number] => p[0] !== null && p[1] !== null),
+      .filter((p): p is [number, number] => p[0] !== null && p[1] !== null)
+      .filter((_, i, a) => a.length <= MAX_POINTS || i % Math.ceil(a.length / MAX_POINTS) === 0 || i === a.length - 1),
   }));
   const all = series.flatMap((x) => x.points.map((p) => p[1]));
   if (all.length === 0) s.status = "empty";
   const positive = all.filter((y) => y > 0);
-  const logY = positive.length === all.length && all.length > 0 && Math.max(...positive) / Math.min(...positive) > 10;
+  const logY = positive.length === all.length && all.length > 0 && maxOf(positive) / minOf(positive) > 10;
   const rows = runs.map((run) => {
     const c = run.config ?? {};
     const losses = run.metrics.map((x) => num(x.loss)).filter((x): x is number => x !== null);
@@ -425,7 +440,7 @@ function lossBody(s: ReportSection, runs: Run[]): Built {
       esc(fmtValue(c.batch ?? null)),
       esc(fmtValue(c.blr ?? null)),
       esc(fmt(tail.length ? tail.reduce((a, b) => a + b, 0) / tail.length : null)),
-      esc(fmt(losses.length ? Math.min(...losses) : null)),
+      esc(fmt(losses.length ? minOf(losses) : null)),
       esc(fmt(ips.length ? ips.reduce((a, b) => a + b, 0) / ips.length : null, 3)),
     ];
   });
@@ -658,7 +673,7 @@ rect.patch.partner{fill:#00e5ff}line.corr{stroke:#ffd54f;stroke-width:1;stroke-o
 svg.overlay.active g.lines{display:none}g.lines,g.links{pointer-events:none}
 svg.chart{max-width:100%;height:auto;font-size:11px}svg.chart .axes line{stroke:#888;stroke-width:1}svg.chart .axes line.grid{stroke:#eee}
 svg.chart text{fill:#333}svg.chart rect.band{fill:#4caf50;fill-opacity:.15}svg.chart path.line{stroke-width:1.8}
-.recons{display:flex;flex-wrap:wrap;gap:12px}figure.recon img{max-width:100%;image-rendering:pixelated;border:1px solid #ddd}figure.recon figcaption{font-size:12px;color:#444}
+.recons{display:flex;flex-wrap:wrap;gap:12px}figure.recon img{max-width:100%;min-height:160px;image-rendering:pixelated;border:1px solid #ddd}figure.recon figcaption{font-size:12px;color:#444}
 `;
 
 // Hover a patch: it and its partner(s) in the other view are highlighted (class "hl"; partners

@@ -81,6 +81,17 @@ function axes(
   return `${s}</g>`;
 }
 
+/** [min, max] of values without spreading them into arguments (long arrays overflow the stack). */
+function extent(values: number[]): [number, number] {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
 const r1 = (v: number) => Math.round(v * 10) / 10;
 
 export interface HistogramSeries {
@@ -120,7 +131,7 @@ export function histogram(series: HistogramSeries[], opts: HistogramOptions = {}
   const f = FRAME;
   const counts = series.map((s) => binCounts(s.values, bins, lo, hi));
   const totals = counts[0]?.map((_, b) => counts.reduce((a, c) => a + c[b], 0)) ?? [];
-  const maxCount = Math.max(1, ...totals);
+  const maxCount = Math.max(1, extent(totals)[1]);
   const yTicks = niceTicks(0, maxCount, 4).filter((t) => Number.isInteger(t));
   const yMax = Math.max(maxCount, yTicks[yTicks.length - 1] ?? 0);
   const sx = (x: number) => f.left + ((x - lo) / (hi - lo)) * (f.width - f.left - f.right);
@@ -190,8 +201,8 @@ export function lineChart(series: LineSeries[], opts: LineChartOptions = {}): st
   const ys = clean.flatMap((s) => s.points.map((p) => p[1]));
   let s = svgOpen("linechart", f, logY ? ` data-log-y="true"` : "");
   if (xs.length === 0) return `${s}<text x="${f.width / 2}" y="${f.height / 2}" text-anchor="middle">no data</text></svg>`;
-  let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
-  let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  let [x0, x1] = extent(xs);
+  let [y0, y1] = extent(ys);
   if (x0 === x1) [x0, x1] = [x0 - 1, x1 + 1];
   if (y0 === y1) [y0, y1] = logY ? [y0 / 2, y1 * 2] : [y0 - 1, y1 + 1];
   const ty = logY ? Math.log10 : (y: number) => y;
@@ -240,7 +251,7 @@ export function barChart(items: Bar[], opts: { valueFmt?: (v: number) => string 
   const labelW = 200;
   const width = 640;
   const height = Math.max(1, items.length) * rowH + 8;
-  const max = Math.max(0, ...items.map((b) => b.value));
+  const max = Math.max(0, extent(items.map((b) => b.value))[1]);
   const barMax = width - labelW - 80;
   const vf = opts.valueFmt ?? ((v: number) => fmt(v));
   let s = `<svg class="chart barchart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img">`;

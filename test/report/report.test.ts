@@ -174,6 +174,32 @@ describe("mimic report: safety", () => {
   });
 });
 
+describe("mimic report: scale and variants", () => {
+  it("long training logs are thinned to at most 2000 points per curve; percent overlaps are read as percent", async () => {
+    const d = path.join(tmp, "long");
+    fs.mkdirSync(path.join(d, "train", "croco"), { recursive: true });
+    fs.mkdirSync(path.join(d, "mined"), { recursive: true });
+    const n = 150_000;
+    const lines: string[] = [];
+    for (let i = 0; i < n; i++) lines.push(JSON.stringify({ step: i, loss: 1 / (1 + i / 100), lr: 1e-4, imgPerSec: 10 }));
+    fs.writeFileSync(path.join(d, "train", "croco", "metrics.jsonl"), `${lines.join("\n")}\n`);
+    const cands = [55, 60, 80, 10].map((o, i) => JSON.stringify({ video: "v", t1: i, t2: i + 1, overlap: o, kept: o > 50 && o < 75 }));
+    fs.writeFileSync(path.join(d, "mined", "candidates.jsonl"), `${cands.join("\n")}\n`);
+    const r = await buildReport(d);
+    const pts = Number(/<path class="line"[^>]*data-points="(\d+)"/.exec(sectionHtml(r.html, "training"))![1]);
+    expect(pts).toBeLessThanOrEqual(2001);
+    expect(pts).toBeGreaterThan(1000);
+    expect(sectionHtml(r.html, "training")).toContain('data-log-y="true"'); // 1 .. 0.00066: log scale
+    const h = sectionHtml(r.html, "overlap");
+    const kept = [...h.matchAll(/data-series="0" data-bin="(\d+)" data-count="(\d+)"/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(kept).toEqual([
+      [13, 1], // 0.55 of 25 bins
+      [15, 1], // 0.60
+    ]);
+    expect(r.sections.find((x) => x.id === "overlap")!.notes.join(" ")).toMatch(/read as percent/);
+  });
+});
+
 describe("mimic report: CLI", () => {
   async function run(...args: string[]) {
     const out: string[] = [];
