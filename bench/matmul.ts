@@ -1,0 +1,93 @@
+// GFLOP/s of the engine's matmul (shaders/nn/matmul.wgsl) on the adapter vs numpy's matmul on the
+// same machine in the same run (bench/peers/matmul.py; torch's figure is printed in the notes).
+// Square problems and the shapes a ViT step runs: qkv of ViT-B (197 tokens x 768 -> 2304), the
+// nano preset's qkv ((B*L = 8*50 = 400) x 128 -> 384) and its weight gradient (dW = dy^T x, A read
+// transposed through strides). Data stays on the GPU; time = queue drain of `reps` dispatches.
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { describeAdapter, getGpu } from "../src/gpu/device.js";
+import { packageRoot } from "../src/gpu/kernel.js";
+import { runCalls, tensor, writeTensor } from "../src/nn/core.js";
+import { type MatmulSpec, matmulCall } from "../src/nn/matmul.js";
+import { type BenchOptions, type BenchResult, type BenchRow, row, runPython } from "./lib.js";
+
+interface Case {
+  name: string;
+  M: number;
+  N: number;
+  K: number;
+  /** A read transposed (A(m, k) = a[k * M + m]), as in a Linear weight gradient. */
+  transA?: boolean;
+}
+
+export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
+  const gpu = await getGpu();
+  const cases: Case[] = opts.quick
+    ? [
+        { name: "square 128", M: 128, N: 128, K: 128 },
+        { name: "nano qkv 400x128 @ 128x384", M: 400, N: 384, K: 128 },
+      ]
+    : [
+        { name: "square 256", M: 256, N: 256, K: 256 },
+        { name: "square 512", M: 512, N: 512, K: 512 },
+        { name: "square 1024", M: 1024, N: 1024, K: 1024 },
+        { name: "ViT-B qkv 197x768 @ 768x2304", M: 197, N: 2304, K: 768 },
+        { name: "nano qkv 400x128 @ 128x384", M: 400, N: 384, K: 128 },
+        { name: "nano qkv dW 384x400 @ 400x128 (A^T)", M: 384, N: 128, K: 400, transA: true },
+      ];
+  const rows: BenchRow[] = [];
+  const ours: number[] = [];
+  for (const c of cases) {
+    const a = tensor(gpu, "bench a", [c.M * c.K]);
+    const b = tensor(gpu, "bench b", [c.K * c.N]);
+    const out = tensor(gpu, "bench c", [c.M * c.N]);
+    writeTensor(
+      gpu,
+      a,
+      Float32Array.from({ length: c.M * c.K }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5),
+    );
+    writeTensor(
+      gpu,
+      b,
+      Float32Array.from({ length: c.K * c.N }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5),
+    );
+    const spec: MatmulSpec = { M: c.M, N: c.N, K: c.K, a, b, c: out, ...(c.transA ? { sam: 1, sak: c.M } : {}) };
+    const call = matmulCall(gpu, spec);
+    const flop = 2 * c.M * c.N * c.K;
+    const reps = Math.max(1, Math.min(20, Math.round((opts.quick ? 2e8 : 1e9) / flop)));
+    const calls = Array.from({ length: reps }, () => call);
+    runCalls(gpu, [call]); // compile + warm
+    await gpu.device.queue.onSubmittedWorkDone();
+    const times: number[] = [];
+    for (let r = 0; r < (opts.quick ? 2 : 3); r++) {
+      const t0 = performance.now();
+      runCalls(gpu, calls);
+      await gpu.device.queue.onSubmittedWorkDone();
+      times.push((performance.now() - t0) / reps);
+    }
+    gpu.check(`bench matmul ${c.name}`);
+    times.sort((x, y) => x - y);
+    ours.push(flop / (times[times.length >> 1] / 1e3) / 1e9);
+    for (const t of [a, b, out]) t.buf.destroy();
+  }
+  const script = path.join(packageRoot(), "bench", "peers", "matmul.py");
+  const peer = JSON.parse(
+    runPython(
+      script,
+      cases.map((c) => `${c.M},${c.N},${c.K}`),
+    ),
+  ) as {
+    numpy: Record<string, number>;
+    torch?: Record<string, number>;
+    blas: string;
+  };
+  cases.forEach((c, i) => {
+    rows.push(row(`${c.name} (M=${c.M} N=${c.N} K=${c.K})`, "GFLOP/s", ours[i], peer.numpy[`${c.M},${c.N},${c.K}`] ?? null));
+  });
+  const notes = [`numpy float32 matmul through ${peer.blas} (Debian's libblas.so.3 alternative; install libopenblas0 for OpenBLAS).`];
+  if (peer.torch)
+    notes.push(
+      `torch.matmul (all cores) in the same run, GFLOP/s: ${cases.map((c) => `${c.name}: ${peer.torch?.[`${c.M},${c.N},${c.K}`]?.toFixed(2)}`).join("; ")}.`,
+    );
+  return { name: "matmul", peer: "numpy", adapter: describeAdapter(gpu.adapter), rows, notes };
+}

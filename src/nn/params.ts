@@ -1,0 +1,118 @@
+// Parameters in one flat buffer with named views, gradients in a second flat buffer of the same
+// layout, and AdamW's moments in two more. Names follow the PyTorch checkpoint (e.g.
+// `blocks.0.attn.qkv.weight`) so the checkpoint code maps names to views one to one.
+//
+//   const ps = new ParamStore();
+//   const w = ps.add("blocks.0.attn.qkv.weight", [3 * D, D], { decay: true });
+//   ...; ps.allocate(gpu); ps.param("blocks.0.attn.qkv.weight") -> Tensor view (offset, shape)
+//
+// Each view starts at a multiple of 4 elements (16 bytes), so the vec4 matmul path can read
+// weights in place.
+import type { Gpu } from "../gpu/device.js";
+import { numel, readTensor, type Tensor, tensor, view, writeTensor } from "./core.js";
+
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  /** Offset in the flat buffers (elements). */
+  offset: number;
+  /** AdamW weight decay applies (false for norms, biases, tokens, positional embeddings). */
+  decay: boolean;
+}
+
+/** timm / MAE rule: no decay for 1-D params (norms, biases) and tokens / embeddings. */
+export function defaultDecay(name: string, shape: readonly number[]): boolean {
+  if (shape.length <= 1) return false;
+  return !/(^|\.)(cls_token|mask_token|pos_embed|decoder_pos_embed)$/.test(name) && !name.endsWith(".bias");
+}
+
+export class ParamStore {
+  readonly specs: ParamSpec[] = [];
+  private byName = new Map<string, ParamSpec>();
+  /** Total elements (padded). */
+  size = 0;
+  params: Tensor | null = null;
+  grads: Tensor | null = null;
+  /** (size) 1 where decayed. */
+  decay: Tensor | null = null;
+
+  add(name: string, shape: number[], opts: { decay?: boolean } = {}): ParamSpec {
+    if (this.params) throw new Error(`ParamStore: add('${name}') after allocate()`);
+    if (this.byName.has(name)) throw new Error(`ParamStore: duplicate parameter name '${name}'`);
+    const spec: ParamSpec = { name, shape: [...shape], offset: this.size, decay: opts.decay ?? defaultDecay(name, shape) };
+    this.size += Math.ceil(numel(shape) / 4) * 4;
+    this.specs.push(spec);
+    this.byName.set(name, spec);
+    return spec;
+  }
+
+  spec(name: string): ParamSpec {
+    const s = this.byName.get(name);
+    if (!s)
+      throw new Error(
+        `ParamStore: no parameter named '${name}' (have ${this.specs.length}: ${this.specs
+          .slice(0, 5)
+          .map((x) => x.name)
+          .join(", ")}...)`,
+      );
+    return s;
+  }
+
+  /** Create the flat parameter, gradient and decay-mask buffers (once). */
+  allocate(gpu: Gpu, label = "params"): void {
+    if (this.params) return;
+    const n = Math.max(4, this.size);
+    this.params = tensor(gpu, `${label}`, [n]);
+    this.grads = tensor(gpu, `${label} grads`, [n]);
+    this.decay = tensor(gpu, `${label} decay mask`, [n]);
+    const mask = new Float32Array(n);
+    for (const s of this.specs) if (s.decay) mask.fill(1, s.offset, s.offset + numel(s.shape));
+    writeTensor(gpu, this.decay, mask);
+  }
+
+  private need(): { params: Tensor; grads: Tensor } {
+    if (!this.params || !this.grads) throw new Error("ParamStore: call allocate(gpu) first");
+    return { params: this.params, grads: this.grads };
+  }
+
+  /** The parameter's view (offset, shape) in the flat buffer. */
+  param(name: string): Tensor {
+    const s = this.spec(name);
+    return view(this.need().params, s.offset, s.shape, name);
+  }
+
+  /** The gradient's view, same layout. */
+  grad(name: string): Tensor {
+    const s = this.spec(name);
+    return view(this.need().grads, s.offset, s.shape, `${name}.grad`);
+  }
+
+  /** Host copy of all parameters as one flat array (the layout of `specs`). */
+  async readAll(gpu: Gpu): Promise<Float32Array> {
+    return readTensor(gpu, this.need().params);
+  }
+
+  /** Upload one parameter's values (e.g. init or a checkpoint). */
+  set(gpu: Gpu, name: string, data: Float32Array): void {
+    writeTensor(gpu, this.param(name), data);
+  }
+
+  /** Upload all parameters from a flat array in the layout of `specs`. */
+  setAll(gpu: Gpu, flat: Float32Array): void {
+    const { params } = this.need();
+    if (flat.length !== numel(params.shape)) throw new Error(`ParamStore.setAll: ${flat.length} values for ${numel(params.shape)}`);
+    writeTensor(gpu, params, flat);
+  }
+
+  /** Host-side flat array of zeros in this layout (for init code and CPU twins). */
+  hostZeros(): Float32Array {
+    return new Float32Array(Math.max(4, this.size));
+  }
+
+  /** Host decay mask in this layout. */
+  hostDecay(): Float32Array {
+    const mask = this.hostZeros();
+    for (const s of this.specs) if (s.decay) mask.fill(1, s.offset, s.offset + numel(s.shape));
+    return mask;
+  }
+}

@@ -1,0 +1,365 @@
+// CPU twins of src/nn/layers.ts and src/nn/attention.ts (shaders/nn/*.wgsl): plain float64 loops,
+// same argument order as the GPU builders. The oracle for tests and the training-twin.
+import type { Arr } from "./matmul.js";
+
+// ---- LayerNorm (layernorm_forward.wgsl, layernorm_backward.wgsl) ----
+
+/** y = (x - mean) * rstd * w + b over rows of x (N, C); returns y and the saved mean, rstd (N). */
+export function layernormForward(x: Arr, w: Arr, b: Arr, N: number, C: number, eps = 1e-6) {
+  const y = new Float64Array(N * C);
+  const mean = new Float64Array(N);
+  const rstd = new Float64Array(N);
+  for (let r = 0; r < N; r++) {
+    let s = 0;
+    for (let c = 0; c < C; c++) s += x[r * C + c];
+    const mu = s / C;
+    let v = 0;
+    for (let c = 0; c < C; c++) v += (x[r * C + c] - mu) ** 2;
+    const rs = 1 / Math.sqrt(v / C + eps);
+    for (let c = 0; c < C; c++) y[r * C + c] = (x[r * C + c] - mu) * rs * w[c] + b[c];
+    mean[r] = mu;
+    rstd[r] = rs;
+  }
+  return { y, mean, rstd };
+}
+
+/** dx (returned; added to `dxAcc` when given), dw += sum dy * xhat, db += sum dy. */
+export function layernormBackward(
+  x: Arr,
+  dy: Arr,
+  w: Arr,
+  mean: Arr,
+  rstd: Arr,
+  dw: Float64Array,
+  db: Float64Array,
+  N: number,
+  C: number,
+  dxAcc?: Arr,
+): Float64Array {
+  const dx = new Float64Array(N * C);
+  for (let r = 0; r < N; r++) {
+    let sg = 0;
+    let sgx = 0;
+    for (let c = 0; c < C; c++) {
+      const xhat = (x[r * C + c] - mean[r]) * rstd[r];
+      const g = dy[r * C + c] * w[c];
+      sg += g;
+      sgx += g * xhat;
+      dw[c] += dy[r * C + c] * xhat;
+      db[c] += dy[r * C + c];
+    }
+    for (let c = 0; c < C; c++) {
+      const xhat = (x[r * C + c] - mean[r]) * rstd[r];
+      dx[r * C + c] = rstd[r] * (dy[r * C + c] * w[c] - sg / C - (xhat * sgx) / C) + (dxAcc ? dxAcc[r * C + c] : 0);
+    }
+  }
+  return dx;
+}
+
+// ---- GELU (gelu.wgsl) ----
+
+/** float64 erf: Taylor series below 3, continued fraction for erfc above (|error| < 1e-13). */
+export function erf(x: number): number {
+  const a = Math.abs(x);
+  if (a < 3) {
+    let term = x;
+    let s = x;
+    const x2 = x * x;
+    for (let n = 1; n < 200; n++) {
+      term *= -x2 / n;
+      const add = term / (2 * n + 1);
+      s += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(s)) break;
+    }
+    return (2 / Math.sqrt(Math.PI)) * s;
+  }
+  // erfc(a) = exp(-a^2) / sqrt(pi) * 1 / (a + (1/2) / (a + 1 / (a + (3/2) / (a + 2 / (a + ...)))))
+  let f = a;
+  for (let n = 60; n >= 1; n--) f = a + n / 2 / f;
+  const erfc = Math.exp(-a * a) / Math.sqrt(Math.PI) / f;
+  return Math.sign(x) * (1 - erfc);
+}
+
+/** The f32 erf of gelu.wgsl evaluated in float64 (documents the WGSL approximation). */
+export function erfApprox(z: number): number {
+  const a = Math.abs(z);
+  const s = z * z;
+  if (a < 0.5)
+    return (
+      z *
+      (1.1283791670955126 +
+        s *
+          (-0.37612638903183754 +
+            s * (0.11283791670955126 + s * (-0.026866170645131252 + s * (0.005223977625442188 + s * -0.0008548327023450852)))))
+    );
+  const t = 1 / (1 + 0.3275911 * a);
+  const poly = ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t;
+  return Math.sign(z) * (1 - poly * Math.exp(-s));
+}
+
+export function geluForward(x: Arr): Float64Array {
+  return Float64Array.from(x as ArrayLike<number>, (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)));
+}
+
+/** dx = dy * (Phi(x) + x phi(x)) (+ dxAcc). */
+export function geluBackward(x: Arr, dy: Arr, dxAcc?: Arr): Float64Array {
+  const dx = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    dx[i] = dy[i] * (0.5 * (1 + erf(v / Math.SQRT2)) + v * Math.exp(-0.5 * v * v) * 0.3989422804014327) + (dxAcc ? dxAcc[i] : 0);
+  }
+  return dx;
+}
+
+// ---- elementwise.wgsl ----
+
+export const add = (a: Arr, b: Arr): Float64Array => Float64Array.from(a as ArrayLike<number>, (v, i) => v + b[i]);
+/** out += alpha * a (in place). */
+export function axpy(a: Arr, out: Float64Array, alpha = 1): Float64Array {
+  for (let i = 0; i < out.length; i++) out[i] += alpha * a[i];
+  return out;
+}
+
+// ---- softmax.wgsl ----
+
+export function softmaxForward(S: Arr, rows: number, n: number, scale: number): Float64Array {
+  const P = new Float64Array(rows * n);
+  for (let r = 0; r < rows; r++) {
+    let m = -Infinity;
+    for (let j = 0; j < n; j++) m = Math.max(m, S[r * n + j]);
+    let s = 0;
+    for (let j = 0; j < n; j++) s += P[r * n + j] = Math.exp(scale * (S[r * n + j] - m));
+    for (let j = 0; j < n; j++) P[r * n + j] /= s;
+  }
+  return P;
+}
+
+export function softmaxBackward(P: Arr, dP: Arr, rows: number, n: number, scale: number): Float64Array {
+  const dS = new Float64Array(rows * n);
+  for (let r = 0; r < rows; r++) {
+    let d = 0;
+    for (let j = 0; j < n; j++) d += P[r * n + j] * dP[r * n + j];
+    for (let j = 0; j < n; j++) dS[r * n + j] = scale * P[r * n + j] * (dP[r * n + j] - d);
+  }
+  return dS;
+}
+
+// ---- attention (src/nn/attention.ts) ----
+
+export interface AttnShape {
+  B: number;
+  H: number;
+  Lq: number;
+  Lk: number;
+  dh: number;
+}
+
+/**
+ * Multi-head attention on contiguous q (B, Lq, D), k, v (B, Lk, D), D = H * dh:
+ * out (B, Lq, D) = merge_heads(softmax(q k^T / sqrt(dh)) v); P (B, H, Lq, Lk) saved.
+ */
+export function attentionForward(q: Arr, k: Arr, v: Arr, s: AttnShape) {
+  const { B, H, Lq, Lk, dh } = s;
+  const D = H * dh;
+  const scale = 1 / Math.sqrt(dh);
+  const S = new Float64Array(B * H * Lq * Lk);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < H; h++)
+      for (let i = 0; i < Lq; i++)
+        for (let j = 0; j < Lk; j++) {
+          let t = 0;
+          for (let d = 0; d < dh; d++) t += q[(b * Lq + i) * D + h * dh + d] * k[(b * Lk + j) * D + h * dh + d];
+          S[((b * H + h) * Lq + i) * Lk + j] = t;
+        }
+  const P = softmaxForward(S, B * H * Lq, Lk, scale);
+  const out = new Float64Array(B * Lq * D);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < H; h++)
+      for (let i = 0; i < Lq; i++)
+        for (let d = 0; d < dh; d++) {
+          let t = 0;
+          for (let j = 0; j < Lk; j++) t += P[((b * H + h) * Lq + i) * Lk + j] * v[(b * Lk + j) * D + h * dh + d];
+          out[(b * Lq + i) * D + h * dh + d] = t;
+        }
+  return { out, P };
+}
+
+/** Gradients of attentionForward w.r.t. q, k, v given dout (B, Lq, D) and the saved P. */
+export function attentionBackward(q: Arr, k: Arr, v: Arr, P: Arr, dout: Arr, s: AttnShape) {
+  const { B, H, Lq, Lk, dh } = s;
+  const D = H * dh;
+  const scale = 1 / Math.sqrt(dh);
+  const dP = new Float64Array(B * H * Lq * Lk);
+  const dv = new Float64Array(B * Lk * D);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < H; h++)
+      for (let i = 0; i < Lq; i++)
+        for (let j = 0; j < Lk; j++) {
+          const pi = ((b * H + h) * Lq + i) * Lk + j;
+          let t = 0;
+          for (let d = 0; d < dh; d++) {
+            const g = dout[(b * Lq + i) * D + h * dh + d];
+            t += g * v[(b * Lk + j) * D + h * dh + d];
+            dv[(b * Lk + j) * D + h * dh + d] += P[pi] * g;
+          }
+          dP[pi] = t;
+        }
+  const dS = softmaxBackward(P, dP, B * H * Lq, Lk, scale);
+  const dq = new Float64Array(B * Lq * D);
+  const dk = new Float64Array(B * Lk * D);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < H; h++)
+      for (let i = 0; i < Lq; i++)
+        for (let j = 0; j < Lk; j++) {
+          const g = dS[((b * H + h) * Lq + i) * Lk + j];
+          for (let d = 0; d < dh; d++) {
+            dq[(b * Lq + i) * D + h * dh + d] += g * k[(b * Lk + j) * D + h * dh + d];
+            dk[(b * Lk + j) * D + h * dh + d] += g * q[(b * Lq + i) * D + h * dh + d];
+          }
+        }
+  return { dq, dk, dv };
+}
+
+/** Split qkv (B, L, 3D) (timm's order: q, k, v blocks of D per token) into q, k, v (B, L, D). */
+export function splitQkv(qkv: Arr, B: number, L: number, D: number) {
+  const q = new Float64Array(B * L * D);
+  const k = new Float64Array(B * L * D);
+  const v = new Float64Array(B * L * D);
+  for (let t = 0; t < B * L; t++)
+    for (let d = 0; d < D; d++) {
+      q[t * D + d] = qkv[t * 3 * D + d];
+      k[t * D + d] = qkv[t * 3 * D + D + d];
+      v[t * D + d] = qkv[t * 3 * D + 2 * D + d];
+    }
+  return { q, k, v };
+}
+
+/** Inverse of splitQkv. */
+export function mergeQkv(q: Arr, k: Arr, v: Arr, B: number, L: number, D: number): Float64Array {
+  const out = new Float64Array(B * L * 3 * D);
+  for (let t = 0; t < B * L; t++)
+    for (let d = 0; d < D; d++) {
+      out[t * 3 * D + d] = q[t * D + d];
+      out[t * 3 * D + D + d] = k[t * D + d];
+      out[t * 3 * D + 2 * D + d] = v[t * D + d];
+    }
+  return out;
+}
+
+// ---- patchify.wgsl ----
+
+/** imgs (B, 3, H, W) -> x (B, L, P*P*3); order 0 = MAE 'nhwpqc', 1 = conv-weight (c, i, j). */
+export function patchify(imgs: Arr, B: number, H: number, W: number, P: number, order: 0 | 1 = 0): Float64Array {
+  const gh = H / P;
+  const gw = W / P;
+  const F = P * P * 3;
+  const x = new Float64Array(B * gh * gw * F);
+  for (let b = 0; b < B; b++)
+    for (let c = 0; c < 3; c++)
+      for (let y = 0; y < H; y++)
+        for (let xx = 0; xx < W; xx++) {
+          const l = Math.floor(y / P) * gw + Math.floor(xx / P);
+          const i = y % P;
+          const j = xx % P;
+          const f = order === 0 ? (i * P + j) * 3 + c : (c * P + i) * P + j;
+          x[(b * gh * gw + l) * F + f] = imgs[((b * 3 + c) * H + y) * W + xx];
+        }
+  return x;
+}
+
+/** Inverse (and adjoint) of patchify. */
+export function unpatchify(x: Arr, B: number, H: number, W: number, P: number, order: 0 | 1 = 0): Float64Array {
+  const imgs = new Float64Array(B * 3 * H * W);
+  const idx = patchify(
+    Float64Array.from({ length: imgs.length }, (_, i) => i),
+    B,
+    H,
+    W,
+    P,
+    order,
+  );
+  for (let t = 0; t < idx.length; t++) imgs[idx[t]] = x[t];
+  return imgs;
+}
+
+// ---- gather_rows.wgsl ----
+
+/** dst (B, Lo, D): dst[b, i] = src[b, ids[b, i] + row0], src (B, Ls, D). */
+export function gatherRows(src: Arr, ids: ArrayLike<number>, B: number, Ls: number, Lo: number, D: number, row0 = 0): Float64Array {
+  const dst = new Float64Array(B * Lo * D);
+  for (let b = 0; b < B; b++)
+    for (let i = 0; i < Lo; i++) for (let d = 0; d < D; d++) dst[(b * Lo + i) * D + d] = src[(b * Ls + ids[b * Lo + i] + row0) * D + d];
+  return dst;
+}
+
+/** dst[b, ids[b, i] + row0] (+)= src[b, i]; dst (B, Ls, D) modified in place. */
+export function scatterRows(
+  src: Arr,
+  ids: ArrayLike<number>,
+  dst: Float64Array,
+  B: number,
+  Ls: number,
+  Lo: number,
+  D: number,
+  row0 = 0,
+  accumulate = true,
+): Float64Array {
+  for (let b = 0; b < B; b++)
+    for (let i = 0; i < Lo; i++)
+      for (let d = 0; d < D; d++) {
+        const o = (b * Ls + ids[b * Lo + i] + row0) * D + d;
+        dst[o] = (accumulate ? dst[o] : 0) + src[(b * Lo + i) * D + d];
+      }
+  return dst;
+}
+
+// ---- masked_mse.wgsl ----
+
+/** MAE loss: mean over masked patches of the per-patch MSE, target optionally normalised. */
+export function maskedMse(pred: Arr, target: Arr, mask: Arr, R: number, F: number, norm: boolean) {
+  const tn = new Float64Array(R * F);
+  const lp = new Float64Array(R);
+  let num = 0;
+  let den = 0;
+  for (let r = 0; r < R; r++) {
+    let mu = 0;
+    let rs = 1;
+    if (norm) {
+      for (let f = 0; f < F; f++) mu += target[r * F + f];
+      mu /= F;
+      let v = 0;
+      for (let f = 0; f < F; f++) v += (target[r * F + f] - mu) ** 2;
+      rs = 1 / Math.sqrt(v / Math.max(F - 1, 1) + 1e-6);
+    }
+    let acc = 0;
+    for (let f = 0; f < F; f++) {
+      const t = (target[r * F + f] - mu) * rs;
+      tn[r * F + f] = t;
+      acc += (pred[r * F + f] - t) ** 2;
+    }
+    lp[r] = acc / F;
+    num += lp[r] * mask[r];
+    den += mask[r];
+  }
+  return { loss: num / Math.max(den, 1e-12), lp, tn, maskSum: den };
+}
+
+export function maskedMseBackward(pred: Arr, tn: Arr, mask: Arr, maskSum: number, R: number, F: number, dloss = 1): Float64Array {
+  const d = new Float64Array(R * F);
+  for (let r = 0; r < R; r++)
+    for (let f = 0; f < F; f++) d[r * F + f] = (((mask[r] / Math.max(maskSum, 1e-12)) * dloss * 2) / F) * (pred[r * F + f] - tn[r * F + f]);
+  return d;
+}
+
+// ---- reduce.wgsl ----
+
+export const sum = (x: Arr, alpha = 1): number => {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i];
+  return alpha * s;
+};
+export const sumsq = (x: Arr, alpha = 1): number => {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return alpha * s;
+};
