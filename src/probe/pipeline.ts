@@ -1,0 +1,371 @@
+// The probe loop: frozen encoder -> features computed once per image (cached) -> head trained on
+// the train split -> metrics over the whole val split -> metrics.json and a picture of predictions.
+//
+// The encoder and the head trainer are interfaces: `mimic probe` plugs in the ViT encoder (a
+// checkpoint, or a random initialisation for the baseline) and the GPU head trainer of the
+// training engine; CpuHeadTrainer (the reference math) serves tests and tiny runs.
+//
+// Resolution: images are resized to the encoder's input size (bilinear), targets to the same size
+// (nearest), and metrics are computed at that size (NYU's Eigen crop is scaled to it).
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { Pcg32 } from "../ref/prng.js";
+import { IMAGENET_MEAN, IMAGENET_STD } from "../train/data.js";
+import { CpuHeadTrainer, type HeadTrainer, type ProbeTargets } from "./cpu_trainer.js";
+import { type LoadedSample, loadSample, type ProbeDataset, type ProbeSample } from "./datasets.js";
+import { type HeadConfig, type HeadPresetName, makeHeadConfig } from "./heads.js";
+import {
+  argmaxClasses,
+  DepthAccumulator,
+  type DepthEvalConfig,
+  type DepthMetrics,
+  depthEvalPresets,
+  SegAccumulator,
+  type SegMetrics,
+} from "./metrics.js";
+import { writePredictionGrid } from "./visualize.js";
+
+/** A frozen encoder as the probe sees it. */
+export interface FrozenEncoder {
+  /** what it is: a checkpoint path, "random", ... (recorded in metrics.json and the cache key) */
+  name: string;
+  /** token width D */
+  embedDim: number;
+  /** patch size p */
+  patchSize: number;
+  /** input size in pixels */
+  imageHeight: number;
+  imageWidth: number;
+  /** images (B, 3, H, W) ImageNet-normalised -> patch tokens (B, L, D), L = (H/p)(W/p), no cls token */
+  encode(images: Float32Array, B: number): Promise<Float32Array>;
+}
+
+/** (B, 3, H, W) ImageNet-normalised floats from loaded samples (all at H x W). */
+export function toEncoderInput(samples: LoadedSample[], H: number, W: number): Float32Array {
+  const n = H * W;
+  const out = new Float32Array(samples.length * 3 * n);
+  samples.forEach((s, b) => {
+    if (s.height !== H || s.width !== W) throw new Error(`sample ${s.id} is ${s.width}x${s.height}, the encoder takes ${W}x${H}`);
+    for (let c = 0; c < 3; c++) {
+      const m = IMAGENET_MEAN[c];
+      const sd = IMAGENET_STD[c];
+      const o = (b * 3 + c) * n;
+      for (let i = 0; i < n; i++) out[o + i] = (s.rgb[3 * i + c] / 255 - m) / sd;
+    }
+  });
+  return out;
+}
+
+/** Per-image target of a loaded sample: depth in metres, or classes 0..K-1 with 255 = ignore. */
+export function sampleTarget(s: LoadedSample): Float32Array | Uint8Array {
+  if (s.depth) return s.depth;
+  if (!s.labels) throw new Error(`sample ${s.id} has neither depth nor labels`);
+  const c = new Uint8Array(s.labels.length);
+  for (let i = 0; i < c.length; i++) c[i] = s.labels[i] === 0 ? 255 : s.labels[i] - 1;
+  return c;
+}
+
+/** Stack per-image targets into a batch. */
+export function batchTargets(task: "depth" | "seg", targets: (Float32Array | Uint8Array)[]): ProbeTargets {
+  const n = targets[0].length;
+  if (task === "depth") {
+    const depth = new Float32Array(targets.length * n);
+    for (let b = 0; b < targets.length; b++) depth.set(targets[b], b * n);
+    return { kind: "depth", depth };
+  }
+  const classes = new Uint8Array(targets.length * n);
+  for (let b = 0; b < targets.length; b++) classes.set(targets[b], b * n);
+  return { kind: "seg", classes };
+}
+
+/** A stable short hash of anything JSON-able (cache keys). */
+export function cacheKey(parts: unknown): string {
+  return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
+}
+
+/**
+ * Features per image, in memory and (with a folder) on disk as raw little-endian float32 at
+ * <dir>/<key>/<sha of sample id>.f32, so a second probe run with the same encoder, input size and
+ * data skips the encoder. The key must change whenever the encoder weights do (hash the checkpoint).
+ */
+export class FeatureCache {
+  private readonly mem = new Map<string, Float32Array>();
+  readonly folder: string | null;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    dir: string | null,
+    readonly key: string,
+    readonly floatsPerImage: number,
+  ) {
+    this.folder = dir ? path.join(dir, key) : null;
+    if (this.folder) fs.mkdirSync(this.folder, { recursive: true });
+  }
+
+  private file(id: string): string {
+    return path.join(this.folder!, `${createHash("sha1").update(id).digest("hex")}.f32`);
+  }
+
+  get(id: string): Float32Array | null {
+    const m = this.mem.get(id);
+    if (m) {
+      this.hits++;
+      return m;
+    }
+    if (this.folder) {
+      const f = this.file(id);
+      if (fs.existsSync(f)) {
+        const buf = fs.readFileSync(f);
+        if (buf.byteLength === this.floatsPerImage * 4) {
+          const v = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+          this.mem.set(id, v);
+          this.hits++;
+          return v;
+        }
+      }
+    }
+    this.misses++;
+    return null;
+  }
+
+  put(id: string, features: Float32Array): void {
+    if (features.length !== this.floatsPerImage)
+      throw new Error(`feature cache: ${features.length} floats for ${id}, expected ${this.floatsPerImage} (L * D)`);
+    this.mem.set(id, features);
+    if (this.folder) fs.writeFileSync(this.file(id), new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
+  }
+}
+
+export interface ProbeTrainConfig {
+  head: HeadPresetName;
+  epochs: number;
+  batchSize: number;
+  /** peak learning rate (AdamW), cosine-decayed to 0 over the run */
+  lr: number;
+  seed: number;
+  /** rows in the predictions picture */
+  pictures: number;
+  /** fraction held out as val when the dataset has no val split (deterministic: every k-th sample) */
+  valFraction: number;
+}
+
+export const probePresets = {
+  /** a smoke run: a few epochs of the linear probe */
+  quick: { head: "linear", epochs: 3, batchSize: 8, lr: 1e-3, seed: 0, pictures: 4, valFraction: 0.2 },
+  /** the linear probe as reported */
+  linear: { head: "linear", epochs: 20, batchSize: 16, lr: 1e-3, seed: 0, pictures: 6, valFraction: 0.2 },
+  /** the MLP head */
+  mlp: { head: "mlp", epochs: 20, batchSize: 16, lr: 5e-4, seed: 0, pictures: 6, valFraction: 0.2 },
+} as const satisfies Record<string, ProbeTrainConfig>;
+
+export interface ProbeResult {
+  task: "depth" | "seg";
+  encoder: string;
+  dataset: { format: string; root: string; train: number; val: number; notes: string[] };
+  head: HeadConfig;
+  train: ProbeTrainConfig & { losses: number[]; steps: number };
+  metrics: DepthMetrics | SegMetrics;
+  classNames: string[] | null;
+  featureCache: { hits: number; misses: number };
+  seconds: number;
+  files: { metrics: string | null; pictures: string | null };
+}
+
+export interface RunProbeOptions {
+  dataset: ProbeDataset;
+  encoder: FrozenEncoder;
+  config?: Partial<ProbeTrainConfig>;
+  /** makes the head trainer (default: CpuHeadTrainer) */
+  trainer?: (head: HeadConfig, seed: number, outputBias: number) => HeadTrainer;
+  /** depth scoring (default: the dataset's: nyu for NYU, synth otherwise) */
+  depthEval?: Partial<DepthEvalConfig>;
+  /** output folder for metrics.json and predictions.png (null: write nothing) */
+  out?: string | null;
+  /** feature cache folder (null: memory only) */
+  cacheDir?: string | null;
+  /** called as work advances: stage "features" | "train" | "eval" */
+  onProgress?: (stage: string, done: number, total: number, info?: Record<string, number>) => void;
+}
+
+/** Train and val lists: the dataset's, or a deterministic hold-out of "all". */
+export function trainValSplit(ds: ProbeDataset, valFraction: number): { train: ProbeSample[]; val: ProbeSample[]; note: string | null } {
+  if (ds.splits.train && ds.splits.val) return { train: ds.splits.train, val: ds.splits.val, note: null };
+  const all = ds.splits.all ?? ds.splits.train ?? ds.splits.val;
+  if (!all || all.length < 2) throw new Error(`${ds.root}: need at least 2 samples to train and evaluate a probe`);
+  if (!(valFraction > 0 && valFraction < 1)) throw new Error(`valFraction must be in (0, 1), got ${valFraction}`);
+  const k = Math.max(2, Math.round(1 / valFraction));
+  const val = all.filter((_, i) => i % k === k - 1);
+  const train = all.filter((_, i) => i % k !== k - 1);
+  return { train, val, note: `no train/val split in ${ds.root}: every ${k}th sample (sorted by name) held out as val` };
+}
+
+/** Train a head on frozen features and score it on val. */
+export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
+  const t0 = performance.now();
+  const { dataset: ds, encoder: enc } = opts;
+  const cfg: ProbeTrainConfig = { ...probePresets.linear, ...opts.config };
+  const task = ds.task;
+  const progress = opts.onProgress ?? (() => {});
+  const { train, val, note } = trainValSplit(ds, cfg.valFraction);
+  const head = makeHeadConfig(cfg.head, enc, task, ds.numClasses);
+  const H = enc.imageHeight;
+  const W = enc.imageWidth;
+  const L = head.gridH * head.gridW;
+  const loadOpts = { size: { height: H, width: W }, crop: null, depthScale: ds.depthScale, numClasses: ds.numClasses };
+  const cache = new FeatureCache(
+    opts.cacheDir ?? null,
+    cacheKey({ encoder: enc.name, H, W, D: enc.embedDim, p: enc.patchSize, root: ds.root }),
+    L * enc.embedDim,
+  );
+
+  // 1. decode every sample once; features once per image (cache)
+  const loaded = new Map<string, LoadedSample>();
+  const all = [...train, ...val];
+  const bs = Math.max(1, cfg.batchSize);
+  for (let i = 0; i < all.length; i += bs) {
+    const chunk = all.slice(i, i + bs);
+    const samples = await Promise.all(chunk.map((s) => loadSample(s, loadOpts)));
+    samples.forEach((s, j) => {
+      loaded.set(chunk[j].rgbPath, s);
+    });
+    const todo = samples.filter((s, j) => !cache.get(chunk[j].rgbPath));
+    if (todo.length) {
+      const tokens = await enc.encode(toEncoderInput(todo, H, W), todo.length);
+      if (tokens.length !== todo.length * L * enc.embedDim)
+        throw new Error(
+          `encoder ${enc.name} returned ${tokens.length} floats for ${todo.length} images; expected (B, ${L}, ${enc.embedDim})`,
+        );
+      const ids = chunk.filter((_, j) => todo.includes(samples[j]));
+      ids.forEach((s, j) => {
+        cache.put(s.rgbPath, tokens.slice(j * L * enc.embedDim, (j + 1) * L * enc.embedDim));
+      });
+    }
+    progress("features", Math.min(i + bs, all.length), all.length);
+  }
+  const cacheStats = { hits: cache.hits, misses: cache.misses };
+  const feat = (s: ProbeSample) => cache.get(s.rgbPath)!;
+  const target = new Map(all.map((s) => [s.rgbPath, sampleTarget(loaded.get(s.rgbPath)!)]));
+
+  // 2. train the head
+  let outputBias = 0;
+  if (task === "depth") {
+    const logs: number[] = [];
+    for (const s of train) {
+      const d = target.get(s.rgbPath)!;
+      for (let i = 0; i < d.length; i += 7) if (d[i] > 0) logs.push(Math.log(d[i]));
+    }
+    logs.sort((a, b) => a - b);
+    if (logs.length) outputBias = logs[logs.length >> 1];
+  }
+  const trainer = (opts.trainer ?? ((h, seed, bias) => new CpuHeadTrainer(h, seed, bias)))(head, cfg.seed, outputBias);
+  const stepsPerEpoch = Math.ceil(train.length / bs);
+  const totalSteps = cfg.epochs * stepsPerEpoch;
+  const losses: number[] = [];
+  let step = 0;
+  for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+    const order = train.map((_, i) => i);
+    const rng = new Pcg32(cfg.seed, 2 * epoch + 1);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = rng.nextBelow(i + 1);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    let sum = 0;
+    for (let b = 0; b < order.length; b += bs) {
+      const batch = order.slice(b, b + bs).map((i) => train[i]);
+      const tokens = new Float32Array(batch.length * L * enc.embedDim);
+      batch.forEach((s, k) => {
+        tokens.set(feat(s), k * L * enc.embedDim);
+      });
+      const lr = 0.5 * cfg.lr * (1 + Math.cos((Math.PI * step) / Math.max(1, totalSteps)));
+      const loss = await trainer.step(
+        tokens,
+        batchTargets(
+          task,
+          batch.map((s) => target.get(s.rgbPath)!),
+        ),
+        batch.length,
+        lr,
+      );
+      sum += loss * batch.length;
+      step++;
+      progress("train", step, totalSteps, { epoch: epoch + 1, loss });
+    }
+    losses.push(sum / train.length);
+  }
+
+  // 3. evaluate on val, and draw the first few
+  const depthCfg: Partial<DepthEvalConfig> = {
+    ...(ds.format === "nyu" ? depthEvalPresets.nyu : depthEvalPresets.synth),
+    ...(ds.format === "nyu" ? { crop: ds.evalCrop } : {}),
+    ...opts.depthEval,
+  };
+  const depthAcc = task === "depth" ? new DepthAccumulator(depthCfg) : null;
+  const segAcc = task === "seg" ? new SegAccumulator({ numClasses: ds.numClasses!, ignoreIndex: 255, reduceZeroLabel: true }) : null;
+  const rows: { rgb: Uint8Array; gt: ArrayLike<number>; pred: ArrayLike<number> }[] = [];
+  for (let b = 0; b < val.length; b += bs) {
+    const batch = val.slice(b, b + bs);
+    const tokens = new Float32Array(batch.length * L * enc.embedDim);
+    batch.forEach((s, k) => {
+      tokens.set(feat(s), k * L * enc.embedDim);
+    });
+    const out = await trainer.predict(tokens, batch.length);
+    const n = H * W;
+    batch.forEach((s, k) => {
+      const ls = loaded.get(s.rgbPath)!;
+      let pred: Float32Array | Uint8Array | Uint16Array;
+      if (task === "depth") {
+        pred = Float32Array.from(out.subarray(k * n, (k + 1) * n), Math.exp);
+        depthAcc!.add(pred, ls.depth!, H, W, s.rgbPath);
+      } else {
+        const C = head.outChannels;
+        pred = argmaxClasses(out.subarray(k * n * C, (k + 1) * n * C), n, C);
+        segAcc!.add(pred, ls.labels!, s.targetPath);
+      }
+      if (rows.length < cfg.pictures) rows.push({ rgb: ls.rgb, gt: task === "depth" ? ls.depth! : ls.labels!, pred });
+    });
+    progress("eval", Math.min(b + bs, val.length), val.length);
+  }
+  const metrics = depthAcc ? depthAcc.result() : segAcc!.result();
+
+  const result: ProbeResult = {
+    task,
+    encoder: enc.name,
+    dataset: { format: ds.format, root: ds.root, train: train.length, val: val.length, notes: note ? [...ds.notes, note] : ds.notes },
+    head,
+    train: { ...cfg, losses, steps: step },
+    metrics,
+    classNames: ds.classNames,
+    featureCache: cacheStats,
+    seconds: (performance.now() - t0) / 1000,
+    files: { metrics: null, pictures: null },
+  };
+  if (opts.out) {
+    fs.mkdirSync(opts.out, { recursive: true });
+    if (rows.length) {
+      result.files.pictures = path.join(opts.out, "predictions.png");
+      await writePredictionGrid(result.files.pictures, rows, { kind: task, height: H, width: W });
+    }
+    result.files.metrics = path.join(opts.out, "metrics.json");
+    fs.writeFileSync(result.files.metrics, `${JSON.stringify(result, null, 2)}\n`);
+  }
+  return result;
+}
+
+/** One line per metric for the terminal. */
+export function formatMetrics(m: DepthMetrics | SegMetrics, classNames?: string[] | null): string {
+  const f = (x: number, d = 4) => (Number.isNaN(x) ? "n/a" : x.toFixed(d));
+  if ("absRel" in m)
+    return [
+      `AbsRel ${f(m.absRel)}  SqRel ${f(m.sqRel)}  RMSE ${f(m.rmse)} m  RMSElog ${f(m.rmseLog)}  log10 ${f(m.log10)}`,
+      `delta1 ${f(m.delta1)}  delta2 ${f(m.delta2)}  delta3 ${f(m.delta3)}  (${m.pixels} pixels, ${m.images} images)`,
+    ].join("\n");
+  const lines = [
+    `mIoU ${f(m.mIoU)}  pixel acc ${f(m.pixelAccuracy)}  mean acc ${f(m.meanAccuracy)}  (${m.classesCounted} classes, ${m.pixels} pixels, ${m.images} images)`,
+  ];
+  m.iou.forEach((v, c) => {
+    if (!Number.isNaN(v)) lines.push(`  ${String(c + 1).padStart(3)} ${(classNames?.[c] ?? `class${c + 1}`).padEnd(14)} IoU ${f(v)}`);
+  });
+  return lines.join("\n");
+}

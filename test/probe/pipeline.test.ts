@@ -1,0 +1,167 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import sharp from "sharp";
+import { describe, expect, it } from "vitest";
+import { writePng } from "../../src/image/io.js";
+import { openProbeDataset } from "../../src/probe/datasets.js";
+import type { DepthMetrics, SegMetrics } from "../../src/probe/metrics.js";
+import { FeatureCache, type FrozenEncoder, formatMetrics, runProbe, toEncoderInput, trainValSplit } from "../../src/probe/pipeline.js";
+import { Pcg32 } from "../../src/ref/prng.js";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-probe-run-"));
+const S = 16; // image side
+const P = 4; // patch
+
+/**
+ * Test fixture, not a model: "encodes" an image as its raw normalised patch pixels (D = p*p*3), so
+ * a linear head can read each pixel's own colour and a trained probe must beat an untrained one.
+ */
+function patchEncoder(calls: { n: number }): FrozenEncoder {
+  const G = S / P;
+  return {
+    name: "patchify-fixture",
+    embedDim: P * P * 3,
+    patchSize: P,
+    imageHeight: S,
+    imageWidth: S,
+    async encode(images, B) {
+      calls.n += B;
+      const D = P * P * 3;
+      const out = new Float32Array(B * G * G * D);
+      for (let b = 0; b < B; b++)
+        for (let ty = 0; ty < G; ty++)
+          for (let tx = 0; tx < G; tx++)
+            for (let py = 0; py < P; py++)
+              for (let px = 0; px < P; px++)
+                for (let c = 0; c < 3; c++)
+                  out[((b * G + ty) * G + tx) * D + (py * P + px) * 3 + c] = images[((b * 3 + c) * S + ty * P + py) * S + tx * P + px];
+      return out;
+    },
+  };
+}
+
+/** A mimic-synth-layout folder: gray level g per pixel, depth = 1 + 3 g / 255 m, label by g (0 where g < 20). */
+async function makeSet(root: string, images: number) {
+  for (const d of ["rgb", "depth", "labels"]) fs.mkdirSync(path.join(root, d), { recursive: true });
+  const r = new Pcg32(3, 5);
+  const stems: string[] = [];
+  for (let k = 0; k < images; k++) {
+    const stem = `s${k % 4}_${String(k).padStart(6, "0")}`;
+    stems.push(stem);
+    const g = Uint8Array.from({ length: S * S }, () => r.nextBelow(256));
+    const rgb = new Uint8Array(S * S * 3);
+    for (let i = 0; i < g.length; i++) rgb.fill(g[i], 3 * i, 3 * i + 3);
+    await writePng(path.join(root, "rgb", `${stem}.png`), S, S, rgb, 3);
+    await writePng(
+      path.join(root, "depth", `${stem}.png`),
+      S,
+      S,
+      Uint16Array.from(g, (v) => Math.round(1000 + (3000 * v) / 255)),
+      1,
+    );
+    await writePng(
+      path.join(root, "labels", `${stem}.png`),
+      S,
+      S,
+      Uint8Array.from(g, (v) => (v < 20 ? 0 : v < 100 ? 1 : v < 180 ? 2 : 3)),
+      1,
+    );
+  }
+  fs.writeFileSync(
+    path.join(root, "classes.json"),
+    JSON.stringify({
+      unlabelled: 0,
+      classes: [
+        { id: 1, name: "dark" },
+        { id: 2, name: "mid" },
+        { id: 3, name: "light" },
+      ],
+    }),
+  );
+  fs.writeFileSync(path.join(root, "splits.json"), JSON.stringify({ train: ["s0", "s1", "s2"], val: ["s3"] }));
+}
+
+describe("probe loop (frozen encoder -> cached features -> head -> val metrics)", () => {
+  const root = path.join(tmp, "synth");
+  const ready = makeSet(root, 16);
+
+  it("depth: a trained linear probe beats the untrained one; metrics.json and predictions.png are written", async () => {
+    await ready;
+    const ds = openProbeDataset(root, { task: "depth" });
+    const calls = { n: 0 };
+    const enc = patchEncoder(calls);
+    const config = { head: "linear" as const, batchSize: 4, lr: 2e-2, seed: 1, pictures: 2 };
+    const base = await runProbe({ dataset: ds, encoder: enc, config: { ...config, epochs: 0 } });
+    const out = path.join(tmp, "depth-out");
+    const trained = await runProbe({ dataset: ds, encoder: enc, config: { ...config, epochs: 40 }, out });
+    const b = base.metrics as DepthMetrics;
+    const t = trained.metrics as DepthMetrics;
+    expect(trained.dataset).toMatchObject({ train: 12, val: 4 });
+    expect(t.pixels).toBe(4 * S * S);
+    // untrained: a constant at the train median depth (~2.5 m for depth uniform in 1..4 m)
+    expect(b.absRel).toBeGreaterThan(0.2);
+    expect(t.absRel, formatMetrics(t)).toBeLessThan(0.5 * b.absRel);
+    expect(t.delta1).toBeGreaterThan(b.delta1);
+    expect(trained.train.losses[39]).toBeLessThan(trained.train.losses[0]);
+    const json = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8"));
+    expect(json.metrics.absRel).toBeCloseTo(t.absRel, 12);
+    expect(json.head.kind).toBe("linear");
+    const meta = await sharp(path.join(out, "predictions.png")).metadata();
+    expect([meta.width, meta.height]).toEqual([3 * S + 4, 2 * S + 2]);
+    expect(formatMetrics(t)).toMatch(/AbsRel 0\.\d{4}/);
+  });
+
+  it("seg: a trained probe beats the untrained one (mIoU, labels 0 ignored)", async () => {
+    await ready;
+    const ds = openProbeDataset(root, { task: "seg" });
+    const enc = patchEncoder({ n: 0 });
+    const config = { head: "linear" as const, batchSize: 4, lr: 5e-2, seed: 2, pictures: 1 };
+    const base = (await runProbe({ dataset: ds, encoder: enc, config: { ...config, epochs: 0 } })).metrics as SegMetrics;
+    const res = await runProbe({ dataset: ds, encoder: enc, config: { ...config, epochs: 40 } });
+    const m = res.metrics as SegMetrics;
+    expect(m.iou).toHaveLength(3);
+    expect(m.mIoU, formatMetrics(m, res.classNames)).toBeGreaterThan(0.7);
+    expect(m.mIoU).toBeGreaterThan(base.mIoU + 0.2);
+    expect(formatMetrics(m, res.classNames)).toMatch(/light/);
+  });
+
+  it("features are computed once per image and come back from the disk cache", async () => {
+    await ready;
+    const ds = openProbeDataset(root, { task: "depth" });
+    const calls = { n: 0 };
+    const cacheDir = path.join(tmp, "cache");
+    const first = await runProbe({ dataset: ds, encoder: patchEncoder(calls), config: { epochs: 1, batchSize: 5 }, cacheDir });
+    expect(calls.n).toBe(16);
+    expect(first.featureCache).toEqual({ hits: 0, misses: 16 });
+    const again = await runProbe({ dataset: ds, encoder: patchEncoder(calls), config: { epochs: 1, batchSize: 5 }, cacheDir });
+    expect(calls.n).toBe(16); // encoder not called again
+    expect(again.featureCache).toEqual({ hits: 16, misses: 0 });
+    expect(again.metrics).toEqual(first.metrics);
+    // a different encoder name is a different key
+    const other = new FeatureCache(cacheDir, "other", 4);
+    expect(other.get("x")).toBeNull();
+    expect(() => other.put("x", new Float32Array(3))).toThrow(/3 floats for x, expected 4/);
+  });
+
+  it("hold-out when the dataset has one split; encoder input is ImageNet-normalised (B, 3, H, W)", async () => {
+    await ready;
+    const nyu = path.join(tmp, "nyu");
+    fs.cpSync(path.join(root, "rgb"), path.join(nyu, "rgb"), { recursive: true });
+    fs.cpSync(path.join(root, "depth"), path.join(nyu, "depth"), { recursive: true });
+    const ds = openProbeDataset(nyu, { task: "depth" });
+    const { train, val, note } = trainValSplit(ds, 0.25);
+    expect([train.length, val.length]).toEqual([12, 4]);
+    // sorted by name: s0_000000, s0_000004, s0_000008, s0_000012, s1_000001, ...; every 4th from index 3
+    expect(val.map((s) => s.id)).toEqual(["s0_000012", "s1_000013", "s2_000014", "s3_000015"]);
+    expect(note).toMatch(/every 4th sample/);
+    // pixel (255, 0, 128): ((1 - .485) / .229, (0 - .456) / .224, (128/255 - .406) / .225)
+    const x = toEncoderInput([{ id: "a", height: 1, width: 1, rgb: Uint8Array.from([255, 0, 128]) }], 1, 1);
+    expect(x[0]).toBeCloseTo((1 - 0.485) / 0.229, 6);
+    expect(x[1]).toBeCloseTo(-0.456 / 0.224, 6);
+    expect(x[2]).toBeCloseTo((128 / 255 - 0.406) / 0.225, 6);
+    expect(() => toEncoderInput([{ id: "a", height: 2, width: 1, rgb: new Uint8Array(6) }], 1, 1)).toThrow(
+      /a is 1x2, the encoder takes 1x1/,
+    );
+  });
+});
