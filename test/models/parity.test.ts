@@ -68,6 +68,36 @@ describe("PyTorch parity of the CPU reference MIM forward (make_reference.py)", 
     });
   }
 
+  for (const objective of ["croco", "mae"] as const) {
+    it(`${objective}: torch's float64 gradients (the GPU backward's oracle) match finite differences of the reference`, async () => {
+      const { params, io, masking, config, B } = await load(objective);
+      const grads = await readSafetensors(join(DIR, `${objective}.grads.safetensors`));
+      const view1 = io.float32("view1");
+      const view2 = objective === "croco" ? io.float32("view2") : null;
+      const lossAt = () => mimForwardRef((n) => params.get(n), config, view1, view2, B, masking).loss;
+      const h = 1e-2;
+      const bad: string[] = [];
+      for (const name of grads.names()) {
+        const g = grads.float32(name);
+        const w = params.get(name);
+        expect(g.length, name).toBe(w.length);
+        let imax = 0;
+        for (let i = 1; i < g.length; i++) if (Math.abs(g[i]) > Math.abs(g[imax])) imax = i;
+        for (const i of new Set([imax, 0, Math.floor(g.length / 2)])) {
+          const w0 = w[i];
+          w[i] = w0 + h;
+          const up = lossAt();
+          w[i] = w0 - h;
+          const down = lossAt();
+          w[i] = w0;
+          const fd = (up - down) / (2 * h);
+          if (!(Math.abs(fd - g[i]) <= 2e-4 + 2e-2 * Math.abs(g[i]))) bad.push(`${name}[${i}]: torch ${g[i]} vs finite difference ${fd}`);
+        }
+      }
+      expect(bad, bad.join("\n")).toEqual([]);
+    });
+  }
+
   it("our parameter table equals PyTorch's state_dict (names, shapes, order) for nano and base", () => {
     const table = JSON.parse(readFileSync(join(DIR, "param_table.json"), "utf8")) as Record<string, [string, number[]][]>;
     for (const [key, want] of Object.entries(table)) {
