@@ -508,14 +508,17 @@ function probeSection(probeDir: string): Built {
   for (const name of fs.readdirSync(probeDir).sort()) {
     const dir = path.join(probeDir, name);
     if (!isDir(dir)) continue;
-    const m = readJson(path.join(dir, "metrics.json"), s.notes);
-    if (!m) {
+    const file = readJson(path.join(dir, "metrics.json"), s.notes);
+    if (!file) {
       if (!fs.existsSync(path.join(dir, "metrics.json"))) s.notes.push(`${dir}: no metrics.json`);
       continue;
     }
+    // Either the scores themselves, or mimic probe's result: {task, encoder, metrics: {...}, classNames, ...}.
+    const inner = obj(file.metrics);
+    const m: Json = inner ? { ...inner, classNames: inner.classNames ?? file.classNames } : file;
     const cut = name.lastIndexOf("-");
     const encoder = cut > 0 ? name.slice(0, cut) : name;
-    const task = cut > 0 ? name.slice(cut + 1) : "probe";
+    const task = typeof file.task === "string" && inner ? file.task : cut > 0 ? name.slice(cut + 1) : "probe";
     byTask.set(task, [...(byTask.get(task) ?? []), { encoder, dir, m }]);
   }
   if (byTask.size === 0) return notRun(s, "probe/ has no <encoder>-<task>/metrics.json");
@@ -646,7 +649,10 @@ function environmentSection(dir: string, m: Mined): Built {
   add("mined.adapter", m.stats?.adapter);
   add("mined.configHash", m.stats?.configHash ?? m.configFile?.configHash);
   add("report.mimicKit", packageVersion());
-  if (!env) s.notes.push("no env.json: showing what the mined dataset records");
+  if (!env) {
+    s.status = "not run";
+    s.notes.push("no env.json: showing what the mined dataset records");
+  }
   return { section: s, body: kvTable(rows) };
 }
 

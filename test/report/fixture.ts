@@ -206,9 +206,20 @@ export async function makeFixture(dir: string, opts: { pairs?: number; seed?: nu
     };
     probe.seg[enc] = { mIoU: 0.5 - 0.1 * e, pixelAcc: 0.8 - 0.05 * e };
     writeJson(path.join(dir, "probe", `${enc}-depth`, "metrics.json"), probe.depth[enc]);
+    // seg: as mimic probe writes it (ProbeResult: scores under "metrics", per-class IoU as an array, NaN -> null).
     writeJson(path.join(dir, "probe", `${enc}-seg`, "metrics.json"), {
-      ...probe.seg[enc],
-      perClassIoU: { wall: 0.6 - 0.1 * e, floor: 0.5 - 0.1 * e, [NASTY]: 0.1 },
+      task: "seg",
+      encoder: enc === "random" ? "random" : `train/${enc}/checkpoint.safetensors`,
+      metrics: {
+        mIoU: probe.seg[enc].mIoU,
+        pixelAccuracy: probe.seg[enc].pixelAcc,
+        iou: [0.6 - 0.1 * e, 0.5 - 0.1 * e, 0.1, null],
+        classesCounted: 3,
+        pixels: 1000,
+        images: 4,
+      },
+      classNames: ["wall", "floor", NASTY, "sky"],
+      seconds: 3.5,
     });
   }
   const pred = Buffer.alloc(64 * 32 * 3, 90);
