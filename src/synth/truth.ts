@@ -17,7 +17,35 @@ export interface PatchGrid {
   size: number;
   /** Patch side in pixels of that image (16). */
   patch: number;
+  /**
+   * The part of the frame (pixels) that the mining stage resizes to size x size; default the whole
+   * frame ('stretch'). For 'center-crop' or a bottom crop pass the crop rectangle (cropRegion()).
+   */
+  region?: { x: number; y: number; w: number; h: number };
 }
+
+/**
+ * The frame rectangle the miner resizes (same rule as video/decode.ts cropRect): drop `cropBottom`
+ * of the height, then for 'center-crop' cut the centred square.
+ */
+export function cropRegion(width: number, height: number, cropBottom = 0, resize: "stretch" | "center-crop" = "stretch") {
+  let x = 0;
+  let y = 0;
+  let w = width;
+  let h = height - Math.round(height * cropBottom);
+  if (resize === "center-crop") {
+    if (w > h) {
+      x += (w - h) >> 1;
+      w = h;
+    } else {
+      y += (h - w) >> 1;
+      h = w;
+    }
+  }
+  return { x, y, w, h };
+}
+
+const regionOf = (grid: PatchGrid, width: number, height: number) => grid.region ?? { x: 0, y: 0, w: width, h: height };
 
 export const MINING_GRID: PatchGrid = { size: 224, patch: 16 };
 
@@ -105,11 +133,18 @@ export function gridSide(grid: PatchGrid): number {
   return grid.size / grid.patch;
 }
 
-/** The patch index (row-major) containing continuous pixel (u, v) of a width x height image. */
+/**
+ * The patch index (row-major) containing continuous pixel (u, v) of a width x height image, or -1
+ * when (u, v) lies outside the grid's region.
+ */
 export function patchAt(u: number, v: number, width: number, height: number, grid: PatchGrid = MINING_GRID): number {
   const n = gridSide(grid);
-  const col = Math.min(n - 1, Math.max(0, Math.floor((u / width) * n)));
-  const row = Math.min(n - 1, Math.max(0, Math.floor((v / height) * n)));
+  const r = regionOf(grid, width, height);
+  const fu = (u - r.x) / r.w;
+  const fv = (v - r.y) / r.h;
+  if (!(fu >= 0 && fu < 1 && fv >= 0 && fv < 1)) return -1;
+  const col = Math.min(n - 1, Math.floor(fu * n));
+  const row = Math.min(n - 1, Math.floor(fv * n));
   return row * n + col;
 }
 
@@ -120,10 +155,11 @@ export function patchSamples(p: number, width: number, height: number, opts: Tru
   const col = p % n;
   const out: [number, number][] = [];
   const s = opts.samples;
+  const r = regionOf(opts.grid, width, height);
   for (let j = 0; j < s; j++)
     for (let i = 0; i < s; i++) {
-      const u = ((col + (i + 0.5) / s) / n) * width;
-      const v = ((row + (j + 0.5) / s) / n) * height;
+      const u = r.x + ((col + (i + 0.5) / s) / n) * r.w;
+      const v = r.y + ((row + (j + 0.5) / s) / n) * r.h;
       out.push([Math.floor(u) + 0.5, Math.floor(v) + 0.5]);
     }
   return out;
@@ -146,8 +182,9 @@ export function trueCorrespondence(a: TruthView, b: TruthView, opts: TruthOption
     for (const [u, v] of pts) {
       const r = reprojectPixel(a, b, u, v, opts, T);
       if (!r.visible) continue;
-      kept++;
       const q = patchAt(r.u, r.v, b.K.width, b.K.height, opts.grid);
+      if (q < 0) continue; // visible in view 2 but outside its mined crop
+      kept++;
       votes.set(q, (votes.get(q) ?? 0) + 1);
     }
     visible[p] = kept / pts.length;

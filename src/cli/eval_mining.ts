@@ -1,0 +1,43 @@
+// `mimic eval-mining <mined-dir> --gt <synth-dir>`: precision/recall of mined patch correspondences,
+// overlap error and keep/reject accuracy against a synthetic dataset's ground truth.
+import fs from "node:fs";
+import path from "node:path";
+import { Command } from "commander";
+import { evalMining } from "../synth/eval.js";
+import { EXIT, printJson, UsageError } from "./common.js";
+
+export function evalMiningCommand(): Command {
+  return new Command("eval-mining")
+    .description("score a mined dataset against the ground truth of the 'mimic synth' dataset it was mined from")
+    .argument("<mined-dir>", "output folder of 'mimic mine' run on <synth-dir>/videos")
+    .requiredOption("--gt <synth-dir>", "the 'mimic synth' output folder")
+    .option("--out <file>", "write the result JSON here (default <mined-dir>/eval-mining.json)")
+    .option("--json", "print the result as JSON")
+    .action(async (mined: string, opts: { gt: string; out?: string; json?: boolean }) => {
+      for (const [what, d] of [
+        ["mined dataset", mined],
+        ["--gt", opts.gt],
+      ])
+        if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) throw new UsageError(`${what} ${d} is not a folder`);
+      const r = await evalMining(path.resolve(mined), path.resolve(opts.gt));
+      const out = opts.out ?? path.join(mined, "eval-mining.json");
+      fs.writeFileSync(out, `${JSON.stringify(r, null, 2)}\n`);
+      if (opts.json) printJson(r);
+      else {
+        const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+        console.log(`${r.pairs} mined pairs evaluated (${r.skippedPairs} skipped: video not in --gt)`);
+        console.log(`correspondence precision ${pct(r.precision)} (within one patch ${pct(r.precisionNeighbour)})`);
+        console.log(`recall ${pct(r.recall)} (to the true partner ${pct(r.recallCorrect)})`);
+        console.log(
+          `mean |mined - true overlap| ${r.meanAbsOverlapError.toFixed(1)} points; kept pairs truly in band ${pct(r.keptInBand)}`,
+        );
+        const c = r.confusion;
+        console.log(
+          `keep/reject accuracy ${pct(r.keepRejectAccuracy)} over ${r.candidates} candidates ` +
+            `(kept: ${c.keptInBand} in band, ${c.keptOutOfBand} out; rejected: ${c.rejectedInBand} in band, ${c.rejectedOutOfBand} out)`,
+        );
+        console.log(`wrote ${out}`);
+      }
+      process.exitCode = EXIT.ok;
+    });
+}
