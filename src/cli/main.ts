@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { packageVersion } from "../version.js";
 import { EXIT, UsageError } from "./common.js";
 import { doctorCommand } from "./doctor.js";
+import { evalMiningCommand } from "./eval_mining.js";
 import { reportCommand } from "./report.js";
 import { synthCommand } from "./synth.js";
 
@@ -16,6 +17,7 @@ export function program(): Command {
   // Subcommands, in pipeline order.
   p.addCommand(doctorCommand());
   p.addCommand(synthCommand());
+  p.addCommand(evalMiningCommand());
   p.addCommand(reportCommand());
   return p;
 }
