@@ -1,0 +1,67 @@
+// Frozen encoders for the probe from the models' CPU reference (src/ref/models/mim.ts encoderRef):
+// a checkpoint, or a random initialisation (the `--ckpt random` baseline). They give correct
+// features on any machine and are fast enough for nano/tiny models on small probe sets; the GPU
+// encoder of the training engine implements the same FrozenEncoder interface for real runs.
+//
+// Tokens are the encoder output after the final norm (forward_encoder with no masking), cls token
+// dropped: (B, L, D), patch n = row * G + col.
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import { decoderMayBeMissing, loadCheckpoint, loadParams } from "../models/checkpoint.js";
+import { type ArchName, modelConfig, type VitArch } from "../models/config.js";
+import { initParams, isEncoderParam, type ParamStore } from "../models/params.js";
+import { encoderRef } from "../ref/models/mim.js";
+import type { FrozenEncoder } from "./pipeline.js";
+
+/** Short hash of the encoder tensors (so feature caches follow the weights, not the file name). */
+export function encoderHash(params: ParamStore): string {
+  const h = createHash("sha256");
+  for (const [name, v] of params.tensors())
+    if (isEncoderParam(name)) h.update(name).update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  return h.digest("hex").slice(0, 12);
+}
+
+/** The CPU reference encoder over a parameter store. */
+export function referenceEncoder(params: ParamStore, label: string): FrozenEncoder {
+  const c = params.config;
+  const L = (c.imgSize / c.patchSize) ** 2;
+  const D = c.width;
+  return {
+    name: `${label}@${encoderHash(params)}`,
+    embedDim: D,
+    patchSize: c.patchSize,
+    imageHeight: c.imgSize,
+    imageWidth: c.imgSize,
+    async encode(images: Float32Array, B: number): Promise<Float32Array> {
+      const { latent, tokens } = encoderRef((n) => params.get(n), c, images, B, null); // (B, 1 + L, D)
+      if (tokens !== 1 + L) throw new Error(`encoder returned ${tokens} tokens per image, expected 1 + ${L}`);
+      const out = new Float32Array(B * L * D); // (B, L, D)
+      for (let b = 0; b < B; b++) out.set(latent.subarray((b * (1 + L) + 1) * D, (b + 1) * (1 + L) * D), b * L * D);
+      return out;
+    },
+  };
+}
+
+/** A randomly initialised encoder (MAE's init, seeded): the baseline a pretrained encoder must beat. */
+export function randomEncoder(arch: ArchName | VitArch, seed = 0): FrozenEncoder {
+  const cfg = modelConfig(arch, "mae");
+  return referenceEncoder(initParams(cfg, seed), `random:${cfg.name}:seed${seed}`);
+}
+
+/**
+ * An encoder from a checkpoint: a mimic-kit checkpoint (<name>.json sidecar or the .safetensors
+ * beside one), or a bare safetensors file (e.g. converted from PyTorch) with `arch` saying its
+ * shape; only the encoder tensors are needed then.
+ */
+export async function checkpointEncoder(file: string, arch?: ArchName | VitArch): Promise<FrozenEncoder> {
+  if (!fs.existsSync(file)) throw new Error(`checkpoint ${file} does not exist; pass a .json/.safetensors checkpoint or "random"`);
+  const sidecar = file.endsWith(".json") ? file : file.replace(/(\.optim)?\.safetensors$/, ".json");
+  if (fs.existsSync(sidecar)) {
+    const ck = await loadCheckpoint(sidecar);
+    return referenceEncoder(ck.params, `${file}:step${ck.sidecar.step}`);
+  }
+  if (!arch) throw new Error(`${file} has no ${sidecar} sidecar; say the architecture (e.g. --arch tiny) to load a bare safetensors file`);
+  const cfg = modelConfig(arch, "mae");
+  const params = await loadParams(file, cfg, { allowMissing: decoderMayBeMissing, ignoreUnexpected: true }, initParams(cfg, 0));
+  return referenceEncoder(params, file);
+}
