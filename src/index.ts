@@ -60,5 +60,4 @@ export { predictionGrid, writePredictionGrid } from "./probe/visualize.js";
 export { Pcg32 } from "./ref/prng.js";
 export { buildReport, type Report, type ReportOptions, type ReportSection, writeReport } from "./report/report.js";
 export { FrameLoader, IMAGENET_MEAN, IMAGENET_STD, loadImage, type MimBatch, PairLoader, readPairsCsv } from "./train/data.js";
-export { absoluteLr, type LrSchedule, lrAt } from "./train/schedule.js";
 export { resolveFfmpeg } from "./video/ffmpeg.js";

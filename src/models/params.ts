@@ -6,8 +6,10 @@
 // state_dict order (the module's own tensors first, then submodules in registration order).
 //
 // The GPU engine uploads `ParamStore.data` as ONE buffer; each tensor is a view at `offset` floats.
-// Offsets are aligned to 64 floats (256 bytes, WebGPU's minStorageBufferOffsetAlignment) so any
-// tensor can be bound as a sub-range; the padding between tensors is zero and stays zero.
+// Offsets are multiples of 4 floats (16 bytes: vec4 loads), the same rule as src/nn/params.ts's
+// ParamStore.add, so adding paramSpecs(c) there in this order gives the same offsets and this
+// array uploads as is. Kernels take element offsets (no 256-byte binding offsets needed). The
+// padding between tensors is zero and stays zero.
 
 import { Pcg32 } from "../ref/prng.js";
 import { gridSize, type ModelConfig, patchDim } from "./config.js";
@@ -51,8 +53,8 @@ export interface ParamLayout {
   count: number;
 }
 
-/** Alignment of every tensor's offset, in floats (256 bytes). */
-export const PARAM_ALIGN = 64;
+/** Alignment of every tensor's offset, in floats (16 bytes, as src/nn/params.ts). */
+export const PARAM_ALIGN = 4;
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 

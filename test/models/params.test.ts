@@ -116,3 +116,16 @@ describe("parameter table and flat layout", () => {
     expect(padNonZero).toBe(0);
   });
 });
+
+describe("layout agrees with the GPU engine's ParamStore (src/nn/params.ts)", () => {
+  it("adding paramSpecs in order gives the same offsets and size, so ParamStore.data uploads as is", async () => {
+    const { ParamStore: NnStore } = await import("../../src/nn/params.js");
+    for (const objective of ["croco", "mae"] as const) {
+      const c = modelConfig("nano", objective);
+      const nn = new NnStore();
+      const lay = paramLayout(c);
+      for (const e of lay.entries) expect(nn.add(e.name, e.shape, { decay: e.decay }).offset, e.name).toBe(e.offset);
+      expect(nn.size).toBe(lay.totalFloats);
+    }
+  });
+});
