@@ -1,0 +1,152 @@
+// SIFT on the adapter (shaders/features/sift_*.wgsl) vs OpenCV's SIFT (Debian python3-opencv,
+// bench/peers/sift.py) on the same 8-bit PNG images in the same run:
+//  - images/s and keypoints/image at 224x224 and 640x480 (ours: one image per call with upload and
+//    readback, and a batch of same-size images in one submission; OpenCV: one detectAndCompute per
+//    image, its default threads);
+//  - repeatability (1.5 px) and matching score (descriptor NN within 3 px) of both on the same
+//    warped pairs (src/features/textures.ts standardWarps, 224x224), scored by the same code
+//    (src/features/eval.ts).
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Features } from "../src/contracts.js";
+import { siftPresets } from "../src/features/config.js";
+import { scoreWarp } from "../src/features/eval.js";
+import { detectAndDescribe, detectAndDescribeBatch } from "../src/features/sift.js";
+import { makeTexture, render, renderWarp, standardWarps } from "../src/features/textures.js";
+import { describeAdapter, getGpu } from "../src/gpu/device.js";
+import { writePng } from "../src/image/io.js";
+import { type BenchOptions, type BenchResult, type BenchRow, row, runPython, timeMs } from "./lib.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const peerScript = () => {
+  // bench/peers/sift.py in the source tree (dist/bench/../../bench or bench/ itself).
+  for (const p of [path.join(here, "peers", "sift.py"), path.join(here, "..", "..", "bench", "peers", "sift.py")])
+    if (fs.existsSync(p)) return p;
+  throw new Error("bench/peers/sift.py not found");
+};
+
+const to8 = (img: Float32Array) => Uint8Array.from(img, (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+const from8 = (img: Uint8Array) => Float32Array.from(img, (v) => v / 255);
+
+function readPeer(dir: string, name: string): Features {
+  const f32 = (file: string) => {
+    const b = fs.readFileSync(path.join(dir, file));
+    return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4).slice();
+  };
+  const kp = f32(`${name}.kp.f32`);
+  const desc = f32(`${name}.desc.f32`);
+  const count = kp.length / 4;
+  const xy = new Float32Array(count * 2);
+  const scale = new Float32Array(count);
+  const angle = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    xy[2 * i] = kp[4 * i];
+    xy[2 * i + 1] = kp[4 * i + 1];
+    scale[i] = kp[4 * i + 2];
+    angle[i] = kp[4 * i + 3];
+  }
+  return { count, xy, scale, angle, desc };
+}
+
+export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
+  const gpu = await getGpu();
+  const cfg = siftPresets.opencv;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-sift-bench-"));
+  const repeats = opts.quick ? 1 : 3;
+  const sizes: Array<[number, number, number]> = opts.quick
+    ? [[224, 224, 2]]
+    : [
+        [224, 224, 8],
+        [640, 480, 4],
+      ];
+
+  // Images (8-bit, identical for both sides).
+  const groups: Array<{ w: number; h: number; names: string[]; gray: Float32Array }> = [];
+  for (const [w, h, count] of sizes) {
+    const names: string[] = [];
+    const gray = new Float32Array(count * w * h);
+    for (let i = 0; i < count; i++) {
+      const img8 = to8(render(makeTexture(100 + i, Math.max(w, h)), w, h));
+      const name = `t${w}x${h}_${i}.png`;
+      await writePng(path.join(dir, name), w, h, img8, 1);
+      names.push(name);
+      gray.set(from8(img8), i * w * h);
+    }
+    groups.push({ w, h, names, gray });
+  }
+  const W = 224;
+  const warps = standardWarps(W, W);
+  const tex = makeTexture(42, W);
+  const a8 = to8(render(tex, W, W));
+  await writePng(path.join(dir, "pairA.png"), W, W, a8, 1);
+  const views: Float32Array[] = [];
+  for (let i = 0; i < warps.length; i++) {
+    const b8 = to8(await renderWarp(tex, W, W, warps[i]));
+    await writePng(path.join(dir, `pairB${i}.png`), W, W, b8, 1);
+    views.push(from8(b8));
+  }
+  fs.writeFileSync(
+    path.join(dir, "manifest.json"),
+    JSON.stringify({ timing: groups.map((g) => g.names), score: ["pairA.png", ...warps.map((_, i) => `pairB${i}.png`)] }),
+  );
+
+  // Peer.
+  const peer = JSON.parse(runPython(peerScript(), [dir, String(repeats)])) as {
+    opencv: string;
+    threads: number;
+    timing: Array<{ images: number; sec: number; kp_per_image: number }>;
+  };
+
+  // Ours.
+  const rows: BenchRow[] = [];
+  for (const [gi, g] of groups.entries()) {
+    const n = g.names.length;
+    const plane = g.w * g.h;
+    let kps = 0;
+    const single = await timeMs(
+      async () => {
+        kps = 0;
+        for (let i = 0; i < n; i++) kps += (await detectAndDescribe(gpu, g.gray.subarray(i * plane, (i + 1) * plane), g.w, g.h, cfg)).count;
+      },
+      repeats,
+      1,
+    );
+    const batched = await timeMs(() => detectAndDescribeBatch(gpu, g.gray, n, g.w, g.h, cfg), repeats, 1);
+    const p = peer.timing[gi];
+    const tag = `${g.w}x${g.h}`;
+    rows.push(row(`SIFT ${tag}, 1 image per call (upload + readback)`, "images/s", n / (single / 1e3), p.images / p.sec));
+    rows.push(row(`SIFT ${tag}, batch of ${n} per submission`, "images/s", n / (batched / 1e3), p.images / p.sec));
+    rows.push(row(`SIFT ${tag} keypoints/image`, "kp", kps / n, p.kp_per_image));
+  }
+
+  // Quality on the warped pairs.
+  const fa = await detectAndDescribe(gpu, from8(a8), W, W, cfg);
+  const pa = readPeer(dir, "pairA.png");
+  let sumRep = [0, 0];
+  let sumMs = [0, 0];
+  for (const [i, wp] of warps.entries()) {
+    const fb = await detectAndDescribe(gpu, views[i], W, W, cfg);
+    const pb = readPeer(dir, `pairB${i}.png`);
+    const ours = scoreWarp(fa, fb, wp.H, W, W, W, W);
+    const theirs = scoreWarp(pa, pb, wp.H, W, W, W, W);
+    rows.push(row(`repeatability @1.5px, ${wp.name}`, "fraction", ours.repeatability, theirs.repeatability));
+    rows.push(row(`matching score (NN within 3px), ${wp.name}`, "fraction", ours.matchingScore, theirs.matchingScore));
+    sumRep = [sumRep[0] + ours.repeatability, sumRep[1] + theirs.repeatability];
+    sumMs = [sumMs[0] + ours.matchingScore, sumMs[1] + theirs.matchingScore];
+  }
+  rows.push(row("repeatability @1.5px, mean of warps", "fraction", sumRep[0] / warps.length, sumRep[1] / warps.length));
+  rows.push(row("matching score, mean of warps", "fraction", sumMs[0] / warps.length, sumMs[1] / warps.length));
+  fs.rmSync(dir, { recursive: true, force: true });
+  return {
+    name: "sift",
+    peer: `OpenCV ${peer.opencv} SIFT (CPU, ${peer.threads} threads)`,
+    adapter: describeAdapter(gpu.adapter),
+    rows,
+    notes: [
+      "Same 8-bit PNGs for both (procedural textures). Ours: siftPresets.opencv (2x upsampling, 3 layers, contrast 0.04, edge 10), no feature cap; OpenCV: cv2.SIFT_create() defaults.",
+      `images/s: median of ${repeats} passes over the group. Quality: ${W}x${W} texture vs its warps (src/features/textures.ts), scored by src/features/eval.ts for both.`,
+    ],
+  };
+}
