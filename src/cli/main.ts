@@ -5,6 +5,8 @@ import { packageVersion } from "../version.js";
 import { EXIT, UsageError } from "./common.js";
 import { doctorCommand } from "./doctor.js";
 import { evalMiningCommand } from "./eval_mining.js";
+import { mergeCommand, mineCommand } from "./mine.js";
+import { matchCommand } from "./match.js";
 import { reportCommand } from "./report.js";
 import { synthCommand } from "./synth.js";
 
@@ -18,6 +20,9 @@ export function program(): Command {
   p.addCommand(doctorCommand());
   p.addCommand(synthCommand());
   p.addCommand(evalMiningCommand());
+  p.addCommand(matchCommand());
+  p.addCommand(mineCommand());
+  p.addCommand(mergeCommand());
   p.addCommand(reportCommand());
   return p;
 }

@@ -8,7 +8,16 @@ import { createBuffer, params, readback, submit, upload } from "../gpu/buffers.j
 import type { Gpu } from "../gpu/device.js";
 import { dispatch, groups, pipeline } from "../gpu/kernel.js";
 import { type RansacHypotheses, ransacHypothesesRef } from "../ref/geometry/ransac_homography.js";
-import { dltLeastSquares, inliersOf, invert3x3, mul3x3, normaliseH, normalisingTransform, refineReprojection } from "./homography.js";
+import {
+  dltLeastSquares,
+  inliersOf,
+  invert3x3,
+  mul3x3,
+  normaliseH,
+  normalisingTransform,
+  refineReprojection,
+  reprojError2,
+} from "./homography.js";
 
 export interface RansacConfig {
   /** Reprojection error threshold in view b, px. MIMIC (cv2.findHomography RANSAC): 5. */
@@ -196,7 +205,21 @@ class GpuHypotheses {
   }
 }
 
-/** Refine the best hypothesis (pixel H) on its inliers in float64: LO-RANSAC refits while the support does not shrink. */
+/** MSAC score: sum over matches of min(error^2, threshold^2) (lower is better). */
+export function msacScore(H: ArrayLike<number>, prob: RansacProblem, threshold: number): number {
+  const t2 = threshold * threshold;
+  let s = 0;
+  for (let k = 0; k < prob.xa.length / 2; k++) s += Math.min(reprojError2(H, prob.xa, prob.xb, k), t2);
+  return s;
+}
+
+/**
+ * Refine the best hypothesis (pixel H) in float64: LO-RANSAC refits by least squares (normalised
+ * DLT) on the current inliers while the MSAC score drops, then Levenberg-Marquardt on the
+ * reprojection error of the inliers (kept when the score drops). The score is the truncated
+ * squared error rather than the inlier count, so a more accurate model that loses one
+ * borderline point still replaces the 4-point one.
+ */
 export function refineHomography(
   H0: ArrayLike<number>,
   prob: RansacProblem,
@@ -204,30 +227,32 @@ export function refineHomography(
 ): { H: Float64Array; mask: Uint8Array; count: number } {
   let H = normaliseH(H0);
   let cur = inliersOf(H, prob.xa, prob.xb, cfg.threshold);
-  for (let it = 0; it < cfg.loIterations; it++) {
+  let score = msacScore(H, prob, cfg.threshold);
+  const rowsOf = (mask: Uint8Array) => {
     const rows: number[] = [];
-    cur.mask.forEach((v, i) => {
+    mask.forEach((v, i) => {
       if (v) rows.push(i);
     });
-    const H2 = dltLeastSquares(prob.xa, prob.xb, rows);
+    return rows;
+  };
+  for (let it = 0; it < cfg.loIterations; it++) {
+    const H2 = dltLeastSquares(prob.xa, prob.xb, rowsOf(cur.mask));
     if (!H2) break;
+    const s2 = msacScore(H2, prob, cfg.threshold);
+    if (!(s2 < score)) break;
     const next = inliersOf(H2, prob.xa, prob.xb, cfg.threshold);
-    if (next.count < cur.count) break;
     const same = next.mask.every((v, i) => v === cur.mask[i]);
     H = H2;
     cur = next;
+    score = s2;
     if (same) break;
   }
   if (cfg.geometricRefine && cur.count >= 4) {
-    const rows: number[] = [];
-    cur.mask.forEach((v, i) => {
-      if (v) rows.push(i);
-    });
-    const H2 = refineReprojection(H, prob.xa, prob.xb, rows);
-    const next = inliersOf(H2, prob.xa, prob.xb, cfg.threshold);
-    if (next.count >= cur.count) {
+    const H2 = refineReprojection(H, prob.xa, prob.xb, rowsOf(cur.mask));
+    const s2 = msacScore(H2, prob, cfg.threshold);
+    if (s2 < score) {
       H = H2;
-      cur = next;
+      cur = inliersOf(H2, prob.xa, prob.xb, cfg.threshold);
     }
   }
   return { H, mask: cur.mask, count: cur.count };
