@@ -5,7 +5,6 @@ import { packageVersion } from "../version.js";
 import { EXIT, UsageError } from "./common.js";
 import { doctorCommand } from "./doctor.js";
 import { evalMiningCommand } from "./eval_mining.js";
-import { mergeCommand, mineCommand } from "./mine.js";
 import { matchCommand } from "./match.js";
 import { reportCommand } from "./report.js";
 import { synthCommand } from "./synth.js";
@@ -21,8 +20,6 @@ export function program(): Command {
   p.addCommand(synthCommand());
   p.addCommand(evalMiningCommand());
   p.addCommand(matchCommand());
-  p.addCommand(mineCommand());
-  p.addCommand(mergeCommand());
   p.addCommand(reportCommand());
   return p;
 }
