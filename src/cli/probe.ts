@@ -1,0 +1,104 @@
+// `mimic probe`: train a depth or segmentation head on a frozen encoder and report val metrics.
+// Thin: parses flags into a ProbeTrainConfig and calls runProbe (src/probe/pipeline.ts).
+import path from "node:path";
+import { Command } from "commander";
+import { type ArchName, archPresets } from "../models/config.js";
+import { openProbeDataset, type ProbeFormat, type ProbeTask } from "../probe/datasets.js";
+import { checkpointEncoder, randomEncoder } from "../probe/encoders.js";
+import { type HeadPresetName, headPresets } from "../probe/heads.js";
+import { formatMetrics, type ProbeTrainConfig, probePresets, runProbe } from "../probe/pipeline.js";
+import { EXIT, floatFlag, intFlag, type Progress, printJson, progress, UsageError } from "./common.js";
+
+interface ProbeFlags {
+  ckpt: string;
+  task: string;
+  data: string;
+  out: string;
+  arch: string;
+  seed: string;
+  preset: string;
+  head?: string;
+  epochs?: string;
+  batch?: string;
+  lr?: string;
+  format: string;
+  cache?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function probeCommand(): Command {
+  return new Command("probe")
+    .description("depth / segmentation transfer: a head on a frozen encoder, metrics on the val split")
+    .requiredOption("--ckpt <file|random>", "encoder checkpoint (.json sidecar or .safetensors), or 'random' for the random-init baseline")
+    .requiredOption("--task <depth|seg>", "depth (AbsRel, RMSE, delta) or seg (mIoU, pixel accuracy)")
+    .requiredOption("--data <dir>", "probe dataset: NYU (rgb/ + depth/ or a list file), ADE20K, or a 'mimic synth' folder")
+    .requiredOption("--out <dir>", "output folder: metrics.json, predictions.png")
+    .option("--arch <name>", `architecture for 'random' or a bare safetensors file (${Object.keys(archPresets).join(", ")})`, "nano")
+    .option("--seed <k>", "seed of the random encoder and the head", "0")
+    .option("--preset <name>", `training preset (${Object.keys(probePresets).join(", ")})`, "linear")
+    .option("--head <kind>", `head (${Object.keys(headPresets).join(", ")}); default from the preset`)
+    .option("--epochs <n>", "epochs over the train split")
+    .option("--batch <n>", "images per step")
+    .option("--lr <x>", "peak learning rate (AdamW, cosine decay)")
+    .option("--format <layout>", "dataset layout: auto, nyu, ade20k, synth", "auto")
+    .option("--cache <dir>", "cache encoder features on disk here (reused while the weights are the same)")
+    .option("--json", "print the result as JSON")
+    .option("--quiet", "no progress output")
+    .action(async (opts: ProbeFlags) => {
+      if (opts.task !== "depth" && opts.task !== "seg") throw new UsageError(`--task must be depth or seg, got '${opts.task}'`);
+      if (!["auto", "nyu", "ade20k", "synth"].includes(opts.format))
+        throw new UsageError(`--format must be auto, nyu, ade20k or synth, got '${opts.format}'`);
+      if (!(opts.preset in probePresets))
+        throw new UsageError(`unknown --preset '${opts.preset}'; use ${Object.keys(probePresets).join(", ")}`);
+      if (opts.head && !(opts.head in headPresets))
+        throw new UsageError(`unknown --head '${opts.head}'; use ${Object.keys(headPresets).join(", ")}`);
+      if (!(opts.arch in archPresets)) throw new UsageError(`unknown --arch '${opts.arch}'; use ${Object.keys(archPresets).join(", ")}`);
+      const seed = intFlag("seed", opts.seed, 0);
+      const config: ProbeTrainConfig = {
+        ...probePresets[opts.preset as keyof typeof probePresets],
+        seed,
+        ...(opts.head ? { head: opts.head as HeadPresetName } : {}),
+        ...(opts.epochs ? { epochs: intFlag("epochs", opts.epochs, 0) } : {}),
+        ...(opts.batch ? { batchSize: intFlag("batch", opts.batch) } : {}),
+        ...(opts.lr ? { lr: floatFlag("lr", opts.lr, 0, 10) } : {}),
+      };
+      let dataset: ReturnType<typeof openProbeDataset>;
+      try {
+        dataset = openProbeDataset(opts.data, { task: opts.task as ProbeTask, format: opts.format as ProbeFormat | "auto" });
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      const arch = opts.arch as ArchName;
+      const encoder = opts.ckpt === "random" ? randomEncoder(arch, seed) : await checkpointEncoder(opts.ckpt, arch);
+      const quiet = opts.quiet || opts.json;
+      let bar: Progress | null = null;
+      let stage = "";
+      const result = await runProbe({
+        dataset,
+        encoder,
+        config,
+        out: path.resolve(opts.out),
+        cacheDir: opts.cache ? path.resolve(opts.cache) : null,
+        onProgress(s, done, total, info) {
+          if (s !== stage) {
+            bar?.stop();
+            stage = s;
+            bar = progress(`probe ${s}`, total, { quiet, format: s === "train" ? "loss {loss}" : "" });
+          }
+          bar!.update(done, info ? { loss: (info.loss ?? 0).toFixed(4), epoch: info.epoch ?? 0 } : undefined);
+        },
+      });
+      (bar as Progress | null)?.stop();
+      if (opts.json) printJson(result);
+      else {
+        console.log(
+          `${result.task} probe, ${result.encoder}, ${result.head.kind} head, ${result.dataset.train} train / ${result.dataset.val} val images`,
+        );
+        for (const n of result.dataset.notes) console.log(`note: ${n}`);
+        console.log(formatMetrics(result.metrics, result.classNames));
+        console.log(`wrote ${result.files.metrics}${result.files.pictures ? ` and ${result.files.pictures}` : ""}`);
+      }
+      process.exitCode = EXIT.ok;
+    });
+}
