@@ -60,4 +60,6 @@ export { predictionGrid, writePredictionGrid } from "./probe/visualize.js";
 export { Pcg32 } from "./ref/prng.js";
 export { buildReport, type Report, type ReportOptions, type ReportSection, writeReport } from "./report/report.js";
 export { FrameLoader, IMAGENET_MEAN, IMAGENET_STD, loadImage, type MimBatch, PairLoader, readPairsCsv } from "./train/data.js";
+export { type MimTrainer, type StepInfo, type TrainOptions, type TrainResult, train } from "./train/loop.js";
+export { cpuForward, type MimForward, reconstruct, reconstructionPanels, stepMasking } from "./train/reconstruct.js";
 export { resolveFfmpeg } from "./video/ffmpeg.js";
