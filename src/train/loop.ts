@@ -119,6 +119,11 @@ export async function train(trainer: MimTrainer, o: TrainOptions): Promise<Train
       if (a !== b) throw new Error(`--resume ${o.resume}: its model config ${a} differs from this run's ${b}`);
       if (ck.sidecar.rng.seed !== o.seed)
         throw new Error(`--resume ${o.resume}: it was trained with --seed ${ck.sidecar.rng.seed}, not ${o.seed}`);
+      const ex = ck.sidecar.extra as { batch?: number; accum?: number };
+      if ((ex.batch !== undefined && ex.batch !== o.batch) || (ex.accum !== undefined && ex.accum !== o.accum))
+        throw new Error(
+          `--resume ${o.resume}: it was trained with --batch ${ex.batch} --accum ${ex.accum}; use the same to continue exactly`,
+        );
       await trainer.importParams(ck.params.data);
       if (!ck.optimizer || !ck.sidecar.optimizer)
         throw new Error(`--resume ${o.resume}: the checkpoint has no optimizer state; use --init to start from its weights`);

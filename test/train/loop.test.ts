@@ -158,5 +158,6 @@ describe("training loop (src/train/loop.ts)", () => {
       /differs/,
     );
     await expect(train(new BiasTrainer(), { ...base(out), steps: undefined })).rejects.toThrow(/give --steps or --epochs/);
+    await expect(train(new BiasTrainer(), { ...base(out), resume: ck, accum: 1 })).rejects.toThrow(/--batch 2 --accum 2; use the same/);
   });
 });
