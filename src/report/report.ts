@@ -86,6 +86,8 @@ const isDir = (p: string) => fs.existsSync(p) && fs.statSync(p).isDirectory();
 interface Built {
   section: ReportSection;
   body: string;
+  /** Lines for the summary at the top (HTML, escaped already). */
+  summary?: string[];
 }
 
 function section(id: string, title: string): ReportSection {
@@ -107,7 +109,11 @@ export async function buildReport(dir: string, opts: ReportOptions = {}): Promis
     miningSection(mined),
     ...trainingSections(path.join(dir, "train"), opts.maxRecons ?? 4),
     probeSection(path.join(dir, "probe")),
-    evalMiningSection(path.join(dir, "eval-mining.json")),
+    // mimic eval-mining writes <mined>/eval-mining.json by default; a demo may put it at the top.
+    evalMiningSection(
+      [path.join(dir, "eval-mining.json"), path.join(dir, "mined", "eval-mining.json")].find((f) => fs.existsSync(f)) ??
+        path.join(dir, "eval-mining.json"),
+    ),
     environmentSection(dir, mined),
   ];
   const sections = parts.map((p) => p.section);
@@ -142,6 +148,10 @@ function page(dir: string, parts: Built[]): string {
       return `<section id="${esc(p.section.id)}" data-status="${esc(p.section.status)}"><h2>${esc(p.section.title)}</h2>\n${notes}${p.body}</section>`;
     })
     .join("\n");
+  const summary = parts
+    .flatMap((p) => p.summary ?? [])
+    .map((l) => `<li>${l}</li>`)
+    .join("");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>mimic-kit report: ${esc(name)}</title>
@@ -150,6 +160,7 @@ function page(dir: string, parts: Built[]): string {
 <header><h1>mimic-kit report: ${esc(name)}</h1><p class="sub">mine multi-view pairs, pretrain CroCo/MAE, probe depth and segmentation. mimic-kit ${esc(packageVersion())}</p>
 <nav><ul>${nav}</ul></nav></header>
 <main>
+${summary ? `<section id="summary"><h2>At a glance</h2><ul class="summary">${summary}</ul></section>` : ""}
 ${body}
 </main>
 <script>${SCRIPT}</script>
@@ -367,13 +378,22 @@ function miningSection(m: Mined): Built {
       .sort((a, b) => b.value - a.value);
     body += `<h3>Rejection reasons</h3>${bars.length ? barChart(bars) : "<p>none: every candidate was kept.</p>"}`;
   }
+  const cfg = m.config;
+  if (cfg) body += `<details><summary>mining config</summary>${kvTable(Object.entries(cfg))}</details>`;
   const failures = Array.isArray(st?.failures) ? (st.failures as unknown[]).map(obj).filter((f): f is Json => f !== null) : [];
   if (failures.length)
     body += `<h3>Failed videos</h3>${table(
       ["video", "error"],
       failures.slice(0, 50).map((f) => [esc(f.video), esc(f.error)]),
     )}${failures.length > 50 ? `<p>... and ${failures.length - 50} more</p>` : ""}`;
-  return { section: s, body };
+  const summary: string[] = [];
+  if (st) {
+    const rate = num(obj(st.run)?.candidatesPerSec);
+    summary.push(
+      `mined <b>${esc(fmt(num(st.kept)))}</b> pairs from ${esc(fmt(num(st.candidates)))} candidate pairs in ${esc(fmt(num(st.videos)))} videos${rate === null ? "" : ` (${esc(fmt(rate, 3))} candidate pairs/s)`}`,
+    );
+  }
+  return { section: s, body, summary };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -450,9 +470,10 @@ function lossBody(s: ReportSection, runs: Run[]): Built {
       (run) => `<details><summary>${esc(run.name)}: config.json</summary><pre>${esc(JSON.stringify(run.config, null, 2))}</pre></details>`,
     )
     .join("");
+  const summary = runs.map((run, i) => `${esc(run.name)}: final loss ${rows[i][6]} after ${esc(fmt(num(run.metrics.at(-1)?.step)))} steps`);
   const body = `${lineChart(series, { logY, xLabel: "step", yLabel: "loss" })}
 ${table(["run", "objective", "model", "last step / steps", "batch", "blr", "final loss (mean of last 10%)", "min loss", "img/s"], rows)}${configs}`;
-  return { section: s, body };
+  return { section: s, body, summary: summary.length ? [`training: ${summary.join("; ")}`] : [] };
 }
 
 function reconBody(s: ReportSection, runs: Run[], maxRecons: number): Built {
@@ -527,6 +548,7 @@ function probeSection(probeDir: string): Built {
     return i < 0 ? ENCODER_ORDER.length : i;
   };
   let body = "";
+  const summary: string[] = [];
   for (const [task, rows] of [...byTask].sort((a, b) => a[0].localeCompare(b[0]))) {
     rows.sort((a, b) => rank(a.encoder) - rank(b.encoder) || a.encoder.localeCompare(b.encoder));
     // Columns: known metrics present in any row, in order, then other numeric fields.
@@ -564,6 +586,18 @@ function probeSection(probeDir: string): Built {
       }),
     ]);
     body += `<h3>${esc(task)}</h3>${table(head, trs, "probe")}`;
+    // Headline: the first known metric (AbsRel for depth, mIoU for seg), every encoder, best first.
+    const hi = cols.findIndex((c) => c.higher !== null);
+    if (hi >= 0) {
+      const c = cols[hi];
+      const ranked = rows
+        .map((r) => ({ e: r.encoder, v: c.get(r.m) }))
+        .filter((x): x is { e: string; v: number } => x.v !== null)
+        .sort((a, b) => (c.higher ? b.v - a.v : a.v - b.v));
+      summary.push(
+        `${esc(task)} ${esc(c.name)}${c.higher ? " ↑" : " ↓"}: ${ranked.map((x, i) => (i === 0 ? `<b>${esc(x.e)} ${esc(fmt(x.v, 3))}</b>` : `${esc(x.e)} ${esc(fmt(x.v, 3))}`)).join(", ")}`,
+      );
+    }
     body += perClassTable(rows);
     const preds = rows
       .map((r) => ({
@@ -575,7 +609,7 @@ function probeSection(probeDir: string): Built {
       body += `<div class="recons">${preds.map((x) => `<figure class="recon"><img src="${x.uri}" alt="${esc(`${x.r.encoder} ${task} predictions`)}"><figcaption>${esc(x.r.encoder)}: predictions</figcaption></figure>`).join("")}</div>`;
   }
   body += `<p class="sub">Bold: best per column (↑ higher is better, ↓ lower is better).</p>`;
-  return { section: s, body };
+  return { section: s, body, summary: summary.map((l) => `probe ${l}`) };
 }
 
 /** Per-class IoU (perClassIoU {name: iou} or iou [..] with optional classNames) as a collapsed table. */
@@ -624,7 +658,8 @@ function evalMiningSection(file: string): Built {
     ),
   ];
   const rows = presets.map(([name, v]) => [esc(name), ...keys.map((k) => esc(fmtValue(v[k] ?? null)))]);
-  return { section: s, body: table(["preset", ...keys.map(esc)], rows) };
+  const summary = `mining vs ground truth: ${presets.map(([name, v]) => `${esc(name)} precision ${esc(fmt(num(v.precision), 3))} / recall ${esc(fmt(num(v.recall), 3))}`).join("; ")}`;
+  return { section: s, body: table(["preset", ...keys.map(esc)], rows), summary: [summary] };
 }
 
 /** Nested objects flattened to dotted keys. */

@@ -129,6 +129,29 @@ describe("mimic report: content", () => {
     expect(e).toMatch(/<td>mimic<\/td><td>0\.78<\/td><td>0\.85<\/td>/);
   });
 
+  it("the summary at the top states the headline numbers from the files", () => {
+    const sum = sectionHtml(rep.html, "summary");
+    expect(sum).toContain(`mined <b>${fx.pairs.length}</b> pairs from ${fx.candidates.length} candidate pairs`);
+    // depth: AbsRel, lowest first; seg: mIoU, highest first.
+    const order = (task: string, k: string, higher: boolean) =>
+      Object.entries(fx.probe[task])
+        .sort((a, b) => (higher ? b[1][k] - a[1][k] : a[1][k] - b[1][k]))
+        .map((e) => e[0]);
+    const ranked = (re: RegExp) => [...(re.exec(sum)?.[1] ?? "").matchAll(/(?:<b>)?(\w+) [\d.]+/g)].map((m) => m[1]);
+    expect(ranked(/depth AbsRel ↓: (.*?)<\/li>/)).toEqual(order("depth", "absRel", false));
+    expect(ranked(/seg mIoU ↑: (.*?)<\/li>/)).toEqual(order("seg", "mIoU", true));
+    expect(sum).toMatch(/default precision 0\.93 \/ recall 0\.81/);
+  });
+
+  it("eval-mining.json is also found where mimic eval-mining writes it (mined/)", async () => {
+    const d = path.join(tmp, "evalmined");
+    fs.mkdirSync(path.join(d, "mined"), { recursive: true });
+    fs.writeFileSync(path.join(d, "mined", "eval-mining.json"), JSON.stringify({ mined: "x", precision: 0.5, recall: 0.25, perPair: [] }));
+    const r = await buildReport(d);
+    expect(r.sections.find((x) => x.id === "eval-mining")!.status).toBe("ok");
+    expect(sectionHtml(r.html, "eval-mining")).toMatch(/<td>result<\/td><td>0\.5<\/td><td>0\.25<\/td>/);
+  });
+
   it("environment lists env.json, flattened", () => {
     const e = sectionHtml(rep.html, "environment");
     expect(e).toContain("configHashes.mine");
