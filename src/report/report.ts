@@ -244,7 +244,10 @@ function pairFigure(m: Mined, rec: Json, index: number, grid: number, notes: str
   const n = grid * grid;
   const img = (p: unknown, cls: string) => {
     const rel = typeof p === "string" ? p : "";
-    const uri = rel ? imageDataUri(path.join(m.dir, rel)) : null;
+    // Only files inside mined/ are embedded (a manifest cannot pull other files into a shared report).
+    const file = path.resolve(m.dir, rel);
+    const inside = file.startsWith(path.resolve(m.dir) + path.sep);
+    const uri = rel && inside ? imageDataUri(file) : null;
     if (!uri) {
       notes.push(`pair ${String(rec.id)}: cannot read image '${rel}' under ${m.dir}`);
       return `<div class="${cls} missing">missing image ${esc(rel)}</div>`;

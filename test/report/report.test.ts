@@ -191,12 +191,20 @@ describe("mimic report: safety", () => {
       `${JSON.stringify({ id: "x", path1: "nope/0000.jpg", path2: "nope/0001.jpg", overlap: 0.6, correspondence: { 0: 1 } })}\n`,
     );
     fs.writeFileSync(path.join(bad, "probe", "croco-depth", "metrics.json"), "[1,2]");
+    // An image outside mined/ is not embedded, even if it exists.
+    fs.copyFileSync(path.join(fx.dir, "mined", fx.pairs[0].id, "0000.jpg"), path.join(bad, "outside.jpg"));
+    fs.appendFileSync(
+      path.join(bad, "mined", "pairs.jsonl"),
+      `${JSON.stringify({ id: "y", path1: "../outside.jpg", path2: "../outside.jpg", overlap: 0.6, correspondence: {} })}\n`,
+    );
     const r = await buildReport(bad);
     const notes = r.sections.flatMap((s) => s.notes).join("\n");
     expect(notes).toMatch(/stats\.json: .*JSON/);
     expect(notes).toMatch(/cannot read image 'nope\/0000\.jpg'/);
     expect(notes).toMatch(/metrics\.json: expected a JSON object/);
     expect(r.html).toContain("missing image nope/0000.jpg");
+    expect(r.html).toContain("missing image ../outside.jpg");
+    expect(r.html).not.toContain("data:image/jpeg");
   });
 });
 
