@@ -4,7 +4,7 @@
 //   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
 //   p = p * (1 - lr * wd * decay[i]);  p -= lr * (m / bc1) / (sqrt(v / bc2) + eps)
 // bc1 = 1 - b1^t, bc2 = 1 - b2^t (host computes them for step t). decay: (n) 1 = decayed, 0 = not
-// (norms, biases, tokens, positional embeddings). stats[0] = sum of squared (scaled) gradients
+// (norms, biases, tokens), -1 = frozen: not updated at all (MAE's fixed sin-cos pos_embed). stats[0] = sum of squared (scaled) gradients
 // from reduce.wgsl `sumsq` in the same pass. One invocation per element, grid1d layout.
 
 struct Params {
@@ -25,7 +25,7 @@ struct Params {
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 64u;
-  if (i >= p.n) { return; }
+  if (i >= p.n || decay[i] < 0.0) { return; }
   var clip = 1.0;
   if (p.max_norm > 0.0) { clip = min(1.0, p.max_norm / (sqrt(stats[0]) + 1e-6)); }
   let g = grad[i] * p.grad_scale * clip;

@@ -18,6 +18,8 @@ export interface ParamSpec {
   offset: number;
   /** AdamW weight decay applies (false for norms, biases, tokens, positional embeddings). */
   decay: boolean;
+  /** Updated by the optimizer (false: frozen, e.g. MAE's fixed sin-cos position embeddings). */
+  trainable: boolean;
 }
 
 /** timm / MAE rule: no decay for 1-D params (norms, biases) and tokens / embeddings. */
@@ -33,13 +35,19 @@ export class ParamStore {
   size = 0;
   params: Tensor | null = null;
   grads: Tensor | null = null;
-  /** (size) 1 where decayed. */
+  /** (size) optimizer mask: 1 = decayed, 0 = not decayed, -1 = frozen (see adamw.wgsl). */
   decay: Tensor | null = null;
 
-  add(name: string, shape: number[], opts: { decay?: boolean } = {}): ParamSpec {
+  add(name: string, shape: number[], opts: { decay?: boolean; trainable?: boolean } = {}): ParamSpec {
     if (this.params) throw new Error(`ParamStore: add('${name}') after allocate()`);
     if (this.byName.has(name)) throw new Error(`ParamStore: duplicate parameter name '${name}'`);
-    const spec: ParamSpec = { name, shape: [...shape], offset: this.size, decay: opts.decay ?? defaultDecay(name, shape) };
+    const spec: ParamSpec = {
+      name,
+      shape: [...shape],
+      offset: this.size,
+      decay: opts.decay ?? defaultDecay(name, shape),
+      trainable: opts.trainable ?? true,
+    };
     this.size += Math.ceil(numel(shape) / 4) * 4;
     this.specs.push(spec);
     this.byName.set(name, spec);
@@ -65,9 +73,7 @@ export class ParamStore {
     this.params = tensor(gpu, `${label}`, [n]);
     this.grads = tensor(gpu, `${label} grads`, [n]);
     this.decay = tensor(gpu, `${label} decay mask`, [n]);
-    const mask = new Float32Array(n);
-    for (const s of this.specs) if (s.decay) mask.fill(1, s.offset, s.offset + numel(s.shape));
-    writeTensor(gpu, this.decay, mask);
+    writeTensor(gpu, this.decay, this.hostDecay());
   }
 
   private need(): { params: Tensor; grads: Tensor } {
@@ -109,10 +115,10 @@ export class ParamStore {
     return new Float32Array(Math.max(4, this.size));
   }
 
-  /** Host decay mask in this layout. */
+  /** Host optimizer mask in this layout: 1 = decayed, 0 = not decayed (and padding), -1 = frozen. */
   hostDecay(): Float32Array {
     const mask = this.hostZeros();
-    for (const s of this.specs) if (s.decay) mask.fill(1, s.offset, s.offset + numel(s.shape));
+    for (const s of this.specs) mask.fill(s.trainable ? (s.decay ? 1 : 0) : -1, s.offset, s.offset + numel(s.shape));
     return mask;
   }
 }

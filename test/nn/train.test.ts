@@ -15,7 +15,7 @@ import { blockBackward, blockForward } from "../../src/ref/nn/block.js";
 import * as ref from "../../src/ref/nn/layers.js";
 import { linearBackward as refLinB, linearForward as refLinF } from "../../src/ref/nn/matmul.js";
 import { Pcg32 } from "../../src/ref/prng.js";
-import { testGpu } from "../helpers.js";
+import { expectClose as expectCloseArr, testGpu } from "../helpers.js";
 import { f32, gpuTensor, rand64 } from "./util.js";
 
 /** Host init in the store's layout: LayerNorm weights near 1, biases small, weights ~ U(-a, a). */
@@ -103,6 +103,37 @@ describe("AdamW (adamw.wgsl twin) and LR schedule", () => {
     const q = Float64Array.of(1);
     adamwStep(q, [0.5], new Float64Array(1), new Float64Array(1), [0], cfg, 1);
     expect(q[0]).toBeCloseTo(1 - 0.1 / (1 + 2e-8), 12);
+  });
+
+  it("GPU adamw.wgsl matches the twin: decayed / not decayed / frozen params, clipping, grad scale", async () => {
+    const gpu = await testGpu();
+    const ps = new ParamStore();
+    ps.add("blk.fc.weight", [3, 5]);
+    ps.add("blk.fc.bias", [3]);
+    ps.add("pos_embed", [1, 7], { trainable: false });
+    ps.allocate(gpu, "adam test");
+    expect(ps.spec("blk.fc.weight").decay && !ps.spec("blk.fc.bias").decay).toBe(true);
+    const p0 = f32(rand64(ps.size, 70));
+    const cfg: AdamWConfig = { lr: 0.05, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1, maxGradNorm: 0.3 };
+    const opt = new AdamW(gpu, ps, cfg);
+    ps.setAll(gpu, Float32Array.from(p0));
+    const P = Float64Array.from(p0);
+    const m = new Float64Array(P.length);
+    const v = new Float64Array(P.length);
+    const mask = ps.hostDecay();
+    for (let t = 1; t <= 3; t++) {
+      const g = f32(rand64(ps.size, 70 + t));
+      for (let i = ps.spec("pos_embed").offset; i < ps.size; i++) g[i] = 0; // frozen: no gradient
+      gpu.device.queue.writeBuffer((ps.grads as Tensor).buf, 0, Float32Array.from(g));
+      const enc = gpu.device.createCommandEncoder();
+      encodeCalls(enc, opt.step(0.05 * t, 0.5));
+      gpu.device.queue.submit([enc.finish()]);
+      adamwStep(P, g, m, v, mask, cfg, t, 0.05 * t, 0.5);
+    }
+    const got = await ps.readAll(gpu);
+    expectCloseArr(got, P, 1e-6, "adamw params after 3 steps");
+    const pos = ps.spec("pos_embed");
+    expectCloseArr(got.subarray(pos.offset, pos.offset + 7), p0.subarray(pos.offset, pos.offset + 7), 0, "frozen pos_embed unchanged");
   });
 
   it("warmup + cosine schedule and MAE's lr rule", () => {

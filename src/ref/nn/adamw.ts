@@ -19,7 +19,11 @@ export const adamwPresets = {
   torch: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 0 },
 } satisfies Record<string, AdamWConfig>;
 
-/** One AdamW step `t` (1-based) in place; `lr` overrides cfg.lr (schedule); gradScale = 1/accum. */
+/**
+ * One AdamW step `t` (1-based) in place; `lr` overrides cfg.lr (schedule); gradScale = 1/accum.
+ * decay[i]: 1 = decayed, 0 = not decayed, -1 = frozen (skipped). The gradient norm (for clipping)
+ * covers every element, frozen ones included (keep their gradients zero).
+ */
 export function adamwStep(
   param: Float64Array,
   grad: ArrayLike<number>,
@@ -38,6 +42,7 @@ export function adamwStep(
   const bc1 = 1 - cfg.beta1 ** t;
   const bc2 = 1 - cfg.beta2 ** t;
   for (let i = 0; i < param.length; i++) {
+    if (decay[i] < 0) continue; // frozen
     const g = grad[i] * gradScale * clip;
     m[i] = cfg.beta1 * m[i] + (1 - cfg.beta1) * g;
     v[i] = cfg.beta2 * v[i] + (1 - cfg.beta2) * g * g;
