@@ -44,6 +44,8 @@ export interface ProbeDataset {
   numClasses: number | null;
   /** seg: names of classes 1..K (index 0 = class 1), when the dataset ships them */
   classNames: string[] | null;
+  /** seg: display colour by label id (index = label id), when classes.json gives them */
+  classColors?: ([number, number, number] | undefined)[] | null;
   /** depth: metres per stored PNG unit (0.001: millimetres) */
   depthScale: number;
   /** the crop its papers evaluate in (NYU: Eigen crop), null if none */
@@ -247,6 +249,19 @@ export function parseClasses(json: unknown, file = "classes.json"): string[] {
   return Array.from({ length: k }, (_, i) => byId.get(i + 1) ?? `class${i + 1}`);
 }
 
+/** Display colours from a classes.json list of {id, color: [r, g, b]} (index = label id), or null. */
+export function parseClassColors(json: unknown): ([number, number, number] | undefined)[] | null {
+  const v = json && typeof json === "object" && !Array.isArray(json) && "classes" in json ? (json as { classes: unknown }).classes : json;
+  if (!Array.isArray(v)) return null;
+  const out: ([number, number, number] | undefined)[] = [];
+  for (const x of v) {
+    const c = x && typeof x === "object" ? (x as { color?: unknown }).color : undefined;
+    if (typeof x?.id === "number" && Array.isArray(c) && c.length === 3 && c.every((n) => typeof n === "number"))
+      out[x.id] = c.map((n) => Math.max(0, Math.min(255, Math.round(n)))) as [number, number, number];
+  }
+  return out.length ? out : null;
+}
+
 /**
  * splits.json of the synthetic set: {"train": [...], "val": [...]} (also "test", "validation").
  * An entry names a sample by stem ("scene003_0012"), by path ("rgb/scene003_0012.jpg"), or a
@@ -309,8 +324,10 @@ function openSynth(root: string, opts: OpenOptions): ProbeDataset {
   };
   const classesFile = path.join(root, "classes.json");
   if (isFile(classesFile)) {
-    ds.classNames = parseClasses(readJson(classesFile), classesFile);
+    const json = readJson(classesFile);
+    ds.classNames = parseClasses(json, classesFile);
     ds.numClasses = ds.classNames.length;
+    ds.classColors = parseClassColors(json);
   } else if (opts.task === "seg") {
     if (!opts.numClasses) throw new Error(`${classesFile} is missing; write it (mimic synth does) or pass numClasses`);
     ds.numClasses = opts.numClasses;

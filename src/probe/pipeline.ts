@@ -345,7 +345,7 @@ export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
     fs.mkdirSync(opts.out, { recursive: true });
     if (rows.length) {
       result.files.pictures = path.join(opts.out, "predictions.png");
-      await writePredictionGrid(result.files.pictures, rows, { kind: task, height: H, width: W });
+      await writePredictionGrid(result.files.pictures, rows, { kind: task, height: H, width: W, palette: ds.classColors ?? undefined });
     }
     result.files.metrics = path.join(opts.out, "metrics.json");
     fs.writeFileSync(result.files.metrics, `${JSON.stringify(result, null, 2)}\n`);

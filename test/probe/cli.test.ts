@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { probeCommand } from "../../src/cli/probe.js";
 import { writePng } from "../../src/image/io.js";
 import { saveCheckpoint } from "../../src/models/checkpoint.js";
@@ -9,6 +9,7 @@ import { modelConfig, type VitArch } from "../../src/models/config.js";
 import { initParams } from "../../src/models/params.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-probe-cli-"));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 async function run(args: string[]): Promise<string> {
   const log = vi.spyOn(console, "log").mockImplementation(() => {});

@@ -2,12 +2,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import sharp from "sharp";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { writeJpeg, writePng } from "../../src/image/io.js";
 import {
   detectFormat,
   loadSample,
   openProbeDataset,
+  parseClassColors,
   parseClasses,
   parseSplits,
   readPairList,
@@ -18,6 +19,7 @@ import { EIGEN_CROP } from "../../src/probe/metrics.js";
 import { randomBytes } from "../helpers.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-probe-ds-"));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 let dirNo = 0;
 const freshDir = (name: string) => {
   const d = path.join(tmp, `${dirNo++}-${name}`);
@@ -273,6 +275,9 @@ describe("synthetic probe set (mimic synth layout)", () => {
     expect(ds.format).toBe("synth");
     expect(ds.numClasses).toBe(5);
     expect(ds.classNames).toEqual(["c1", "c2", "c3", "c4", "c5"]);
+    expect(ds.classColors?.[0]).toBeUndefined();
+    expect(ds.classColors?.[3]).toEqual([3, 3, 3]);
+    expect(parseClassColors(["wall"])).toBeNull();
     expect(ds.splits.train.map((s) => s.id)).toEqual(["s00_000000", "s00_000030", "s10_000000"]);
     expect(ds.splits.val.map((s) => s.id)).toEqual(["s01_000000"]);
     expect(ds.notes).toEqual([]);

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { writePng } from "../../src/image/io.js";
 import { paramsToTensors, saveCheckpoint } from "../../src/models/checkpoint.js";
 import { modelConfig, type VitArch } from "../../src/models/config.js";
@@ -14,6 +14,7 @@ import { encoderRef } from "../../src/ref/models/mim.js";
 import { randomFloats } from "../helpers.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-probe-enc-"));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 // A toy ViT so the CPU reference runs in milliseconds: 16x16 input, 4 px patches (4x4 grid), width 8.
 const arch: VitArch = {
   imgSize: 16,

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import sharp from "sharp";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { writePng } from "../../src/image/io.js";
 import { openProbeDataset } from "../../src/probe/datasets.js";
 import type { DepthMetrics, SegMetrics } from "../../src/probe/metrics.js";
@@ -10,6 +10,7 @@ import { FeatureCache, type FrozenEncoder, formatMetrics, runProbe, toEncoderInp
 import { Pcg32 } from "../../src/ref/prng.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-probe-run-"));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const S = 16; // image side
 const P = 4; // patch
 

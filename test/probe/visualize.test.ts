@@ -2,12 +2,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import sharp from "sharp";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { readRgb } from "../../src/image/io.js";
 import { colorizeDepth, labelColor, predictionGrid, turbo, writePredictionGrid } from "../../src/probe/visualize.js";
 import { randomBytes } from "../helpers.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-probe-vis-"));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 const px = (img: { rgb: Uint8Array; width: number }, x: number, y: number) =>
   Array.from(img.rgb.slice((y * img.width + x) * 3, (y * img.width + x) * 3 + 3));
 
