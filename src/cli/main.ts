@@ -6,6 +6,7 @@ import { EXIT, UsageError } from "./common.js";
 import { doctorCommand } from "./doctor.js";
 import { evalMiningCommand } from "./eval_mining.js";
 import { matchCommand } from "./match.js";
+import { mergeCommand, mineCommand } from "./mine.js";
 import { reportCommand } from "./report.js";
 import { synthCommand } from "./synth.js";
 
@@ -20,6 +21,8 @@ export function program(): Command {
   p.addCommand(synthCommand());
   p.addCommand(evalMiningCommand());
   p.addCommand(matchCommand());
+  p.addCommand(mineCommand());
+  p.addCommand(mergeCommand());
   p.addCommand(reportCommand());
   return p;
 }

@@ -17,7 +17,7 @@ export interface MineConfig {
   ratio: number;
   /** Keep only mutual nearest neighbours. */
   mutual: boolean;
-  /** Fewer matches than this -> 'too-few-matches' (MIMIC needs more than 10: 11). */
+  /** A homography needs MORE than this many matches, else 'too-few-matches' (MIMIC: 10). */
   minMatches: number;
   /** RANSAC reprojection threshold in px at the working size (MIMIC: 5). */
   ransacThreshold: number;
@@ -54,7 +54,7 @@ const mimic: MineConfig = {
   maxFeatures: 0,
   ratio: 0.7,
   mutual: false,
-  minMatches: 11,
+  minMatches: 10,
   ransacThreshold: 5,
   ransacConfidence: 0.995,
   ransacMaxIters: 2000,

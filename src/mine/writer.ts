@@ -4,6 +4,7 @@
 //   <out>/pairs.csv       path1,path2,correspondence (relative to <out>; MIMIC's loader columns)
 //   <out>/pairs.jsonl     one PairRecord per line, with the config hash and seed
 //   <out>/progress.jsonl  one VideoResult per finished (or failed) video: the resume journal
+//   <out>/candidates.jsonl one line per verified candidate pair (overlap, kept, reason): for the report
 //   <out>/config.json     the effective config and its hash
 //   <out>/stats.json      counts, rejection reasons, timings   <out>/README.md  the dataset card
 //
@@ -29,6 +30,17 @@ export interface VideoResult {
   kept: number;
   rejected: Record<string, number>; // reason -> count
   seconds: number; // wall time spent on this video
+}
+
+/** One verified candidate pair (a line of candidates.jsonl). */
+export interface CandidateLine {
+  video: string;
+  t1: number;
+  t2: number;
+  /** Fraction of patches with a partner, or null when no homography was found. */
+  overlap: number | null;
+  kept: boolean;
+  reason?: string;
 }
 
 export interface MinedPair {
@@ -88,6 +100,9 @@ export class DatasetWriter {
   get jsonlPath(): string {
     return path.join(this.out, "pairs.jsonl");
   }
+  get candidatesPath(): string {
+    return path.join(this.out, "candidates.jsonl");
+  }
   get progressPath(): string {
     return path.join(this.out, "progress.jsonl");
   }
@@ -129,6 +144,17 @@ export class DatasetWriter {
       records.map((r) => JSON.stringify(r)),
     );
     rewriteLines(this.csvPath, ["path1,path2,correspondence", ...records.map(csvLine)]);
+    const finishedVideos = new Set(this.finished.keys());
+    rewriteLines(
+      this.candidatesPath,
+      readLines(this.candidatesPath).filter((l) => {
+        try {
+          return finishedVideos.has((JSON.parse(l) as CandidateLine).video);
+        } catch {
+          return false;
+        }
+      }),
+    );
     // Pair folders of unfinished videos (and temp folders) go.
     const srcDir = path.join(this.out, this.opts.source);
     if (fs.existsSync(srcDir))
@@ -170,7 +196,8 @@ export class DatasetWriter {
    * Mark a video finished: append its pairs' manifest lines, then its progress line (the resume
    * point). A failed video's pair folders are removed and it contributes no manifest lines.
    */
-  finishVideo(r: VideoResult, records: PairRecord[]): void {
+  finishVideo(r: VideoResult, records: PairRecord[], candidates: CandidateLine[] = []): void {
+    if (candidates.length) fs.appendFileSync(this.candidatesPath, candidates.map((c) => `${JSON.stringify(c)}\n`).join(""));
     if (r.status === "failed") fs.rmSync(path.join(this.out, this.opts.source, r.videoId), { recursive: true, force: true });
     else if (records.length) {
       fs.appendFileSync(this.jsonlPath, records.map((x) => `${JSON.stringify(x)}\n`).join(""));

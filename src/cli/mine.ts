@@ -1,0 +1,112 @@
+// `mimic mine <videos> --out <dataset>`: a folder of videos (or a list file) in, a MIMIC-compatible
+// pair dataset out. Every MineConfig field has a flag; --preset picks the base.
+import { Command, Option } from "commander";
+import { type MineConfig, type MinePresetName, minePresets } from "../mine/config.js";
+import { minePairs } from "../mine/pipeline.js";
+import { parseShard } from "../mine/shard.js";
+import { EXIT, floatFlag, intFlag, printJson, UsageError } from "./common.js";
+
+/** Flags that override one MineConfig field each: [flag, field, kind, help]. */
+const FIELD_FLAGS: Array<[string, keyof MineConfig, "int" | "float" | "bool" | "enum", string, string[]?]> = [
+  ["every-sec", "everySec", "float", "seconds between sampled frames"],
+  ["size", "size", "int", "working size (frames resized to size x size)"],
+  ["resize", "resize", "enum", "resize mode", ["stretch", "center-crop"]],
+  ["crop-bottom", "cropBottom", "float", "fraction of the height dropped at the bottom"],
+  ["max-features", "maxFeatures", "int", "SIFT features kept per frame, strongest first (0 = all)"],
+  ["ratio", "ratio", "float", "Lowe ratio test threshold"],
+  ["mutual", "mutual", "bool", "keep only mutual nearest neighbours (true|false)"],
+  ["min-matches", "minMatches", "int", "a homography needs more than this many matches"],
+  ["ransac-threshold", "ransacThreshold", "float", "RANSAC reprojection threshold, px"],
+  ["ransac-confidence", "ransacConfidence", "float", "RANSAC confidence for adaptive stopping"],
+  ["ransac-max-iters", "ransacMaxIters", "int", "most RANSAC hypotheses"],
+  ["patch", "patch", "int", "patch size, px"],
+  ["correspondence", "correspondence", "enum", "patch correspondence mode", ["mimic", "improved"]],
+  ["overlap-lower", "overlapLower", "float", "keep pairs with overlap% above this"],
+  ["overlap-upper", "overlapUpper", "float", "keep pairs with overlap% below this"],
+  ["candidates", "candidates", "enum", "candidate pairs", ["consecutive", "window"]],
+  ["window", "window", "int", "window mode: partners tried per frame"],
+  ["min-sharpness", "minSharpness", "float", "blur filter: variance of Laplacian below this rejects a frame (0 = off)"],
+  ["min-motion-px", "minMotionPx", "float", "static filter: median inlier motion below this rejects a pair (0 = off)"],
+  ["jpeg-quality", "jpegQuality", "int", "JPEG quality of written frames"],
+  ["seed", "seed", "int", "RANSAC sampling seed"],
+];
+
+export function parseMineConfig(preset: string, opts: Record<string, unknown>): MineConfig {
+  if (!(preset in minePresets)) throw new UsageError(`--preset must be one of ${Object.keys(minePresets).join(", ")}, got '${preset}'`);
+  const cfg: MineConfig = { ...minePresets[preset as MinePresetName] };
+  const set = cfg as unknown as Record<string, unknown>;
+  for (const [flag, field, kind, , choices] of FIELD_FLAGS) {
+    const key = flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+    const v = opts[key];
+    if (v === undefined) continue;
+    const s = String(v);
+    if (kind === "int") set[field] = intFlag(flag, s, 0);
+    else if (kind === "float") set[field] = floatFlag(flag, s);
+    else if (kind === "bool") {
+      if (s !== "true" && s !== "false") throw new UsageError(`--${flag} must be true or false, got '${s}'`);
+      set[field] = s === "true";
+    } else {
+      if (!choices?.includes(s)) throw new UsageError(`--${flag} must be one of ${choices?.join(", ")}, got '${s}'`);
+      set[field] = s;
+    }
+  }
+  return cfg;
+}
+
+export function mineCommand(): Command {
+  const cmd = new Command("mine")
+    .description("mine overlapping multi-view pairs from a folder of videos (or a text file listing videos)")
+    .argument("<videos>", "folder of videos (searched recursively) or a text file with one video path per line")
+    .requiredOption("-o, --out <dir>", "output dataset folder")
+    .option("--source <name>", "label of the output folder (default: the input folder's name)")
+    .addOption(new Option("--preset <name>", "base config").choices(Object.keys(minePresets)).default("default"))
+    .option("--resume", "continue an interrupted run in --out (skips finished videos)")
+    .option("--force", "overwrite a non-empty --out")
+    .option("--shard <i/N>", "mine only the videos whose stable hash falls in shard i of N")
+    .option("--quiet", "no progress output")
+    .option("--json", "print a JSON summary on stdout");
+  for (const [flag, , kind, help, choices] of FIELD_FLAGS)
+    cmd.option(`--${flag} <${kind === "bool" ? "true|false" : choices ? choices.join("|") : "n"}>`, help);
+  cmd.addHelpText("after", "\nExit codes: 0 success, 1 some videos failed (the rest are mined; see stats.json), 2 bad arguments.");
+  cmd.action(async (input: string, opts: Record<string, unknown>) => {
+    const config = parseMineConfig(String(opts.preset), opts);
+    let shard = null;
+    try {
+      shard = opts.shard ? parseShard(String(opts.shard)) : null;
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const summary = await minePairs({
+      input,
+      out: String(opts.out),
+      source: opts.source as string | undefined,
+      config,
+      resume: Boolean(opts.resume),
+      force: Boolean(opts.force),
+      shard,
+      quiet: Boolean(opts.quiet) || Boolean(opts.json),
+    });
+    if (opts.json) printJson(summary);
+    else if (!opts.quiet)
+      console.error(
+        `mined ${summary.kept} pairs from ${summary.done} videos (${summary.failed} failed) into ${summary.out}; ${summary.run.candidatesPerSec.toFixed(1)} candidate pairs/s`,
+      );
+    process.exitCode = summary.failed > 0 ? EXIT.failed : EXIT.ok;
+  });
+  return cmd;
+}
+
+export function mergeCommand(): Command {
+  return new Command("merge")
+    .description("join the outputs of sharded 'mimic mine --shard i/N' runs into one dataset")
+    .argument("<shards...>", "shard output folders")
+    .requiredOption("-o, --out <dir>", "merged dataset folder")
+    .option("--force", "overwrite a non-empty --out")
+    .option("--json", "print a JSON summary")
+    .action(async (shards: string[], opts: { out: string; force?: boolean; json?: boolean }) => {
+      const { mergeShards } = await import("../mine/merge.js");
+      const r = mergeShards(shards, opts.out, { force: opts.force });
+      if (opts.json) printJson(r);
+      else console.error(`merged ${r.shards} shards: ${r.videos} videos, ${r.pairs} pairs -> ${r.out}`);
+    });
+}

@@ -1,0 +1,470 @@
+// The mining pipeline (`minePairs`, used by `mimic mine` and examples/mine-folder.ts):
+//
+//   videos (sorted, sharded) --decode (ffmpeg, one pass, next video prefetched)--> Frames at size x size
+//     --per batch of frames, one submission: RGB->gray, sharpness, SIFT--> Features
+//     --candidate pairs (consecutive, or a window of k partners)--> twoViewBatch (match, RANSAC,
+//       patch correspondences on the GPU) --filters--> kept pairs --> DatasetWriter
+//
+// Memory stays bounded: per video only the last `window + 1` frames and the current batch are held,
+// the next video's decoder is stopped by backpressure after a fixed number of frames.
+import path from "node:path";
+import { progress } from "../cli/common.js";
+import type { Features, Frame, PairRecord } from "../contracts.js";
+import type { SiftConfig } from "../features/config.js";
+import { siftPresets } from "../features/config.js";
+import { encodeSift, readFeatures, siftPlan } from "../features/sift.js";
+import { type CorrespondenceConfig, correspondencePresets, correspondenceRecord } from "../geometry/correspondence.js";
+import { ransacPresets } from "../geometry/ransac.js";
+import { type TwoViewConfig, type TwoViewResult, twoViewBatch } from "../geometry/two_view.js";
+import { createBuffer, readF32 } from "../gpu/buffers.js";
+import { describeAdapter, type Gpu, getGpu } from "../gpu/device.js";
+import { encodeRgbToGray } from "../image/kernels.js";
+import { decodeFrames, type FrameStream } from "../video/decode.js";
+import { listVideos, type VideoEntry } from "../video/folder.js";
+import { type MineStats, writeCard, writeStats } from "./card.js";
+import { configHash, type MineConfig, validateMineConfig } from "./config.js";
+import { byteOrder, inShard, type Shard, videoId } from "./shard.js";
+import { encodeSharpness } from "./sharpness.js";
+import { type CandidateLine, DatasetWriter, type VideoResult } from "./writer.js";
+
+export interface MineOptions {
+  /** A folder of videos (searched recursively) or a text file listing videos. */
+  input: string;
+  /** Output dataset folder. */
+  out: string;
+  /** Label of the output folder (default: the input's name). */
+  source?: string;
+  config: MineConfig;
+  resume?: boolean;
+  force?: boolean;
+  shard?: Shard | null;
+  quiet?: boolean;
+  /** Frames per GPU submission (default 8). */
+  batch?: number;
+}
+
+export interface MineSummary extends MineStats {
+  out: string;
+}
+
+/** The stage configs a MineConfig stands for. */
+export function stageConfigs(c: MineConfig): { sift: SiftConfig; twoView: TwoViewConfig } {
+  const sift: SiftConfig = {
+    ...siftPresets.opencv,
+    maxFeatures: c.maxFeatures,
+    capacity: c.maxFeatures ? Math.max(4096, 4 * c.maxFeatures) : 16384,
+  };
+  const base = c.correspondence === "mimic" ? correspondencePresets.mimic : correspondencePresets.default;
+  const correspondence: CorrespondenceConfig = {
+    ...base,
+    width: c.size,
+    height: c.size,
+    patch: c.patch,
+    overlapRange: [c.overlapLower, c.overlapUpper],
+  };
+  const ransac = {
+    ...(c.correspondence === "mimic" ? ransacPresets.mimic : ransacPresets.default),
+    threshold: c.ransacThreshold,
+    minMatches: c.minMatches,
+    confidence: c.ransacConfidence,
+    maxHypotheses: c.ransacMaxIters,
+    seed: c.seed,
+  };
+  return { sift, twoView: { match: { ratio: c.ratio, mutual: c.mutual }, ransac, correspondence } };
+}
+
+/** Mine every video of `opts.input` into `opts.out`. One broken video never stops the run. */
+export async function minePairs(opts: MineOptions): Promise<MineSummary> {
+  const cfg = opts.config;
+  validateMineConfig(cfg);
+  const t0 = performance.now();
+  const list = listVideos(opts.input);
+  const source =
+    (opts.source ?? path.basename(path.resolve(opts.input)).replace(/\.[^.]+$/, "")).replace(/[^A-Za-z0-9._-]+/g, "_") || "videos";
+  const hash = configHash(cfg);
+  const writer = DatasetWriter.open(opts.out, {
+    source,
+    config: cfg,
+    configHash: hash,
+    seed: cfg.seed,
+    jpegQuality: cfg.jpegQuality,
+    resume: Boolean(opts.resume),
+    force: Boolean(opts.force),
+  });
+  const gpu = await getGpu();
+  const stages = stageConfigs(cfg);
+  const videos = list.videos.filter((v) => inShard(v.rel, opts.shard ?? null)).sort((a, b) => byteOrder(a.rel, b.rel));
+  const todo = videos.filter((v) => !writer.finished.has(v.rel));
+
+  // Entries that could not even be listed (a list file naming a missing video) are failed videos.
+  for (const e of list.errors) {
+    const rel = path.relative(path.resolve(opts.input), e.file) || e.file;
+    if (!writer.finished.has(rel) && inShard(rel, opts.shard ?? null)) writer.finishVideo(failed(rel, e.message), []);
+  }
+
+  const bar = progress("mining", todo.length, { quiet: opts.quiet, format: "videos | {frames} frames | {kept} pairs | {rate} pairs/s" });
+  let runFrames = 0;
+  let runCandidates = 0;
+  let runKept = 0;
+  const decodeOpts = (v: VideoEntry) => ({
+    videoId: videoId(v.rel),
+    sampling: { kind: "interval" as const, seconds: cfg.everySec },
+    size: { width: cfg.size, height: cfg.size },
+    resize: cfg.resize,
+    crop: cfg.cropBottom ? { bottom: cfg.cropBottom } : undefined,
+  });
+  // The next video is decoded while the GPU works on the current one.
+  let next: Prefetch | null = todo.length ? new Prefetch(decodeFrames(todo[0].path, decodeOpts(todo[0]))) : null;
+  for (const [i, v] of todo.entries()) {
+    const frames = next as Prefetch;
+    next = i + 1 < todo.length ? new Prefetch(decodeFrames(todo[i + 1].path, decodeOpts(todo[i + 1]))) : null;
+    const tv = performance.now();
+    let result: VideoResult;
+    let records: PairRecord[] = [];
+    let candidates: CandidateLine[] = [];
+    try {
+      const r = await mineVideo(gpu, v, frames, cfg, stages, writer, opts.batch ?? 8);
+      records = r.records;
+      candidates = r.candidates;
+      result = { ...r.result, seconds: round3((performance.now() - tv) / 1e3) };
+    } catch (e) {
+      frames.stop();
+      result = failed(v.rel, (e as Error).message);
+    }
+    writer.finishVideo(result, records, candidates);
+    runFrames += result.frames;
+    runCandidates += result.candidates;
+    runKept += result.kept;
+    const secs = (performance.now() - t0) / 1e3;
+    bar.update(i + 1, { frames: runFrames, kept: runKept, rate: (runKept / Math.max(secs, 1e-9)).toFixed(1) });
+    if (result.status === "failed" && !opts.quiet) process.stderr.write(`mimic mine: ${v.rel}: ${result.error}\n`);
+  }
+  bar.stop();
+
+  const seconds = (performance.now() - t0) / 1e3;
+  const stats: MineStats = {
+    source,
+    configHash: hash,
+    config: cfg,
+    input: opts.input,
+    shard: opts.shard ? `${opts.shard.index}/${opts.shard.count}` : null,
+    ignoredFiles: list.ignored.length,
+    ...writer.totals(),
+    run: {
+      seconds: round3(seconds),
+      videos: todo.length,
+      candidates: runCandidates,
+      candidatesPerSec: round3(runCandidates / Math.max(seconds, 1e-9)),
+      framesPerSec: round3(runFrames / Math.max(seconds, 1e-9)),
+    },
+    adapter: describeAdapter(gpu.adapter),
+  };
+  writeStats(opts.out, stats);
+  writeCard(opts.out, stats);
+  return { ...stats, out: opts.out };
+}
+
+const round3 = (v: number) => Math.round(v * 1e3) / 1e3;
+
+function failed(rel: string, error: string): VideoResult {
+  return { video: rel, videoId: videoId(rel), status: "failed", error, frames: 0, candidates: 0, kept: 0, rejected: {}, seconds: 0 };
+}
+
+interface Sample {
+  index: number; // sample number within the video
+  frame: Frame;
+  feats: Features;
+  sharp: number;
+}
+
+interface Outcome {
+  a: number;
+  b: number;
+  overlap: number | null;
+  /** null: passes every filter (in the band). */
+  reason: string | null;
+  tv: TwoViewResult;
+}
+
+/** Mine one video: returns its pairs (already written as folders) and counts. */
+async function mineVideo(
+  gpu: Gpu,
+  v: VideoEntry,
+  frames: Prefetch,
+  cfg: MineConfig,
+  stages: { sift: SiftConfig; twoView: TwoViewConfig },
+  writer: DatasetWriter,
+  batchSize: number,
+): Promise<{ result: VideoResult; records: PairRecord[]; candidates: CandidateLine[] }> {
+  const id = videoId(v.rel);
+  const rejected: Record<string, number> = {};
+  const reject = (why: string) => (rejected[why] = (rejected[why] ?? 0) + 1);
+  const records: PairRecord[] = [];
+  const candidates: CandidateLine[] = [];
+  const k = cfg.candidates === "window" ? cfg.window : 1;
+  const held: Sample[] = []; // the last k+1 samples
+  const pending = new Map<number, Outcome[]>(); // window mode: anchor -> outcomes so far
+  let nSamples = 0;
+  let nCandidates = 0;
+
+  const keep = async (o: Outcome, sa: Sample, sb: Sample) => {
+    const corr = o.tv.correspondence;
+    const fit = o.tv.homography;
+    if (!corr || !o.tv.Hgrid || fit.kind !== "model") return;
+    const rec = await writer.writePair(v.rel, id, records.length, {
+      t1: sa.frame.ptsSec,
+      t2: sb.frame.ptsSec,
+      img1: sa.frame,
+      img2: sb.frame,
+      H: Array.from(o.tv.Hgrid),
+      inliers: fit.fit.numInliers,
+      overlap: corr.overlap,
+      correspondence: correspondenceRecord(corr),
+    });
+    records.push(rec);
+  };
+  const note = (o: Outcome, kept: boolean, reason?: string) =>
+    candidates.push({
+      video: v.rel,
+      t1: sampleAt(o.a).frame.ptsSec,
+      t2: sampleAt(o.b).frame.ptsSec,
+      overlap: o.overlap === null ? null : Math.round(o.overlap * 1e6) / 1e6,
+      kept,
+      ...(reason ? { reason } : {}),
+    });
+  const sampleAt = (index: number): Sample => {
+    const s = held.find((x) => x.index === index);
+    if (!s) throw new Error(`internal: sample ${index} no longer held`);
+    return s;
+  };
+
+  // Window mode: decide anchor a once all its partners are verified (or the video ended).
+  const decide = async (a: number) => {
+    const outs = pending.get(a) ?? [];
+    pending.delete(a);
+    const centre = (cfg.overlapLower + cfg.overlapUpper) / 200;
+    let best: Outcome | null = null;
+    for (const o of outs)
+      if (o.reason === null && (!best || Math.abs((o.overlap ?? 0) - centre) < Math.abs((best.overlap ?? 0) - centre))) best = o;
+    for (const o of outs) {
+      if (o === best) continue;
+      const why = o.reason ?? "window-not-best";
+      reject(why);
+      note(o, false, why);
+    }
+    if (best) {
+      note(best, true);
+      await keep(best, sampleAt(best.a), sampleAt(best.b));
+    }
+  };
+
+  const handle = async (batch: Frame[]) => {
+    const fresh = await describeBatch(gpu, batch, cfg.size, stages.sift);
+    for (const [i, f] of batch.entries()) {
+      const s: Sample = { index: nSamples++, frame: f, feats: fresh.feats[i], sharp: fresh.sharp[i] };
+      if (cfg.minSharpness > 0 && s.sharp < cfg.minSharpness) reject("blurry-frame");
+      held.push(s);
+    }
+    // Candidate pairs that became complete with this batch.
+    const pairs: Array<[number, number]> = [];
+    for (const s of held.slice(-batch.length)) for (let a = Math.max(0, s.index - k); a < s.index; a++) pairs.push([a, s.index]);
+    const usable = pairs.filter(([a, b]) => {
+      const blurry = cfg.minSharpness > 0 && (sampleAt(a).sharp < cfg.minSharpness || sampleAt(b).sharp < cfg.minSharpness);
+      return !blurry;
+    });
+    nCandidates += usable.length;
+    const featList = held.map((h) => h.feats);
+    const pos = (index: number) => held.findIndex((h) => h.index === index);
+    const results = usable.length
+      ? await twoViewBatch(
+          gpu,
+          featList,
+          usable.map(([a, b]) => [pos(a), pos(b)] as [number, number]),
+          stages.twoView,
+        )
+      : [];
+    for (const [j, [a, b]] of usable.entries()) {
+      const o = judge(a, b, results[j], sampleAt(a).feats, sampleAt(b).feats, cfg);
+      if (k === 1) {
+        if (o.reason === null) {
+          note(o, true);
+          await keep(o, sampleAt(a), sampleAt(b));
+        } else {
+          reject(o.reason);
+          note(o, false, o.reason);
+        }
+      } else {
+        const list = pending.get(a) ?? [];
+        list.push(o);
+        pending.set(a, list);
+      }
+    }
+    if (k > 1) {
+      const newest = held[held.length - 1].index;
+      for (const a of [...pending.keys()].sort((x, y) => x - y)) if (a + k <= newest) await decide(a);
+    }
+    // Drop samples no pending pair needs.
+    const keepFrom = Math.min(held[held.length - 1].index - k, ...[...pending.keys()]);
+    while (held.length && held[0].index < keepFrom) held.shift();
+  };
+
+  let batch: Frame[] = [];
+  for await (const f of frames) {
+    batch.push(f);
+    if (batch.length === batchSize) {
+      await handle(batch);
+      batch = [];
+    }
+  }
+  if (batch.length) await handle(batch);
+  for (const a of [...pending.keys()].sort((x, y) => x - y)) await decide(a);
+  for (const w of frames.warnings) reject(`warning-${w.code}`);
+
+  return {
+    result: {
+      video: v.rel,
+      videoId: id,
+      status: "done",
+      frames: nSamples,
+      candidates: nCandidates,
+      kept: records.length,
+      rejected,
+      seconds: 0,
+    },
+    records,
+    candidates,
+  };
+}
+
+/** Apply the pair filters to one verified candidate. */
+function judge(a: number, b: number, tv: TwoViewResult, fa: Features, fb: Features, cfg: MineConfig): Outcome {
+  const o: Outcome = { a, b, overlap: null, reason: null, tv };
+  const h = tv.homography;
+  if (h.kind !== "model") {
+    o.reason = h.reason === "too-few-matches" ? "too-few-matches" : "no-homography";
+    return o;
+  }
+  if (!tv.correspondence) {
+    o.reason = "no-homography";
+    return o;
+  }
+  o.overlap = tv.correspondence.overlap;
+  const pct = 100 * o.overlap;
+  if (cfg.minMotionPx > 0 && medianMotion(tv, fa, fb, h.fit.inliers) < cfg.minMotionPx) o.reason = "static";
+  else if (!(pct > cfg.overlapLower)) o.reason = "overlap-below-band";
+  else if (!(pct < cfg.overlapUpper)) o.reason = "overlap-above-band";
+  return o;
+}
+
+/** Median displacement (px) of the inlier matches. */
+function medianMotion(tv: TwoViewResult, fa: Features, fb: Features, inliers: Uint8Array): number {
+  const d: number[] = [];
+  const m = tv.matches;
+  for (let i = 0; i < m.count; i++) {
+    if (!inliers[i]) continue;
+    const ia = m.idx[2 * i];
+    const ib = m.idx[2 * i + 1];
+    d.push(Math.hypot(fb.xy[2 * ib] - fa.xy[2 * ia], fb.xy[2 * ib + 1] - fa.xy[2 * ia + 1]));
+  }
+  if (!d.length) return 0;
+  d.sort((x, y) => x - y);
+  return d[d.length >> 1];
+}
+
+// ---- GPU: gray, sharpness and SIFT for a batch of frames in one submission ----------------------------
+
+const batchBuffers = new WeakMap<GPUDevice, Map<string, { rgb: GPUBuffer; sharp: GPUBuffer }>>();
+
+async function describeBatch(
+  gpu: Gpu,
+  frames: Frame[],
+  size: number,
+  sift: SiftConfig,
+): Promise<{ feats: Features[]; sharp: Float32Array }> {
+  const n = frames.length;
+  for (const f of frames)
+    if (f.width !== size || f.height !== size)
+      throw new Error(`frame ${f.index} of ${f.videoId} is ${f.width}x${f.height}, expected ${size}x${size}`);
+  let cache = batchBuffers.get(gpu.device);
+  if (!cache) batchBuffers.set(gpu.device, (cache = new Map()));
+  const key = `${n}x${size}`;
+  let bufs = cache.get(key);
+  if (!bufs) {
+    bufs = { rgb: createBuffer(gpu, `mine rgb ${key}`, n * size * size * 3), sharp: createBuffer(gpu, `mine sharpness ${key}`, n * 4) };
+    cache.set(key, bufs);
+  }
+  const rgb = new Uint8Array(Math.ceil((n * size * size * 3) / 4) * 4); // (N, H, W, 3) bytes
+  frames.forEach((f, i) => rgb.set(f.rgb, i * size * size * 3));
+  gpu.device.queue.writeBuffer(bufs.rgb, 0, rgb);
+  const plan = siftPlan(gpu, size, size, n, sift);
+  const enc = gpu.device.createCommandEncoder({ label: `mine batch ${key}` });
+  encodeRgbToGray(gpu, enc, bufs.rgb, plan.input, n * size * size); // (N, H, W) in [0, 1]
+  encodeSharpness(gpu, enc, plan.input, bufs.sharp, n, size, size);
+  const out = encodeSift(plan, enc, plan.input);
+  gpu.device.queue.submit([enc.finish()]);
+  const [feats, sharp] = await Promise.all([readFeatures(gpu, out), readF32(gpu, bufs.sharp, n)]);
+  gpu.check(`mining batch of ${n} frames of ${frames[0].videoId}`);
+  return { feats, sharp };
+}
+
+// ---- decoding ahead -------------------------------------------------------------------------------
+
+/**
+ * Pulls frames from a decoder into a bounded queue as soon as it is created, so the next video
+ * decodes while the current one is on the GPU; the decoder waits (backpressure) when the queue is
+ * full. Errors surface when the frames are consumed.
+ */
+class Prefetch implements AsyncIterable<Frame> {
+  private queue: Frame[] = [];
+  private done = false;
+  private error: unknown = null;
+  private wake: (() => void) | null = null;
+  private room: (() => void) | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly stream: FrameStream,
+    private readonly capacity = 32,
+  ) {
+    this.pump().catch(() => {});
+  }
+
+  get warnings() {
+    return this.stream.warnings;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.room?.();
+    void this.stream.return(undefined);
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      for await (const f of this.stream) {
+        if (this.stopped) break;
+        this.queue.push(f);
+        this.wake?.();
+        while (this.queue.length >= this.capacity && !this.stopped) await new Promise<void>((r) => (this.room = r));
+      }
+    } catch (e) {
+      this.error = e;
+    }
+    this.done = true;
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Frame> {
+    for (;;) {
+      if (this.queue.length) {
+        const f = this.queue.shift() as Frame;
+        this.room?.();
+        yield f;
+        continue;
+      }
+      if (this.error) throw this.error;
+      if (this.done) return;
+      await new Promise<void>((r) => (this.wake = r));
+    }
+  }
+}
