@@ -59,6 +59,36 @@ export {
 export { predictionGrid, writePredictionGrid } from "./probe/visualize.js";
 export { Pcg32 } from "./ref/prng.js";
 export { buildReport, type Report, type ReportOptions, type ReportSection, writeReport } from "./report/report.js";
+export {
+  DEFAULT_TRAJECTORY,
+  type Intrinsics,
+  intrinsicsFromFov,
+  makeTrajectory,
+  type Trajectory,
+  type TrajectoryConfig,
+  type TrajectoryKind,
+} from "./synth/camera.js";
+export { CLASS, SYNTH_CLASSES, type SynthClass } from "./synth/classes.js";
+export { openSynthScene, type PosesFile, type SynthConfig, type SynthSummary, synthesize } from "./synth/dataset.js";
+export { type EvalMiningResult, evalMining } from "./synth/eval.js";
+export { loadSynthPresets, type SynthPreset, synthPreset } from "./synth/presets.js";
+export {
+  type CameraView,
+  type RenderedFrame,
+  type RenderOptions,
+  SceneRenderer,
+} from "./synth/render.js";
+export { buildMesh, DEFAULT_SCENE, generateScene, type Scene, type SceneConfig, type SceneMesh } from "./synth/scene.js";
+export {
+  cropRegion,
+  DEFAULT_TRUTH,
+  type PatchGrid,
+  reprojectPixel,
+  type TrueCorrespondence,
+  type TruthOptions,
+  type TruthView,
+  trueCorrespondence,
+} from "./synth/truth.js";
 export { FrameLoader, IMAGENET_MEAN, IMAGENET_STD, loadImage, type MimBatch, PairLoader, readPairsCsv } from "./train/data.js";
 export { type MimTrainer, type StepInfo, type TrainOptions, type TrainResult, train } from "./train/loop.js";
 export { cpuForward, type MimForward, reconstruct, reconstructionPanels, stepMasking } from "./train/reconstruct.js";
