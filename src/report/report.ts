@@ -15,6 +15,7 @@ import { packageVersion } from "../version.js";
 import { esc, fmt, fmtValue, imageDataUri, kvTable, table } from "./html.js";
 import { barChart, histogram, lineChart } from "./svg.js";
 
+/** ok: shown; not run: its input is missing; empty: the input is there but has nothing to show (or is unreadable, see notes). */
 export type SectionStatus = "ok" | "not run" | "empty";
 
 export interface ReportSection {
