@@ -32,6 +32,8 @@ export {
 export { explicitMasking, type Masking, maskedIndices, noMasking, randomMasking } from "./models/masking.js";
 export { countParams, initParams, type ParamEntry, type ParamLayout, ParamStore, paramLayout, paramShapes } from "./models/params.js";
 export { parseSafetensors, readSafetensors, Safetensors, serializeSafetensors, writeSafetensors } from "./models/safetensors.js";
+/** The training engine (layers with explicit forward/backward, AdamW): `nn.matmulCall`, `nn.Block`, ... */
+export * as nn from "./nn/index.js";
 export {
   type LoadedSample,
   loadSample,

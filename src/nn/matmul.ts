@@ -10,8 +10,12 @@
 import type { Gpu } from "../gpu/device.js";
 import { type Call, dummyBuffer, expectShape, makeCall, numel, type Tensor, u32 } from "./core.js";
 
-/** Invocations per workgroup along n (each computes 8 x 8 outputs). Measured on lavapipe. */
-export const MATMUL_WG = 16;
+/**
+ * Invocations per workgroup along n (each computes 8 x 8 outputs): 16 (128 columns), or 8 when
+ * N <= 64 (attention's head dim and short sequences) so fewer lanes compute clamped tails.
+ * lavapipe runs 8 invocations per SIMD row, so 8 is the useful minimum there.
+ */
+export const matmulWorkgroup = (N: number): number => (N <= 64 ? 8 : 16);
 
 export interface MatmulSpec {
   /** C (M, N) = A (M, K) @ B (K, N), per batch. */
@@ -59,6 +63,7 @@ export function matmulCall(gpu: Gpu, s: MatmulSpec): Call {
   const [cs1, cs2] = s.cStride ?? [0, 0];
   const shader = bIsVec4(s) ? "nn/matmul.wgsl" : "nn/matmul_scalar.wgsl";
   const flags = (s.accumulate ? 1 : 0) | (s.bias ? 2 : 0);
+  const wg = matmulWorkgroup(N);
   return makeCall(
     gpu,
     shader,
@@ -85,8 +90,8 @@ export function matmulCall(gpu: Gpu, s: MatmulSpec): Call {
       u32(s.bias?.off ?? 0),
       u32(0),
     ],
-    [Math.ceil(N / (8 * MATMUL_WG)), Math.ceil(M / 8), batches],
-    { constants: { WG: MATMUL_WG }, label: s.label ?? `matmul ${M}x${N}x${K}` },
+    [Math.ceil(N / (8 * wg)), Math.ceil(M / 8), batches],
+    { constants: { WG: wg }, label: s.label ?? `matmul ${M}x${N}x${K}` },
   );
 }
 
