@@ -3,10 +3,10 @@
 //
 // A SiftPlan holds every buffer and bind group for N same-size images (one video's frames), so
 // encoding a batch allocates nothing. Per batch, in one command encoder:
-//   octave 0: [bilinear 2x upsample] + blur to sigma          (image/resize_bilinear, gaussian_blur)
+//   octave 0: [bilinear 2x upsample] + blur to sigma          (image/resize_bilinear, sift_blur)
 //   octave o > 0: take every 2nd pixel of level L of o-1      (image/downsample2 mode 0)
-//   levels 1..L+2: incremental blurs; DoG                     (image/gaussian_blur, sift_dog)
-//   per octave: extrema + refinement -> candidates            (sift_extrema)
+//   levels 1..L+2: incremental blurs; DoG                     (sift_blur, sift_dog)
+//   per octave: 3x3x3 extrema -> raw list; refinement -> candidates (sift_extrema, sift_refine)
 //   per octave: orientation -> oriented keypoints             (sift_orientation)
 //   per image: cap on the count (strongest responses) + grouping by octave   (sift_select)
 //   per octave: 128-D descriptors                             (sift_descriptor)
@@ -50,7 +50,9 @@ export interface GpuFeatures {
   desc: GPUBuffer; // (N, capacity, 128) f32
   /** Per image, where each octave's keypoints start: (N, nOctaves + 1) u32. */
   ranges: GPUBuffer;
-  /** Candidates / oriented keypoints counted before the capacity cut: (N, nOctaves) and (N) u32. */
+  /** Raw extrema, refined candidates, oriented keypoints counted before the capacity cut:
+   *  (N, nOctaves), (N, nOctaves) and (N) u32. */
+  rawCounts: GPUBuffer;
   candCounts: GPUBuffer;
   orientedCounts: GPUBuffer;
   /** Slots per image (and octave) of the candidate and oriented buffers (cfg.capacity). */
@@ -79,6 +81,7 @@ export interface SiftPlan {
   dog: GPUBuffer[]; // per octave (L+2, stride)
   tmp: GPUBuffer; // (stride_0) blur scratch
   claim: GPUBuffer; // per octave (L, N, h, w) u32
+  raw: GPUBuffer; // (N, nOct, capacity) u32 extrema before refinement
   cands: GPUBuffer; // (N, nOct, capacity, KP_WORDS)
   oriented: GPUBuffer; // (N, capacity, KP_WORDS)
   out: GpuFeatures;
@@ -119,6 +122,8 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
     claimWords += L * n * w * h;
   }
   const claim = createBuffer(gpu, `${tag} claim`, claimWords * 4);
+  const rawCounts = createBuffer(gpu, `${tag} raw counts`, n * nOct * 4);
+  const raw = createBuffer(gpu, `${tag} raw extrema`, n * nOct * cap * 4);
   const candCounts = createBuffer(gpu, `${tag} cand counts`, n * nOct * 4);
   const cands = createBuffer(gpu, `${tag} cands`, n * nOct * cap * KP_WORDS * 4);
   const orientedCounts = createBuffer(gpu, `${tag} oriented counts`, n * 4);
@@ -130,6 +135,7 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
     keypoints: createBuffer(gpu, `${tag} keypoints`, n * capOut * KP_WORDS * 4),
     desc: createBuffer(gpu, `${tag} desc`, n * capOut * 128 * 4),
     ranges: createBuffer(gpu, `${tag} ranges`, n * (nOct + 1) * 4),
+    rawCounts,
     candCounts,
     orientedCounts,
     candidateCapacity: cap,
@@ -142,7 +148,7 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
     offset: i * strides[o] * 4,
     size: n * octaves[o].w * octaves[o].h * 4,
   });
-  const blurPipe = pipeline(gpu, "image/gaussian_blur.wgsl");
+  const blurPipe = pipeline(gpu, "features/sift_blur.wgsl");
   const taps = new Map<number, GPUBuffer>();
   const blur = (src: Binding, dst: Binding, o: number, sigma: number) => {
     const { w, h } = octaves[o];
@@ -152,7 +158,6 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
       taps.set(sigma, t);
     }
     const radius = (gaussianTaps(sigma).length - 1) >> 1;
-    const wg: [number, number, number] = [groups(w, 16), groups(h, 16), n];
     const tmpB: Binding = { buffer: tmp, offset: 0, size: n * w * h * 4 };
     for (const axis of [0, 1]) {
       const p = params(gpu, `${tag} blur o${o} axis${axis}`, [
@@ -163,12 +168,16 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
         ["u32", axis],
       ]);
       const b = axis === 0 ? [src, t, tmpB, p] : [tmpB, t, dst, p];
+      // 4 outputs per invocation along the pass axis, workgroups of 64 x 4.
+      const wg: [number, number, number] =
+        axis === 0 ? [groups(Math.ceil(w / 4), 64), groups(h, 4), n] : [groups(w, 64), groups(Math.ceil(h / 4), 4), n];
       steps.push({ pipe: blurPipe, group: bind(gpu, blurPipe, b, `${tag} blur`), wg });
     }
   };
 
   const dogPipe = pipeline(gpu, "features/sift_dog.wgsl");
   const extPipe = pipeline(gpu, "features/sift_extrema.wgsl");
+  const refPipe = pipeline(gpu, "features/sift_refine.wgsl");
   const oriPipe = pipeline(gpu, "features/sift_orientation.wgsl");
   const selPipe = pipeline(gpu, "features/sift_select.wgsl");
   const descPipe = pipeline(gpu, "features/sift_descriptor.wgsl");
@@ -217,7 +226,24 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
     const [gx, gy] = grid1d(dogCount, 256);
     steps.push({ pipe: dogPipe, group: bind(gpu, dogPipe, [gauss[o], dog[o], dp], `${tag} dog`), wg: [gx, gy, 1] });
 
-    const ep = params(gpu, `${tag} extrema o${o}`, [
+    const xp = params(gpu, `${tag} extrema o${o}`, [
+      ["u32", w],
+      ["u32", h],
+      ["u32", n],
+      ["u32", L],
+      ["u32", o],
+      ["u32", nOct],
+      ["u32", cap],
+      ["u32", strides[o]],
+      ["u32", SIFT_IMG_BORDER],
+      ["f32", siftThreshold(cfg)],
+    ]);
+    steps.push({
+      pipe: extPipe,
+      group: bind(gpu, extPipe, [dog[o], raw, rawCounts, xp], `${tag} extrema`),
+      wg: [groups(w, 16), groups(h, 16), L * n],
+    });
+    const ep = params(gpu, `${tag} refine o${o}`, [
       ["u32", w],
       ["u32", h],
       ["u32", n],
@@ -237,9 +263,9 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
       ["f32", toInput(o)],
     ]);
     steps.push({
-      pipe: extPipe,
-      group: bind(gpu, extPipe, [dog[o], claim, candCounts, cands, ep], `${tag} extrema`),
-      wg: [groups(w, 16), groups(h, 16), L * n],
+      pipe: refPipe,
+      group: bind(gpu, refPipe, [dog[o], raw, rawCounts, claim, candCounts, cands, ep], `${tag} refine`),
+      wg: [groups(cap, 64), n, 1],
     });
     const op = params(gpu, `${tag} orientation o${o}`, [
       ["u32", w],
@@ -293,7 +319,7 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
     });
   });
 
-  return { gpu, cfg, n, width, height, octaves, strides, input, gauss, dog, tmp, claim, cands, oriented, out, steps };
+  return { gpu, cfg, n, width, height, octaves, strides, input, gauss, dog, tmp, claim, raw, cands, oriented, out, steps };
 }
 
 /** Release a plan's GPU memory. */
@@ -304,12 +330,14 @@ export function destroySiftPlan(plan: SiftPlan): void {
     ...plan.dog,
     plan.tmp,
     plan.claim,
+    plan.raw,
     plan.cands,
     plan.oriented,
     plan.out.counts,
     plan.out.keypoints,
     plan.out.desc,
     plan.out.ranges,
+    plan.out.rawCounts,
     plan.out.candCounts,
     plan.out.orientedCounts,
   ])
@@ -331,6 +359,7 @@ export function encodeSift(plan: SiftPlan, enc: GPUCommandEncoder, gray: GPUBuff
     enc.copyBufferToBuffer(gray, 0, plan.input, 0, bytes);
   }
   enc.clearBuffer(plan.claim);
+  enc.clearBuffer(plan.out.rawCounts);
   enc.clearBuffer(plan.out.candCounts);
   enc.clearBuffer(plan.out.orientedCounts);
   const pass = enc.beginComputePass({ label: `sift ${plan.width}x${plan.height}x${plan.n}` });
@@ -351,11 +380,13 @@ export async function readCounts(gpu: Gpu, f: GpuFeatures): Promise<{ counts: Ui
   const counts = await readU32(gpu, f.counts, f.n);
   const ori = await readU32(gpu, f.orientedCounts, f.n);
   const cand = await readU32(gpu, f.candCounts);
+  const raw = await readU32(gpu, f.rawCounts);
   const per = cand.length / f.n;
   const dropped = new Uint32Array(f.n);
   for (let b = 0; b < f.n; b++) {
     dropped[b] = Math.max(0, ori[b] - f.candidateCapacity);
-    for (let o = 0; o < per; o++) dropped[b] += Math.max(0, cand[b * per + o] - f.candidateCapacity);
+    for (let o = 0; o < per; o++)
+      dropped[b] += Math.max(0, cand[b * per + o] - f.candidateCapacity) + Math.max(0, raw[b * per + o] - f.candidateCapacity);
   }
   return { counts, dropped };
 }

@@ -1,5 +1,5 @@
 // SIFT kernels (shaders/features/sift_dog.wgsl, sift_extrema.wgsl, sift_orientation.wgsl,
-// sift_select.wgsl, sift_descriptor.wgsl, plus image/gaussian_blur, resize_bilinear, downsample2 in
+// sift_select.wgsl, sift_descriptor.wgsl, sift_blur.wgsl, plus image/resize_bilinear, downsample2 in
 // the scale space) against their CPU twins in src/ref/features/sift.ts. Each stage's twin gets the
 // GPU's own input for that stage, so a stage is checked on its own; the last test runs both whole
 // pipelines independently. Images: procedural textures (src/features/textures.ts), odd sizes and
@@ -8,11 +8,23 @@ import { describe, expect, test } from "vitest";
 import { siftPresets } from "../../src/features/config.js";
 import { createSiftPlan, detectAndDescribeBatch, encodeSift, readFeatures, type SiftPlan } from "../../src/features/sift.js";
 import { makeTexture, render } from "../../src/features/textures.js";
-import { readF32, readU32 } from "../../src/gpu/buffers.js";
+import { createBuffer, params, readF32, readU32, upload } from "../../src/gpu/buffers.js";
 import type { Gpu } from "../../src/gpu/device.js";
+import { dispatch, groups, pipeline } from "../../src/gpu/kernel.js";
 import { KP, KP_WORDS, type SiftConfig } from "../../src/ref/features/config.js";
-import { descriptorRef, dogRef, extremaRef, orientationRef, scaleSpaceRef, selectRef, siftRef } from "../../src/ref/features/sift.js";
-import { expectClose, testGpu } from "../helpers.js";
+import {
+  descriptorRef,
+  detectRef,
+  dogRef,
+  extremaRef,
+  orientationRef,
+  scaleSpaceRef,
+  selectRef,
+  siftBlurPassRef,
+  siftRef,
+} from "../../src/ref/features/sift.js";
+import { gaussianTaps } from "../../src/ref/image.js";
+import { expectClose, randomFloats, testGpu } from "../helpers.js";
 
 const TOL = { level: 2e-5, px: 1e-3, scale: 1e-3, angleDeg: 1e-2, response: 1e-5, desc: 1e-4 };
 
@@ -83,14 +95,47 @@ function expectSameKeypoints(gpu: Float32Array[], cpu: Float32Array[], what: str
   expectClose(pick(g, KP.angle), pick(c, KP.angle), TOL.angleDeg, `${what}: angle`);
 }
 
+test.each([
+  [37, 23, 2, 0.8],
+  [97, 61, 1, 1.6],
+  [64, 48, 3, 3.1],
+  [9, 40, 1, 2.4],
+])("sift_blur.wgsl matches siftBlurPassRef (%ix%i, %i planes, sigma %f, both axes)", async (w, h, n, sigma) => {
+  const gpu = await testGpu();
+  const x = randomFloats(n * h * w, w * h + n);
+  const taps = gaussianTaps(sigma);
+  const src = upload(gpu, "blur src", x);
+  const tapBuf = upload(gpu, "blur taps", taps);
+  for (const axis of [0, 1] as const) {
+    const dst = createBuffer(gpu, "blur dst", x.byteLength);
+    const p = params(gpu, "blur params", [
+      ["u32", w],
+      ["u32", h],
+      ["u32", n],
+      ["u32", (taps.length - 1) >> 1],
+      ["u32", axis],
+    ]);
+    const enc = gpu.device.createCommandEncoder();
+    const wg: [number, number, number] =
+      axis === 0 ? [groups(Math.ceil(w / 4), 64), groups(h, 4), n] : [groups(w, 64), groups(Math.ceil(h / 4), 4), n];
+    dispatch(gpu, enc, pipeline(gpu, "features/sift_blur.wgsl"), [src, tapBuf, dst, p], wg);
+    gpu.device.queue.submit([enc.finish()]);
+    expectClose(await readF32(gpu, dst), siftBlurPassRef(x, n, h, w, taps, axis), 1e-6, `sift_blur axis ${axis}`);
+  }
+});
+
 describe.each(CASES)("SIFT stages vs twins: $name", (c) => {
   const gray = images(c, c.w * 7 + c.n);
   let plan: SiftPlan;
   let gpu: Gpu;
+  // Every test runs the GPU pipeline once per case (lazily, so each test also runs on its own).
+  const ready = async () => {
+    gpu ??= await testGpu();
+    plan ??= await runPlan(gpu, c, gray);
+  };
 
-  test("scale space (resize_bilinear, gaussian_blur, downsample2, sift_dog) matches scaleSpaceRef", async () => {
-    gpu = await testGpu();
-    plan = await runPlan(gpu, c, gray);
+  test("scale space (resize_bilinear, sift_blur, downsample2, sift_dog) matches scaleSpaceRef", async () => {
+    await ready();
     const ss = scaleSpaceRef(gray, c.n, c.h, c.w, c.cfg);
     expect(plan.octaves).toEqual(ss.octaves);
     const L = c.cfg.nOctaveLayers;
@@ -101,6 +146,7 @@ describe.each(CASES)("SIFT stages vs twins: $name", (c) => {
   }, 60_000);
 
   test("sift_dog matches dogRef on the GPU's Gaussian levels", async () => {
+    await ready();
     const L = c.cfg.nOctaveLayers;
     for (let o = 0; o < plan.octaves.length; o++) {
       const { w, h } = plan.octaves[o];
@@ -109,11 +155,14 @@ describe.each(CASES)("SIFT stages vs twins: $name", (c) => {
     }
   });
 
-  test("sift_extrema and sift_orientation match extremaRef / orientationRef on the GPU's DoG and Gaussians", async () => {
+  test("sift_extrema, sift_refine and sift_orientation match detectRef / extremaRef / orientationRef on the GPU's DoG and Gaussians", async () => {
+    await ready();
     const L = c.cfg.nOctaveLayers;
     const nOct = plan.octaves.length;
     const cap = c.cfg.capacity;
     const counts = await readU32(gpu, plan.out.candCounts);
+    const rawCounts = await readU32(gpu, plan.out.rawCounts);
+    const raw = await readU32(gpu, plan.raw);
     const cands = await readF32(gpu, plan.cands);
     const oriCounts = await readU32(gpu, plan.out.orientedCounts);
     const oriented = await readF32(gpu, plan.oriented);
@@ -123,13 +172,25 @@ describe.each(CASES)("SIFT stages vs twins: $name", (c) => {
       const { w, h } = plan.octaves[o];
       const dog = await levels(gpu, plan, plan.dog[o], o, L + 2);
       const gauss = await levels(gpu, plan, plan.gauss[o], o, L + 3);
-      const cpu = extremaRef(dog, c.n, h, w, o, c.cfg);
+      const cpuRaw = detectRef(dog, c.n, h, w, c.cfg);
+      const gpuRaw: number[][] = [];
+      for (let b = 0; b < c.n; b++) {
+        const slot = b * nOct + o;
+        expect(rawCounts[slot], "raw extrema overflow").toBeLessThanOrEqual(cap);
+        gpuRaw.push(Array.from(raw.subarray(slot * cap, slot * cap + rawCounts[slot])));
+        expect(
+          [...gpuRaw[b]].sort((x, y) => x - y),
+          `sift_extrema octave ${o} image ${b}`,
+        ).toEqual([...cpuRaw[b]].sort((x, y) => x - y));
+      }
+      // Refinement twin on the GPU's own extrema list (its order decides which duplicate is kept).
+      const cpu = extremaRef(dog, c.n, h, w, o, c.cfg, gpuRaw);
       const gpuCands: Float32Array[][] = [];
       for (let b = 0; b < c.n; b++) {
         const slot = b * nOct + o;
         expect(counts[slot], "candidate overflow").toBeLessThanOrEqual(cap);
         gpuCands.push(Array.from({ length: counts[slot] }, (_, i) => rec(cands.subarray(slot * cap * KP_WORDS), i)));
-        expectSameKeypoints(gpuCands[b], cpu[b], `sift_extrema octave ${o} image ${b}`);
+        expectSameKeypoints(gpuCands[b], cpu[b], `sift_refine octave ${o} image ${b}`);
         total += counts[slot];
       }
       // Orientation twin on the GPU's own candidates.
@@ -145,6 +206,7 @@ describe.each(CASES)("SIFT stages vs twins: $name", (c) => {
   });
 
   test("sift_select and sift_descriptor match selectRef / descriptorRef on the GPU's keypoints", async () => {
+    await ready();
     const cap = c.cfg.capacity;
     const nOct = plan.octaves.length;
     const oriCounts = await readU32(gpu, plan.out.orientedCounts);
@@ -178,6 +240,7 @@ describe.each(CASES)("SIFT stages vs twins: $name", (c) => {
   });
 
   test("whole pipeline (detectAndDescribeBatch) matches siftRef run independently", async () => {
+    await ready();
     const feats = await detectAndDescribeBatch(gpu, gray, c.n, c.w, c.h, c.cfg);
     const ref = siftRef(gray, c.n, c.h, c.w, c.cfg);
     for (let b = 0; b < c.n; b++) {

@@ -6,7 +6,7 @@
 // Layout shared with the kernels:
 //   gauss[o]: (L+3, N, h, w) f32 per octave, dog[o]: (L+2, N, h, w) f32 (L = nOctaveLayers)
 //   keypoint records: KP_WORDS f32 each (fields in KP, config.ts)
-import { downsample2Ref, gaussianBlurRef, resizeBilinearRef } from "../image.js";
+import { downsample2Ref, gaussianTaps, reflect101, resizeBilinearRef } from "../image.js";
 import {
   KP,
   KP_WORDS,
@@ -54,13 +54,41 @@ export function fastAtan2(y: number, x: number): number {
   return a;
 }
 
+/**
+ * One separable Gaussian pass over (N, H, W) planes in f32 (taps -r..r in order, reflect-101),
+ * axis 0 horizontal, 1 vertical.  Twin of sift_blur.wgsl.
+ */
+export function siftBlurPassRef(src: Float32Array, n: number, h: number, w: number, taps: Float32Array, axis: 0 | 1): Float32Array {
+  const r = (taps.length - 1) >> 1;
+  const dst = new Float32Array(src.length);
+  for (let z = 0; z < n; z++) {
+    const base = z * h * w;
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        let acc = 0;
+        for (let k = -r; k <= r; k++) {
+          const v = axis === 0 ? src[base + y * w + reflect101(x + k, w)] : src[base + reflect101(y + k, h) * w + x];
+          acc = f(acc + f(taps[k + r] * v));
+        }
+        dst[base + y * w + x] = acc;
+      }
+  }
+  return dst;
+}
+
+/** Gaussian blur (both passes) in f32 with OpenCV's kernel size for `sigma`. */
+export function siftBlurRef(src: Float32Array, n: number, h: number, w: number, sigma: number): Float32Array {
+  const taps = gaussianTaps(sigma);
+  return siftBlurPassRef(siftBlurPassRef(src, n, h, w, taps, 0), n, h, w, taps, 1);
+}
+
 export interface ScaleSpace {
   octaves: OctaveGeom[];
   gauss: Float32Array[]; // per octave (L+3, N, h, w)
   dog: Float32Array[]; // per octave (L+2, N, h, w)
 }
 
-/** Gaussian scale space of (N, H, W) gray images in [0,1].  Twin of the blur/resize/downsample steps. */
+/** Gaussian scale space of (N, H, W) gray images in [0,1].  Twin of image/resize_bilinear, sift_blur, image/downsample2. */
 export function scaleSpaceRef(gray: Float32Array, n: number, height: number, width: number, cfg: SiftConfig): ScaleSpace {
   const octaves = siftOctaves(width, height, cfg);
   const { base, steps } = siftSigmas(cfg);
@@ -73,14 +101,14 @@ export function scaleSpaceRef(gray: Float32Array, n: number, height: number, wid
     let first: Float32Array;
     if (o === 0) {
       const src = cfg.upsample ? resizeBilinearRef(gray, n, height, width, h, w) : gray;
-      first = gaussianBlurRef(src, n, h, w, base);
+      first = siftBlurRef(src, n, h, w, base);
     } else {
       const prev = octaves[o - 1];
       const pp = n * prev.h * prev.w;
       first = downsample2Ref(gauss[o - 1].subarray(L * pp, (L + 1) * pp), n, prev.h, prev.w, 0);
     }
     g.set(first, 0);
-    for (let i = 1; i < L + 3; i++) g.set(gaussianBlurRef(g.subarray((i - 1) * plane, i * plane), n, h, w, steps[i - 1]), i * plane);
+    for (let i = 1; i < L + 3; i++) g.set(siftBlurRef(g.subarray((i - 1) * plane, i * plane), n, h, w, steps[i - 1]), i * plane);
     gauss.push(g);
     dog.push(dogRef(g, L + 3, plane));
   });
@@ -130,16 +158,14 @@ export function solve3(H: number[], b: number[]): number[] | null {
 }
 
 /**
- * Scale-space extrema of one octave with sub-pixel refinement, contrast and edge checks, and
- * de-duplication of candidates that converge to the same sample.  Twin of sift_extrema.wgsl.
- * Returns per image the records (KP_WORDS floats each, angle 0) in scan order (layer, r, c).
+ * 3x3x3 DoG extrema of one octave above the pre-threshold, per image, in scan order (layer, r, c),
+ * as codes layer << 28 | r << 14 | c.  Twin of sift_extrema.wgsl.
  */
-export function extremaRef(dog: Float32Array, n: number, h: number, w: number, octave: number, cfg: SiftConfig): Float32Array[][] {
+export function detectRef(dog: Float32Array, n: number, h: number, w: number, cfg: SiftConfig): number[][] {
   const L = cfg.nOctaveLayers;
   const plane = n * h * w;
   const thr = f(siftThreshold(cfg));
-  const out: Float32Array[][] = Array.from({ length: n }, () => []);
-  const claimed = new Set<number>();
+  const out: number[][] = Array.from({ length: n }, () => []);
   for (let b = 0; b < n; b++)
     for (let layer = 1; layer <= L; layer++)
       for (let r = SIFT_IMG_BORDER; r < h - SIFT_IMG_BORDER; r++)
@@ -156,18 +182,42 @@ export function extremaRef(dog: Float32Array, n: number, h: number, w: number, o
                 if (v > val) isMax = false;
                 if (v < val) isMin = false;
               }
-          if (!isMax && !isMin) continue;
-          const kp = refineRef(dog, n, h, w, b, octave, layer, r, c, cfg);
-          if (!kp) continue;
-          const key = ((kp[KP.layer] * n + b) * h + kp[KP.r]) * w + kp[KP.c];
-          if (claimed.has(key)) continue;
-          claimed.add(key);
-          out[b].push(kp);
+          if (isMax || isMin) out[b].push(((layer << 28) | (r << 14) | c) >>> 0);
         }
   return out;
 }
 
-/** OpenCV's adjustLocalExtrema in f32; a record or null when rejected. */
+/**
+ * Scale-space extrema of one octave with sub-pixel refinement, contrast and edge checks, and
+ * de-duplication of candidates that converge to the same sample.  Twin of sift_extrema.wgsl +
+ * sift_refine.wgsl. `raw`: the extrema (detectRef's output by default).
+ * Returns per image the records (KP_WORDS floats each, angle 0) in the order of `raw`.
+ */
+export function extremaRef(
+  dog: Float32Array,
+  n: number,
+  h: number,
+  w: number,
+  octave: number,
+  cfg: SiftConfig,
+  raw: number[][] = detectRef(dog, n, h, w, cfg),
+): Float32Array[][] {
+  const claimed = new Set<number>();
+  return raw.map((codes, b) => {
+    const out: Float32Array[] = [];
+    for (const code of codes) {
+      const kp = refineRef(dog, n, h, w, b, octave, code >>> 28, (code >>> 14) & 0x3fff, code & 0x3fff, cfg);
+      if (!kp) continue;
+      const key = ((kp[KP.layer] * n + b) * h + kp[KP.r]) * w + kp[KP.c];
+      if (claimed.has(key)) continue;
+      claimed.add(key);
+      out.push(kp);
+    }
+    return out;
+  });
+}
+
+/** OpenCV's adjustLocalExtrema in f32; a record or null when rejected.  Twin of sift_refine.wgsl (per thread). */
 export function refineRef(
   dog: Float32Array,
   n: number,
