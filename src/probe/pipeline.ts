@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { resizeBilinearRef } from "../ref/image.js";
 import { Pcg32 } from "../ref/prng.js";
 import { IMAGENET_MEAN, IMAGENET_STD } from "../train/data.js";
 import { CpuHeadTrainer, type HeadTrainer, type ProbeTargets } from "./cpu_trainer.js";
@@ -167,6 +168,7 @@ export interface ProbeResult {
   head: HeadConfig;
   train: ProbeTrainConfig & { losses: number[]; steps: number };
   metrics: DepthMetrics | SegMetrics;
+  evalResolution: "native" | "input";
   classNames: string[] | null;
   featureCache: { hits: number; misses: number };
   seconds: number;
@@ -181,6 +183,10 @@ export interface RunProbeOptions {
   trainer?: (head: HeadConfig, seed: number, outputBias: number) => HeadTrainer;
   /** depth scoring (default: the dataset's: nyu for NYU, synth otherwise) */
   depthEval?: Partial<DepthEvalConfig>;
+  /** "native": predictions are upsampled (bilinear; seg: the logits, then argmax, as mmseg does) to
+   * each val image's stored size and scored against its full-resolution target (the way NYU and
+   * ADE20K numbers are reported); "input": scored at the encoder's input size. Default native. */
+  evalResolution?: "native" | "input";
   /** output folder for metrics.json and predictions.png (null: write nothing) */
   out?: string | null;
   /** feature cache folder (null: memory only) */
@@ -303,6 +309,7 @@ export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
   };
   const depthAcc = task === "depth" ? new DepthAccumulator(depthCfg) : null;
   const segAcc = task === "seg" ? new SegAccumulator({ numClasses: ds.numClasses!, ignoreIndex: 255, reduceZeroLabel: true }) : null;
+  const native = (opts.evalResolution ?? "native") === "native";
   const rows: { rgb: Uint8Array; gt: ArrayLike<number>; pred: ArrayLike<number> }[] = [];
   for (let b = 0; b < val.length; b += bs) {
     const batch = val.slice(b, b + bs);
@@ -312,19 +319,20 @@ export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
     });
     const out = await trainer.predict(tokens, batch.length);
     const n = H * W;
-    batch.forEach((s, k) => {
+    const C = head.outChannels;
+    for (let k = 0; k < batch.length; k++) {
+      const s = batch[k];
       const ls = loaded.get(s.rgbPath)!;
-      let pred: Float32Array | Uint8Array | Uint16Array;
-      if (task === "depth") {
-        pred = Float32Array.from(out.subarray(k * n, (k + 1) * n), Math.exp);
-        depthAcc!.add(pred, ls.depth!, H, W, s.rgbPath);
-      } else {
-        const C = head.outChannels;
-        pred = argmaxClasses(out.subarray(k * n * C, (k + 1) * n * C), n, C);
-        segAcc!.add(pred, ls.labels!, s.targetPath);
-      }
-      if (rows.length < cfg.pictures) rows.push({ rgb: ls.rgb, gt: task === "depth" ? ls.depth! : ls.labels!, pred });
-    });
+      // (H, W, C) at input size: depth in metres, or logits
+      const o = task === "depth" ? Float32Array.from(out.subarray(k * n, (k + 1) * n), Math.exp) : out.subarray(k * n * C, (k + 1) * n * C);
+      const gt = native ? await loadSample(s, { ...loadOpts, size: null }) : ls;
+      const up = native ? upsampleChannels(o, H, W, C, gt.height, gt.width) : o;
+      const m = gt.height * gt.width;
+      if (task === "depth") depthAcc!.add(up, gt.depth!, gt.height, gt.width, s.rgbPath);
+      else segAcc!.add(argmaxClasses(up, m, C), gt.labels!, s.targetPath);
+      if (rows.length < cfg.pictures)
+        rows.push({ rgb: ls.rgb, gt: task === "depth" ? ls.depth! : ls.labels!, pred: task === "depth" ? o : argmaxClasses(o, n, C) });
+    }
     progress("eval", Math.min(b + bs, val.length), val.length);
   }
   const metrics = depthAcc ? depthAcc.result() : segAcc!.result();
@@ -336,6 +344,7 @@ export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
     head,
     train: { ...cfg, losses, steps: step },
     metrics,
+    evalResolution: native ? "native" : "input",
     classNames: ds.classNames,
     featureCache: cacheStats,
     seconds: (performance.now() - t0) / 1000,
@@ -351,6 +360,17 @@ export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
     fs.writeFileSync(result.files.metrics, `${JSON.stringify(result, null, 2)}\n`);
   }
   return result;
+}
+
+/** Bilinear resize (half-pixel centres) of a channel-last (sh, sw, C) map to (dh, dw, C). */
+export function upsampleChannels(x: ArrayLike<number>, sh: number, sw: number, C: number, dh: number, dw: number): Float32Array {
+  if (sh === dh && sw === dw) return Float32Array.from(x);
+  const planes = new Float32Array(C * sh * sw); // (C, sh, sw)
+  for (let i = 0; i < sh * sw; i++) for (let c = 0; c < C; c++) planes[c * sh * sw + i] = x[i * C + c];
+  const r = resizeBilinearRef(planes, C, sh, sw, dh, dw); // (C, dh, dw)
+  const out = new Float32Array(dh * dw * C);
+  for (let i = 0; i < dh * dw; i++) for (let c = 0; c < C; c++) out[i * C + c] = r[c * dh * dw + i];
+  return out;
 }
 
 /** One line per metric for the terminal. */

@@ -101,6 +101,16 @@ describe("frozen encoders from the CPU reference", () => {
     expect(res.dataset).toMatchObject({ train: 4, val: 2 });
     expect(res.train.steps).toBe(4);
     expect(res.metrics.images).toBe(2);
+    // scored at the stored 20x20 (native, default): 2 images x 400 labelled pixels; at input size 16x16: 2 x 256
+    expect(res.evalResolution).toBe("native");
+    expect(res.metrics.pixels).toBe(800);
+    const atInput = await runProbe({
+      dataset: openProbeDataset(root, { task: "seg" }),
+      encoder: randomEncoder(arch, 0),
+      config: { head: "linear", epochs: 1, batchSize: 2, pictures: 0 },
+      evalResolution: "input",
+    });
+    expect(atInput.metrics.pixels).toBe(512);
     expect(fs.existsSync(path.join(out, "metrics.json")) && fs.existsSync(path.join(out, "predictions.png"))).toBe(true);
   });
 });

@@ -6,7 +6,15 @@ import { afterAll, describe, expect, it } from "vitest";
 import { writePng } from "../../src/image/io.js";
 import { openProbeDataset } from "../../src/probe/datasets.js";
 import type { DepthMetrics, SegMetrics } from "../../src/probe/metrics.js";
-import { FeatureCache, type FrozenEncoder, formatMetrics, runProbe, toEncoderInput, trainValSplit } from "../../src/probe/pipeline.js";
+import {
+  FeatureCache,
+  type FrozenEncoder,
+  formatMetrics,
+  runProbe,
+  toEncoderInput,
+  trainValSplit,
+  upsampleChannels,
+} from "../../src/probe/pipeline.js";
 import { Pcg32 } from "../../src/ref/prng.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-probe-run-"));
@@ -161,6 +169,8 @@ describe("probe loop (frozen encoder -> cached features -> head -> val metrics)"
     expect(x[0]).toBeCloseTo((1 - 0.485) / 0.229, 6);
     expect(x[1]).toBeCloseTo(-0.456 / 0.224, 6);
     expect(x[2]).toBeCloseTo((128 / 255 - 0.406) / 0.225, 6);
+    // upsampling predictions: 1x2 -> 1x4, channel-last; channel 0 [0, 100] -> [0, 25, 75, 100], channel 1 constant
+    expect(Array.from(upsampleChannels([0, 10, 100, 10], 1, 2, 2, 1, 4))).toEqual([0, 10, 25, 10, 75, 10, 100, 10]);
     expect(() => toEncoderInput([{ id: "a", height: 2, width: 1, rgb: new Uint8Array(6) }], 1, 1)).toThrow(
       /a is 1x2, the encoder takes 1x1/,
     );
