@@ -48,6 +48,7 @@ export function summary(r: TwoViewResult, files: [string, string], size: string,
     H: h.kind === "model" ? Array.from(h.fit.H) : null,
     Hgrid: r.Hgrid ? Array.from(r.Hgrid) : null,
     overlap: r.correspondence?.overlap ?? 0,
+    stored: r.correspondence?.map.size ?? 0,
     accepted: r.correspondence?.accepted ?? false,
     correspondence: r.correspondence ? Object.fromEntries(r.correspondence.map) : {},
   };

@@ -6,9 +6,13 @@
 //   3. the same through H^-1 (view 2 -> view 1), and the SMALLER of the two mappings is kept
 //      (MIMIC: `if len(d1) < len(d2): d1 else inverted d2`),
 //   4. overlap = mapped patches / total patches; MIMIC keeps pairs with 50% < overlap < 75%.
-// Mode "improved" additionally keeps a correspondence only if RANSAC inlier matches support it
-// (`supportFilter`): H is only verified where inliers lie, and off that region (other planes,
-// depth discontinuities) the homography's extrapolation is a guess.
+// Mode "improved" keeps MIMIC's overlap and keep/reject decision but stores only verified
+// correspondences: cycle-consistent (H^-1 maps p2's majority back to p1) and supported by RANSAC
+// inlier matches near both patches (`supportFilter`), since H is only verified where inliers lie
+// and off that region (other planes, parallax, depth discontinuities) its extrapolation is a guess.
+// On 116 frame pairs of 'mimic synth' scenes (3D, with parallax) vs their depth/pose ground truth,
+// exact-partner precision of the stored correspondences: mimic 75.4%, improved 94.9% (within one
+// patch: 96.6% -> 99.9%), at recall 85.0% -> 37.3% of the truly overlapping patches (README).
 import { createBuffer, params, readback, submit, upload } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
 import { dispatch, groups, pipeline } from "../gpu/kernel.js";
@@ -56,10 +60,15 @@ export const correspondencePresets = {
 } as const;
 
 export interface PatchCorrespondence {
-  /** Patch of view 1 -> patch of view 2 (one-to-one), keys ascending. */
+  /** Patch of view 1 -> patch of view 2 (one-to-one), keys ascending. In "improved" mode only the verified subset. */
   map: Map<number, number>;
-  /** map.size / total patches, in [0, 1]. */
+  /**
+   * MIMIC's overlap: size of its one-to-one mapping / total patches, in [0, 1]. The same in both
+   * modes (the improved filters change which correspondences are stored, not the keep decision).
+   */
   overlap: number;
+  /** map.size / total patches (equals overlap in "mimic" mode). */
+  mappedFraction: number;
   /** overlap within cfg.overlapRange (percent, exclusive). */
   accepted: boolean;
   /** Sizes of the one-to-one mappings through H and H^-1 (MIMIC keeps the smaller). */
@@ -115,11 +124,25 @@ export function oneToOne(targets: Int32Array, off: number, np: number): Map<numb
   return map;
 }
 
-function finish(map: Map<number, number>, np: number, fwd: number, bwd: number, cfg: CorrespondenceConfig): PatchCorrespondence {
+function finish(
+  map: Map<number, number>,
+  overlapCount: number,
+  np: number,
+  fwd: number,
+  bwd: number,
+  cfg: CorrespondenceConfig,
+): PatchCorrespondence {
   const sorted = new Map([...map.entries()].sort((a, b) => a[0] - b[0]));
-  const overlap = sorted.size / np;
+  const overlap = overlapCount / np;
   const pct = overlap * 100;
-  return { map: sorted, overlap, accepted: pct > cfg.overlapRange[0] && pct < cfg.overlapRange[1], forward: fwd, backward: bwd };
+  return {
+    map: sorted,
+    overlap,
+    mappedFraction: sorted.size / np,
+    accepted: pct > cfg.overlapRange[0] && pct < cfg.overlapRange[1],
+    forward: fwd,
+    backward: bwd,
+  };
 }
 
 /** Steps 2-4 from majority targets through H (row block 2i) and H^-1 (row block 2i+1). */
@@ -130,11 +153,12 @@ export function assemble(targets: Int32Array, i: number, cfg: CorrespondenceConf
   let map: Map<number, number>;
   if (d1.size < d2.size) map = d1;
   else map = new Map([...d2.entries()].map(([k, v]) => [v, k]));
+  const overlapCount = map.size;
   if (cfg.mode === "improved" && cfg.cycleConsistent) {
     // keep p1 -> p2 only when H^-1 takes p2's majority back to p1 and H takes p1 to p2
     for (const [p1, p2] of [...map.entries()]) if (targets[(2 * i + 1) * np + p2] !== p1 || targets[2 * i * np + p1] !== p2) map.delete(p1);
   }
-  return finish(map, np, d1.size, d2.size, cfg);
+  return finish(map, overlapCount, np, d1.size, d2.size, cfg);
 }
 
 /** Homographies (H, H^-1) of B pairs as (2B, 9) f32. */
@@ -179,7 +203,7 @@ export function supportFilter(c: PatchCorrespondence, s: InlierSupport, cfg: Cor
       }
   }
   const map = new Map([...c.map.entries()].filter(([p1]) => support[p1] >= cfg.minSupport));
-  return finish(map, np, c.forward, c.backward, cfg);
+  return finish(map, Math.round(c.overlap * np), np, c.forward, c.backward, cfg);
 }
 
 /**

@@ -62,6 +62,8 @@ describe("patch_corr.wgsl vs CPU twin (src/ref/geometry/patch_corr.ts)", () => {
     const base = assemble(targets, 0, mimic);
     const improved = assemble(targets, 0, correspondencePresets.default);
     expect(improved.map.size).toBeLessThanOrEqual(base.map.size);
+    expect(improved.overlap).toBe(base.overlap); // the keep decision stays MIMIC's
+    expect(improved.mappedFraction).toBe(improved.map.size / 196);
     for (const [k, v] of improved.map) expect(base.map.get(k)).toBe(v);
     // inliers only in the left half of view 1: right-half patches lose support
     const H = Hs[0];
@@ -77,6 +79,7 @@ describe("patch_corr.wgsl vs CPU twin (src/ref/geometry/patch_corr.ts)", () => {
     const f = supportFilter(improved, s, correspondencePresets.default);
     expect(f.map.size).toBeGreaterThan(0);
     expect(f.map.size).toBeLessThan(improved.map.size);
+    expect(f.overlap).toBe(base.overlap);
     for (const k of f.map.keys()) expect(k % 14).toBeLessThanOrEqual(Math.floor(100 / 16) + 1);
   });
 });
