@@ -5,7 +5,8 @@
 //
 // The folder it reads (each part optional):
 //   <dir>/mined/        pairs.jsonl, stats.json, config.json, candidates.jsonl (all candidates' overlaps)
-//   <dir>/train/<run>/  metrics.jsonl ({step, loss, lr, imgPerSec, epoch?} per line), config.json, recon-<step>.png
+//   <dir>/train/<run>/  metrics.jsonl ({step, loss, lr, imgPerSec, epoch?} per line), config.json,
+//                       recon-<step>.png or checkpoint-<step>.recon.png
 //   <dir>/probe/<encoder>-<task>/metrics.json (+ predictions.png)   task: depth | seg
 //   <dir>/eval-mining.json   {precision, recall, ...} or {<preset>: {precision, recall, ...}}
 //   <dir>/env.json           {adapter, node, mimicKit, ffmpeg, configHashes, ...}
@@ -425,7 +426,8 @@ function trainingSections(trainDir: string, maxRecons: number): Built[] {
       const config = readJson(path.join(dir, "config.json"), s.notes);
       const recons = fs
         .readdirSync(dir)
-        .map((f) => ({ f, m: /^recon-(\d+)\.png$/.exec(f) }))
+        // recon-<step>.png, or the trainer's checkpoint-<step>.recon.png
+        .map((f) => ({ f, m: /^(?:recon-|checkpoint-)(\d+)(?:\.recon)?\.png$/.exec(f) }))
         .filter((x) => x.m)
         .map((x) => ({ step: Number(x.m![1]), file: path.join(dir, x.f) }))
         .sort((a, b) => a.step - b.step);
