@@ -33,9 +33,11 @@ export function evalMiningCommand(): Command {
         );
         const c = r.confusion;
         console.log(
-          `keep/reject accuracy ${pct(r.keepRejectAccuracy)} over ${r.candidates} candidates ` +
+          `keep/reject accuracy ${pct(r.keepRejectAccuracy)} over ${r.candidates} candidates (${r.candidateSource}) ` +
             `(kept: ${c.keptInBand} in band, ${c.keptOutOfBand} out; rejected: ${c.rejectedInBand} in band, ${c.rejectedOutOfBand} out)`,
         );
+        if (r.candidateOverlapError !== null)
+          console.log(`mean |mined - true overlap| over all ${r.candidates} candidates ${r.candidateOverlapError.toFixed(1)} points`);
         console.log(`wrote ${out}`);
       }
       process.exitCode = EXIT.ok;

@@ -8,7 +8,8 @@
 //   recall              truly overlapping view-1 patches that the pair maps at all
 //   recallCorrect       truly overlapping view-1 patches mapped to their true partner
 //   meanAbsOverlapError |mined overlap - true overlap| in percentage points
-// Over every candidate pair the miner considered (its sampling and candidate rule replayed):
+// Over every candidate pair the miner considered (its candidates.jsonl, else its sampling and
+// candidate rule replayed):
 //   keepRejectAccuracy  kept == (true overlap inside the band), with the confusion counts
 import fs from "node:fs";
 import path from "node:path";
@@ -57,6 +58,10 @@ export interface EvalMiningResult {
   keptInBand: number;
   keepRejectAccuracy: number;
   candidates: number;
+  /** Where the candidate set came from: the miner's candidates.jsonl, or replayed from its config. */
+  candidateSource: "candidates.jsonl" | "replayed";
+  /** Mean |mined - true overlap| (points) over all candidates with an overlap (candidates.jsonl only). */
+  candidateOverlapError: number | null;
   confusion: { keptInBand: number; keptOutOfBand: number; rejectedInBand: number; rejectedOutOfBand: number };
   /** True overlap (%) per evaluated pair, in pairs.jsonl order. */
   perPair: { video: string; t1: number; t2: number; minedOverlap: number; trueOverlap: number; precision: number; recall: number }[];
@@ -202,9 +207,36 @@ export async function evalMining(minedDir: string, gtDir: string, truthOpts: Par
   }
   const evaluated = perPair.length;
 
-  // Replay the miner's candidates over every gt scene that was mined (a video with no pairs may
-  // simply have yielded none, so every scene with a video is considered).
   const conf = { keptInBand: 0, keptOutOfBand: 0, rejectedInBand: 0, rejectedOutOfBand: 0 };
+  const count = (isKept: boolean, inB: boolean) => {
+    if (isKept && inB) conf.keptInBand++;
+    else if (isKept) conf.keptOutOfBand++;
+    else if (inB) conf.rejectedInBand++;
+    else conf.rejectedOutOfBand++;
+  };
+  // The candidates: from <mined>/candidates.jsonl when the miner wrote one (every candidate pair
+  // with kept true/false), else replayed from its config (sampling and candidate rule).
+  const candFile = path.join(minedDir, "candidates.jsonl");
+  let candidateSource: "candidates.jsonl" | "replayed" = "replayed";
+  let candOverlapErr = 0;
+  let candOverlapN = 0;
+  if (fs.existsSync(candFile)) {
+    candidateSource = "candidates.jsonl";
+    for (const line of fs.readFileSync(candFile, "utf8").split("\n")) {
+      if (!line.trim()) continue;
+      const c = JSON.parse(line) as { video: string; t1: number; t2: number; kept: boolean; overlap?: number };
+      const s = scene(c.video);
+      if (!s) continue;
+      const t = trueCorrespondence(await view(s, s.frameAt(c.t1)), await view(s, s.frameAt(c.t2)), optsFor(s));
+      count(Boolean(c.kept), band(t.overlap));
+      if (typeof c.overlap === "number") {
+        candOverlapErr += Math.abs((c.overlap > 1 ? c.overlap / 100 : c.overlap) - t.overlap) * 100;
+        candOverlapN++;
+      }
+    }
+  }
+  // Replay: every gt scene with a video is considered (a video with no pairs may simply have
+  // yielded none).
   const videosDir = path.join(gtDir, "videos");
   const sceneIds = fs.existsSync(videosDir)
     ? fs
@@ -213,7 +245,7 @@ export async function evalMining(minedDir: string, gtDir: string, truthOpts: Par
         .map((f) => f.replace(/\.poses\.json$/, ""))
         .sort()
     : [];
-  for (const id of sceneIds) {
+  for (const id of candidateSource === "replayed" ? sceneIds : []) {
     const s = scene(id);
     if (!s) continue;
     const duration = s.poses.frames.length / s.poses.fps;
@@ -228,12 +260,7 @@ export async function evalMining(minedDir: string, gtDir: string, truthOpts: Par
         const f1 = samples[i];
         const f2 = samples[i + j];
         const t = trueCorrespondence(await view(s, f1), await view(s, f2), optsFor(s));
-        const isKept = kept.has(`${id}|${f1}|${f2}`);
-        const inB = band(t.overlap);
-        if (isKept && inB) conf.keptInBand++;
-        else if (isKept) conf.keptOutOfBand++;
-        else if (inB) conf.rejectedInBand++;
-        else conf.rejectedOutOfBand++;
+        count(kept.has(`${id}|${f1}|${f2}`), band(t.overlap));
       }
   }
   const candidates = conf.keptInBand + conf.keptOutOfBand + conf.rejectedInBand + conf.rejectedOutOfBand;
@@ -250,6 +277,8 @@ export async function evalMining(minedDir: string, gtDir: string, truthOpts: Par
     keptInBand: evaluated ? keptInBand / evaluated : 0,
     keepRejectAccuracy: candidates ? (conf.keptInBand + conf.rejectedOutOfBand) / candidates : 0,
     candidates,
+    candidateSource,
+    candidateOverlapError: candOverlapN ? candOverlapErr / candOverlapN : null,
     confusion: conf,
     perPair,
     grid,

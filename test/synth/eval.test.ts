@@ -31,6 +31,7 @@ describe("eval-mining against synth ground truth", () => {
     });
     // candidates of a MIMIC miner: samples at 0,1,2,3 s, consecutive pairs
     const recs: { video: string; t1: number; t2: number; overlap: number; correspondence: Record<number, number> }[] = [];
+    const cands: { video: string; t1: number; t2: number; overlap: number; kept: boolean }[] = [];
     let inBand = 0;
     let total = 0;
     for (const id of ["scene-0000", "scene-0001"]) {
@@ -38,6 +39,7 @@ describe("eval-mining against synth ground truth", () => {
       for (let k = 0; k < 3; k++) {
         const t = trueCorrespondence(await s.view(2 * k), await s.view(2 * k + 2));
         total++;
+        cands.push({ video: `${id}.mp4`, t1: k, t2: k + 1, overlap: t.overlap - 0.1, kept: t.overlap > 0.5 && t.overlap < 0.75 });
         // keep exactly the pairs inside the band, with the true mapping
         if (t.overlap > 0.5 && t.overlap < 0.75) {
           inBand++;
@@ -64,6 +66,14 @@ describe("eval-mining against synth ground truth", () => {
     expect(r.recall).toBe(1);
     expect(r.recallCorrect).toBe(1);
     expect(r.meanAbsOverlapError).toBeLessThan(1e-9);
+    expect(r.candidateSource).toBe("replayed");
+    // the miner's own candidate list, when present, defines the candidates
+    fs.writeFileSync(path.join(mined, "candidates.jsonl"), cands.map((c) => `${JSON.stringify(c)}\n`).join(""));
+    const rc = await evalMining(mined, gt);
+    expect(rc.candidateSource).toBe("candidates.jsonl");
+    expect(rc.confusion).toEqual(r.confusion);
+    expect(rc.candidateOverlapError).toBeCloseTo(10, 6);
+    fs.rmSync(path.join(mined, "candidates.jsonl"));
 
     // a wrong pair kept: the first candidate out of band, with an empty mapping and 60% claimed
     const s0 = openSynthScene(gt, "scene-0000");
