@@ -94,4 +94,25 @@ export {
 export { FrameLoader, IMAGENET_MEAN, IMAGENET_STD, loadImage, type MimBatch, PairLoader, readPairsCsv } from "./train/data.js";
 export { type MimTrainer, type StepInfo, type TrainOptions, type TrainResult, train } from "./train/loop.js";
 export { cpuForward, type MimForward, reconstruct, reconstructionPanels, stepMasking } from "./train/reconstruct.js";
+export {
+  type CropFractions,
+  type DecodeOptions,
+  type DecodeStats,
+  decodeFrames,
+  decodePresets,
+  type FrameStream,
+  type ResizeMode,
+  type Sampling,
+  type VideoWarning,
+} from "./video/decode.js";
 export { resolveFfmpeg } from "./video/ffmpeg.js";
+export {
+  forEachVideo,
+  listVideos,
+  type PerVideoResult,
+  VIDEO_EXTENSIONS,
+  type VideoEntry,
+  type VideoList,
+  videoIdOf,
+} from "./video/folder.js";
+export { probeVideo, VideoError, type VideoErrorCode, type VideoInfo } from "./video/probe.js";

@@ -98,6 +98,8 @@ export interface DecodeStats {
   args: string[];
   /** ffmpeg's exit code (null while running or when killed by us). */
   exitCode: number | null;
+  /** ffmpeg's process id once started (e.g. to sample its memory). */
+  pid: number | null;
 }
 
 /** An async iterator of Frames that also exposes its warnings and counters. */
@@ -282,7 +284,7 @@ class ByteReader {
  */
 export function decodeFrames(file: string, opts: DecodeOptions = {}): FrameStream {
   const warnings: VideoWarning[] = [];
-  const stats: DecodeStats = { frames: 0, bytes: 0, peakBufferedBytes: 0, args: [], exitCode: null };
+  const stats: DecodeStats = { frames: 0, bytes: 0, peakBufferedBytes: 0, args: [], exitCode: null, pid: null };
   const warn = (code: VideoWarning["code"], message: string) => {
     const w: VideoWarning = { file, code, message };
     warnings.push(w);
@@ -334,6 +336,7 @@ async function* run(
 
   const proc: ChildProcessByStdio<null, Readable, Readable> = spawn(ffmpeg, args, { stdio: ["ignore", "pipe", "pipe"] });
   track(proc);
+  stats.pid = proc.pid ?? null;
   const infos: ShowInfo[] = [];
   let infoHead = 0;
   let tbNum = 0;
