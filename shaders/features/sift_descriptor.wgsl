@@ -4,8 +4,8 @@
 // RootSIFT: L1-normalise and square root).
 // gauss: (L+3, stride) f32 (levels (N, h, w) padded to `stride`), kps: (N, cap_out, 12) keypoint
 // records, ranges: (N, n_oct + 1) u32 (this octave's run), desc: (N, cap_out, 128) f32.
-// One invocation per keypoint slot: gid.x = slot, gid.y = image; slots outside this octave's run
-// return at once.
+// Dispatched indirectly (x from sift_select). One invocation per keypoint of this octave's run:
+// gid.x = index in the run, gid.y = image.
 // CPU twin: descriptorRef in src/ref/features/sift.ts.
 //!include features/fast_atan2.wgsl
 
@@ -30,8 +30,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let b = gid.y;
   if (b >= p.n) { return; }
   let rb = b * (p.n_oct + 1u) + p.octave;
-  if (gid.x < ranges[rb] || gid.x >= ranges[rb + 1u]) { return; }
-  let k = b * p.cap_out + gid.x;
+  let slot = ranges[rb] + gid.x;
+  if (slot >= ranges[rb + 1u]) { return; }
+  let k = b * p.cap_out + slot;
   let q = k * 12u;
   let px = i32(round(kps[q + 9u]));
   let py = i32(round(kps[q + 10u]));

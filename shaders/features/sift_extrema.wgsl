@@ -3,20 +3,23 @@
 // (OpenCV's findScaleSpaceExtrema test), away from a border of `border` px. Appends
 // (layer << 28 | r << 14 | c) to the image's list for sift_refine.wgsl.
 // dog: (L+2, stride) f32, each level (N, h, w) padded to `stride` floats.
-// raw: (N, n_oct, cap) u32, raw_counts: (N, n_oct) atomic u32 (may exceed cap: overflow count).
+// raw: (N, n_oct, cap) u32, raw_counts: (N, n_oct) atomic u32 (may exceed cap: overflow count),
+// args: indirect dispatch arguments (x, y, z) u32 triples; x of the triple at `arg` is raised to
+// the workgroups of 64 the refinement needs.
 // One invocation per sample: gid.x = c, gid.y = r, gid.z = (layer - 1) * N + image.
 // CPU twin: detectRef in src/ref/features/sift.ts.
 
 struct Params {
   w: u32, h: u32, n: u32, layers: u32,
   octave: u32, n_oct: u32, cap: u32, stride: u32,
-  border: u32, thr: f32,
+  border: u32, thr: f32, arg: u32,
 }
 
 @group(0) @binding(0) var<storage, read> dog: array<f32>;
 @group(0) @binding(1) var<storage, read_write> raw: array<u32>;
 @group(0) @binding(2) var<storage, read_write> raw_counts: array<atomic<u32>>;
-@group(0) @binding(3) var<uniform> p: Params;
+@group(0) @binding(3) var<storage, read_write> args: array<atomic<u32>>;
+@group(0) @binding(4) var<uniform> p: Params;
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -46,5 +49,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (!((val > 0.0 && val >= hi) || (val < 0.0 && val <= lo))) { return; }
   let slot = b * p.n_oct + p.octave;
   let idx = atomicAdd(&raw_counts[slot], 1u);
-  if (idx < p.cap) { raw[slot * p.cap + idx] = (layer << 28u) | (gid.y << 14u) | gid.x; }
+  if (idx < p.cap) {
+    raw[slot * p.cap + idx] = (layer << 28u) | (gid.y << 14u) | gid.x;
+    // Workgroups of 64 that sift_refine needs: indirect dispatch arguments (x of args[arg..arg+3]).
+    if (idx % 64u == 0u) { atomicMax(&args[p.arg], idx / 64u + 1u); }
+  }
 }

@@ -4,7 +4,7 @@
 // per local peak >= peak_ratio * max, its angle refined by a parabola through the peak.
 // gauss: (L+3, stride) f32 (levels (N, h, w) padded to `stride`), cands: (N, n_oct, cap, 12),
 // cand_counts: (N, n_oct) u32, out: (N, cap, 12) keypoint records, out_counts: (N) atomic u32.
-// One invocation per candidate: gid.x = candidate index, gid.y = image.
+// Dispatched indirectly (x from sift_refine). One invocation per candidate: gid.x = candidate index, gid.y = image.
 // CPU twin: orientationRef in src/ref/features/sift.ts.
 //!include features/fast_atan2.wgsl
 

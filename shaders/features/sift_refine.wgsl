@@ -5,8 +5,9 @@
 // dog: (L+2, stride) f32, each level (N, h, w) padded to `stride` floats.
 // raw: (N, n_oct, cap) u32 extrema (layer << 28 | r << 14 | c), raw_counts: (N, n_oct) u32,
 // claim: (L, N, h, w) u32 at claim_base (zeroed before the octave), counts: (N, n_oct) atomic u32,
-// cands: (N, n_oct, cap, 12) f32 keypoint records (layout: KP in src/ref/features/config.ts).
-// One invocation per raw extremum: gid.x = index, gid.y = image.
+// cands: (N, n_oct, cap, 12) f32 keypoint records (layout: KP in src/ref/features/config.ts),
+// args: indirect dispatch triples; x at `arg` is raised to the workgroups sift_orientation needs.
+// Dispatched indirectly (x from sift_extrema). One invocation per raw extremum: gid.x = index, gid.y = image.
 // CPU twin: refineRef (via extremaRef) in src/ref/features/sift.ts.
 
 struct Params {
@@ -14,7 +15,7 @@ struct Params {
   octave: u32, n_oct: u32, cap: u32, max_steps: u32,
   stride: u32, claim_base: u32, border: u32, pad0: u32,
   thr: f32, contrast: f32, edge: f32, sigma: f32,
-  to_input: f32,
+  to_input: f32, arg: u32,
 }
 
 @group(0) @binding(0) var<storage, read> dog: array<f32>;
@@ -23,7 +24,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> claim: array<atomic<u32>>;
 @group(0) @binding(4) var<storage, read_write> counts: array<atomic<u32>>;
 @group(0) @binding(5) var<storage, read_write> cands: array<f32>;
-@group(0) @binding(6) var<uniform> p: Params;
+@group(0) @binding(6) var<storage, read_write> args: array<atomic<u32>>;
+@group(0) @binding(7) var<uniform> p: Params;
 
 var<private> img_base: u32;
 
@@ -124,6 +126,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (atomicExchange(&claim[key], 1u) != 0u) { return; }
   let idx = atomicAdd(&counts[slot], 1u);
   if (idx >= p.cap) { return; }
+  if (idx % 64u == 0u) { atomicMax(&args[p.arg], idx / 64u + 1u); }
   let xo = f32(c) + xc;
   let yo = f32(r) + xr;
   let scl = p.sigma * exp2((f32(layer) + xi) / f32(L));

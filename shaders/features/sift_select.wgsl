@@ -4,19 +4,22 @@
 // run starts so the descriptor pass can work octave by octave.
 // oriented: (N, cap, 12) keypoint records, ori_counts: (N) u32,
 // kps: (N, cap_out, 12), counts: (N) u32, ranges: (N, n_oct + 1) u32 (run of octave o =
-// [ranges[o], ranges[o+1])).
+// [ranges[o], ranges[o+1])), args: indirect dispatch triples of the descriptor passes (x of the
+// triple at arg0 + 9 o (triples per octave: refine, orientation, descriptor) is raised to the
+// workgroups octave o needs).
 // One workgroup of 256 per image: wid.x = image. The threshold is found by bisection on the
 // responses' bit patterns (non-negative f32 order like u32); compaction by a workgroup prefix sum.
 // CPU twin: selectRef in src/ref/features/sift.ts.
 
-struct Params { n: u32, cap: u32, cap_out: u32, max_features: u32, n_oct: u32 }
+struct Params { n: u32, cap: u32, cap_out: u32, max_features: u32, n_oct: u32, arg0: u32 }
 
 @group(0) @binding(0) var<storage, read> oriented: array<f32>;
 @group(0) @binding(1) var<storage, read> ori_counts: array<u32>;
 @group(0) @binding(2) var<storage, read_write> kps: array<f32>;
 @group(0) @binding(3) var<storage, read_write> counts: array<u32>;
 @group(0) @binding(4) var<storage, read_write> ranges: array<u32>;
-@group(0) @binding(5) var<uniform> p: Params;
+@group(0) @binding(5) var<storage, read_write> args: array<atomic<u32>>;
+@group(0) @binding(6) var<uniform> p: Params;
 
 const WG: u32 = 256u;
 var<workgroup> total: atomic<u32>;
@@ -80,7 +83,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
   }
   if (t == 0u) {
-    ranges[b * (p.n_oct + 1u) + p.n_oct] = min(written, p.cap_out);
+    let rb = b * (p.n_oct + 1u);
+    ranges[rb + p.n_oct] = min(written, p.cap_out);
     counts[b] = min(written, p.cap_out);
+    // Indirect arguments of the descriptor pass of each octave: workgroups of 64 over the longest run.
+    for (var o = 0u; o < p.n_oct; o++) {
+      let run = ranges[rb + o + 1u] - ranges[rb + o];
+      atomicMax(&args[p.arg0 + 9u * o], (run + 63u) / 64u);
+    }
   }
 }

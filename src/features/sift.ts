@@ -65,6 +65,8 @@ interface Step {
   pipe: GPUComputePipeline;
   group: GPUBindGroup;
   wg: [number, number, number];
+  /** Dispatched indirectly (counts known on the GPU only) with arguments at this byte offset. */
+  indirect?: { buffer: GPUBuffer; offset: number };
 }
 
 export interface SiftPlan {
@@ -82,6 +84,12 @@ export interface SiftPlan {
   tmp: GPUBuffer; // (stride_0) blur scratch
   claim: GPUBuffer; // per octave (L, N, h, w) u32
   raw: GPUBuffer; // (N, nOct, capacity) u32 extrema before refinement
+  // Indirect dispatch arguments, (nOct, 3 passes, 3) u32 each: refine and descriptor passes in
+  // `args`, orientation in `args2` (sift_refine reads one and writes the other); reset from
+  // `argsInit` (x = 0) at the start of each batch.
+  args: GPUBuffer;
+  args2: GPUBuffer;
+  argsInit: GPUBuffer;
   cands: GPUBuffer; // (N, nOct, capacity, KP_WORDS)
   oriented: GPUBuffer; // (N, capacity, KP_WORDS)
   out: GpuFeatures;
@@ -125,6 +133,12 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
   const rawCounts = createBuffer(gpu, `${tag} raw counts`, n * nOct * 4);
   const raw = createBuffer(gpu, `${tag} raw extrema`, n * nOct * cap * 4);
   const candCounts = createBuffer(gpu, `${tag} cand counts`, n * nOct * 4);
+  const argsWords = Uint32Array.from({ length: nOct * 9 }, (_, i) => (i % 3 === 1 ? n : i % 3 === 2 ? 1 : 0));
+  const argsUsage = GPUBufferUsage.STORAGE | GPUBufferUsage.INDIRECT | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+  const args = createBuffer(gpu, `${tag} indirect args`, argsWords.byteLength, argsUsage);
+  const args2 = createBuffer(gpu, `${tag} indirect args 2`, argsWords.byteLength, argsUsage);
+  const argsInit = upload(gpu, `${tag} indirect args init`, argsWords);
+  const argAt = (o: number, pass: 0 | 1 | 2) => (o * 3 + pass) * 3; // u32 index of the triple
   const cands = createBuffer(gpu, `${tag} cands`, n * nOct * cap * KP_WORDS * 4);
   const orientedCounts = createBuffer(gpu, `${tag} oriented counts`, n * 4);
   const oriented = createBuffer(gpu, `${tag} oriented`, n * cap * KP_WORDS * 4);
@@ -237,10 +251,11 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
       ["u32", strides[o]],
       ["u32", SIFT_IMG_BORDER],
       ["f32", siftThreshold(cfg)],
+      ["u32", argAt(o, 0)],
     ]);
     steps.push({
       pipe: extPipe,
-      group: bind(gpu, extPipe, [dog[o], raw, rawCounts, xp], `${tag} extrema`),
+      group: bind(gpu, extPipe, [dog[o], raw, rawCounts, args, xp], `${tag} extrema`),
       wg: [groups(w, 16), groups(h, 16), L * n],
     });
     const ep = params(gpu, `${tag} refine o${o}`, [
@@ -261,11 +276,13 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
       ["f32", cfg.edgeThreshold],
       ["f32", cfg.sigma],
       ["f32", toInput(o)],
+      ["u32", argAt(o, 1)],
     ]);
     steps.push({
       pipe: refPipe,
-      group: bind(gpu, refPipe, [dog[o], raw, rawCounts, claim, candCounts, cands, ep], `${tag} refine`),
+      group: bind(gpu, refPipe, [dog[o], raw, rawCounts, claim, candCounts, cands, args2, ep], `${tag} refine`),
       wg: [groups(cap, 64), n, 1],
+      indirect: { buffer: args, offset: argAt(o, 0) * 4 },
     });
     const op = params(gpu, `${tag} orientation o${o}`, [
       ["u32", w],
@@ -284,6 +301,7 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
       pipe: oriPipe,
       group: bind(gpu, oriPipe, [gauss[o], cands, candCounts, oriented, orientedCounts, op], `${tag} orientation`),
       wg: [groups(cap, 64), n, 1],
+      indirect: { buffer: args2, offset: argAt(o, 1) * 4 },
     });
   });
 
@@ -293,10 +311,11 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
     ["u32", capOut],
     ["u32", cfg.maxFeatures],
     ["u32", nOct],
+    ["u32", argAt(0, 2)],
   ]);
   steps.push({
     pipe: selPipe,
-    group: bind(gpu, selPipe, [oriented, orientedCounts, out.keypoints, out.counts, out.ranges, sp], `${tag} select`),
+    group: bind(gpu, selPipe, [oriented, orientedCounts, out.keypoints, out.counts, out.ranges, args, sp], `${tag} select`),
     wg: [n, 1, 1],
   });
   octaves.forEach(({ w, h }, o) => {
@@ -316,10 +335,32 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
       pipe: descPipe,
       group: bind(gpu, descPipe, [gauss[o], out.keypoints, out.ranges, out.desc, p], `${tag} descriptor`),
       wg: [groups(capOut, 64), n, 1],
+      indirect: { buffer: args, offset: argAt(o, 2) * 4 },
     });
   });
 
-  return { gpu, cfg, n, width, height, octaves, strides, input, gauss, dog, tmp, claim, raw, cands, oriented, out, steps };
+  return {
+    gpu,
+    cfg,
+    n,
+    width,
+    height,
+    octaves,
+    strides,
+    input,
+    gauss,
+    dog,
+    tmp,
+    claim,
+    raw,
+    args,
+    args2,
+    argsInit,
+    cands,
+    oriented,
+    out,
+    steps,
+  };
 }
 
 /** Release a plan's GPU memory. */
@@ -331,6 +372,9 @@ export function destroySiftPlan(plan: SiftPlan): void {
     plan.tmp,
     plan.claim,
     plan.raw,
+    plan.args,
+    plan.args2,
+    plan.argsInit,
     plan.cands,
     plan.oriented,
     plan.out.counts,
@@ -362,11 +406,14 @@ export function encodeSift(plan: SiftPlan, enc: GPUCommandEncoder, gray: GPUBuff
   enc.clearBuffer(plan.out.rawCounts);
   enc.clearBuffer(plan.out.candCounts);
   enc.clearBuffer(plan.out.orientedCounts);
+  enc.copyBufferToBuffer(plan.argsInit, 0, plan.args, 0, plan.args.size);
+  enc.copyBufferToBuffer(plan.argsInit, 0, plan.args2, 0, plan.args2.size);
   const pass = enc.beginComputePass({ label: `sift ${plan.width}x${plan.height}x${plan.n}` });
   for (const s of plan.steps) {
     pass.setPipeline(s.pipe);
     pass.setBindGroup(0, s.group);
-    pass.dispatchWorkgroups(...s.wg);
+    if (s.indirect) pass.dispatchWorkgroupsIndirect(s.indirect.buffer, s.indirect.offset);
+    else pass.dispatchWorkgroups(...s.wg);
   }
   pass.end();
   return plan.out;
