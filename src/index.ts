@@ -2,11 +2,44 @@
 
 export { doctor } from "./cli/doctor.js";
 export type { Features, Frame, HomographyFit, Matches, PairRecord } from "./contracts.js";
+export {
+  type CorrespondenceConfig,
+  correspondencePresets,
+  correspondenceRecord,
+  type InlierSupport,
+  type PatchCorrespondence,
+  patchCorrespondences,
+  supportFilter,
+} from "./geometry/correspondence.js";
+export { cornerErrors, dltLeastSquares, invert3x3, refineReprojection } from "./geometry/homography.js";
+export {
+  fitHomography,
+  type HomographyResult,
+  matchedPoints,
+  type RansacConfig,
+  type RansacProblem,
+  ransacBatch,
+  ransacPresets,
+  refineHomography,
+} from "./geometry/ransac.js";
+export { randomHomography, type SyntheticPair, syntheticPair } from "./geometry/synthetic.js";
+export { homographyAtGrid, type TwoViewConfig, type TwoViewResult, twoView, twoViewBatch, twoViewPresets } from "./geometry/two_view.js";
+export { drawTwoView } from "./geometry/viz.js";
 export { createBuffer, params, readback, readF32, readU32, upload } from "./gpu/buffers.js";
 export { describeAdapter, type Gpu, getGpu } from "./gpu/device.js";
 export { dispatch, pipeline, shaderSource } from "./gpu/kernel.js";
 export { encodeJpeg, readGray, readRgb, writeJpeg, writePng } from "./image/io.js";
 export { downsample2, gaussianBlur, resizeBilinear, rgbToGray } from "./image/kernels.js";
+export {
+  type MatchConfig,
+  matchFeatures,
+  matchPairs,
+  matchPresets,
+  type NearestNeighbours,
+  nearestNeighbours,
+  packFeatures,
+  selectMatches,
+} from "./match/matcher.js";
 export {
   type CheckpointSidecar,
   decoderMayBeMissing,
