@@ -99,12 +99,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     c70 = fma(x7, b0, c70); c71 = fma(x7, b1, c71);
   }
   if (n0 >= p.N) { return; }
-  store4(m0, n0, coff, c00); store4(m0, n0 + 4u, coff, c01);
-  store4(m0 + 1u, n0, coff, c10); store4(m0 + 1u, n0 + 4u, coff, c11);
-  store4(m0 + 2u, n0, coff, c20); store4(m0 + 2u, n0 + 4u, coff, c21);
-  store4(m0 + 3u, n0, coff, c30); store4(m0 + 3u, n0 + 4u, coff, c31);
-  store4(m0 + 4u, n0, coff, c40); store4(m0 + 4u, n0 + 4u, coff, c41);
-  store4(m0 + 5u, n0, coff, c50); store4(m0 + 5u, n0 + 4u, coff, c51);
-  store4(m0 + 6u, n0, coff, c60); store4(m0 + 6u, n0 + 4u, coff, c61);
-  store4(m0 + 7u, n0, coff, c70); store4(m0 + 7u, n0 + 4u, coff, c71);
+  // The epilogue is a loop (not unrolled): lavapipe expands every store lane by lane, and 64
+  // inlined copies made the first dispatch's LLVM compile take tens of seconds.
+  let blk = array<vec4f, 16>(c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+  for (var i = 0u; i < 16u; i++) {
+    store4(m0 + i / 2u, n0 + (i % 2u) * 4u, coff, blk[i]);
+  }
 }
