@@ -64,16 +64,18 @@ export function clipFromCamera(K: Intrinsics, near = 0.05, far = 100): number[] 
  * world +y up and a roll (radians) about the viewing axis.
  */
 export function poseLookDir(eye: Vec3, forward: Vec3, roll = 0): number[] {
-  const f = vec3.normalize(vec3.create(), forward as unknown as vec3);
-  const right = vec3.cross(vec3.create(), f, [0, 1, 0]);
+  // gl-matrix on float64 storage (its create() would round poses to float32)
+  const v3 = () => new Float64Array(3) as unknown as vec3;
+  const f = vec3.normalize(v3(), forward as unknown as vec3);
+  const right = vec3.cross(v3(), f, [0, 1, 0]);
   vec3.normalize(right, right);
-  const down = vec3.cross(vec3.create(), f, right);
+  const down = vec3.cross(v3(), f, right);
   let x = right;
   let y = down;
   if (roll !== 0) {
-    const rot = mat4.fromRotation(mat4.create(), roll, f);
-    x = vec3.transformMat4(vec3.create(), right, rot);
-    y = vec3.transformMat4(vec3.create(), down, rot);
+    const rot = mat4.fromRotation(new Float64Array(16) as unknown as mat4, roll, f);
+    x = vec3.transformMat4(v3(), right, rot);
+    y = vec3.transformMat4(v3(), down, rot);
   }
   return [x[0], y[0], f[0], eye[0], x[1], y[1], f[1], eye[1], x[2], y[2], f[2], eye[2], 0, 0, 0, 1];
 }
