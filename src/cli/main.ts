@@ -7,6 +7,7 @@ import { doctorCommand } from "./doctor.js";
 import { evalMiningCommand } from "./eval_mining.js";
 import { matchCommand } from "./match.js";
 import { mergeCommand, mineCommand } from "./mine.js";
+import { probeCommand } from "./probe.js";
 import { reportCommand } from "./report.js";
 import { synthCommand } from "./synth.js";
 
@@ -23,6 +24,7 @@ export function program(): Command {
   p.addCommand(matchCommand());
   p.addCommand(mineCommand());
   p.addCommand(mergeCommand());
+  p.addCommand(probeCommand());
   p.addCommand(reportCommand());
   return p;
 }
