@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { cornerErrors } from "../../src/geometry/homography.js";
-import { encodeRansacHypotheses, type RansacProblem, ransacBatch, ransacPresets } from "../../src/geometry/ransac.js";
+import { encodeRansacHypotheses, hypothesesNeeded, type RansacProblem, ransacBatch, ransacPresets } from "../../src/geometry/ransac.js";
 import { syntheticPair } from "../../src/geometry/synthetic.js";
 import { createBuffer, readF32, readU32, upload } from "../../src/gpu/buffers.js";
 import { ransacHypothesesRef } from "../../src/ref/geometry/ransac_homography.js";
@@ -130,6 +130,19 @@ describe("ransac_homography.wgsl vs CPU twin (src/ref/geometry/ransac_homography
       const med = median(errs);
       expect(med, `outliers ${f * 100}%: median corner error ${med.toFixed(3)} px`).toBeLessThan(1);
     }
+  });
+
+  it("adaptive stopping: one batch at 0% outliers, more at 60%, the bound of hypothesesNeeded", async () => {
+    const gpu = await testGpu();
+    expect(hypothesesNeeded(1, 0.995, 2000)).toBe(0);
+    expect(hypothesesNeeded(0.5, 0.995, 2000)).toBe(Math.round(Math.log(0.005) / Math.log(1 - 0.5 ** 4)));
+    expect(hypothesesNeeded(0.05, 0.995, 2000)).toBe(2000);
+    const cfg = { ...ransacPresets.mimic, batch: 32 };
+    const [clean, dirty] = await ransacBatch(gpu, [problemOf(51, 0).prob, problemOf(52, 0.6).prob], cfg);
+    expect(clean.kind === "model" && clean.hypotheses).toBe(32);
+    expect(dirty.kind === "model" && dirty.hypotheses).toBeGreaterThan(32);
+    if (dirty.kind === "model")
+      expect(dirty.hypotheses).toBeLessThanOrEqual(32 * Math.ceil(hypothesesNeeded(dirty.bestCount / 200, cfg.confidence, 2000) / 32) + 32);
   });
 
   it("typed 'no model' results: too few matches, all collinear", async () => {
