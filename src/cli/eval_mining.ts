@@ -26,6 +26,8 @@ export function evalMiningCommand(): Command {
       else {
         const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
         console.log(`${r.pairs} mined pairs evaluated (${r.skippedPairs} skipped: video not in --gt)`);
+        if (r.failedVideos.length)
+          console.log(`the miner failed on ${r.failedVideos.length} video(s) (see progress.jsonl): ${r.failedVideos.join(", ")}`);
         console.log(`correspondence precision ${pct(r.precision)} (within one patch ${pct(r.precisionNeighbour)})`);
         console.log(`recall ${pct(r.recall)} (to the true partner ${pct(r.recallCorrect)})`);
         console.log(

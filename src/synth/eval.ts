@@ -60,6 +60,8 @@ export interface EvalMiningResult {
   candidates: number;
   /** Where the candidate set came from: the miner's candidates.jsonl, or replayed from its config. */
   candidateSource: "candidates.jsonl" | "replayed";
+  /** Scenes whose video the miner failed on (progress.jsonl); they have no candidates. */
+  failedVideos: string[];
   /** Mean |mined - true overlap| (points) over all candidates with an overlap (candidates.jsonl only). */
   candidateOverlapError: number | null;
   confusion: { keptInBand: number; keptOutOfBand: number; rejectedInBand: number; rejectedOutOfBand: number };
@@ -245,7 +247,18 @@ export async function evalMining(minedDir: string, gtDir: string, truthOpts: Par
         .map((f) => f.replace(/\.poses\.json$/, ""))
         .sort()
     : [];
-  for (const id of candidateSource === "replayed" ? sceneIds : []) {
+  // videos the miner failed on (progress.jsonl) have no candidates: leave them out of the replay
+  const failed = new Set<string>();
+  const progFile = path.join(minedDir, "progress.jsonl");
+  if (fs.existsSync(progFile))
+    for (const line of fs.readFileSync(progFile, "utf8").split("\n")) {
+      if (!line.trim()) continue;
+      try {
+        const p = JSON.parse(line) as { video?: string; status?: string };
+        if (p.status === "failed" && p.video) failed.add(sceneOf(p.video));
+      } catch {}
+    }
+  for (const id of candidateSource === "replayed" ? sceneIds.filter((x) => !failed.has(x)) : []) {
     const s = scene(id);
     if (!s) continue;
     const duration = s.poses.frames.length / s.poses.fps;
@@ -278,6 +291,7 @@ export async function evalMining(minedDir: string, gtDir: string, truthOpts: Par
     keepRejectAccuracy: candidates ? (conf.keptInBand + conf.rejectedOutOfBand) / candidates : 0,
     candidates,
     candidateSource,
+    failedVideos: [...failed].sort(),
     candidateOverlapError: candOverlapN ? candOverlapErr / candOverlapN : null,
     confusion: conf,
     perPair,
