@@ -7,11 +7,16 @@
 //   C(m, n) = c[coff + m * ldc + n]
 //   batch z = wid.z: off = base + (z / batch_h) * s1 + (z % batch_h) * s2 (two-level batch: (B, H)
 //   heads); base offsets (elements) let A, B, C and bias be views into larger buffers.
-// Invocation mapping (measured on lavapipe, see bench/matmul.ts): one invocation computes an 8 x 8
-// block (8 rows x two vec4 column groups); the 8 A values per k are the same for every
-// invocation of a workgroup (uniform loads), each invocation loads two vec4 of B per k.
-// Workgroup: WG invocations along n, covering WG * 8 columns and 8 rows. grid: (ceil(N / (8 WG)),
-// ceil(M / 8), batches).
+// Invocation mapping: one invocation computes an 8 x 8 block (8 rows x two vec4 column groups) from
+// 8 A values (the same for the whole workgroup) and two vec4 of B per k. Workgroup: WG invocations
+// along n (WG * 8 columns, 8 rows). grid: (ceil(N / (8 WG)), ceil(M / 8), batches).
+// Why this shape (lavapipe, Mesa 25, read from its generated x86): llvmpipe runs 8 invocations per
+// AVX2 vector and expands EVERY storage-buffer load inside a loop lane by lane with a bounds check
+// (~10 instructions per lane and element; only constant / push-constant addresses are treated as
+// uniform), fma becomes mul + add + a mask blend, and shared memory adds barrier coroutine switches.
+// So the cost per k is ~80 (R + C) + 3 R C instructions per 8 lanes: 8 x 8 balances loads against
+// accumulator spills. Measured alternatives (slower): 64x64 shared-memory tiles, 4x4 / 8x4 / 16x8
+// blocks, k unrolled by 4 with chained fma, B as an rgba32float texture, lanes along m with B uniform.
 // flags: bit 0 = accumulate into C (gradients), bit 1 = add bias[n].
 
 struct Params {
