@@ -236,16 +236,16 @@ export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
     samples.forEach((s, j) => {
       loaded.set(chunk[j].rgbPath, s);
     });
-    const todo = samples.filter((s, j) => !cache.get(chunk[j].rgbPath));
-    if (todo.length) {
+    const miss = chunk.map((_, j) => j).filter((j) => !cache.get(chunk[j].rgbPath)); // indices in chunk
+    if (miss.length) {
+      const todo = miss.map((j) => samples[j]);
       const tokens = await enc.encode(toEncoderInput(todo, H, W), todo.length);
       if (tokens.length !== todo.length * L * enc.embedDim)
         throw new Error(
           `encoder ${enc.name} returned ${tokens.length} floats for ${todo.length} images; expected (B, ${L}, ${enc.embedDim})`,
         );
-      const ids = chunk.filter((_, j) => todo.includes(samples[j]));
-      ids.forEach((s, j) => {
-        cache.put(s.rgbPath, tokens.slice(j * L * enc.embedDim, (j + 1) * L * enc.embedDim));
+      miss.forEach((j, k) => {
+        cache.put(chunk[j].rgbPath, tokens.slice(k * L * enc.embedDim, (k + 1) * L * enc.embedDim));
       });
     }
     progress("features", Math.min(i + bs, all.length), all.length);
