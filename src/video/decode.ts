@@ -13,6 +13,7 @@
 // - Backpressure: stdout is read on demand through its async iterator; while the consumer does not
 //   pull, node stops reading the pipe and ffmpeg blocks on write. Memory: one frame plus the pipe
 //   buffers (DecodeStats.peakBufferedBytes measures ours).
+// - Frame.index is the frame's position in this stream (0, 1, 2, ...), not its number in the file.
 // - Rotation: autorotation is off and the rotation is applied by us after sampling (same direction as
 //   ffmpeg's autorotate; tested), so Frame.width/height are the display (rotated) size.
 import { type ChildProcessByStdio, spawn } from "node:child_process";
