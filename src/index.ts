@@ -2,6 +2,20 @@
 
 export { doctor } from "./cli/doctor.js";
 export type { Features, Frame, HomographyFit, Matches, PairRecord } from "./contracts.js";
+export { type SiftConfig, siftPresets } from "./features/config.js";
+export { scoreWarp, type WarpScore } from "./features/eval.js";
+export {
+  createSiftPlan,
+  detectAndDescribe,
+  detectAndDescribeBatch,
+  encodeSift,
+  type GpuFeatures,
+  readCounts,
+  readFeatures,
+  type SiftFeatures,
+  type SiftPlan,
+  siftPlan,
+} from "./features/sift.js";
 export {
   type CorrespondenceConfig,
   correspondencePresets,
@@ -67,6 +81,7 @@ export { countParams, initParams, type ParamEntry, type ParamLayout, ParamStore,
 export { parseSafetensors, readSafetensors, Safetensors, serializeSafetensors, writeSafetensors } from "./models/safetensors.js";
 /** The training engine (layers with explicit forward/backward, AdamW): `nn.matmulCall`, `nn.Block`, ... */
 export * as nn from "./nn/index.js";
+export { CpuHeadTrainer, type HeadTrainer, type ProbeTargets } from "./probe/cpu_trainer.js";
 export {
   type LoadedSample,
   loadSample,
@@ -76,6 +91,7 @@ export {
   type ProbeTask,
   readPairList,
 } from "./probe/datasets.js";
+export { checkpointEncoder, randomEncoder, referenceEncoder } from "./probe/encoders.js";
 export { type HeadConfig, HeadParams, headPresets, initHeadParams, makeHeadConfig } from "./probe/heads.js";
 export {
   DepthAccumulator,
@@ -91,6 +107,7 @@ export {
   segEvalPresets,
   segMetrics,
 } from "./probe/metrics.js";
+export { type FrozenEncoder, formatMetrics, type ProbeResult, type ProbeTrainConfig, probePresets, runProbe } from "./probe/pipeline.js";
 export { predictionGrid, writePredictionGrid } from "./probe/visualize.js";
 export { Pcg32 } from "./ref/prng.js";
 export { buildReport, type Report, type ReportOptions, type ReportSection, writeReport } from "./report/report.js";
