@@ -310,3 +310,37 @@ export function reduceCalls(
     }),
   ];
 }
+
+// ---- broadcast rows (pos_embed, cls token, mask tokens) ----
+
+export interface BroadcastShape {
+  B: number;
+  /** Rows per batch item of the activations. */
+  Ld: number;
+  /** Rows of the table written per batch item. */
+  Lt: number;
+  D: number;
+  /** First activation row written. */
+  row0?: number;
+  /** Table row stride in rows: 1 = a (Lt, D) table, 0 = one row repeated (mask token). */
+  ts?: 0 | 1;
+}
+
+const bcastFields = (t: Tensor, x: Tensor, s: BroadcastShape, flags: number) =>
+  [s.B, s.Ld, s.Lt, s.D, s.row0 ?? 0, s.ts ?? 1, t.off, x.off, flags].map(u32);
+
+/** x[b, row0 + l] (= or += with accumulate) t[l * ts] for every b (broadcast_rows.wgsl). */
+export function broadcastRowsForward(gpu: Gpu, t: Tensor, x: Tensor, s: BroadcastShape, accumulate: boolean): Call {
+  return makeCall(gpu, "nn/broadcast_rows.wgsl", [t, x], bcastFields(t, x, s, accumulate ? 1 : 0), [Math.ceil(s.D / 64), s.Lt, s.B], {
+    entry: "forward",
+    label: `broadcast ${t.label}`,
+  });
+}
+
+/** dt[l * ts] += sum over b (and over l when ts = 0) of dx[b, row0 + l]. */
+export function broadcastRowsBackward(gpu: Gpu, dx: Tensor, dt: Tensor, s: BroadcastShape): Call {
+  return makeCall(gpu, "nn/broadcast_rows.wgsl", [dx, dt], bcastFields(dt, dx, s, 0), [Math.ceil(s.D / 64), (s.ts ?? 1) === 0 ? 1 : s.Lt], {
+    entry: "backward",
+    label: `broadcast bwd ${dt.label}`,
+  });
+}

@@ -356,3 +356,44 @@ describe("reduce.wgsl (sum, sumsq, two-stage)", () => {
     }
   });
 });
+
+describe("broadcast_rows.wgsl (pos_embed, cls token, mask tokens)", () => {
+  it("twin gradient check (table and accumulated activations)", () => {
+    const [B, Ld, Lt, D] = [2, 5, 3, 2];
+    for (const ts of [0, 1] as const) {
+      const t = rand64(Lt * D, 80);
+      const x = rand64(B * Ld * D, 81);
+      const g = rand64(B * Ld * D, 82);
+      const fwd = () => ref.broadcastRowsForward(t, Float64Array.from(x), B, Ld, Lt, D, 1, ts, true);
+      const dt = ref.broadcastRowsBackward(g, new Float64Array(Lt * D), B, Ld, Lt, D, 1, ts);
+      gradCheck(`broadcast dt ts=${ts}`, t, dt, () => dotLoss(fwd(), g));
+    }
+  });
+
+  for (const ts of [0, 1] as const)
+    it(`GPU matches twin (ts=${ts}: ${ts ? "pos_embed add" : "mask token fill"})`, async () => {
+      const gpu = await testGpu();
+      const [B, Ld, Lt, D] = [3, 7, 4, 5];
+      const t = f32(rand64(Lt * D + 2, 83));
+      const x = f32(rand64(B * Ld * D, 84));
+      const g = f32(rand64(B * Ld * D, 85));
+      const dt0 = f32(rand64(Lt * D + 2, 86));
+      const T = gpuTensor(gpu, "t", [Lt * D + 2], t);
+      const X = gpuTensor(gpu, "x", [B, Ld, D], x);
+      const G = gpuTensor(gpu, "g", [B, Ld, D], g);
+      const DT = gpuTensor(gpu, "dt", [Lt * D + 2], dt0);
+      const s = { B, Ld, Lt, D, row0: 2, ts };
+      const tv = view(T, 2, [Lt, D]);
+      const dtv = view(DT, 2, [Lt, D]);
+      const [xo, dto] = await run(gpu, [L.broadcastRowsForward(gpu, tv, X, s, ts === 1), L.broadcastRowsBackward(gpu, G, dtv, s)], X, DT);
+      expectClose(
+        xo,
+        ref.broadcastRowsForward(t.subarray(2), Float64Array.from(x), B, Ld, Lt, D, 2, ts, ts === 1),
+        TOL.f32.elementwise,
+        "broadcast forward",
+      );
+      const want = Float64Array.from(dt0);
+      ref.broadcastRowsBackward(g, want.subarray(2), B, Ld, Lt, D, 2, ts);
+      expectClose(dto, want, TOL.f32.reduction, "broadcast backward");
+    });
+});

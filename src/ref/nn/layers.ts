@@ -363,3 +363,42 @@ export const sumsq = (x: Arr, alpha = 1): number => {
   for (let i = 0; i < x.length; i++) s += x[i] * x[i];
   return alpha * s;
 };
+
+// ---- broadcast_rows.wgsl ----
+
+/** x (B, Ld, D) in place: x[b, row0 + l] (= or +=) t[l * ts]. */
+export function broadcastRowsForward(
+  t: Arr,
+  x: Float64Array,
+  B: number,
+  Ld: number,
+  Lt: number,
+  D: number,
+  row0 = 0,
+  ts: 0 | 1 = 1,
+  accumulate = true,
+): Float64Array {
+  for (let b = 0; b < B; b++)
+    for (let l = 0; l < Lt; l++)
+      for (let d = 0; d < D; d++) {
+        const o = (b * Ld + row0 + l) * D + d;
+        x[o] = (accumulate ? x[o] : 0) + t[l * ts * D + d];
+      }
+  return x;
+}
+
+/** dt (in place) += sums of dx over the batch (and rows when ts = 0). */
+export function broadcastRowsBackward(
+  dx: Arr,
+  dt: Float64Array,
+  B: number,
+  Ld: number,
+  Lt: number,
+  D: number,
+  row0 = 0,
+  ts: 0 | 1 = 1,
+): Float64Array {
+  for (let b = 0; b < B; b++)
+    for (let l = 0; l < Lt; l++) for (let d = 0; d < D; d++) dt[l * ts * D + d] += dx[(b * Ld + row0 + l) * D + d];
+  return dt;
+}
