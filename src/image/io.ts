@@ -69,8 +69,8 @@ export async function writePng(
       .png({ compressionLevel: 6 })
       .toFile(file);
   } else {
-    await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels } })
-      .png({ compressionLevel: 6 })
-      .toFile(file);
+    const img = sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels } });
+    // Without 'b-w', sharp writes one raw channel as an RGB PNG.
+    await (channels === 1 ? img.toColourspace("b-w") : img).png({ compressionLevel: 6 }).toFile(file);
   }
 }

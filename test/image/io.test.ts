@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { readGray, readRgb, writeJpeg, writePng } from "../../src/image/io.js";
 import { randomBytes } from "../helpers.js";
@@ -33,6 +34,7 @@ describe("image I/O through sharp", () => {
     const labels = Uint8Array.from({ length: 6 * 4 }, (_, i) => i % 13);
     await writePng(path.join(tmp, "l.png"), 6, 4, labels, 1);
     const l = await readGray(path.join(tmp, "l.png"));
+    for (const f of ["d.png", "l.png"]) expect((await sharp(path.join(tmp, f)).metadata()).channels, `${f} is single-channel`).toBe(1);
     expect(l.data).toBeInstanceOf(Uint8Array);
     expect(Array.from(l.data)).toEqual(Array.from(labels));
   });
