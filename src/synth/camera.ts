@@ -119,7 +119,7 @@ export const DEFAULT_TRAJECTORY: TrajectoryConfig = {
   lookAroundDeg: 35,
   lookAroundPeriod: 14,
   panDeg: 70,
-  panPeriod: 16,
+  panPeriod: 13,
   eyeHeight: [1.3, 1.7],
   jitterDeg: 0.8,
   jitterM: 0.015,
@@ -142,6 +142,12 @@ function wobble(r: Pcg32, baseHz: number): (t: number) => number {
   const norm = terms.reduce((s, x) => s + x.a, 0);
   return (t) => terms.reduce((s, x) => s + x.a * Math.sin(2 * Math.PI * x.f * t + x.p), 0) / norm;
 }
+
+/**
+ * A rounded triangle wave in [-1, 1] of phase x: nearly constant speed with smooth turns, so a pan
+ * sweeps at an even rate instead of a sine's fast middle and slow ends.
+ */
+const sweep = (x: number): number => ((2 / Math.PI) * Math.asin(0.95 * Math.sin(x))) / ((2 / Math.PI) * Math.asin(0.95));
 
 /** A seeded trajectory of the given kind inside `scene`'s free camera ring. */
 export function makeTrajectory(scene: Scene, kind: TrajectoryKind, seed: number, cfg: TrajectoryConfig = DEFAULT_TRAJECTORY): Trajectory {
@@ -178,7 +184,7 @@ export function makeTrajectory(scene: Scene, kind: TrajectoryKind, seed: number,
     return {
       kind,
       pose: (t) =>
-        jitter(t, eye, yaw0 + cfg.panDeg * deg * Math.sin((2 * Math.PI * t) / cfg.panPeriod + phase), pitch0 + 5 * deg * pitchW(t), 0),
+        jitter(t, eye, yaw0 + cfg.panDeg * deg * sweep((2 * Math.PI * t) / cfg.panPeriod + phase), pitch0 + 5 * deg * pitchW(t), 0),
     };
   }
   const omega = (dir * (kind === "orbit" ? cfg.orbitSpeed : cfg.speed)) / meanR; // rad/s along the ring
