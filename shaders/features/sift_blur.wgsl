@@ -1,8 +1,8 @@
 // One pass of the separable Gaussian blur of SIFT's scale space, register-blocked: each invocation
-// computes 4 consecutive outputs along the pass axis with a sliding window (one load per tap for
-// 4 outputs). Same arithmetic as image/gaussian_blur.wgsl: taps in order -r..r, reflect-101 border.
+// computes 8 consecutive outputs along the pass axis with a sliding window (one load per tap for
+// 8 outputs). Same arithmetic as image/gaussian_blur.wgsl: taps in order -r..r, reflect-101 border.
 // src: (N, H, W) f32, weights: (2R+1) f32 normalised taps, dst: (N, H, W) f32.
-// axis 0 (horizontal): gid.x = x / 4, gid.y = y; axis 1 (vertical): gid.x = x, gid.y = y / 4;
+// axis 0 (horizontal): gid.x = x / 8, gid.y = y; axis 1 (vertical): gid.x = x, gid.y = y / 8;
 // gid.z = plane.
 // CPU twin: siftBlurPassRef in src/ref/features/sift.ts.
 
@@ -24,41 +24,58 @@ fn reflect101(i: i32, n: i32) -> i32 {
   return j;
 }
 
+// Outputs per invocation along the pass axis (8: two vec4 accumulators, one load per tap).
+const OUT: i32 = 8;
+
 @compute @workgroup_size(64, 4, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let horiz = p.axis == 0u;
-  // Length of the pass axis, the other axis, and the element step along the pass axis.
+  // Length of the pass axis, the other axis, and the element steps along / across it.
   let len = i32(select(p.h, p.w, horiz));
   let other = select(p.w, p.h, horiz);
   let along = select(p.w, 1u, horiz);
   let across = select(1u, p.w, horiz);
-  let t0 = i32(select(gid.y, gid.x, horiz)) * 4;
+  let t0 = i32(select(gid.y, gid.x, horiz)) * OUT;
   let o = select(gid.x, gid.y, horiz);
   if (t0 >= len || o >= other || gid.z >= p.n) { return; }
   let base = gid.z * p.w * p.h + o * across;
   let r = i32(p.radius);
-  var acc = vec4<f32>(0.0);
-  if (t0 - r >= 0 && t0 + 3 + r < len) {
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  // Sliding window of OUT samples: lo = s[k..k+3], hi = s[k+4..k+7] for tap k.
+  if (t0 - r >= 0 && t0 + OUT - 1 + r < len) {
     var idx = base + u32(t0 - r) * along;
-    var cur = vec4<f32>(0.0, src[idx], src[idx + along], src[idx + 2u * along]);
-    idx += 3u * along;
+    var lo = vec4<f32>(0.0, src[idx], src[idx + along], src[idx + 2u * along]);
+    var hi = vec4<f32>(src[idx + 3u * along], src[idx + 4u * along], src[idx + 5u * along], src[idx + 6u * along]);
+    idx += 7u * along;
     for (var k = 0u; k <= 2u * p.radius; k++) {
-      cur = vec4<f32>(cur.yzw, src[idx]);
+      lo = vec4<f32>(lo.yzw, hi.x);
+      hi = vec4<f32>(hi.yzw, src[idx]);
       idx += along;
-      acc += weights[k] * cur;
+      let wk = weights[k];
+      acc0 += wk * lo;
+      acc1 += wk * hi;
     }
   } else {
-    var cur = vec4<f32>(0.0, src[base + u32(reflect101(t0 - r, len)) * along],
-                        src[base + u32(reflect101(t0 - r + 1, len)) * along],
-                        src[base + u32(reflect101(t0 - r + 2, len)) * along]);
+    let at = t0 - r;
+    var lo = vec4<f32>(0.0, src[base + u32(reflect101(at, len)) * along],
+                       src[base + u32(reflect101(at + 1, len)) * along],
+                       src[base + u32(reflect101(at + 2, len)) * along]);
+    var hi = vec4<f32>(src[base + u32(reflect101(at + 3, len)) * along],
+                       src[base + u32(reflect101(at + 4, len)) * along],
+                       src[base + u32(reflect101(at + 5, len)) * along],
+                       src[base + u32(reflect101(at + 6, len)) * along]);
     for (var k = 0; k <= 2 * r; k++) {
-      cur = vec4<f32>(cur.yzw, src[base + u32(reflect101(t0 - r + k + 3, len)) * along]);
-      acc += weights[u32(k)] * cur;
+      lo = vec4<f32>(lo.yzw, hi.x);
+      hi = vec4<f32>(hi.yzw, src[base + u32(reflect101(at + k + 7, len)) * along]);
+      let wk = weights[u32(k)];
+      acc0 += wk * lo;
+      acc1 += wk * hi;
     }
   }
   let out = base + u32(t0) * along;
-  dst[out] = acc.x;
-  if (t0 + 1 < len) { dst[out + along] = acc.y; }
-  if (t0 + 2 < len) { dst[out + 2u * along] = acc.z; }
-  if (t0 + 3 < len) { dst[out + 3u * along] = acc.w; }
+  let res = array<f32, 8>(acc0.x, acc0.y, acc0.z, acc0.w, acc1.x, acc1.y, acc1.z, acc1.w);
+  for (var j = 0; j < OUT; j++) {
+    if (t0 + j < len) { dst[out + u32(j) * along] = res[j]; }
+  }
 }

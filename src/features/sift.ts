@@ -96,6 +96,11 @@ export interface SiftPlan {
   steps: Step[];
 }
 
+/** Workgroups of sift_blur.wgsl (64 x 4 invocations, 8 outputs each along the pass axis). */
+export function siftBlurGrid(axis: 0 | 1, w: number, h: number, n: number): [number, number, number] {
+  return axis === 0 ? [groups(Math.ceil(w / 8), 64), groups(h, 4), n] : [groups(w, 64), groups(Math.ceil(h / 8), 4), n];
+}
+
 const bind = (gpu: Gpu, pipe: GPUComputePipeline, bindings: Binding[], label: string): GPUBindGroup =>
   gpu.device.createBindGroup({
     label,
@@ -182,9 +187,7 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
         ["u32", axis],
       ]);
       const b = axis === 0 ? [src, t, tmpB, p] : [tmpB, t, dst, p];
-      // 4 outputs per invocation along the pass axis, workgroups of 64 x 4.
-      const wg: [number, number, number] =
-        axis === 0 ? [groups(Math.ceil(w / 4), 64), groups(h, 4), n] : [groups(w, 64), groups(Math.ceil(h / 4), 4), n];
+      const wg = siftBlurGrid(axis as 0 | 1, w, h, n);
       steps.push({ pipe: blurPipe, group: bind(gpu, blurPipe, b, `${tag} blur`), wg });
     }
   };

@@ -6,11 +6,11 @@
 // a batch of 2.
 import { describe, expect, test } from "vitest";
 import { siftPresets } from "../../src/features/config.js";
-import { createSiftPlan, detectAndDescribeBatch, encodeSift, readFeatures, type SiftPlan } from "../../src/features/sift.js";
+import { createSiftPlan, detectAndDescribeBatch, encodeSift, readFeatures, type SiftPlan, siftBlurGrid } from "../../src/features/sift.js";
 import { makeTexture, render } from "../../src/features/textures.js";
 import { createBuffer, params, readF32, readU32, upload } from "../../src/gpu/buffers.js";
 import type { Gpu } from "../../src/gpu/device.js";
-import { dispatch, groups, pipeline } from "../../src/gpu/kernel.js";
+import { dispatch, pipeline } from "../../src/gpu/kernel.js";
 import { KP, KP_WORDS, type SiftConfig } from "../../src/ref/features/config.js";
 import {
   descriptorRef,
@@ -116,8 +116,7 @@ test.each([
       ["u32", axis],
     ]);
     const enc = gpu.device.createCommandEncoder();
-    const wg: [number, number, number] =
-      axis === 0 ? [groups(Math.ceil(w / 4), 64), groups(h, 4), n] : [groups(w, 64), groups(Math.ceil(h / 4), 4), n];
+    const wg = siftBlurGrid(axis, w, h, n);
     dispatch(gpu, enc, pipeline(gpu, "features/sift_blur.wgsl"), [src, tapBuf, dst, p], wg);
     gpu.device.queue.submit([enc.finish()]);
     expectClose(await readF32(gpu, dst), siftBlurPassRef(x, n, h, w, taps, axis), 1e-6, `sift_blur axis ${axis}`);
