@@ -228,3 +228,233 @@ export class Block {
     ];
   }
 }
+
+/**
+ * CroCo's decoder block (MIMIC's `decoder_blocks_croco.{i}`), pre-norm with cross-attention to
+ * the other view's tokens y (B, Ly, D):
+ *   x1 = x + attn.proj(selfattn(attn.qkv(norm1(x))))
+ *   x2 = x1 + cross_attn.proj(crossattn(q = projq(norm2(x1)), k = projk(norm_y(y)), v = projv(norm_y(y))))
+ *   out = x2 + mlp.fc2(gelu(mlp.fc1(norm3(x2))))
+ * Names: {prefix}.{norm1, attn.qkv, attn.proj, cross_attn.projq, cross_attn.projk,
+ * cross_attn.projv, cross_attn.proj, norm2, norm3, norm_y, mlp.fc1, mlp.fc2}.{weight, bias}.
+ * Twin: src/ref/nn/block.ts crossBlockForward / crossBlockBackward.
+ */
+export function addCrossBlockParams(ps: ParamStore, prefix: string, c: BlockConfig): void {
+  const { D } = c;
+  const Hd = c.mlpRatio * D;
+  const ln = (n: string) => {
+    ps.add(`${prefix}.${n}.weight`, [D]);
+    ps.add(`${prefix}.${n}.bias`, [D]);
+  };
+  const lin = (n: string, o: number, i: number) => {
+    ps.add(`${prefix}.${n}.weight`, [o, i]);
+    ps.add(`${prefix}.${n}.bias`, [o]);
+  };
+  ln("norm1");
+  lin("attn.qkv", 3 * D, D);
+  lin("attn.proj", D, D);
+  lin("cross_attn.projq", D, D);
+  lin("cross_attn.projk", D, D);
+  lin("cross_attn.projv", D, D);
+  lin("cross_attn.proj", D, D);
+  ln("norm2");
+  ln("norm3");
+  ln("norm_y");
+  lin("mlp.fc1", Hd, D);
+  lin("mlp.fc2", D, Hd);
+}
+
+/** Extra gradient scratch of a cross block (on top of BlockScratch, shared by all cross blocks). */
+export interface CrossScratch {
+  dx2: Tensor; // (N, D)
+  dq: Tensor; // (N, D)
+  dk: Tensor; // (B * Ly, D)
+  dv: Tensor; // (B * Ly, D)
+  dlny: Tensor; // (B * Ly, D)
+}
+
+export function crossScratch(gpu: Gpu, c: BlockConfig, N: number, Ny: number, label = "cross scratch"): CrossScratch {
+  const t = (n: string, rows: number) => tensor(gpu, `${label} ${n}`, [rows, c.D]);
+  return { dx2: t("dx2", N), dq: t("dq", N), dk: t("dk", Ny), dv: t("dv", Ny), dlny: t("dlny", Ny) };
+}
+
+export class CrossBlock {
+  readonly N: number;
+  readonly Ny: number;
+  readonly Hd: number;
+  private acts: Record<string, Tensor> = {};
+  readonly selfBufs: AttnBuffers;
+  readonly crossBufs: AttnBuffers;
+
+  constructor(
+    private gpu: Gpu,
+    private ps: ParamStore,
+    readonly prefix: string,
+    readonly c: BlockConfig,
+    readonly B: number,
+    readonly Lx: number,
+    readonly Ly: number,
+    private scratch: BlockScratch,
+    private cross: CrossScratch,
+  ) {
+    const { D } = c;
+    if (D % c.H) throw new Error(`cross block ${prefix}: D=${D} is not divisible by H=${c.H}`);
+    this.N = B * Lx;
+    this.Ny = B * Ly;
+    this.Hd = c.mlpRatio * D;
+    const shapes: Record<string, number[]> = {
+      ln1: [this.N, D],
+      mean1: [this.N],
+      rstd1: [this.N],
+      qkv: [this.N, 3 * D],
+      attn: [this.N, D],
+      proj: [this.N, D],
+      x1: [this.N, D],
+      lny: [this.Ny, D],
+      meany: [this.Ny],
+      rstdy: [this.Ny],
+      ln2: [this.N, D],
+      mean2: [this.N],
+      rstd2: [this.N],
+      q: [this.N, D],
+      k: [this.Ny, D],
+      v: [this.Ny, D],
+      xattn: [this.N, D],
+      xproj: [this.N, D],
+      x2: [this.N, D],
+      ln3: [this.N, D],
+      mean3: [this.N],
+      rstd3: [this.N],
+      h: [this.N, this.Hd],
+      g: [this.N, this.Hd],
+      mlp: [this.N, D],
+      out: [this.N, D],
+    };
+    for (const [n, s] of Object.entries(shapes)) this.acts[n] = tensor(gpu, `${prefix}.${n}`, s);
+    const dh = D / c.H;
+    this.selfBufs = attnBuffers(gpu, { B, H: c.H, Lq: Lx, Lk: Lx, dh }, `${prefix}.attn`);
+    this.crossBufs = attnBuffers(gpu, { B, H: c.H, Lq: Lx, Lk: Ly, dh }, `${prefix}.cross_attn`);
+  }
+
+  /** The block output (N, D). */
+  get out(): Tensor {
+    return this.acts.out;
+  }
+
+  /** A saved activation by name (ln1, qkv, attn, x1, lny, q, k, v, xattn, x2, h, g, out, ...). */
+  act(name: string): Tensor {
+    const t = this.acts[name];
+    if (!t) throw new Error(`cross block ${this.prefix}: no activation '${name}'`);
+    return t;
+  }
+
+  private lin(name: string): LinearParams {
+    return linearParams(this.ps, `${this.prefix}.${name}`, this.scratch.wT);
+  }
+
+  private ln(name: string) {
+    return { w: this.ps.param(`${this.prefix}.${name}.weight`), b: this.ps.param(`${this.prefix}.${name}.bias`) };
+  }
+
+  private lnGrad(name: string) {
+    return { dw: this.ps.grad(`${this.prefix}.${name}.weight`), db: this.ps.grad(`${this.prefix}.${name}.bias`) };
+  }
+
+  /** Forward calls: x (N, D) queries, y (B * Ly, D) the other view's tokens -> this.out. */
+  forward(x: Tensor, y: Tensor): Call[] {
+    const { gpu, N, Ny, Hd, B, Lx, Ly } = this;
+    const { D, H } = this.c;
+    const a = this.acts;
+    const eps = this.c.eps ?? 1e-6;
+    const dh = D / H;
+    const sv = qkvViews(a.qkv, B, Lx, D);
+    return [
+      layernormForward(gpu, { x, ...this.ln("norm1"), y: a.ln1, mean: a.mean1, rstd: a.rstd1, N, C: D, eps }),
+      ...linearForward(gpu, this.lin("attn.qkv"), a.ln1, a.qkv, N, D, 3 * D),
+      ...attentionForward(gpu, { B, H, Lq: Lx, Lk: Lx, dh }, sv.q, sv.k, sv.v, tokens(a.attn, Lx, D), this.selfBufs),
+      ...linearForward(gpu, this.lin("attn.proj"), a.attn, a.proj, N, D, D),
+      addCall(gpu, x, a.proj, a.x1, N * D),
+      layernormForward(gpu, { x: y, ...this.ln("norm_y"), y: a.lny, mean: a.meany, rstd: a.rstdy, N: Ny, C: D, eps }),
+      layernormForward(gpu, { x: a.x1, ...this.ln("norm2"), y: a.ln2, mean: a.mean2, rstd: a.rstd2, N, C: D, eps }),
+      ...linearForward(gpu, this.lin("cross_attn.projq"), a.ln2, a.q, N, D, D),
+      ...linearForward(gpu, this.lin("cross_attn.projk"), a.lny, a.k, Ny, D, D),
+      ...linearForward(gpu, this.lin("cross_attn.projv"), a.lny, a.v, Ny, D, D),
+      ...attentionForward(
+        gpu,
+        { B, H, Lq: Lx, Lk: Ly, dh },
+        tokens(a.q, Lx, D),
+        tokens(a.k, Ly, D),
+        tokens(a.v, Ly, D),
+        tokens(a.xattn, Lx, D),
+        this.crossBufs,
+      ),
+      ...linearForward(gpu, this.lin("cross_attn.proj"), a.xattn, a.xproj, N, D, D),
+      addCall(gpu, a.x1, a.xproj, a.x2, N * D),
+      layernormForward(gpu, { x: a.x2, ...this.ln("norm3"), y: a.ln3, mean: a.mean3, rstd: a.rstd3, N, C: D, eps }),
+      ...linearForward(gpu, this.lin("mlp.fc1"), a.ln3, a.h, N, D, Hd),
+      geluForward(gpu, a.h, a.g, N * Hd),
+      ...linearForward(gpu, this.lin("mlp.fc2"), a.g, a.mlp, N, Hd, D),
+      addCall(gpu, a.x2, a.mlp, a.out, N * D),
+    ];
+  }
+
+  /**
+   * Backward calls: parameter gradients accumulate; dx (N, D) is overwritten with the query-side
+   * input gradient; dy (B * Ly, D) is ACCUMULATED (y feeds every decoder block).
+   */
+  backward(x: Tensor, y: Tensor, dout: Tensor, dx: Tensor, dy: Tensor): Call[] {
+    const { gpu, N, Ny, Hd, B, Lx, Ly, scratch: s, cross: cs } = this;
+    const { D, H } = this.c;
+    const a = this.acts;
+    const dh = D / H;
+    const sv = qkvViews(a.qkv, B, Lx, D);
+    const dsv = qkvViews(s.dqkv, B, Lx, D);
+    const lnb = (name: string, xin: Tensor, dyIn: Tensor, mean: Tensor, rstd: Tensor, dxOut: Tensor, rows: number) =>
+      layernormBackward(gpu, {
+        x: xin,
+        dy: dyIn,
+        w: this.ln(name).w,
+        mean,
+        rstd,
+        dx: dxOut,
+        ...this.lnGrad(name),
+        N: rows,
+        C: D,
+        accumulate: true,
+      });
+    return [
+      // MLP branch
+      ...linearBackward(gpu, this.lin("mlp.fc2"), a.g, dout, s.dg, N, Hd, D),
+      geluBackward(gpu, a.h, s.dg, s.dh, N * Hd),
+      ...linearBackward(gpu, this.lin("mlp.fc1"), a.ln3, s.dh, s.dln, N, D, Hd),
+      scaleCall(gpu, dout, cs.dx2, N * D, 1),
+      ...lnb("norm3", a.x2, s.dln, a.mean3, a.rstd3, cs.dx2, N),
+      // Cross-attention branch
+      ...linearBackward(gpu, this.lin("cross_attn.proj"), a.xattn, cs.dx2, s.dattn, N, D, D),
+      ...attentionBackward(
+        gpu,
+        { B, H, Lq: Lx, Lk: Ly, dh },
+        tokens(a.q, Lx, D),
+        tokens(a.k, Ly, D),
+        tokens(a.v, Ly, D),
+        tokens(s.dattn, Lx, D),
+        tokens(cs.dq, Lx, D),
+        tokens(cs.dk, Ly, D),
+        tokens(cs.dv, Ly, D),
+        this.crossBufs,
+      ),
+      ...linearBackward(gpu, this.lin("cross_attn.projq"), a.ln2, cs.dq, s.dln, N, D, D),
+      scaleCall(gpu, cs.dx2, s.dx1, N * D, 1),
+      ...lnb("norm2", a.x1, s.dln, a.mean2, a.rstd2, s.dx1, N),
+      ...linearBackward(gpu, this.lin("cross_attn.projk"), a.lny, cs.dk, cs.dlny, Ny, D, D),
+      ...linearBackward(gpu, this.lin("cross_attn.projv"), a.lny, cs.dv, cs.dlny, Ny, D, D, true),
+      ...lnb("norm_y", y, cs.dlny, a.meany, a.rstdy, dy, Ny),
+      // Self-attention branch
+      ...linearBackward(gpu, this.lin("attn.proj"), a.attn, s.dx1, s.dattn, N, D, D),
+      ...attentionBackward(gpu, { B, H, Lq: Lx, Lk: Lx, dh }, sv.q, sv.k, sv.v, tokens(s.dattn, Lx, D), dsv.q, dsv.k, dsv.v, this.selfBufs),
+      ...linearBackward(gpu, this.lin("attn.qkv"), a.ln1, s.dqkv, s.dln, N, D, 3 * D),
+      scaleCall(gpu, s.dx1, dx, N * D, 1),
+      ...lnb("norm1", x, s.dln, a.mean1, a.rstd1, dx, N),
+    ];
+  }
+}

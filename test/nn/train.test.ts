@@ -4,14 +4,14 @@
 // PyTorch's update rule by hand, and the LR schedule.
 import { describe, expect, it } from "vitest";
 import type { Gpu } from "../../src/gpu/device.js";
-import { addBlockParams, Block, blockScratch, linearParams } from "../../src/nn/block.js";
+import { addBlockParams, addCrossBlockParams, Block, blockScratch, CrossBlock, crossScratch, linearParams } from "../../src/nn/block.js";
 import { type Call, encodeCalls, numel, readTensor, type Tensor } from "../../src/nn/core.js";
 import { geluBackward, geluForward, type MaskedMseArgs, maskedMseBackward, maskedMseForward } from "../../src/nn/layers.js";
 import { linearBackward, linearForward } from "../../src/nn/matmul.js";
 import { AdamW, type AdamWConfig, lrAt, maeLr } from "../../src/nn/optim.js";
 import { ParamStore } from "../../src/nn/params.js";
 import { adamwStep } from "../../src/ref/nn/adamw.js";
-import { blockBackward, blockForward } from "../../src/ref/nn/block.js";
+import { blockBackward, blockForward, crossBlockBackward, crossBlockForward } from "../../src/ref/nn/block.js";
 import * as ref from "../../src/ref/nn/layers.js";
 import { linearBackward as refLinB, linearForward as refLinF } from "../../src/ref/nn/matmul.js";
 import { Pcg32 } from "../../src/ref/prng.js";
@@ -322,5 +322,79 @@ describe("block twin gradient check", () => {
     const dx = blockBackward(get, getter(ps, G), "b", c, f.cache, gy, B, Ltok);
     gradCheck("block dx", x, dx, loss, 1e-6, 1e-6);
     gradCheck("block params", P, G, loss, 1e-6, 1e-6);
+  });
+});
+
+describe("CroCo decoder CrossBlock (self + cross attention + MLP)", () => {
+  const c = { D: 8, H: 2, mlpRatio: 2 };
+  const [B, Lx, Ly] = [2, 3, 4];
+
+  it("twin gradient check (x, y, parameters)", async () => {
+    const { gradCheck, dotLoss } = await import("./util.js");
+    const cs = { D: 4, H: 2, mlpRatio: 2 };
+    const [b, lx, ly] = [1, 2, 3];
+    const ps = new ParamStore();
+    addCrossBlockParams(ps, "d", cs);
+    const P = Float64Array.from(init(ps, 4));
+    const x = rand64(b * lx * cs.D, 90);
+    const y = rand64(b * ly * cs.D, 91);
+    const gy = rand64(b * lx * cs.D, 92);
+    const get = getter(ps, P);
+    const loss = () => dotLoss(crossBlockForward(get, "d", cs, x, y, b, lx, ly).out, gy);
+    const G = new Float64Array(P.length);
+    const dy = new Float64Array(y.length);
+    const f = crossBlockForward(get, "d", cs, x, y, b, lx, ly);
+    const dx = crossBlockBackward(get, getter(ps, G), "d", cs, f.cache, gy, dy, b, lx, ly);
+    gradCheck("cross block dx", x, dx, loss);
+    gradCheck("cross block dy", y, dy, loss);
+    gradCheck("cross block params", P, G, loss);
+  });
+
+  it("GPU forward/backward match the twin", async () => {
+    const gpu = await testGpu();
+    const ps = new ParamStore();
+    addCrossBlockParams(ps, "decoder_blocks_croco.0", c);
+    ps.allocate(gpu, "cross");
+    const flat = init(ps, 5);
+    ps.setAll(gpu, flat);
+    const x = f32(rand64(B * Lx * c.D, 93));
+    const y = f32(rand64(B * Ly * c.D, 94));
+    const g = f32(rand64(B * Lx * c.D, 95));
+    const dy0 = f32(rand64(B * Ly * c.D, 96));
+    const X = gpuTensor(gpu, "x", [B * Lx, c.D], x);
+    const Y = gpuTensor(gpu, "y", [B * Ly, c.D], y);
+    const G = gpuTensor(gpu, "dout", [B * Lx, c.D], g);
+    const DX = gpuTensor(gpu, "dx", [B * Lx, c.D]);
+    const DY = gpuTensor(gpu, "dy", [B * Ly, c.D], dy0);
+    const blk = new CrossBlock(
+      gpu,
+      ps,
+      "decoder_blocks_croco.0",
+      c,
+      B,
+      Lx,
+      Ly,
+      blockScratch(gpu, c, B * Lx),
+      crossScratch(gpu, c, B * Lx, B * Ly),
+    );
+    const enc = gpu.device.createCommandEncoder();
+    enc.clearBuffer((ps.grads as Tensor).buf);
+    encodeCalls(enc, [...blk.forward(X, Y), ...blk.backward(X, Y, G, DX, DY)]);
+    gpu.device.queue.submit([enc.finish()]);
+    const out = await readTensor(gpu, blk.out);
+    const dx = await readTensor(gpu, DX);
+    const dy = await readTensor(gpu, DY);
+    const grads = await readTensor(gpu, ps.grads as Tensor);
+    gpu.check("cross block");
+
+    const P = Float64Array.from(flat);
+    const Gr = new Float64Array(P.length);
+    const f = crossBlockForward(getter(ps, P), "decoder_blocks_croco.0", c, x, y, B, Lx, Ly);
+    const wantDy = Float64Array.from(dy0);
+    const wantDx = crossBlockBackward(getter(ps, P), getter(ps, Gr), "decoder_blocks_croco.0", c, f.cache, g, wantDy, B, Lx, Ly);
+    expectCloseArr(out, f.out, 1e-4, "cross block out");
+    expectCloseArr(dx, wantDx, 1e-4, "cross block dx");
+    expectCloseArr(dy, wantDy, 1e-4, "cross block dy");
+    expectCloseArr(grads, Gr, 2e-4, "cross block parameter gradients");
   });
 });
