@@ -169,6 +169,11 @@ class VideoWriter {
   async write(rgb: Uint8Array): Promise<void> {
     if (!this.proc.stdin.write(rgb)) await new Promise<void>((r) => this.proc.stdin.once("drain", () => r()));
   }
+  /** Stop ffmpeg after an error (the partial file is left for inspection). */
+  abort(): void {
+    this.proc.stdin.destroy();
+    this.proc.kill("SIGKILL");
+  }
   async close(file: string): Promise<void> {
     this.proc.stdin.end();
     const code = await this.done;
@@ -189,7 +194,13 @@ export async function synthesize(gpu: Gpu, cfg: SynthConfig, onProgress?: SynthP
   const pairStride = Math.max(1, Math.round(cfg.fps)); // frames 1 s apart
   const K: Intrinsics = intrinsicsFromFov(cfg.width, cfg.height, cfg.preset.trajectory.hfovDeg);
   const nVal = cfg.scenes >= 2 ? Math.max(1, Math.round(cfg.scenes * cfg.preset.valFraction)) : 0;
-  const ff = cfg.video ? resolveFfmpeg() : null;
+  let ff: ReturnType<typeof resolveFfmpeg> | null = null;
+  if (cfg.video)
+    try {
+      ff = resolveFfmpeg();
+    } catch (e) {
+      throw new Error(`${(e as Error).message} (or pass --no-video to skip the mp4 files)`);
+    }
   const enc = ff ? pickEncoder(ff.ffmpeg) : null;
   const summaries: SynthSceneSummary[] = [];
   const files = { train: [] as string[], val: [] as string[] };
@@ -251,6 +262,9 @@ export async function synthesize(gpu: Gpu, cfg: SynthConfig, onProgress?: SynthP
         onProgress?.(done, frames * cfg.scenes, id);
       }
       if (video) await video.close(videoFile);
+    } catch (e) {
+      video?.abort();
+      throw new Error(`synth: scene ${id} (seed ${seed}): ${(e as Error).message}`);
     } finally {
       renderer.destroy();
     }
