@@ -8,8 +8,10 @@ import { evalMiningCommand } from "./eval_mining.js";
 import { matchCommand } from "./match.js";
 import { mergeCommand, mineCommand } from "./mine.js";
 import { probeCommand } from "./probe.js";
+import { reconstructCommand } from "./reconstruct.js";
 import { reportCommand } from "./report.js";
 import { synthCommand } from "./synth.js";
+import { trainCommand } from "./train.js";
 
 export function program(): Command {
   const p = new Command("mimic")
@@ -24,6 +26,8 @@ export function program(): Command {
   p.addCommand(matchCommand());
   p.addCommand(mineCommand());
   p.addCommand(mergeCommand());
+  p.addCommand(trainCommand());
+  p.addCommand(reconstructCommand());
   p.addCommand(probeCommand());
   p.addCommand(reportCommand());
   return p;

@@ -531,12 +531,15 @@ export class MimPlan {
 
   constructor(
     private gpu: Gpu,
-    private ps: NnParamStore,
+    ps: NnParamStore,
     readonly c: ModelConfig,
     readonly B: number,
+    /** Visible patches of view 1 per sample (default: the config's mask ratio). */
+    keep?: number,
   ) {
     const L = numPatches(c);
-    const K = numKeep(L, c.maskRatio);
+    const K = keep ?? numKeep(L, c.maskRatio);
+    if (!(Number.isInteger(K) && K >= 1 && K <= L)) throw new Error(`MimPlan: keep ${K} is outside 1..${L}`);
     this.L = L;
     this.K = K;
     const D = c.width;
@@ -750,7 +753,7 @@ export class MimPlan {
 /** The model: parameters + gradients (one flat buffer each) and a plan per batch size. */
 export class MimGpuModel {
   readonly ps: NnParamStore;
-  private plans = new Map<number, MimPlan>();
+  private plans = new Map<string, MimPlan>();
 
   constructor(
     readonly gpu: Gpu,
@@ -765,11 +768,13 @@ export class MimGpuModel {
     return this.ps.size;
   }
 
-  plan(B: number): MimPlan {
-    let p = this.plans.get(B);
+  /** The plan for batch size B and K visible patches (default: the config's mask ratio); built once. */
+  plan(B: number, keep = numKeep(numPatches(this.config), this.config.maskRatio)): MimPlan {
+    const key = `${B}/${keep}`;
+    let p = this.plans.get(key);
     if (!p) {
-      p = new MimPlan(this.gpu, this.ps, this.config, B);
-      this.plans.set(B, p);
+      p = new MimPlan(this.gpu, this.ps, this.config, B, keep);
+      this.plans.set(key, p);
     }
     return p;
   }
@@ -804,7 +809,8 @@ export class MimGpuModel {
     const S = this.config.imgSize;
     const B = view1.length / (3 * S * S);
     if (!Number.isInteger(B) || B < 1) throw new Error(`view1 has ${view1.length} floats, not a multiple of 3*${S}*${S}`);
-    const plan = this.plan(B);
+    if (masking.batch !== B) throw new Error(`masking is for batch ${masking.batch}, the views hold ${B} samples`);
+    const plan = this.plan(B, masking.keep);
     plan.upload(view1, view2, masking);
     plan.submit(withBackward);
     return plan.readLoss();
@@ -813,7 +819,7 @@ export class MimGpuModel {
   /** Forward only: loss and prediction (B, L, p*p*3). */
   async predict(view1: Float32Array, view2: Float32Array | null, masking: Masking): Promise<{ loss: number; pred: Float32Array }> {
     const loss = await this.step(view1, view2, masking, false);
-    const plan = this.plan(masking.batch);
+    const plan = this.plan(masking.batch, masking.keep);
     return { loss, pred: await readTensor(this.gpu, plan.pred) };
   }
 }

@@ -14,6 +14,7 @@ import { encodeCalls, readTensor, writeTensor } from "../nn/core.js";
 import { AdamW, type AdamWConfig, adamwPresets } from "../nn/optim.js";
 import type { MimBatch } from "./data.js";
 import type { MimTrainer } from "./loop.js";
+import type { MimForward } from "./reconstruct.js";
 
 export interface GpuTrainerOptions {
   /** AdamW weight decay (MAE: 0.05). */
@@ -104,4 +105,21 @@ export class GpuMimTrainer implements MimTrainer {
   async predict(batch: MimBatch, masking: Masking): Promise<Float32Array> {
     return (await this.model.predict(batch.view1, batch.view2, masking)).pred;
   }
+}
+
+/**
+ * A MimForward (src/train/reconstruct.ts) on the GPU: uploads the params into a model for their
+ * config (one model per config object, cached) and runs the forward.
+ */
+export function gpuForward(gpu: Gpu): MimForward {
+  const models = new WeakMap<ModelConfig, MimGpuModel>();
+  return async (params, config, view1, view2, _B, masking) => {
+    let m = models.get(config);
+    if (!m) {
+      m = new MimGpuModel(gpu, config);
+      models.set(config, m);
+    }
+    m.setParams(params.data);
+    return m.predict(view1, view2, masking);
+  };
 }

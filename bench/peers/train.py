@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""Peer for bench/train.ts: training throughput of the same MIM model in PyTorch on the CPU.
+
+The model is test/fixtures/make_reference.py's MIM (the PyTorch reference the parity tests use),
+imported, not copied. One training step = forward (view 1 masked, view 2 unmasked for CroCo),
+masked MSE, backward, AdamW (betas 0.9, 0.95, wd 0.05). Random inputs; masks by sorting noise.
+
+Usage: train.py '<json: {"config": {...ModelConfig}, "batch": B, "warmup": W, "steps": N}>'
+Prints one JSON line: {"imgPerSec", "secPerStep", "threads", "torch"}.
+"""
+
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "test", "fixtures"))
+
+import torch  # noqa: E402
+
+import make_reference as ref  # noqa: E402
+
+
+def main():
+    a = json.loads(sys.argv[1])
+    c = dict(a["config"])
+    B = int(a["batch"])
+    torch.manual_seed(0)
+    m = ref.MIM(c)
+    ref.mae_init(m)
+    opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=1e-4, betas=(0.9, 0.95), weight_decay=0.05)
+    S, p = c["imgSize"], c["patchSize"]
+    L = (S // p) ** 2
+    keep = int(L * (1 - c["maskRatio"]))
+    croco = c["objective"] == "croco"
+
+    def step():
+        v1 = torch.randn(B, 3, S, S)
+        v2 = torch.randn(B, 3, S, S) if croco else None
+        ids_shuffle = torch.argsort(torch.rand(B, L), dim=1)
+        mask = torch.ones(B, L)
+        mask[:, :keep] = 0
+        mask = torch.gather(mask, 1, torch.argsort(ids_shuffle, dim=1))
+        pred, _, _ = m(v1, v2, ids_shuffle, keep)
+        loss = ref.masked_loss(v1, pred, mask, p, c.get("normPixLoss", False))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    for _ in range(int(a.get("warmup", 1))):
+        step()
+    n = int(a.get("steps", 3))
+    t0 = time.perf_counter()
+    for _ in range(n):
+        step()
+    dt = (time.perf_counter() - t0) / n
+    print(json.dumps({"imgPerSec": B / dt, "secPerStep": dt, "threads": torch.get_num_threads(), "torch": torch.__version__}))
+
+
+if __name__ == "__main__":
+    main()

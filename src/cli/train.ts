@@ -1,0 +1,215 @@
+// `mimic train`: MIM pretraining (CroCo on mined pairs, or MAE on their frames) on the GPU.
+// Thin: parses flags into TrainOptions + ModelConfig and runs src/train/loop.ts's train() with the
+// GPU trainer (src/train/gpu_trainer.ts). Writes <out>/config.json (what the report reads),
+// metrics.jsonl, checkpoint-NNNNNN.{safetensors,json,optim.safetensors,recon.png}, latest.json.
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { Command } from "commander";
+import { describeAdapter, getGpu } from "../gpu/device.js";
+import { readSidecar } from "../models/checkpoint.js";
+import { type ArchName, archPresets, modelConfig, type Objective } from "../models/config.js";
+import { countParams } from "../models/params.js";
+import { GpuMimTrainer } from "../train/gpu_trainer.js";
+import { type StepInfo, type TrainOptions, train } from "../train/loop.js";
+import { EXIT, floatFlag, intFlag, type Progress, printJson, progress, UsageError } from "./common.js";
+
+interface TrainFlags {
+  data: string;
+  out: string;
+  objective: string;
+  model: string;
+  steps?: string;
+  epochs?: string;
+  batch: string;
+  accum: string;
+  blr: string;
+  minLr: string;
+  warmup?: string;
+  warmupEpochs?: string;
+  weightDecay: string;
+  maskRatio?: string;
+  normPix?: boolean;
+  seed: string;
+  checkpointEvery: string;
+  resume?: string | boolean;
+  init?: string;
+  workers: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const fmtEta = (s: number) => {
+  if (!Number.isFinite(s)) return "?";
+  const m = Math.floor(s / 60);
+  return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${Math.round(s)}s`;
+};
+
+/** The checkpoint to resume: an explicit sidecar, or the one <out>/latest.json names. */
+async function resumeTarget(flag: string | boolean, out: string): Promise<string> {
+  if (typeof flag === "string") {
+    if (!existsSync(flag)) throw new UsageError(`--resume ${flag}: no such checkpoint file`);
+    return flag.endsWith(".safetensors") ? flag.replace(/(\.optim)?\.safetensors$/, ".json") : flag;
+  }
+  const latest = path.join(out, "latest.json");
+  if (!existsSync(latest)) throw new UsageError(`--resume: ${latest} does not exist; give the checkpoint (.json) to continue from`);
+  const j = JSON.parse(await readFile(latest, "utf8")) as { checkpoint?: string };
+  if (!j.checkpoint) throw new UsageError(`--resume: ${latest} names no checkpoint`);
+  return path.join(out, j.checkpoint);
+}
+
+export function trainCommand(): Command {
+  return new Command("train")
+    .description("pretrain a ViT with CroCo (cross-view completion on mined pairs) or MAE on the GPU")
+    .requiredOption("--data <dir>", "mined dataset folder (pairs.csv, from 'mimic mine')")
+    .requiredOption("--out <dir>", "run folder: config.json, metrics.jsonl, checkpoints with reconstruction PNGs")
+    .option("--objective <croco|mae>", "croco: view 1 masked, view 2 as context; mae: single frames", "croco")
+    .option("--model <name>", `model preset (${Object.keys(archPresets).join(", ")})`, "nano")
+    .option("--steps <n>", "optimizer steps (or --epochs)")
+    .option("--epochs <n>", "epochs over the dataset (or --steps)")
+    .option("--batch <n>", "images (pairs) per micro-batch", "8")
+    .option("--accum <n>", "micro-batches per optimizer step (effective batch = batch * accum)", "1")
+    .option("--blr <x>", "base learning rate; lr = blr * batch * accum / 256 (MAE's rule)", "1.5e-4")
+    .option("--min-lr <x>", "final learning rate of the cosine schedule", "0")
+    .option("--warmup <steps>", "linear warmup, optimizer steps (default: 5% of the run)")
+    .option("--warmup-epochs <n>", "linear warmup in epochs (instead of --warmup)")
+    .option("--weight-decay <x>", "AdamW weight decay (not on biases, norms, tokens)", "0.05")
+    .option("--mask-ratio <x>", "fraction of view-1 patches removed (default: croco 0.9, mae 0.75)")
+    .option("--norm-pix", "per-patch normalised pixel targets (MAE's norm_pix_loss)")
+    .option("--seed <k>", "seed of init, data order, view swaps and masks", "0")
+    .option("--checkpoint-every <n>", "checkpoint (+ reconstruction PNG) every n steps; 0 = only at the end", "0")
+    .option("--resume [ckpt]", "continue a run exactly from a checkpoint sidecar (.json); no value: <out>/latest.json")
+    .option("--init <file>", "start from a compatible checkpoint (.safetensors, e.g. converted from PyTorch); decoder may be missing")
+    .option("--workers <n>", "JPEG decode worker threads", "2")
+    .option("--json", "print the result as JSON")
+    .option("--quiet", "no progress output")
+    .action(async (o: TrainFlags) => {
+      if (o.objective !== "croco" && o.objective !== "mae") throw new UsageError(`--objective must be croco or mae, got '${o.objective}'`);
+      if (!(o.model in archPresets)) throw new UsageError(`unknown --model '${o.model}'; use ${Object.keys(archPresets).join(", ")}`);
+      if (!o.steps === !o.epochs) throw new UsageError("give exactly one of --steps and --epochs");
+      if (!existsSync(path.join(o.data, "pairs.csv")))
+        throw new UsageError(`--data ${o.data}: no pairs.csv there; point it at a dataset written by 'mimic mine'`);
+      if (o.resume && o.init) throw new UsageError("--resume and --init exclude each other (--resume continues a run; --init starts one)");
+      const objective = o.objective as Objective;
+      const config = modelConfig(o.model as ArchName, objective, {
+        ...(o.maskRatio !== undefined ? { maskRatio: floatFlag("mask-ratio", o.maskRatio, 0, 0.99) } : {}),
+        normPixLoss: !!o.normPix,
+      });
+      const steps = o.steps ? intFlag("steps", o.steps) : undefined;
+      const epochs = o.epochs ? intFlag("epochs", o.epochs) : undefined;
+      const batch = intFlag("batch", o.batch);
+      const accum = intFlag("accum", o.accum);
+      const blr = floatFlag("blr", o.blr, 0, 1);
+      const minLr = floatFlag("min-lr", o.minLr, 0, 1);
+      const weightDecay = floatFlag("weight-decay", o.weightDecay, 0, 10);
+      const seed = intFlag("seed", o.seed, 0);
+      const out = path.resolve(o.out);
+      const warmupSteps = o.warmup !== undefined ? intFlag("warmup", o.warmup, 0) : undefined;
+      const warmupEpochs = o.warmupEpochs !== undefined ? floatFlag("warmup-epochs", o.warmupEpochs, 0) : undefined;
+      const resume = o.resume ? await resumeTarget(o.resume, out) : undefined;
+      const quiet = o.quiet || o.json;
+
+      const gpu = await getGpu();
+      const trainer = new GpuMimTrainer(gpu, config, { weightDecay });
+      await mkdir(out, { recursive: true });
+      const runConfig = {
+        objective,
+        model: o.model,
+        steps: steps ?? null,
+        epochs: epochs ?? null,
+        batch,
+        accum,
+        blr,
+        lr: (blr * batch * accum) / 256,
+        minLr,
+        warmupSteps: warmupSteps ?? null,
+        warmupEpochs: warmupEpochs ?? null,
+        weightDecay,
+        maskRatio: config.maskRatio,
+        normPixLoss: config.normPixLoss,
+        seed,
+        data: path.resolve(o.data),
+        init: o.init ?? null,
+        resumedFrom: resume ?? null,
+        params: countParams(config),
+        adapter: describeAdapter(gpu.adapter),
+        modelConfig: config,
+      };
+
+      let bar: Progress | null = null;
+      const ipsWindow: number[] = [];
+      let last: StepInfo | null = null;
+      const t0 = Date.now();
+      const opts: TrainOptions = {
+        config,
+        data: path.resolve(o.data),
+        out,
+        batch,
+        accum,
+        steps,
+        epochs,
+        blr,
+        minLr,
+        warmupSteps,
+        warmupEpochs,
+        seed,
+        checkpointEvery: intFlag("checkpoint-every", o.checkpointEvery, 0),
+        resume,
+        init: o.init,
+        workers: intFlag("workers", o.workers, 0),
+        extra: { objective, model: o.model, weightDecay },
+        onStep(s) {
+          last = s;
+          ipsWindow.push(s.imgPerSec);
+          if (ipsWindow.length > 10) ipsWindow.shift();
+          if (!bar)
+            bar = progress(`train ${o.model} ${objective}`, s.totalSteps, {
+              quiet,
+              format: `loss {loss} lr {lr} {ips} ${objective === "croco" ? "pairs" : "img"}/s eta {eta}`,
+            });
+          const ips = ipsWindow.reduce((a, b) => a + b, 0) / ipsWindow.length;
+          bar.update(s.step, { loss: s.loss.toFixed(4), lr: s.lr.toExponential(2), ips: ips.toFixed(2), eta: fmtEta(s.etaSec) });
+        },
+      };
+      if (warmupSteps === undefined && warmupEpochs === undefined && !resume) {
+        // default warmup: 5% of the run (in steps; epochs are converted by the loop)
+        if (steps) opts.warmupSteps = Math.round(0.05 * steps);
+        else opts.warmupEpochs = 0.05 * (epochs ?? 0);
+      }
+      if (resume && warmupSteps === undefined && warmupEpochs === undefined) {
+        // continue with the warmup the run was started with (stored in the checkpoint's extra)
+        const ex = (await readSidecar(resume)).extra as { warmupSteps?: number | null; warmupEpochs?: number | null };
+        opts.warmupSteps = typeof ex.warmupSteps === "number" ? ex.warmupSteps : undefined;
+        opts.warmupEpochs = typeof ex.warmupEpochs === "number" ? ex.warmupEpochs : undefined;
+      }
+      opts.extra = { ...opts.extra, warmupSteps: opts.warmupSteps ?? null, warmupEpochs: opts.warmupEpochs ?? null, minLr };
+      runConfig.warmupSteps = opts.warmupSteps ?? null;
+      runConfig.warmupEpochs = opts.warmupEpochs ?? null;
+      await writeFile(path.join(out, "config.json"), `${JSON.stringify(runConfig, null, 2)}\n`);
+      let result: Awaited<ReturnType<typeof train>>;
+      try {
+        result = await train(trainer, opts);
+      } finally {
+        (bar as Progress | null)?.stop();
+      }
+      const sec = (Date.now() - t0) / 1000;
+      const final = (last as StepInfo | null)?.loss ?? Number.NaN;
+      const summary = {
+        out,
+        steps: result.steps,
+        stepsThisRun: result.losses.length,
+        firstLoss: result.losses[0] ?? null,
+        finalLoss: final,
+        seconds: sec,
+        stepsPerSec: result.losses.length / sec,
+        lastCheckpoint: result.lastCheckpoint,
+      };
+      if (o.json) printJson(summary);
+      else if (!o.quiet)
+        console.log(
+          `trained ${o.model} ${objective}: ${summary.stepsThisRun} steps in ${sec.toFixed(1)} s (${summary.stepsPerSec.toFixed(2)} steps/s), ` +
+            `loss ${summary.firstLoss?.toFixed(4)} -> ${final.toFixed(4)}; checkpoint ${result.lastCheckpoint}`,
+        );
+      process.exitCode = EXIT.ok;
+    });
+}
