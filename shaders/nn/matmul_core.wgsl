@@ -1,5 +1,6 @@
-// Shared body of shaders/nn/matmul.wgsl (B read as vec4) and matmul_scalar.wgsl (B read as f32).
-// Included by both; they declare `b` and `load_b4(index)`.
+// Shared body of shaders/nn/matmul.wgsl (B read as vec4), matmul_scalar.wgsl (B read as f32) and
+// matmul_f16.wgsl / matmul_f16_scalar.wgsl (A and B stored as f16, f32 accumulation). Included by
+// them; they declare `a`, `b`, `load_a(index) -> f32` and `load_b4(index) -> vec4f`.
 //
 // C[z] (M, N) (+)= A[z](M, K) @ B[z](K, N) (+ bias (N))
 //   A(m, k) = a[aoff + m * sam + k * sak]     (any strides: transposed operands cost nothing here)
@@ -27,7 +28,6 @@ struct Params {
   b_base: u32, c_base: u32, bias_base: u32, _pad: u32,
 }
 
-@group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
@@ -86,21 +86,21 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     let bk = k * p.ldb;
     let b0 = load_b4(bn0 + bk);
     let b1 = load_b4(bn1 + bk);
-    let x0 = vec4f(a[a0 + ak]);
+    let x0 = vec4f(load_a(a0 + ak));
     c00 = fma(x0, b0, c00); c01 = fma(x0, b1, c01);
-    let x1 = vec4f(a[a1 + ak]);
+    let x1 = vec4f(load_a(a1 + ak));
     c10 = fma(x1, b0, c10); c11 = fma(x1, b1, c11);
-    let x2 = vec4f(a[a2 + ak]);
+    let x2 = vec4f(load_a(a2 + ak));
     c20 = fma(x2, b0, c20); c21 = fma(x2, b1, c21);
-    let x3 = vec4f(a[a3 + ak]);
+    let x3 = vec4f(load_a(a3 + ak));
     c30 = fma(x3, b0, c30); c31 = fma(x3, b1, c31);
-    let x4 = vec4f(a[a4 + ak]);
+    let x4 = vec4f(load_a(a4 + ak));
     c40 = fma(x4, b0, c40); c41 = fma(x4, b1, c41);
-    let x5 = vec4f(a[a5 + ak]);
+    let x5 = vec4f(load_a(a5 + ak));
     c50 = fma(x5, b0, c50); c51 = fma(x5, b1, c51);
-    let x6 = vec4f(a[a6 + ak]);
+    let x6 = vec4f(load_a(a6 + ak));
     c60 = fma(x6, b0, c60); c61 = fma(x6, b1, c61);
-    let x7 = vec4f(a[a7 + ak]);
+    let x7 = vec4f(load_a(a7 + ak));
     c70 = fma(x7, b0, c70); c71 = fma(x7, b1, c71);
   }
   if (n0 >= p.N) { return; }

@@ -13,10 +13,12 @@ import { pipeline } from "../gpu/kernel.js";
 
 export interface Tensor {
   buf: GPUBuffer;
-  /** Offset of element 0 in f32 elements. */
+  /** Offset of element 0, in elements of the tensor's dtype. */
   off: number;
   shape: number[];
   label: string;
+  /** Storage precision: f32 (default) or f16 (shader-f16 adapters; kernels accumulate in f32). */
+  dtype?: "f32" | "f16";
 }
 
 export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -26,19 +28,27 @@ export function tensor(gpu: Gpu, label: string, shape: number[]): Tensor {
   return { buf: createBuffer(gpu, label, numel(shape) * 4), off: 0, shape: [...shape], label };
 }
 
-/** A view of `t`'s buffer starting `offset` elements after t's start, with a new shape. */
-export function view(t: Tensor, offset: number, shape: number[], label = t.label): Tensor {
-  return { buf: t.buf, off: t.off + offset, shape: [...shape], label };
+/** A fresh zero-filled f16 tensor (needs the adapter's shader-f16 feature, `gpu.hasF16`). */
+export function tensorF16(gpu: Gpu, label: string, shape: number[]): Tensor {
+  if (!gpu.hasF16) throw new Error(`tensor '${label}': f16 storage needs the shader-f16 feature, which this adapter lacks; use f32`);
+  return { buf: createBuffer(gpu, label, numel(shape) * 2), off: 0, shape: [...shape], label, dtype: "f16" };
 }
 
-/** Upload host data into a tensor (at its offset). */
+/** A view of `t`'s buffer starting `offset` elements after t's start, with a new shape. */
+export function view(t: Tensor, offset: number, shape: number[], label = t.label): Tensor {
+  return { buf: t.buf, off: t.off + offset, shape: [...shape], label, dtype: t.dtype };
+}
+
+/** Upload host data into an f32 tensor (at its offset); f16 tensors: upload f32 and castCall. */
 export function writeTensor(gpu: Gpu, t: Tensor, data: Float32Array): void {
+  if (t.dtype === "f16") throw new Error(`writeTensor '${t.label}': f16 tensor; write an f32 tensor and cast it (castCall)`);
   if (data.length !== numel(t.shape)) throw new Error(`writeTensor '${t.label}': got ${data.length} values for shape (${t.shape})`);
   gpu.device.queue.writeBuffer(t.buf, t.off * 4, data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** Read a tensor back to the host (waits for queued work). */
 export async function readTensor(gpu: Gpu, t: Tensor): Promise<Float32Array> {
+  if (t.dtype === "f16") throw new Error(`readTensor '${t.label}': f16 tensor; cast it to f32 first (castCall)`);
   const n = numel(t.shape);
   if (t.off === 0) return readF32(gpu, t.buf, n);
   const all = await readF32(gpu, t.buf, t.off + n);

@@ -8,6 +8,7 @@
 //   dW (out, in) += dy^T (out, M) @ x (M, in)     (A = dy read with strides (1, out))
 //   db (out)     += sum over rows of dy            (shaders/nn/bias_grad.wgsl)
 import type { Gpu } from "../gpu/device.js";
+import { grid1d } from "../gpu/kernel.js";
 import { type Call, dummyBuffer, expectShape, makeCall, numel, type Tensor, u32 } from "./core.js";
 
 /**
@@ -61,7 +62,19 @@ export function matmulCall(gpu: Gpu, s: MatmulSpec): Call {
   const [as1, as2] = s.aStride ?? [0, 0];
   const [bs1, bs2] = s.bStride ?? [0, 0];
   const [cs1, cs2] = s.cStride ?? [0, 0];
-  const shader = bIsVec4(s) ? "nn/matmul.wgsl" : "nn/matmul_scalar.wgsl";
+  const half = s.a.dtype === "f16";
+  if (half !== (s.b.dtype === "f16"))
+    throw new Error(
+      `matmul ${s.label ?? ""}: A and B must have the same storage precision (A ${s.a.dtype ?? "f32"}, B ${s.b.dtype ?? "f32"})`,
+    );
+  if (s.c.dtype === "f16" || s.bias?.dtype === "f16") throw new Error(`matmul ${s.label ?? ""}: C and bias are f32 (f32 accumulation)`);
+  const shader = half
+    ? bIsVec4(s)
+      ? "nn/matmul_f16.wgsl"
+      : "nn/matmul_f16_scalar.wgsl"
+    : bIsVec4(s)
+      ? "nn/matmul.wgsl"
+      : "nn/matmul_scalar.wgsl";
   const flags = (s.accumulate ? 1 : 0) | (s.bias ? 2 : 0);
   const wg = matmulWorkgroup(N);
   return makeCall(
@@ -93,6 +106,17 @@ export function matmulCall(gpu: Gpu, s: MatmulSpec): Call {
     [Math.ceil(N / (8 * wg)), Math.ceil(M / 8), batches],
     { constants: { WG: wg }, label: s.label ?? `matmul ${M}x${N}x${K}` },
   );
+}
+
+/** Cast n elements between f32 and f16 tensors (shaders/nn/cast.wgsl), e.g. weights to f16 per step. */
+export function castCall(gpu: Gpu, src: Tensor, dst: Tensor, n: number): Call {
+  const toHalf = dst.dtype === "f16";
+  if (toHalf === (src.dtype === "f16")) throw new Error(`cast '${src.label}' -> '${dst.label}': one side must be f16, the other f32`);
+  return makeCall(gpu, "nn/cast.wgsl", [src, dst], [u32(n), u32(src.off), u32(dst.off), u32(0)], grid1d(n, 64), {
+    entry: toHalf ? "to_f16" : "to_f32",
+    bindingNumbers: toHalf ? [0, 3, 4] : [1, 2, 4],
+    label: `cast ${src.label}`,
+  });
 }
 
 /** dst (cols, rows) = src (rows, cols)^T for views anywhere in their buffers (transpose_view.wgsl). */

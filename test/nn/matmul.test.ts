@@ -1,7 +1,15 @@
 // matmul.wgsl, matmul_scalar.wgsl, transpose_view.wgsl, bias_grad.wgsl vs src/ref/nn/matmul.ts.
-import { describe, it } from "vitest";
-import { view } from "../../src/nn/core.js";
-import { biasGradCall, type LinearParams, linearBackward, linearForward, matmulCall, transposeCall } from "../../src/nn/matmul.js";
+import { describe, expect, it } from "vitest";
+import { tensorF16, view } from "../../src/nn/core.js";
+import {
+  biasGradCall,
+  castCall,
+  type LinearParams,
+  linearBackward,
+  linearForward,
+  matmulCall,
+  transposeCall,
+} from "../../src/nn/matmul.js";
 import * as ref from "../../src/ref/nn/matmul.js";
 import { expectClose, testGpu } from "../helpers.js";
 import { dotLoss, f32, gpuTensor, gradCheck, rand64, run, TOL } from "./util.js";
@@ -142,5 +150,54 @@ describe("linear (PyTorch layout W (out, in))", () => {
       expectClose(dx, wantDx, tol, "linear dx");
       expectClose(grads.subarray(3, 3 + outF * inF), dw, tol, "linear dW");
       expectClose(grads.subarray(3 + outF * inF), db, tol, "linear db");
+    });
+});
+
+describe("f16 storage (cast.wgsl, matmul_f16.wgsl, matmul_f16_scalar.wgsl)", () => {
+  it("twin f16 rounding: known values", () => {
+    expect(ref.roundF16(1 + 2 ** -11)).toBe(1); // tie -> even
+    expect(ref.roundF16(1 + 3 * 2 ** -11)).toBe(1 + 2 ** -9);
+    expect(ref.roundF16(0.1)).toBe(0.0999755859375);
+    expect(ref.roundF16(65504)).toBe(65504);
+    expect(ref.roundF16(2 ** -24)).toBe(2 ** -24);
+  });
+
+  for (const [M, N, K] of [
+    [13, 20, 9],
+    [9, 30, 17],
+  ])
+    it(`cast to f16 and matmul with f32 accumulation M=${M} N=${N} K=${K}`, async () => {
+      const gpu = await testGpu();
+      if (!gpu.hasF16) {
+        // f16 storage is optional: without shader-f16 the engine must refuse it with the fix.
+        expect(() => tensorF16(gpu, "a16", [M, K])).toThrow(/shader-f16/);
+        return;
+      }
+      const a = f32(rand64(M * K, 41, -2, 2));
+      const b = f32(rand64(K * N, 42, -2, 2));
+      const A = gpuTensor(gpu, "a32", [M, K], a);
+      const B = gpuTensor(gpu, "b32", [K, N], b);
+      const A16 = tensorF16(gpu, "a16", [M, K]);
+      const B16 = tensorF16(gpu, "b16", [K, N]);
+      const Aback = gpuTensor(gpu, "a back", [M, K]);
+      const C = gpuTensor(gpu, "c", [M, N]);
+      const [aBack, out] = await run(
+        gpu,
+        [
+          castCall(gpu, A, A16, M * K),
+          castCall(gpu, B, B16, K * N),
+          castCall(gpu, A16, Aback, M * K),
+          matmulCall(gpu, { M, N, K, a: A16, b: B16, c: C }),
+        ],
+        Aback,
+        C,
+      );
+      const a16 = Float64Array.from(a, ref.roundF16);
+      const b16 = Float64Array.from(b, ref.roundF16);
+      expectClose(aBack, a16, 0, "cast f32 -> f16 -> f32");
+      // Inputs are exact in f16 and accumulation is f32: the f32 tolerance applies to the rounded inputs.
+      expectClose(out, ref.matmul(a16, b16, new Float64Array(M * N), { M, N, K }), TOL.f32.matmul * Math.sqrt(K), "f16 matmul");
+      // Against the unrounded f32 inputs the f16 tolerance applies.
+      expectClose(out, ref.matmul(a, b, new Float64Array(M * N), { M, N, K }), TOL.f16.matmul * Math.sqrt(K), "f16 matmul vs f32 inputs");
     });
 });

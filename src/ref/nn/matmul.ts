@@ -104,3 +104,17 @@ export function linearBackward(
     }
   return dx;
 }
+
+/** Round to the nearest IEEE half (ties to even), as f16(x) in WGSL; overflow -> +-Infinity. */
+export function roundF16(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  const a = Math.abs(x);
+  if (a >= 65520) return Math.sign(x) * Infinity;
+  const e = Math.max(Math.floor(Math.log2(a)), -14);
+  const ulp = 2 ** (e - 10);
+  const q = a / ulp;
+  const fl = Math.floor(q);
+  const d = q - fl;
+  const r = d > 0.5 ? fl + 1 : d < 0.5 ? fl : fl % 2 === 0 ? fl : fl + 1;
+  return Math.sign(x) * r * ulp;
+}
