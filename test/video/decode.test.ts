@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Frame } from "../../src/contracts.js";
-import { cropRect, decodeFrames, decodePresets, type Sampling, selectExpr } from "../../src/video/decode.js";
+import { cropRect, decodeFrames, decodePresets, type Sampling, selectExpr, type VideoWarning } from "../../src/video/decode.js";
 import { probeVideo, VideoError } from "../../src/video/probe.js";
 import { ffmpegFrames, makeTestVideos, type TestVideos } from "./gen.js";
 
@@ -15,9 +15,12 @@ beforeAll(() => {
   v = makeTestVideos(fs.mkdtempSync(path.join(os.tmpdir(), "mimic-video-")));
 });
 
+/** All frames; a healthy file must decode without warnings unless the caller listens for them. */
 async function collect(file: string, opts: Parameters<typeof decodeFrames>[1] = {}): Promise<Frame[]> {
   const out: Frame[] = [];
-  for await (const f of decodeFrames(file, opts)) out.push(f);
+  const s = decodeFrames(file, opts);
+  for await (const f of s) out.push(f);
+  if (!opts.onWarning) expect(s.warnings, file).toEqual([]);
   return out;
 }
 
@@ -128,7 +131,9 @@ describe("decodeFrames: timestamps and sampling", () => {
       it(`sampling ${JSON.stringify(s)} on ${file} picks the first frame at or after each target`, async () => {
         const all = (allPts[file] ??= (await collect(v[file])).map((f) => f.ptsSec));
         const want = refSelect(all, s).map((i) => all[i]);
-        const got = (await collect(v[file], { sampling: s })).map((f) => f.ptsSec);
+        // Targets after the last frame (2.95 s on the 3 s CFR clip) are reported, nothing else.
+        const onWarning = (w: VideoWarning) => expect(w.code).toBe("timestamps-not-reached");
+        const got = (await collect(v[file], { sampling: s, onWarning })).map((f) => f.ptsSec);
         expect(got).toEqual(want);
         expect(got.length).toBeGreaterThan(1);
       });
@@ -155,9 +160,10 @@ describe("decodeFrames: timestamps and sampling", () => {
     const ts = Array.from({ length: 3000 }, (_, i) => i * 0.001 * 19.9); // 0 .. 59.7 s; the video has 20 s
     expect(selectExpr({ kind: "timestamps", seconds: ts })!.length).toBeGreaterThan(60_000);
     const all = (await collect(v.long, { size: { width: 8, height: 8 } })).map((f) => f.ptsSec);
-    const got = (await collect(v.long, { size: { width: 8, height: 8 }, sampling: { kind: "timestamps", seconds: ts } })).map(
-      (f) => f.ptsSec,
-    );
+    const warnings: string[] = [];
+    const opts = { size: { width: 8, height: 8 }, sampling: { kind: "timestamps", seconds: ts } as Sampling };
+    const got = (await collect(v.long, { ...opts, onWarning: (w) => warnings.push(w.message) })).map((f) => f.ptsSec);
+    expect(warnings.join("\n")).toMatch(/^\d+ requested timestamp\(s\) lie after the last decoded frame/);
     expect(got).toEqual(refSelect(all, { kind: "timestamps", seconds: ts }).map((i) => all[i]));
   });
 
@@ -210,28 +216,33 @@ describe("decodeFrames: geometry", () => {
     ).toBe(0);
   });
 
-  it("rotation metadata: frames come out rotated like ffmpeg's autorotate, width/height post-rotation", async () => {
-    const info = await probeVideo(v.rot90);
-    const frames = await collect(v.rot90, { sampling: { kind: "every-nth", n: 10 } });
-    expect([frames[0].width, frames[0].height]).toEqual([48, 64]);
-    expect(maxDiff(Buffer.concat(frames.map((f) => f.rgb)), ffmpegFrames(v.rot90, "select='not(mod(n,10))'"))).toBe(0);
-    // And it is the unrotated frame turned `rotation` degrees clockwise.
-    const raw = ffmpegFrames(v.rot90, "select='not(mod(n,10))'", { noautorotate: true });
-    const W = 64;
-    const H = 48;
-    for (let k = 0; k < frames.length; k++) {
-      const src = raw.subarray(k * W * H * 3, (k + 1) * W * H * 3);
-      const f = frames[k];
-      let bad = 0;
-      for (let y = 0; y < f.height; y++)
-        for (let x = 0; x < f.width; x++) {
-          // clockwise 90: out(x, y) = in(y, H-1-x); 270: out(x, y) = in(W-1-y, x)
-          const [sx, sy] = info.rotation === 90 ? [y, H - 1 - x] : [W - 1 - y, x];
-          for (let c = 0; c < 3; c++) if (f.rgb[(y * f.width + x) * 3 + c] !== src[(sy * W + sx) * 3 + c]) bad++;
-        }
-      expect(bad, `frame ${k}`).toBe(0);
-    }
-  });
+  for (const tag of [90, 180, 270] as const)
+    it(`rotation metadata (rotate=${tag} tag): frames come out rotated like ffmpeg's autorotate, width/height post-rotation`, async () => {
+      const file = v[`rot${tag}`];
+      const info = await probeVideo(file);
+      expect(info.rotation).toBeGreaterThan(0);
+      const swap = info.rotation !== 180;
+      expect([info.displayWidth, info.displayHeight]).toEqual(swap ? [48, 64] : [64, 48]);
+      const frames = await collect(file, { sampling: { kind: "every-nth", n: 10 } });
+      expect([frames[0].width, frames[0].height]).toEqual([info.displayWidth, info.displayHeight]);
+      expect(maxDiff(Buffer.concat(frames.map((f) => f.rgb)), ffmpegFrames(file, "select='not(mod(n,10))'"))).toBe(0);
+      // And it is the unrotated frame turned `rotation` degrees clockwise.
+      const raw = ffmpegFrames(file, "select='not(mod(n,10))'", { noautorotate: true });
+      const W = 64;
+      const H = 48;
+      for (let k = 0; k < frames.length; k++) {
+        const src = raw.subarray(k * W * H * 3, (k + 1) * W * H * 3);
+        const f = frames[k];
+        let bad = 0;
+        for (let y = 0; y < f.height; y++)
+          for (let x = 0; x < f.width; x++) {
+            // clockwise 90: out(x, y) = in(y, H-1-x); 180: in(W-1-x, H-1-y); 270: in(W-1-y, x)
+            const [sx, sy] = info.rotation === 90 ? [y, H - 1 - x] : info.rotation === 180 ? [W - 1 - x, H - 1 - y] : [W - 1 - y, x];
+            for (let c = 0; c < 3; c++) if (f.rgb[(y * f.width + x) * 3 + c] !== src[(sy * W + sx) * 3 + c]) bad++;
+          }
+        expect(bad, `frame ${k}`).toBe(0);
+      }
+    });
 });
 
 describe("decodeFrames: bad input (each a clear error naming the file, or a warning)", () => {

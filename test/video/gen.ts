@@ -49,6 +49,8 @@ export interface TestVideos {
   mov: string; // mjpeg in mov
   odd: string; // 67x39 in mkv
   rot90: string; // h264.mp4 with a rotate=90 tag
+  rot180: string;
+  rot270: string;
   vfr: string; // variable frame rate, pts given below
   vfrPts: number[];
   truncated: string; // 128x96 4 s faststart mp4 cut at 60%
@@ -76,6 +78,8 @@ export function makeTestVideos(dir: string): TestVideos {
     mov: p("pan.mov"),
     odd: p("odd.mkv"),
     rot90: p("rot90.mp4"),
+    rot180: p("rot180.mp4"),
+    rot270: p("rot270.mp4"),
     vfr: p("vfr.mp4"),
     vfrPts: [],
     truncated: p("truncated.mp4"),
@@ -95,6 +99,8 @@ export function makeTestVideos(dir: string): TestVideos {
   ffmpeg([...pan(64, 48, 10, 3), "-c:v", "mjpeg", "-q:v", "5", v.mov]);
   ffmpeg([...pan(67, 39, 10, 2), ...(x264 ? ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv444p"] : ["-c:v", "ffv1"]), v.odd]);
   ffmpeg(["-i", v.h264, "-c", "copy", "-metadata:s:v:0", "rotate=90", v.rot90]);
+  ffmpeg(["-i", v.h264, "-c", "copy", "-metadata:s:v:0", "rotate=180", v.rot180]);
+  ffmpeg(["-i", v.h264, "-c", "copy", "-metadata:s:v:0", "rotate=270", v.rot270]);
   // VFR: 10 frames 0.1 s apart, 10 frames 0.2 s apart, 10 frames 0.35 s apart (time base 1 ms).
   for (let n = 0; n < 30; n++) v.vfrPts.push((n * 100 + (n >= 10 ? (n - 10) * 100 : 0) + (n >= 20 ? (n - 20) * 150 : 0)) / 1000);
   ffmpeg([
