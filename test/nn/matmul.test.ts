@@ -1,5 +1,8 @@
 // matmul.wgsl, matmul_scalar.wgsl, transpose_view.wgsl, bias_grad.wgsl vs src/ref/nn/matmul.ts.
+import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { compileErrors, packageRoot } from "../../src/gpu/kernel.js";
 import { tensorF16, view } from "../../src/nn/core.js";
 import {
   biasGradCall,
@@ -14,7 +17,18 @@ import * as ref from "../../src/ref/nn/matmul.js";
 import { expectClose, testGpu } from "../helpers.js";
 import { dotLoss, f32, gpuTensor, gradCheck, rand64, run, TOL } from "./util.js";
 
-describe("matmul (nn/matmul.wgsl, nn/matmul_scalar.wgsl)", () => {
+describe("shaders/nn compile", () => {
+  it("every kernel in shaders/nn compiles (matmul_core.wgsl through its includers)", async () => {
+    const gpu = await testGpu();
+    const dir = path.join(packageRoot(), "shaders", "nn");
+    const names = fs.readdirSync(dir).filter((f) => f.endsWith(".wgsl") && f !== "matmul_core.wgsl");
+    expect(names.length).toBeGreaterThan(15);
+    const errors = (await Promise.all(names.map((n) => compileErrors(gpu, `nn/${n}`)))).flat();
+    expect(errors, errors.join("\n")).toEqual([]);
+  });
+});
+
+describe("matmul (nn/matmul.wgsl, nn/matmul_scalar.wgsl, body nn/matmul_core.wgsl)", () => {
   const shapes: [number, number, number][] = [
     [1, 1, 1],
     [7, 5, 3],
