@@ -4,8 +4,9 @@
 // RootSIFT: L1-normalise and square root).
 // gauss: (L+3, stride) f32 (levels (N, h, w) padded to `stride`), kps: (N, cap_out, 12) keypoint
 // records, ranges: (N, n_oct + 1) u32 (this octave's run), desc: (N, cap_out, 128) f32.
-// Dispatched indirectly (x from sift_select). One invocation per keypoint of this octave's run:
-// gid.x = index in the run, gid.y = image.
+// Dispatched indirectly (x from sift_select). One workgroup of 16 per keypoint of this octave's
+// run (wid.x = index in the run, wid.y = image): the invocations take every 16th row of the
+// window into private histograms, summed in workgroup memory; invocation 0 normalises.
 // CPU twin: descriptorRef in src/ref/features/sift.ts.
 //!include features/fast_atan2.wgsl
 
@@ -23,15 +24,20 @@ struct Params {
 
 const D: i32 = 4;
 const NB: i32 = 8;
+const WG: i32 = 16;
 const FLT_EPSILON: f32 = 1.1920928955078125e-7;
 
-@compute @workgroup_size(64, 1, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let b = gid.y;
-  if (b >= p.n) { return; }
+// Per invocation: the interior cells' bins (D*D cells x (NB+2) bins, the 2 extra wrap around).
+var<workgroup> partial: array<f32, 2560>; // (WG, D*D*(NB+2))
+var<workgroup> dst: array<f32, 128>;
+
+@compute @workgroup_size(16, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let b = wid.y;
   let rb = b * (p.n_oct + 1u) + p.octave;
-  let slot = ranges[rb] + gid.x;
-  if (slot >= ranges[rb + 1u]) { return; }
+  let slot = ranges[rb] + wid.x;
+  // Uniform per workgroup: the whole workgroup returns together.
+  if (b >= p.n || slot >= ranges[rb + 1u]) { return; }
   let k = b * p.cap_out + slot;
   let q = k * 12u;
   let px = i32(round(kps[q + 9u]));
@@ -54,7 +60,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let exp_scale = -1.0 / (f32(D * D) * 0.5);
 
   var hist: array<f32, 360>; // (D+2, D+2, NB+2)
-  for (var i = -radius; i <= radius; i++) {
+  for (var i = -radius + i32(lid); i <= radius; i += WG) {
     let r = py + i;
     if (r <= 0 || r >= h - 1) { continue; }
     for (var j = -radius; j <= radius; j++) {
@@ -103,16 +109,27 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       hist[idx + (D + 3) * (NB + 2) + 1] += v_rco111;
     }
   }
-  var dst: array<f32, 128>;
-  var nrm2 = 0.0;
-  for (var i = 0; i < D; i++) {
-    for (var j = 0; j < D; j++) {
-      let idx = ((i + 1) * (D + 2) + (j + 1)) * (NB + 2);
-      hist[idx] += hist[idx + NB];
-      hist[idx + 1] += hist[idx + NB + 1];
-      for (var kk = 0; kk < NB; kk++) { dst[(i * D + j) * NB + kk] = hist[idx + kk]; }
-    }
+  // Interior cells to workgroup memory, then sum over invocations (with the circular wrap).
+  let mine = lid * 160u;
+  for (var ci = 0; ci < D * D; ci++) {
+    let src = (((ci / D) + 1) * (D + 2) + (ci % D) + 1) * (NB + 2);
+    for (var o = 0; o < NB + 2; o++) { partial[mine + u32(ci * (NB + 2) + o)] = hist[src + o]; }
   }
+  workgroupBarrier();
+  for (var e = i32(lid); e < 128; e += WG) {
+    let ci = e / NB;
+    let o = e % NB;
+    var a = 0.0;
+    var wrap = 0.0;
+    for (var t = 0u; t < u32(WG); t++) {
+      a += partial[t * 160u + u32(ci * (NB + 2) + o)];
+      if (o < 2) { wrap += partial[t * 160u + u32(ci * (NB + 2) + o + NB)]; }
+    }
+    dst[e] = a + wrap;
+  }
+  workgroupBarrier();
+  if (lid != 0u) { return; }
+  var nrm2 = 0.0;
   for (var i = 0; i < 128; i++) { nrm2 += dst[i] * dst[i]; }
   let thr = sqrt(nrm2) * p.clip;
   nrm2 = 0.0;

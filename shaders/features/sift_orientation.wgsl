@@ -4,7 +4,9 @@
 // per local peak >= peak_ratio * max, its angle refined by a parabola through the peak.
 // gauss: (L+3, stride) f32 (levels (N, h, w) padded to `stride`), cands: (N, n_oct, cap, 12),
 // cand_counts: (N, n_oct) u32, out: (N, cap, 12) keypoint records, out_counts: (N) atomic u32.
-// Dispatched indirectly (x from sift_refine). One invocation per candidate: gid.x = candidate index, gid.y = image.
+// Dispatched indirectly (x from sift_refine). One workgroup of 16 per candidate (wid.x = candidate,
+// wid.y = image): the invocations take every 16th row of the window into private histograms,
+// summed in workgroup memory; invocation 0 smooths and finds the peaks.
 // CPU twin: orientationRef in src/ref/features/sift.ts.
 //!include features/fast_atan2.wgsl
 
@@ -21,12 +23,17 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> out_counts: array<atomic<u32>>;
 @group(0) @binding(5) var<uniform> p: Params;
 
-@compute @workgroup_size(64, 1, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let b = gid.y;
+const WG: i32 = 16;
+var<workgroup> partial: array<f32, 1024>; // (WG, 64) per-invocation histograms
+var<workgroup> tmp: array<f32, 64>;
+
+@compute @workgroup_size(16, 1, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let b = wid.y;
   let slot = b * p.n_oct + p.octave;
-  if (b >= p.n || gid.x >= min(cand_counts[slot], p.cap)) { return; }
-  let ci = (slot * p.cap + gid.x) * 12u;
+  // Uniform per workgroup: the whole workgroup returns together.
+  if (b >= p.n || wid.x >= min(cand_counts[slot], p.cap)) { return; }
+  let ci = (slot * p.cap + wid.x) * 12u;
   let layer = u32(cands[ci + 6u]);
   let r = i32(cands[ci + 7u]);
   let c = i32(cands[ci + 8u]);
@@ -40,12 +47,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let nb = i32(p.bins);
   let bin_scale = f32(p.bins) / 360.0;
 
-  var tmp: array<f32, 64>;
+  var own: array<f32, 64>;
   let y0 = max(r - radius, 1);
   let y1 = min(r + radius, h - 2);
   let x0 = max(c - radius, 1);
   let x1 = min(c + radius, w - 2);
-  for (var y = y0; y <= y1; y++) {
+  for (var y = y0 + i32(lid); y <= y1; y += WG) {
     let i = y - r;
     let row = base + u32(y * w);
     for (var x = x0; x <= x1; x++) {
@@ -57,9 +64,18 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       var bin = i32(round(bin_scale * fast_atan2(dy, dx)));
       if (bin >= nb) { bin -= nb; }
       if (bin < 0) { bin += nb; }
-      tmp[bin] += wt * mag;
+      own[bin] += wt * mag;
     }
   }
+  for (var k = 0; k < nb; k++) { partial[lid * 64u + u32(k)] = own[k]; }
+  workgroupBarrier();
+  for (var k = i32(lid); k < nb; k += WG) {
+    var a = 0.0;
+    for (var t = 0u; t < u32(WG); t++) { a += partial[t * 64u + u32(k)]; }
+    tmp[k] = a;
+  }
+  workgroupBarrier();
+  if (lid != 0u) { return; }
   var hist: array<f32, 64>;
   var omax = 0.0;
   for (var k = 0; k < nb; k++) {

@@ -6,7 +6,8 @@
 // raw: (N, n_oct, cap) u32 extrema (layer << 28 | r << 14 | c), raw_counts: (N, n_oct) u32,
 // claim: (L, N, h, w) u32 at claim_base (zeroed before the octave), counts: (N, n_oct) atomic u32,
 // cands: (N, n_oct, cap, 12) f32 keypoint records (layout: KP in src/ref/features/config.ts),
-// args: indirect dispatch triples; x at `arg` is raised to the workgroups sift_orientation needs.
+// args: indirect dispatch triples; x at `arg` is raised to the candidate count (sift_orientation
+// runs one workgroup per candidate).
 // Dispatched indirectly (x from sift_extrema). One invocation per raw extremum: gid.x = index, gid.y = image.
 // CPU twin: refineRef (via extremaRef) in src/ref/features/sift.ts.
 
@@ -126,7 +127,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (atomicExchange(&claim[key], 1u) != 0u) { return; }
   let idx = atomicAdd(&counts[slot], 1u);
   if (idx >= p.cap) { return; }
-  if (idx % 64u == 0u) { atomicMax(&args[p.arg], idx / 64u + 1u); }
+  atomicMax(&args[p.arg], idx + 1u); // sift_orientation: one workgroup per candidate
   let xo = f32(c) + xc;
   let yo = f32(r) + xr;
   let scl = p.sigma * exp2((f32(layer) + xi) / f32(L));

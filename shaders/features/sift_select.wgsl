@@ -86,10 +86,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let rb = b * (p.n_oct + 1u);
     ranges[rb + p.n_oct] = min(written, p.cap_out);
     counts[b] = min(written, p.cap_out);
-    // Indirect arguments of the descriptor pass of each octave: workgroups of 64 over the longest run.
+    // Indirect arguments of the descriptor pass of each octave: one workgroup per keypoint of the
+    // longest run.
     for (var o = 0u; o < p.n_oct; o++) {
       let run = ranges[rb + o + 1u] - ranges[rb + o];
-      atomicMax(&args[p.arg0 + 9u * o], (run + 63u) / 64u);
+      atomicMax(&args[p.arg0 + 9u * o], run);
     }
   }
 }
