@@ -62,9 +62,9 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
   const cases: Case[] = opts.quick
     ? [{ arch: "nano", objective: "croco", batch: 8, warmup: 1, steps: 3 }]
     : [
-        { arch: "nano", objective: "croco", batch: 8, warmup: 2, steps: 8 },
-        { arch: "nano", objective: "mae", batch: 8, warmup: 2, steps: 8 },
-        { arch: "tiny", objective: "croco", batch: 4, warmup: 1, steps: 3 },
+        { arch: "nano", objective: "croco", batch: 8, warmup: 1, steps: 5 },
+        { arch: "nano", objective: "mae", batch: 8, warmup: 1, steps: 5 },
+        { arch: "tiny", objective: "croco", batch: 4, warmup: 1, steps: 2 },
       ];
   const peerScript = path.join(packageRoot(), "bench", "peers", "train.py");
   const rows: BenchRow[] = [];

@@ -77,6 +77,7 @@ export {
   type VitArch,
 } from "./models/config.js";
 export { explicitMasking, type Masking, maskedIndices, noMasking, randomMasking } from "./models/masking.js";
+export { CrocoBlock, GpuEncoder, MimGpuModel, MimPlan, mimParamStore } from "./models/mim_gpu.js";
 export { countParams, initParams, type ParamEntry, type ParamLayout, ParamStore, paramLayout, paramShapes } from "./models/params.js";
 export { parseSafetensors, readSafetensors, Safetensors, serializeSafetensors, writeSafetensors } from "./models/safetensors.js";
 /** The training engine (layers with explicit forward/backward, AdamW): `nn.matmulCall`, `nn.Block`, ... */
@@ -142,6 +143,7 @@ export {
   trueCorrespondence,
 } from "./synth/truth.js";
 export { FrameLoader, IMAGENET_MEAN, IMAGENET_STD, loadImage, type MimBatch, PairLoader, readPairsCsv } from "./train/data.js";
+export { GpuMimTrainer, type GpuTrainerOptions, gpuForward } from "./train/gpu_trainer.js";
 export { type MimTrainer, type StepInfo, type TrainOptions, type TrainResult, train } from "./train/loop.js";
 export { cpuForward, type MimForward, reconstruct, reconstructionPanels, stepMasking } from "./train/reconstruct.js";
 export {
