@@ -3,6 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { packageVersion } from "../version.js";
 import { EXIT, UsageError } from "./common.js";
+import { demoCommand } from "./demo.js";
 import { doctorCommand } from "./doctor.js";
 import { evalMiningCommand } from "./eval_mining.js";
 import { matchCommand } from "./match.js";
@@ -30,6 +31,7 @@ export function program(): Command {
   p.addCommand(reconstructCommand());
   p.addCommand(probeCommand());
   p.addCommand(reportCommand());
+  p.addCommand(demoCommand());
   return p;
 }
 

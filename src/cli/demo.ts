@@ -1,0 +1,153 @@
+// `mimic demo [--out dir] [--quick]`: the whole mission in one command, run as the same `mimic`
+// commands a user would type (each is printed before it runs):
+//
+//   synth -> mine (default preset) -> eval-mining -> train CroCo and MAE (nano, same budget)
+//   -> probe depth and segmentation for CroCo, MAE and random init -> report.html
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command } from "commander";
+import { describeAdapter, getGpu } from "../gpu/device.js";
+import { packageVersion } from "../version.js";
+import { resolveFfmpeg } from "../video/ffmpeg.js";
+import { EXIT, printJson } from "./common.js";
+
+/** The demo's budget: `full` fits 15 minutes and `quick` 3 minutes on a 2-core CPU through lavapipe. */
+export interface DemoPlan {
+  scenes: number;
+  seconds: number;
+  fps: number;
+  trainSteps: number;
+  batch: number;
+  probeEpochs: number;
+}
+
+export const demoPlans: Record<"full" | "quick", DemoPlan> = {
+  full: { scenes: 6, seconds: 24, fps: 5, trainSteps: 300, batch: 8, probeEpochs: 10 },
+  quick: { scenes: 2, seconds: 8, fps: 5, trainSteps: 20, batch: 4, probeEpochs: 2 },
+};
+
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../bin/mimic.js");
+
+/** Run `mimic <args>`; resolves with the exit code. */
+function mimic(args: string[], quiet: boolean): Promise<number> {
+  if (!quiet) process.stderr.write(`\n$ mimic ${args.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(" ")}\n`);
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", quiet ? "ignore" : "inherit", quiet ? "ignore" : "inherit"] });
+    c.on("close", (code) => resolve(code ?? EXIT.failed));
+  });
+}
+
+export interface DemoSummary {
+  out: string;
+  report: string;
+  seconds: number;
+  steps: Array<{ step: string; code: number; seconds: number }>;
+}
+
+export async function runDemo(out: string, opts: { quick?: boolean; quiet?: boolean } = {}): Promise<DemoSummary> {
+  const plan = opts.quick ? demoPlans.quick : demoPlans.full;
+  const q = Boolean(opts.quiet);
+  const qf = q ? ["--quiet"] : [];
+  const t0 = performance.now();
+  const steps: DemoSummary["steps"] = [];
+  fs.mkdirSync(out, { recursive: true });
+  const step = async (name: string, args: string[], required = true) => {
+    const t = performance.now();
+    const code = await mimic(args, q);
+    steps.push({ step: name, code, seconds: Math.round((performance.now() - t) / 100) / 10 });
+    if (code !== EXIT.ok && required) throw new Error(`demo step '${name}' failed (exit ${code}); see its output above`);
+    return code;
+  };
+  const d = (...p: string[]) => path.join(out, ...p);
+
+  await step("synth", [
+    "synth",
+    "--out",
+    d("synth"),
+    "--scenes",
+    String(plan.scenes),
+    "--seconds",
+    String(plan.seconds),
+    "--fps",
+    String(plan.fps),
+    "--size",
+    "224x224",
+    "--seed",
+    "0",
+    ...qf,
+  ]);
+  await step("mine", ["mine", d("synth", "videos"), "--out", d("mined"), "--force", ...qf]);
+  await step("eval-mining", ["eval-mining", d("mined"), "--gt", d("synth"), "--out", d("eval-mining.json")], false);
+  const train = (objective: string) =>
+    step(`train ${objective}`, [
+      "train",
+      "--data",
+      d("mined"),
+      "--objective",
+      objective,
+      "--model",
+      "nano",
+      "--steps",
+      String(plan.trainSteps),
+      "--batch",
+      String(plan.batch),
+      "--seed",
+      "0",
+      "--out",
+      d("train", objective),
+      ...qf,
+    ]);
+  await train("croco");
+  await train("mae");
+  const latest = (run: string) => {
+    const l = JSON.parse(fs.readFileSync(d("train", run, "latest.json"), "utf8")) as { checkpoint: string };
+    return d("train", run, l.checkpoint);
+  };
+  for (const [enc, ckpt] of [
+    ["croco", latest("croco")],
+    ["mae", latest("mae")],
+    ["random", "random"],
+  ])
+    for (const task of ["depth", "seg"])
+      await step(`probe ${enc} ${task}`, [
+        "probe",
+        "--ckpt",
+        ckpt,
+        "--task",
+        task,
+        "--data",
+        d("synth"),
+        "--out",
+        d("probe", `${enc}-${task}`),
+        "--epochs",
+        String(plan.probeEpochs),
+        "--cache",
+        d("probe", "cache"),
+        ...qf,
+      ]);
+
+  const gpu = await getGpu();
+  const ff = resolveFfmpeg();
+  fs.writeFileSync(
+    d("env.json"),
+    `${JSON.stringify({ adapter: describeAdapter(gpu.adapter), node: process.versions.node, mimicKit: packageVersion(), ffmpeg: ff.version, plan: opts.quick ? "quick" : "full" }, null, 2)}\n`,
+  );
+  await step("report", ["report", out]);
+  return { out, report: d("report.html"), seconds: Math.round((performance.now() - t0) / 100) / 10, steps };
+}
+
+export function demoCommand(): Command {
+  return new Command("demo")
+    .description("synthetic videos -> mined pairs -> CroCo and MAE training -> depth and segmentation probes -> report.html")
+    .option("--out <dir>", "output folder", "demo-out")
+    .option("--quick", "a small run (about 3 minutes on a 2-core CPU): for tests and a first look")
+    .option("--quiet", "no progress output")
+    .option("--json", "print a JSON summary")
+    .action(async (opts: { out: string; quick?: boolean; quiet?: boolean; json?: boolean }) => {
+      const s = await runDemo(opts.out, { quick: opts.quick, quiet: opts.quiet || opts.json });
+      if (opts.json) printJson(s);
+      else console.error(`\ndemo finished in ${s.seconds} s: open ${s.report}`);
+    });
+}
