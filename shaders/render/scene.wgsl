@@ -2,7 +2,7 @@
 // entry points used by two passes over the same triangles.
 //
 //   fs_color: RGB, procedural albedo (fbm noise, bricks, wood, tiles, posters, fabric, wallpaper,
-//             glow) times Lambert shading with up to 3 point lights. Target rgba8unorm, MSAA 4x,
+//             glow) or a user image (kind 8) times Lambert shading with up to 3 point lights. Target rgba8unorm, MSAA 4x,
 //             resolved by the render pass.
 //   fs_truth: ground truth without MSAA: location 0 = metric depth (camera-space z in metres,
 //             r32float), location 1 = class id (r8uint, 0 = nothing drawn).
@@ -22,6 +22,10 @@ struct FrameU {
   ambient: vec4f, // x: ambient term, y: exposure
 };
 @group(0) @binding(0) var<uniform> frame: FrameU;
+// Texture kind 8 samples layer (seed % layers) of this array, repeating every 1/scale metres
+// (user images, `mimic synth --textures DIR`; a 1x1 white layer when there are none).
+@group(0) @binding(1) var images: texture_2d_array<f32>;
+@group(0) @binding(2) var image_sampler: sampler;
 
 struct VsIn {
   @location(0) pos: vec3f,
@@ -198,7 +202,14 @@ fn albedo(kind: u32, uv: vec2f, c1: vec3f, c2: vec3f, seed: u32) -> vec3f {
 @fragment
 fn fs_color(i: VsOut) -> @location(0) vec4f {
   let kind = i.mat.x;
-  let base = albedo(kind, i.uv, i.color1, i.color2, i.mat.z);
+  var base: vec3f;
+  if (kind == 8u) {
+    let layer = i.mat.z % textureNumLayers(images);
+    // flip v so images stand upright on walls (uv.y grows upwards)
+    base = textureSampleLevel(images, image_sampler, vec2f(i.uv.x, -i.uv.y), layer, 0.0).rgb;
+  } else {
+    base = albedo(kind, i.uv, i.color1, i.color2, i.mat.z);
+  }
   if (kind == 7u) {
     return vec4f(clamp(base * frame.ambient.y, vec3f(0.0), vec3f(1.0)), 1.0);
   }

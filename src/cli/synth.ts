@@ -17,6 +17,7 @@ interface SynthFlags {
   preset: string;
   batch: string;
   video: boolean;
+  textures?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -41,6 +42,7 @@ export function synthCommand(): Command {
     .option("--seed <k>", "master seed", "0")
     .option("--preset <name>", "scene/trajectory preset from datasets/synth-presets.json", "default")
     .option("--batch <n>", "frames per render submit", "8")
+    .option("--textures <dir>", "folder of JPEG/PNG images used on some walls and pictures (sorted by name, up to 64)")
     .option("--no-video", "skip the mp4 files (poses, ground truth and probe data are still written)")
     .option("--json", "print the summary as JSON")
     .option("--quiet", "no progress output")
@@ -64,6 +66,7 @@ export function synthCommand(): Command {
         video: opts.video,
         batch: intFlag("batch", opts.batch),
         truth: DEFAULT_TRUTH,
+        textures: opts.textures,
       };
       const gpu = await getGpu();
       const total = cfg.scenes * Math.max(1, Math.round(cfg.seconds * cfg.fps));

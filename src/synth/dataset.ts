@@ -19,7 +19,7 @@ import { resolveFfmpeg } from "../video/ffmpeg.js";
 import { type Intrinsics, intrinsicsFromFov, makeTrajectory, type TrajectoryKind } from "./camera.js";
 import { classesJson } from "./classes.js";
 import type { SynthPreset } from "./presets.js";
-import { type RenderedFrame, SceneRenderer } from "./render.js";
+import { loadImageLayers, type RenderedFrame, SceneRenderer } from "./render.js";
 import { buildMesh, generateScene } from "./scene.js";
 import { DEFAULT_TRUTH, inBand, type TruthOptions, type TruthView, trueCorrespondence } from "./truth.js";
 
@@ -41,6 +41,8 @@ export interface SynthConfig {
   batch: number;
   /** Options of the true-overlap measurement between frames 1 s apart. */
   truth: TruthOptions;
+  /** Optional folder of JPEG/PNG images used as wall and picture textures (TEXTURE.image). */
+  textures?: string;
 }
 
 export interface SynthSceneSummary {
@@ -202,6 +204,7 @@ export async function synthesize(gpu: Gpu, cfg: SynthConfig, onProgress?: SynthP
       throw new Error(`${(e as Error).message} (or pass --no-video to skip the mp4 files)`);
     }
   const enc = ff ? pickEncoder(ff.ffmpeg) : null;
+  const textures = cfg.textures ? await loadImageLayers(cfg.textures) : null;
   const summaries: SynthSceneSummary[] = [];
   const files = { train: [] as string[], val: [] as string[] };
   let done = 0;
@@ -211,13 +214,14 @@ export async function synthesize(gpu: Gpu, cfg: SynthConfig, onProgress?: SynthP
     const seed = sceneSeed(cfg.seed, s);
     const split: "train" | "val" = s >= cfg.scenes - nVal ? "val" : "train";
     const kind = cfg.preset.trajectories[s % cfg.preset.trajectories.length];
-    const scene = generateScene(seed, cfg.preset.scene);
+    const scene = generateScene(seed, cfg.preset.scene, { images: textures !== null });
     const mesh = buildMesh(scene.primitives);
     const traj = makeTrajectory(scene, kind, seed ^ 0x9e3779b9, cfg.preset.trajectory);
     const renderer = new SceneRenderer(gpu, mesh, cfg.width, cfg.height, {
       batch: cfg.batch,
       lights: scene.lights,
       ambient: scene.ambient,
+      images: textures?.images,
     });
     fs.mkdirSync(path.join(out, "gt", id), { recursive: true });
     const videoFile = path.join(out, "videos", `${id}.mp4`);
@@ -338,7 +342,18 @@ export async function synthesize(gpu: Gpu, cfg: SynthConfig, onProgress?: SynthP
   const { seconds_elapsed: _e, framesPerSecond: _f, ...stable } = summary;
   fs.writeFileSync(
     path.join(out, "synth.json"),
-    `${JSON.stringify({ ...stable, out: undefined, preset: cfg.preset, truth: cfg.truth, convention: POSES_CONVENTION }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        ...stable,
+        out: undefined,
+        preset: cfg.preset,
+        truth: cfg.truth,
+        textures: textures ? { files: textures.files, skipped: textures.skipped } : null,
+        convention: POSES_CONVENTION,
+      },
+      null,
+      2,
+    )}\n`,
   );
   return summary;
 }

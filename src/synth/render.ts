@@ -7,6 +7,9 @@
 //      buffer (so depth and labels are exact per pixel centre, never blended).
 // The three results are copied into one mappable buffer per batch (rows padded to 256 bytes) and
 // read back together; `render(cams)` processes `batch` frames per submit.
+import fs from "node:fs";
+import path from "node:path";
+import sharp from "sharp";
 import type { Gpu } from "../gpu/device.js";
 import { shaderSource } from "../gpu/kernel.js";
 import { clipFromCamera, type Intrinsics, invertRigid, mul4 } from "./camera.js";
@@ -35,6 +38,16 @@ export interface RenderOptions {
   lights?: Light[];
   ambient?: number;
   exposure?: number;
+  /** Images for TEXTURE.image materials (loadImageLayers); default one white texel. */
+  images?: ImageLayers;
+}
+
+/** Equal-size RGBA images stacked as the layers of a texture array. */
+export interface ImageLayers {
+  width: number;
+  height: number;
+  layers: number;
+  rgba: Uint8Array; // (layers, H, W, 4)
 }
 
 const FRAME_UNIFORM_BYTES = 256; // one slot per frame (dynamic offsets need 256-byte alignment)
@@ -49,6 +62,7 @@ export class SceneRenderer {
   private vertexCount: number;
   private uniforms: GPUBuffer;
   private bindGroup: GPUBindGroup;
+  private imageTex: GPUTexture;
   private colorPipe: GPURenderPipeline;
   private truthPipe: GPURenderPipeline;
   private msaa: GPUTexture | null;
@@ -102,12 +116,40 @@ export class SceneRenderer {
           visibility: GPUShaderStage.VERTEX | GPUShaderStage.FRAGMENT,
           buffer: { type: "uniform", hasDynamicOffset: true, minBindingSize: 208 },
         },
+        { binding: 1, visibility: GPUShaderStage.FRAGMENT, texture: { sampleType: "float", viewDimension: "2d-array" } },
+        { binding: 2, visibility: GPUShaderStage.FRAGMENT, sampler: { type: "filtering" } },
       ],
+    });
+    const img = opts.images ?? { width: 1, height: 1, layers: 1, rgba: new Uint8Array([255, 255, 255, 255]) };
+    if (img.rgba.length !== img.width * img.height * img.layers * 4)
+      throw new Error(`SceneRenderer: images hold ${img.rgba.length} bytes, expected ${img.width}x${img.height}x${img.layers}x4`);
+    this.imageTex = device.createTexture({
+      label: `synth images (${img.layers} layers)`,
+      size: { width: img.width, height: img.height, depthOrArrayLayers: img.layers },
+      format: "rgba8unorm",
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+    });
+    device.queue.writeTexture(
+      { texture: this.imageTex },
+      img.rgba,
+      { bytesPerRow: img.width * 4, rowsPerImage: img.height },
+      { width: img.width, height: img.height, depthOrArrayLayers: img.layers },
+    );
+    const sampler = device.createSampler({
+      label: "synth image sampler",
+      addressModeU: "repeat",
+      addressModeV: "repeat",
+      magFilter: "linear",
+      minFilter: "linear",
     });
     this.bindGroup = device.createBindGroup({
       label: "synth frame",
       layout: bgl,
-      entries: [{ binding: 0, resource: { buffer: this.uniforms, offset: 0, size: 208 } }],
+      entries: [
+        { binding: 0, resource: { buffer: this.uniforms, offset: 0, size: 208 } },
+        { binding: 1, resource: this.imageTex.createView({ dimension: "2d-array" }) },
+        { binding: 2, resource: sampler },
+      ],
     });
     const layout = device.createPipelineLayout({ label: "synth render", bindGroupLayouts: [bgl] });
     const module = device.createShaderModule({ label: "render/scene.wgsl", code: shaderSource("render/scene.wgsl") });
@@ -295,9 +337,47 @@ export class SceneRenderer {
 
   /** Release the GPU objects. */
   destroy(): void {
-    for (const t of [this.msaa, this.msaaDepth, this.color, this.depthTex, this.labelTex, this.truthDepth]) t?.destroy();
+    for (const t of [this.msaa, this.msaaDepth, this.color, this.depthTex, this.labelTex, this.truthDepth, this.imageTex]) t?.destroy();
     this.vertexBuffer.destroy();
     this.uniforms.destroy();
     this.readbackBuf.destroy();
   }
+}
+
+/**
+ * Load image files (JPEG/PNG, sorted by name, at most `max`) as `size` x `size` RGBA layers for
+ * TEXTURE.image materials. Files that do not decode are skipped and listed in `skipped`.
+ */
+export async function loadImageLayers(
+  dir: string,
+  size = 256,
+  max = 64,
+): Promise<{ images: ImageLayers; files: string[]; skipped: string[] }> {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`--textures ${dir} is not a folder of images`);
+  const names = fs
+    .readdirSync(dir)
+    .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
+    .sort();
+  const files: string[] = [];
+  const skipped: string[] = [];
+  const layers: Buffer[] = [];
+  for (const f of names) {
+    if (layers.length >= max) break;
+    try {
+      const buf = await sharp(path.join(dir, f))
+        .rotate()
+        .resize(size, size, { fit: "cover" })
+        .removeAlpha()
+        .ensureAlpha(1)
+        .raw()
+        .toBuffer();
+      layers.push(buf);
+      files.push(f);
+    } catch {
+      skipped.push(f);
+    }
+  }
+  if (layers.length === 0) throw new Error(`--textures ${dir}: no readable JPEG/PNG/WebP images`);
+  const rgba = new Uint8Array(Buffer.concat(layers));
+  return { images: { width: size, height: size, layers: layers.length, rgba }, files, skipped };
 }

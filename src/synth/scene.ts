@@ -18,6 +18,7 @@ export const TEXTURE = {
   fabric: 5, // fine weave over fbm
   wallpaper: 6, // stripes and dots over fbm
   glow: 7, // emissive (lamp shades): not shaded by the lights
+  image: 8, // a user image (layer seed % layers of the renderer's image array), repeating every 1/scale m
 } as const;
 export type TextureKind = (typeof TEXTURE)[keyof typeof TEXTURE];
 
@@ -103,6 +104,11 @@ export interface SceneConfig {
   lights: number;
   /** Tessellation of cylinders and spheres (segments around). */
   segments: number;
+  /**
+   * Share of pictures and walls textured with user images (TEXTURE.image) when the renderer has
+   * some (`mimic synth --textures DIR`); ignored otherwise.
+   */
+  imageShare: number;
 }
 
 export const DEFAULT_SCENE: SceneConfig = {
@@ -112,6 +118,7 @@ export const DEFAULT_SCENE: SceneConfig = {
   centerpiece: 0.7,
   lights: 3,
   segments: 20,
+  imageShare: 0.5,
 };
 
 class Rand {
@@ -185,8 +192,11 @@ const BRIGHT: Rgb[] = [
 const darker = (c: Rgb, k: number): Rgb => [c[0] * k, c[1] * k, c[2] * k];
 
 /** Generate the scene for `seed` (deterministic: same seed and config, same scene). */
-export function generateScene(seed: number, cfg: SceneConfig = DEFAULT_SCENE): Scene {
+export function generateScene(seed: number, cfg: SceneConfig = DEFAULT_SCENE, opts: { images?: boolean } = {}): Scene {
   const r = new Rand(seed, 0x5c3e);
+  // user images come from their own stream, so a scene without them is the same scene
+  const ri = new Rand(seed, 0x1a6e);
+  const useImage = (): boolean => (opts.images ?? false) && ri.chance(cfg.imageShare);
   const W = r.range(cfg.roomSize[0], cfg.roomSize[1]);
   const D = r.range(cfg.roomSize[0], cfg.roomSize[1]);
   const H = r.range(cfg.roomHeight[0], cfg.roomHeight[1]);
@@ -217,7 +227,8 @@ export function generateScene(seed: number, cfg: SceneConfig = DEFAULT_SCENE): S
         : kind === TEXTURE.wallpaper
           ? mat(TEXTURE.wallpaper, r.tint(wallBase), r.tint(darker(wallBase, 0.75)), r.range(0.8, 1.5))
           : mat(TEXTURE.noise, r.tint(wallBase), r.tint(darker(wallBase, 0.6)), r.range(2, 4));
-    prims.push({ type: "quad", origin: w.origin, u: scale3(w.dir, w.length), v: [0, H, 0], classId: CLASS.wall, material: m });
+    const wm = useImage() ? { kind: TEXTURE.image, color1: m.color1, color2: m.color2, seed: ri.u32(), scale: 1 / ri.range(0.8, 1.6) } : m;
+    prims.push({ type: "quad", origin: w.origin, u: scale3(w.dir, w.length), v: [0, H, 0], classId: CLASS.wall, material: wm });
   }
 
   // --- furniture along the walls -------------------------------------------------------------
@@ -275,13 +286,14 @@ export function generateScene(seed: number, cfg: SceneConfig = DEFAULT_SCENE): S
         const pw = Math.min(width * 0.8, r.range(0.4, 1.0));
         const ph = r.range(0.35, 0.8);
         const py = Math.min(H - ph / 2 - 0.15, r.range(1.45, 1.8));
+        const poster = mat(TEXTURE.poster, r.tint(r.pick(WALLS), 0.2), r.pick(BRIGHT), 1);
         prims.push({
           type: "box",
           center: at(w, mid, 0.015, py),
           size: [pw, ph, 0.025],
           yaw: wallYaw,
           classId: CLASS.picture,
-          material: mat(TEXTURE.poster, r.tint(r.pick(WALLS), 0.2), r.pick(BRIGHT), 1),
+          material: useImage() ? { ...poster, kind: TEXTURE.image, seed: ri.u32(), scale: 1 / Math.max(pw, ph) } : poster,
         });
       }
       s += width + r.range(0.15, 0.5);

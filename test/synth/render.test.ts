@@ -1,11 +1,15 @@
 // The synthetic-scene renderer (shaders/render/scene.wgsl via src/synth/render.ts): depth and labels
 // exact for analytic scenes, agreement with the CPU ray-casting twin (src/ref/synth/raycast.ts)
 // on a generated scene, and identical bytes for identical inputs.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { writePng } from "../../src/image/io.js";
 import { raycastTruth } from "../../src/ref/synth/raycast.js";
 import { intrinsicsFromFov, makeTrajectory } from "../../src/synth/camera.js";
 import { CLASS } from "../../src/synth/classes.js";
-import { SceneRenderer } from "../../src/synth/render.js";
+import { loadImageLayers, SceneRenderer } from "../../src/synth/render.js";
 import { buildMesh, generateScene, type Material, type Primitive, TEXTURE } from "../../src/synth/scene.js";
 import { testGpu } from "../helpers.js";
 
@@ -150,5 +154,37 @@ describe("render/scene.wgsl (SceneRenderer)", () => {
     }
     // and consecutive frames differ (the camera moves)
     expect(Buffer.compare(Buffer.from(a[0].rgb), Buffer.from(a[1].rgb))).not.toBe(0);
+  });
+  it("image textures (kind 8): layer seed % layers from a folder of images", async () => {
+    const gpu = await testGpu();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-tex-"));
+    const solid = (r: number, g: number, b: number) => Uint8Array.from({ length: 8 * 8 * 3 }, (_, i) => [r, g, b][i % 3]);
+    await writePng(path.join(dir, "a.png"), 8, 8, solid(255, 0, 0), 3);
+    await writePng(path.join(dir, "b.png"), 8, 8, solid(0, 0, 255), 3);
+    fs.writeFileSync(path.join(dir, "notes.txt"), "not an image");
+    const { images, files } = await loadImageLayers(dir, 16);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(files).toEqual(["a.png", "b.png"]);
+    expect([images.width, images.height, images.layers]).toEqual([16, 16, 2]);
+    for (const [seed, want] of [
+      [4, 0], // 4 % 2 = layer 0: red
+      [7, 2], // layer 1: blue
+    ]) {
+      const mat: Material = { kind: TEXTURE.image, color1: [0, 0, 0], color2: [0, 0, 0], seed, scale: 1 };
+      const quad: Primitive = { type: "quad", origin: [-10, -10, 2], u: [20, 0, 0], v: [0, 20, 0], classId: CLASS.picture, material: mat };
+      const r = new SceneRenderer(gpu, buildMesh([quad]), W, H, { images });
+      const [f] = await r.render([{ K, worldFromCam: IDENTITY }]);
+      r.destroy();
+      let off = 0;
+      let minOn = 255;
+      for (let i = 0; i < W * H; i++)
+        for (let c = 0; c < 3; c++) {
+          const v = f.rgb[i * 3 + c];
+          if (c === want) minOn = Math.min(minOn, v);
+          else off = Math.max(off, v);
+        }
+      expect(off, `seed ${seed}: other channels`).toBe(0);
+      expect(minOn, `seed ${seed}: channel ${want}`).toBeGreaterThan(40);
+    }
   });
 });

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { clipFromCamera, intrinsicsFromFov, makeTrajectory, mul4, TRAJECTORY_KINDS } from "../../src/synth/camera.js";
 import { SYNTH_CLASSES } from "../../src/synth/classes.js";
 import { loadSynthPresets } from "../../src/synth/presets.js";
-import { buildMesh, generateScene, VERTEX_WORDS } from "../../src/synth/scene.js";
+import { buildMesh, DEFAULT_SCENE, generateScene, TEXTURE, VERTEX_WORDS } from "../../src/synth/scene.js";
 
 describe("synth scenes", () => {
   it("same seed, same scene and mesh; another seed, another scene", () => {
@@ -91,5 +91,12 @@ describe("synth scenes", () => {
       expect(v.trajectories.length).toBeGreaterThan(0);
       expect(v.scene.roomSize[0]).toBeGreaterThanOrEqual(6);
     }
+  });
+  it("user images only change scenes when enabled, and then some walls or pictures use them", () => {
+    expect(JSON.stringify(generateScene(12, DEFAULT_SCENE, { images: false }))).toBe(JSON.stringify(generateScene(12)));
+    let used = 0;
+    for (let s = 0; s < 4; s++)
+      used += generateScene(s, DEFAULT_SCENE, { images: true }).primitives.filter((p) => p.material.kind === TEXTURE.image).length;
+    expect(used).toBeGreaterThan(0);
   });
 });
