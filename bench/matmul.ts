@@ -37,6 +37,10 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
       ];
   const rows: BenchRow[] = [];
   const ours: number[] = [];
+  const script = path.join(packageRoot(), "bench", "peers", "matmul.py");
+  type Peer = { numpy: Record<string, number>; torch?: Record<string, number>; blas: string };
+  const peers: Peer[] = [];
+  // Each case is followed at once by its peer (on a shared machine, load drifts between minutes).
   for (const c of cases) {
     const a = tensor(gpu, "bench a", [c.M * c.K]);
     const b = tensor(gpu, "bench b", [c.K * c.N]);
