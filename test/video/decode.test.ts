@@ -4,7 +4,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Frame } from "../../src/contracts.js";
 import { cropRect, decodeFrames, decodePresets, type Sampling, selectExpr, type VideoWarning } from "../../src/video/decode.js";
 import { probeVideo, VideoError } from "../../src/video/probe.js";
@@ -14,6 +14,7 @@ let v: TestVideos;
 beforeAll(() => {
   v = makeTestVideos(fs.mkdtempSync(path.join(os.tmpdir(), "mimic-video-")));
 });
+afterAll(() => fs.rmSync(v.dir, { recursive: true, force: true }));
 
 /** All frames; a healthy file must decode without warnings unless the caller listens for them. */
 async function collect(file: string, opts: Parameters<typeof decodeFrames>[1] = {}): Promise<Frame[]> {

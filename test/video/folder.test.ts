@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeFrames } from "../../src/video/decode.js";
 import { forEachVideo, listVideos, videoIdOf } from "../../src/video/folder.js";
 import { VideoError } from "../../src/video/probe.js";
@@ -27,6 +27,7 @@ beforeAll(() => {
   fs.copyFileSync(path.join(root, "a/clip one.mp4"), p("dir.mp4/inner/d.webm.mp4"));
   fs.writeFileSync(p(".hidden.mp4"), "");
 });
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 describe("listVideos", () => {
   it("finds videos recursively by extension (case-insensitive), counts the rest as ignored, searches directories named x.mp4", () => {
