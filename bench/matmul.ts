@@ -73,18 +73,13 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
     times.sort((x, y) => x - y);
     ours.push(flop / (times[times.length >> 1] / 1e3) / 1e9);
     for (const t of [a, b, out]) t.buf.destroy();
+    peers.push(JSON.parse(runPython(script, [`${c.M},${c.N},${c.K}`])) as Peer);
   }
-  const script = path.join(packageRoot(), "bench", "peers", "matmul.py");
-  const peer = JSON.parse(
-    runPython(
-      script,
-      cases.map((c) => `${c.M},${c.N},${c.K}`),
-    ),
-  ) as {
-    numpy: Record<string, number>;
-    torch?: Record<string, number>;
-    blas: string;
-  };
+  const peer: Peer = { numpy: {}, torch: peers[0]?.torch ? {} : undefined, blas: peers[0]?.blas ?? "?" };
+  for (const p of peers) {
+    Object.assign(peer.numpy, p.numpy);
+    if (peer.torch && p.torch) Object.assign(peer.torch, p.torch);
+  }
   cases.forEach((c, i) => {
     rows.push(row(`${c.name} (M=${c.M} N=${c.N} K=${c.K})`, "GFLOP/s", ours[i], peer.numpy[`${c.M},${c.N},${c.K}`] ?? null));
   });
