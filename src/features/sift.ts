@@ -235,12 +235,12 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
       });
     }
     for (let i = 1; i < L + 3; i++) blur(level(gauss[o], o, i - 1), level(gauss[o], o, i), o, sig[i - 1]);
-    const dogCount = (L + 2) * strides[o];
+    const dogCount4 = ((L + 2) * strides[o]) / 4; // strides are multiples of 64 floats
     const dp = params(gpu, `${tag} dog o${o}`, [
-      ["u32", dogCount],
-      ["u32", strides[o]],
+      ["u32", dogCount4],
+      ["u32", strides[o] / 4],
     ]);
-    const [gx, gy] = grid1d(dogCount, 256);
+    const [gx, gy] = grid1d(dogCount4, 256);
     steps.push({ pipe: dogPipe, group: bind(gpu, dogPipe, [gauss[o], dog[o], dp], `${tag} dog`), wg: [gx, gy, 1] });
 
     const xp = params(gpu, `${tag} extrema o${o}`, [
