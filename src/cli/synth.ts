@@ -48,6 +48,8 @@ export function synthCommand(): Command {
     .option("--quiet", "no progress output")
     .action(async (opts: SynthFlags) => {
       const [width, height] = parseSize(opts.size);
+      if (opts.video && (width % 2 || height % 2))
+        throw new UsageError(`--size ${opts.size}: the videos (yuv420p) need even sides; use an even size or --no-video`);
       let preset: ReturnType<typeof synthPreset>;
       try {
         preset = synthPreset(opts.preset);

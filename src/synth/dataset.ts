@@ -130,7 +130,6 @@ class VideoWriter {
   private stderr = "";
   private done: Promise<number>;
   constructor(ffmpeg: string, enc: Encoder, file: string, width: number, height: number, fps: number) {
-    const pad = width % 2 || height % 2 ? ["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"] : [];
     const args = [
       "-hide_banner",
       "-loglevel",
@@ -147,7 +146,6 @@ class VideoWriter {
       "-i",
       "-",
       "-an",
-      ...pad,
       ...enc.args,
       "-fflags",
       "+bitexact",
@@ -196,6 +194,8 @@ export async function synthesize(gpu: Gpu, cfg: SynthConfig, onProgress?: SynthP
   const pairStride = Math.max(1, Math.round(cfg.fps)); // frames 1 s apart
   const K: Intrinsics = intrinsicsFromFov(cfg.width, cfg.height, cfg.preset.trajectory.hfovDeg);
   const nVal = cfg.scenes >= 2 ? Math.max(1, Math.round(cfg.scenes * cfg.preset.valFraction)) : 0;
+  if (cfg.video && (cfg.width % 2 || cfg.height % 2))
+    throw new Error(`synth: video frames need even sides (yuv420p), got ${cfg.width}x${cfg.height}; use an even size or video: false`);
   let ff: ReturnType<typeof resolveFfmpeg> | null = null;
   if (cfg.video)
     try {

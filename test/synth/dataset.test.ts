@@ -102,5 +102,6 @@ describe("mimic synth (synth/dataset.ts)", () => {
     await expect(synthCommand().parseAsync(["--out", "/tmp/x", "--size", "64by48"], { from: "user" })).rejects.toThrow(
       /--size must be WIDTHxHEIGHT/,
     );
+    await expect(synthCommand().parseAsync(["--out", "/tmp/x", "--size", "65x48"], { from: "user" })).rejects.toThrow(/even sides/);
   });
 });
