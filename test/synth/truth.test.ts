@@ -5,6 +5,7 @@ import { intrinsicsFromFov, invertRigid, mul4, poseLookDir } from "../../src/syn
 import { SceneRenderer } from "../../src/synth/render.js";
 import { buildMesh, generateScene } from "../../src/synth/scene.js";
 import {
+  cropRegion,
   DEFAULT_TRUTH,
   patchAt,
   patchSamples,
@@ -130,5 +131,21 @@ describe("true correspondences (synth/truth.ts)", () => {
     expect(r.z).toBeCloseTo(5, 9);
     expect(r.visible).toBe(false);
     expect(trueCorrespondence(a, b).overlap).toBe(0);
+  });
+  it("the miner's crop region: centre crop and bottom crop map the grid onto part of the frame", () => {
+    expect(cropRegion(320, 240)).toEqual({ x: 0, y: 0, w: 320, h: 240 });
+    expect(cropRegion(320, 240, 0, "center-crop")).toEqual({ x: 40, y: 0, w: 240, h: 240 });
+    expect(cropRegion(320, 240, 0.2, "stretch")).toEqual({ x: 0, y: 0, w: 320, h: 192 });
+    const grid = { size: 224, patch: 16, region: cropRegion(320, 240, 0, "center-crop") };
+    expect(patchAt(39.9, 10, 320, 240, grid)).toBe(-1);
+    expect(patchAt(40, 0, 320, 240, grid)).toBe(0);
+    expect(patchAt(279.9, 239.9, 320, 240, grid)).toBe(195);
+    expect(patchAt(280, 100, 320, 240, grid)).toBe(-1);
+    // a view against itself on a cropped grid: still the identity and full overlap
+    const depth = new Float32Array(320 * 240).fill(3);
+    const v: TruthView = { K: intrinsicsFromFov(320, 240, 65), worldFromCam: poseLookDir([0, 0, 0], [0, 0, 1]), depth };
+    const t = trueCorrespondence(v, v, { ...DEFAULT_TRUTH, grid });
+    expect(t.overlap).toBe(1);
+    expect(t.correspondence[100]).toBe(100);
   });
 });
