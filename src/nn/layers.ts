@@ -197,27 +197,30 @@ export interface RowsShape {
   D: number;
   /** Leading rows to skip on the big side (e.g. 1 for a cls token). */
   row0?: number;
+  /** Rows per batch item of the small side's storage (default Lo) and its first row (default 0). */
+  So?: number;
+  so0?: number;
 }
 
-/** dst (B, Lo, D) = src (B, Ls, D) rows ids (B, Lo) u32 (+ row0). */
+/** dst[b, so0 + i] = src (B, Ls, D) rows ids[b, i] (+ row0); dst has So (default Lo) rows per item. */
 export function gatherRows(gpu: Gpu, src: Tensor, ids: GPUBuffer, dst: Tensor, s: RowsShape): Call {
   return makeCall(
     gpu,
     "nn/gather_rows.wgsl",
     [src, ids, dst],
-    [s.B, s.Lo, s.Ls, s.D, s.row0 ?? 0, src.off, dst.off, 0].map(u32),
+    [s.B, s.Lo, s.Ls, s.D, s.row0 ?? 0, src.off, dst.off, 0, s.So ?? s.Lo, s.so0 ?? 0].map(u32),
     [Math.ceil(s.D / 64), s.Lo, s.B],
     { entry: "gather", label: `gather ${src.label}` },
   );
 }
 
-/** dst (B, Ls, D) rows ids (+ row0) (+)= src (B, Lo, D): the backward of gatherRows (ids distinct). */
+/** dst (B, Ls, D) rows ids (+ row0) (+)= src[b, so0 + i]: the backward of gatherRows (ids distinct). */
 export function scatterRows(gpu: Gpu, src: Tensor, ids: GPUBuffer, dst: Tensor, s: RowsShape, accumulate = true): Call {
   return makeCall(
     gpu,
     "nn/gather_rows.wgsl",
     [src, ids, dst],
-    [s.B, s.Lo, s.Ls, s.D, s.row0 ?? 0, src.off, dst.off, accumulate ? 1 : 0].map(u32),
+    [s.B, s.Lo, s.Ls, s.D, s.row0 ?? 0, src.off, dst.off, accumulate ? 1 : 0, s.So ?? s.Lo, s.so0 ?? 0].map(u32),
     [Math.ceil(s.D / 64), s.Lo, s.B],
     { entry: "scatter", label: `scatter ${src.label}` },
   );

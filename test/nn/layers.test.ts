@@ -273,6 +273,24 @@ describe("patchify.wgsl", () => {
 });
 
 describe("gather_rows.wgsl (ids_keep)", () => {
+  it("GPU unshuffle into a decoder input past the cls row (So, so0) matches twin", async () => {
+    const gpu = await testGpu();
+    // encoder out (B, 1 + Lk, D) visible tokens -> decoder rows ids_keep + 1 of (B, 1 + Lt, D), and back.
+    const [B, Lk, Lt, D] = [2, 3, 6, 4];
+    const ids = new Uint32Array([4, 0, 2, 5, 1, 3]);
+    const enc = f32(rand64(B * (1 + Lk) * D, 40));
+    const dec0 = f32(rand64(B * (1 + Lt) * D, 41));
+    const idsBuf = upload(gpu, "ids", ids);
+    const E = gpuTensor(gpu, "enc", [B, 1 + Lk, D], enc);
+    const Dd = gpuTensor(gpu, "dec", [B, 1 + Lt, D], dec0);
+    const E2 = gpuTensor(gpu, "enc back", [B, 1 + Lk, D]);
+    const s = { B, Ls: 1 + Lt, Lo: Lk, D, row0: 1, So: 1 + Lk, so0: 1 };
+    const [dec, back] = await run(gpu, [L.scatterRows(gpu, E, idsBuf, Dd, s, false), L.gatherRows(gpu, Dd, idsBuf, E2, s)], Dd, E2);
+    const want = ref.scatterRows(enc, ids, Float64Array.from(dec0), B, 1 + Lt, Lk, D, 1, false, 1 + Lk, 1);
+    expectClose(dec, want, 0, "unshuffle scatter");
+    expectClose(back, ref.gatherRows(want, ids, B, 1 + Lt, Lk, D, 1, 1 + Lk, 1), 0, "gather back");
+  });
+
   it("twin: scatter is the adjoint of gather", () => {
     const [B, Ls, Lo, D] = [2, 6, 3, 2];
     const ids = [5, 0, 2, 1, 3, 4];

@@ -284,15 +284,29 @@ export function unpatchify(x: Arr, B: number, H: number, W: number, P: number, o
 
 // ---- gather_rows.wgsl ----
 
-/** dst (B, Lo, D): dst[b, i] = src[b, ids[b, i] + row0], src (B, Ls, D). */
-export function gatherRows(src: Arr, ids: ArrayLike<number>, B: number, Ls: number, Lo: number, D: number, row0 = 0): Float64Array {
-  const dst = new Float64Array(B * Lo * D);
+/**
+ * dst (B, So, D) (rows so0.. so0 + Lo written, others zero; So defaults to Lo):
+ * dst[b, so0 + i] = src[b, ids[b, i] + row0], src (B, Ls, D).
+ */
+export function gatherRows(
+  src: Arr,
+  ids: ArrayLike<number>,
+  B: number,
+  Ls: number,
+  Lo: number,
+  D: number,
+  row0 = 0,
+  So = Lo,
+  so0 = 0,
+): Float64Array {
+  const dst = new Float64Array(B * So * D);
   for (let b = 0; b < B; b++)
-    for (let i = 0; i < Lo; i++) for (let d = 0; d < D; d++) dst[(b * Lo + i) * D + d] = src[(b * Ls + ids[b * Lo + i] + row0) * D + d];
+    for (let i = 0; i < Lo; i++)
+      for (let d = 0; d < D; d++) dst[(b * So + so0 + i) * D + d] = src[(b * Ls + ids[b * Lo + i] + row0) * D + d];
   return dst;
 }
 
-/** dst[b, ids[b, i] + row0] (+)= src[b, i]; dst (B, Ls, D) modified in place. */
+/** dst[b, ids[b, i] + row0] (+)= src[b, so0 + i] (src has So rows per item); dst (B, Ls, D) in place. */
 export function scatterRows(
   src: Arr,
   ids: ArrayLike<number>,
@@ -303,12 +317,14 @@ export function scatterRows(
   D: number,
   row0 = 0,
   accumulate = true,
+  So = Lo,
+  so0 = 0,
 ): Float64Array {
   for (let b = 0; b < B; b++)
     for (let i = 0; i < Lo; i++)
       for (let d = 0; d < D; d++) {
         const o = (b * Ls + ids[b * Lo + i] + row0) * D + d;
-        dst[o] = (accumulate ? dst[o] : 0) + src[(b * Lo + i) * D + d];
+        dst[o] = (accumulate ? dst[o] : 0) + src[(b * So + so0 + i) * D + d];
       }
   return dst;
 }
