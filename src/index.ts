@@ -1,5 +1,6 @@
 // mimic-kit's public library API (what examples/ import).
 
+export { runDemo } from "./cli/demo.js";
 export { doctor } from "./cli/doctor.js";
 export type { Features, Frame, HomographyFit, Matches, PairRecord } from "./contracts.js";
 export { type SiftConfig, siftPresets } from "./features/config.js";
@@ -54,6 +55,9 @@ export {
   packFeatures,
   selectMatches,
 } from "./match/matcher.js";
+export { configHash, type MineConfig, minePresets } from "./mine/config.js";
+export { mergeShards } from "./mine/merge.js";
+export { type MineOptions, type MineSummary, minePairs } from "./mine/pipeline.js";
 export {
   type CheckpointSidecar,
   decoderMayBeMissing,
