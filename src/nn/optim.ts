@@ -5,7 +5,7 @@
 import type { Gpu } from "../gpu/device.js";
 import { grid1d } from "../gpu/kernel.js";
 import type { AdamWConfig } from "../ref/nn/adamw.js";
-import { type Call, dummyBuffer, makeCall, numel, readTensor, type Tensor, tensor, u32 } from "./core.js";
+import { type Call, dummyBuffer, makeCall, numel, readTensor, type Tensor, tensor } from "./core.js";
 import { reduceCalls } from "./layers.js";
 import type { ParamStore } from "./params.js";
 
