@@ -83,7 +83,10 @@ export class AdamW {
     return calls;
   }
 
-  /** Read the last squared-norm statistic (a readback: only when logging). */
+  /**
+   * The global gradient norm of the last step (a readback: only when logging). Computed in the step
+   * when clipping is on; otherwise record gradNormCalls(scale) before the step to get it.
+   */
   async gradNorm(): Promise<number> {
     return Math.sqrt((await readTensor(this.gpu, this.stats))[0]);
   }
