@@ -21,11 +21,13 @@ export interface DemoPlan {
   trainSteps: number;
   batch: number;
   probeEpochs: number;
+  /** Base learning rate: MAE's 1.5e-4 assumes batches of thousands; lr = blr * batch / 256 (1e-3 at batch 8). */
+  blr: number;
 }
 
 export const demoPlans: Record<"full" | "quick", DemoPlan> = {
-  full: { scenes: 6, seconds: 24, fps: 5, trainSteps: 300, batch: 8, probeEpochs: 10 },
-  quick: { scenes: 2, seconds: 8, fps: 5, trainSteps: 20, batch: 4, probeEpochs: 2 },
+  full: { scenes: 6, seconds: 24, fps: 5, trainSteps: 300, batch: 8, probeEpochs: 10, blr: 0.032 },
+  quick: { scenes: 2, seconds: 8, fps: 5, trainSteps: 20, batch: 4, probeEpochs: 2, blr: 0.032 },
 };
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../bin/mimic.js");
@@ -93,6 +95,8 @@ export async function runDemo(out: string, opts: { quick?: boolean; quiet?: bool
       String(plan.trainSteps),
       "--batch",
       String(plan.batch),
+      "--blr",
+      String(plan.blr),
       "--seed",
       "0",
       "--out",
