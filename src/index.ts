@@ -1,5 +1,23 @@
 // mimic-kit's public library API (what examples/ import).
 
+export {
+  baselineRecipes,
+  makeBaselines,
+  makeRandomPairs,
+  RANDOM_PAIRS_HASH,
+  type RandomPairsConfig,
+  randomPairsDefaults,
+} from "./benchmark/baselines.js";
+export {
+  buildLeaderboard,
+  type DatasetResult,
+  type Leaderboard,
+  type LeaderboardRow,
+  leaderboardJson,
+  leaderboardMarkdown,
+} from "./benchmark/leaderboard.js";
+export { BenchmarkInputError, type BenchmarkOptions, readDatasetInfo, runBenchmark } from "./benchmark/run.js";
+export { type BenchmarkScale, benchmarkScales, getScale, type ScaleName, samplesSeen, scaleProblems } from "./benchmark/scales.js";
 export { runDemo } from "./cli/demo.js";
 export { doctor } from "./cli/doctor.js";
 export type { Features, Frame, HomographyFit, Matches, PairRecord } from "./contracts.js";
@@ -81,7 +99,7 @@ export {
   type VitArch,
 } from "./models/config.js";
 export { explicitMasking, type Masking, maskedIndices, noMasking, randomMasking } from "./models/masking.js";
-export { CrocoBlock, GpuEncoder, MimGpuModel, MimPlan, mimParamStore } from "./models/mim_gpu.js";
+export { GpuEncoder, MimGpuModel, MimPlan, mimParamStore } from "./models/mim_gpu.js";
 export { countParams, initParams, type ParamEntry, type ParamLayout, ParamStore, paramLayout, paramShapes } from "./models/params.js";
 export { parseSafetensors, readSafetensors, Safetensors, serializeSafetensors, writeSafetensors } from "./models/safetensors.js";
 /** The training engine (layers with explicit forward/backward, AdamW): `nn.matmulCall`, `nn.Block`, ... */

@@ -22,15 +22,13 @@
 
 import { createBuffer } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
-import { type AttnBuffers, attentionBackward, attentionForward, attnBuffers, qkvViews, tokens } from "../nn/attention.js";
-import { Block, type BlockConfig, type BlockScratch, blockScratch, linearParams } from "../nn/block.js";
+import { Block, type BlockConfig, type BlockScratch, blockScratch, CrossBlock, crossScratch, linearParams } from "../nn/block.js";
 import { type Call, encodeCalls, readTensor, type Tensor, tensor, view, writeTensor } from "../nn/core.js";
 import {
   addCall,
   axpyCall,
+  fillCall,
   gatherRows,
-  geluBackward,
-  geluForward,
   layernormBackward,
   layernormForward,
   type MaskedMseArgs,
@@ -71,254 +69,6 @@ function linearAs(ps: NnParamStore, name: string, outF: number, inF: number, wT:
     db: ps.grad(`${name}.bias`),
     wT,
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// CroCo decoder block
-
-/** Gradient scratch of CroCo blocks of one shape (blocks run their backward one at a time). */
-interface CrocoScratch {
-  wT: Tensor;
-  dx1: Tensor; // (N, D)
-  dx2: Tensor; // (N, D)
-  dln: Tensor; // (N, D)
-  dattn: Tensor; // (N, D)
-  dqkv: Tensor; // (N, 3D)
-  dq: Tensor; // (N, D)
-  dk: Tensor; // (Nk, D)
-  dv: Tensor; // (Nk, D)
-  dyn: Tensor; // (Nk, D)
-  dg: Tensor; // (N, Hd)
-  dh: Tensor; // (N, Hd)
-}
-
-function crocoScratch(gpu: Gpu, D: number, Hd: number, N: number, Nk: number, label: string): CrocoScratch {
-  const t = (n: string, shape: number[]) => tensor(gpu, `${label} ${n}`, shape);
-  return {
-    wT: t("wT", [Math.max(3 * D * D, Hd * D)]),
-    dx1: t("dx1", [N, D]),
-    dx2: t("dx2", [N, D]),
-    dln: t("dln", [N, D]),
-    dattn: t("dattn", [N, D]),
-    dqkv: t("dqkv", [N, 3 * D]),
-    dq: t("dq", [N, D]),
-    dk: t("dk", [Nk, D]),
-    dv: t("dv", [Nk, D]),
-    dyn: t("dyn", [Nk, D]),
-    dg: t("dg", [N, Hd]),
-    dh: t("dh", [N, Hd]),
-  };
-}
-
-/**
- * CroCo's DecoderBlock (norm_mem = True), as src/ref/models/mim.ts crocoBlockRef:
- *   x1 = x + attn(norm1 x);  yn = norm_y(y);  x2 = x1 + cross_attn(norm2 x1, yn);  out = x2 + mlp(norm3 x2)
- * cross_attn: q = projq(.), k = projk(yn), v = projv(yn), softmax(q k^T / sqrt(dh)) v, proj.
- * x (B, Lq, D) queries, y (B, Lk, D) memory (left unchanged; its gradient accumulates into dy).
- */
-export class CrocoBlock {
-  readonly N: number;
-  readonly Nk: number;
-  readonly Hd: number;
-  readonly ln1: Tensor;
-  readonly mean1: Tensor;
-  readonly rstd1: Tensor;
-  readonly qkv: Tensor; // (N, 3D)
-  readonly attn: Tensor; // (N, D)
-  readonly proj: Tensor; // (N, D)
-  readonly x1: Tensor; // (N, D)
-  readonly yn: Tensor; // (Nk, D)
-  readonly meany: Tensor;
-  readonly rstdy: Tensor;
-  readonly ln2: Tensor;
-  readonly mean2: Tensor;
-  readonly rstd2: Tensor;
-  readonly q: Tensor; // (N, D)
-  readonly k: Tensor; // (Nk, D)
-  readonly v: Tensor; // (Nk, D)
-  readonly cattn: Tensor; // (N, D)
-  readonly cproj: Tensor; // (N, D)
-  readonly x2: Tensor; // (N, D)
-  readonly ln3: Tensor;
-  readonly mean3: Tensor;
-  readonly rstd3: Tensor;
-  readonly h: Tensor; // (N, Hd)
-  readonly g: Tensor; // (N, Hd)
-  readonly mlp: Tensor; // (N, D)
-  readonly out: Tensor; // (N, D)
-  readonly selfBufs: AttnBuffers;
-  readonly crossBufs: AttnBuffers;
-
-  constructor(
-    private gpu: Gpu,
-    private ps: NnParamStore,
-    readonly prefix: string,
-    readonly c: BlockConfig,
-    readonly B: number,
-    readonly Lq: number,
-    readonly Lk: number,
-    private s: CrocoScratch,
-  ) {
-    const { D } = c;
-    if (D % c.H) throw new Error(`croco block ${prefix}: D=${D} is not divisible by H=${c.H}`);
-    this.N = B * Lq;
-    this.Nk = B * Lk;
-    this.Hd = c.mlpRatio * D;
-    const t = (n: string, shape: number[]) => tensor(gpu, `${prefix}.${n}`, shape);
-    const { N, Nk, Hd } = this;
-    this.ln1 = t("ln1", [N, D]);
-    this.mean1 = t("mean1", [N]);
-    this.rstd1 = t("rstd1", [N]);
-    this.qkv = t("qkv", [N, 3 * D]);
-    this.attn = t("attn", [N, D]);
-    this.proj = t("proj", [N, D]);
-    this.x1 = t("x1", [N, D]);
-    this.yn = t("yn", [Nk, D]);
-    this.meany = t("meany", [Nk]);
-    this.rstdy = t("rstdy", [Nk]);
-    this.ln2 = t("ln2", [N, D]);
-    this.mean2 = t("mean2", [N]);
-    this.rstd2 = t("rstd2", [N]);
-    this.q = t("q", [N, D]);
-    this.k = t("k", [Nk, D]);
-    this.v = t("v", [Nk, D]);
-    this.cattn = t("cattn", [N, D]);
-    this.cproj = t("cproj", [N, D]);
-    this.x2 = t("x2", [N, D]);
-    this.ln3 = t("ln3", [N, D]);
-    this.mean3 = t("mean3", [N]);
-    this.rstd3 = t("rstd3", [N]);
-    this.h = t("h", [N, Hd]);
-    this.g = t("g", [N, Hd]);
-    this.mlp = t("mlp", [N, D]);
-    this.out = t("out", [N, D]);
-    const dh = D / c.H;
-    this.selfBufs = attnBuffers(gpu, { B, H: c.H, Lq, Lk: Lq, dh }, `${prefix}.attn`);
-    this.crossBufs = attnBuffers(gpu, { B, H: c.H, Lq, Lk, dh }, `${prefix}.cross_attn`);
-  }
-
-  private lin(name: string): LinearParams {
-    return linearParams(this.ps, `${this.prefix}.${name}`, this.s.wT);
-  }
-
-  private ln(name: string, x: Tensor, y: Tensor, mean: Tensor, rstd: Tensor, N: number): Call {
-    const p = `${this.prefix}.${name}`;
-    return layernormForward(this.gpu, {
-      x,
-      w: this.ps.param(`${p}.weight`),
-      b: this.ps.param(`${p}.bias`),
-      y,
-      mean,
-      rstd,
-      N,
-      C: this.c.D,
-      eps: this.c.eps ?? 1e-6,
-    });
-  }
-
-  private lnBack(name: string, x: Tensor, dy: Tensor, mean: Tensor, rstd: Tensor, dx: Tensor, N: number, accumulate: boolean): Call[] {
-    const p = `${this.prefix}.${name}`;
-    return layernormBackward(this.gpu, {
-      x,
-      dy,
-      w: this.ps.param(`${p}.weight`),
-      mean,
-      rstd,
-      dx,
-      dw: this.ps.grad(`${p}.weight`),
-      db: this.ps.grad(`${p}.bias`),
-      N,
-      C: this.c.D,
-      accumulate,
-    });
-  }
-
-  private get selfShape() {
-    return { B: this.B, H: this.c.H, Lq: this.Lq, Lk: this.Lq, dh: this.c.D / this.c.H };
-  }
-
-  private get crossShape() {
-    return { B: this.B, H: this.c.H, Lq: this.Lq, Lk: this.Lk, dh: this.c.D / this.c.H };
-  }
-
-  forward(x: Tensor, y: Tensor): Call[] {
-    const { gpu, N, Nk, Hd, Lq, Lk } = this;
-    const { D } = this.c;
-    const sv = qkvViews(this.qkv, this.B, Lq, D);
-    return [
-      this.ln("norm1", x, this.ln1, this.mean1, this.rstd1, N),
-      ...linearForward(gpu, this.lin("attn.qkv"), this.ln1, this.qkv, N, D, 3 * D),
-      ...attentionForward(gpu, this.selfShape, sv.q, sv.k, sv.v, tokens(this.attn, Lq, D), this.selfBufs),
-      ...linearForward(gpu, this.lin("attn.proj"), this.attn, this.proj, N, D, D),
-      addCall(gpu, x, this.proj, this.x1, N * D),
-      this.ln("norm_y", y, this.yn, this.meany, this.rstdy, Nk),
-      this.ln("norm2", this.x1, this.ln2, this.mean2, this.rstd2, N),
-      ...linearForward(gpu, this.lin("cross_attn.projq"), this.ln2, this.q, N, D, D),
-      ...linearForward(gpu, this.lin("cross_attn.projk"), this.yn, this.k, Nk, D, D),
-      ...linearForward(gpu, this.lin("cross_attn.projv"), this.yn, this.v, Nk, D, D),
-      ...attentionForward(
-        gpu,
-        this.crossShape,
-        tokens(this.q, Lq, D),
-        tokens(this.k, Lk, D),
-        tokens(this.v, Lk, D),
-        tokens(this.cattn, Lq, D),
-        this.crossBufs,
-      ),
-      ...linearForward(gpu, this.lin("cross_attn.proj"), this.cattn, this.cproj, N, D, D),
-      addCall(gpu, this.x1, this.cproj, this.x2, N * D),
-      this.ln("norm3", this.x2, this.ln3, this.mean3, this.rstd3, N),
-      ...linearForward(gpu, this.lin("mlp.fc1"), this.ln3, this.h, N, D, Hd),
-      geluForward(gpu, this.h, this.g, N * Hd),
-      ...linearForward(gpu, this.lin("mlp.fc2"), this.g, this.mlp, N, Hd, D),
-      addCall(gpu, this.x2, this.mlp, this.out, N * D),
-    ];
-  }
-
-  /**
-   * Backward: parameter gradients accumulate; dx (N, D) is overwritten with the input gradient;
-   * the memory's gradient goes into dy (Nk, D): overwritten, or added when accumulateDy.
-   */
-  backward(x: Tensor, y: Tensor, dout: Tensor, dx: Tensor, dy: Tensor, accumulateDy: boolean): Call[] {
-    const { gpu, N, Nk, Hd, Lq, Lk, s } = this;
-    const { D } = this.c;
-    const sv = qkvViews(this.qkv, this.B, Lq, D);
-    const dsv = qkvViews(s.dqkv, this.B, Lq, D);
-    return [
-      // MLP: out = x2 + fc2(gelu(fc1(norm3 x2)))
-      ...linearBackward(gpu, this.lin("mlp.fc2"), this.g, dout, s.dg, N, Hd, D),
-      geluBackward(gpu, this.h, s.dg, s.dh, N * Hd),
-      ...linearBackward(gpu, this.lin("mlp.fc1"), this.ln3, s.dh, s.dln, N, D, Hd),
-      scaleCall(gpu, dout, s.dx2, N * D, 1),
-      ...this.lnBack("norm3", this.x2, s.dln, this.mean3, this.rstd3, s.dx2, N, true),
-      // cross attention: x2 = x1 + proj(attn(projq(norm2 x1), projk(yn), projv(yn)))
-      ...linearBackward(gpu, this.lin("cross_attn.proj"), this.cattn, s.dx2, s.dattn, N, D, D),
-      ...attentionBackward(
-        gpu,
-        this.crossShape,
-        tokens(this.q, Lq, D),
-        tokens(this.k, Lk, D),
-        tokens(this.v, Lk, D),
-        tokens(s.dattn, Lq, D),
-        tokens(s.dq, Lq, D),
-        tokens(s.dk, Lk, D),
-        tokens(s.dv, Lk, D),
-        this.crossBufs,
-      ),
-      ...linearBackward(gpu, this.lin("cross_attn.projq"), this.ln2, s.dq, s.dln, N, D, D),
-      ...linearBackward(gpu, this.lin("cross_attn.projk"), this.yn, s.dk, s.dyn, Nk, D, D),
-      ...linearBackward(gpu, this.lin("cross_attn.projv"), this.yn, s.dv, s.dyn, Nk, D, D, true),
-      ...this.lnBack("norm_y", y, s.dyn, this.meany, this.rstdy, dy, Nk, accumulateDy),
-      scaleCall(gpu, s.dx2, s.dx1, N * D, 1),
-      ...this.lnBack("norm2", this.x1, s.dln, this.mean2, this.rstd2, s.dx1, N, true),
-      // self attention: x1 = x + proj(attn(qkv(norm1 x)))
-      ...linearBackward(gpu, this.lin("attn.proj"), this.attn, s.dx1, s.dattn, N, D, D),
-      ...attentionBackward(gpu, this.selfShape, sv.q, sv.k, sv.v, tokens(s.dattn, Lq, D), dsv.q, dsv.k, dsv.v, this.selfBufs),
-      ...linearBackward(gpu, this.lin("attn.qkv"), this.ln1, s.dqkv, s.dln, N, D, 3 * D),
-      scaleCall(gpu, s.dx1, dx, N * D, 1),
-      ...this.lnBack("norm1", x, s.dln, this.mean1, this.rstd1, dx, N, true),
-    ];
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -599,10 +349,11 @@ export class MimPlan {
     const bc: BlockConfig = { D: Dd, H: c.decoderHeads, mlpRatio: c.mlpRatio, eps: c.lnEps };
     const prefix = decoderPrefix(c.objective);
     const N = B * Td;
-    const blocks: (Block | CrocoBlock)[] = [];
+    const blocks: (Block | CrossBlock)[] = [];
     if (croco) {
-      const s = crocoScratch(gpu, Dd, Dd * c.mlpRatio, N, N, "croco scratch");
-      for (let i = 0; i < c.decoderDepth; i++) blocks.push(new CrocoBlock(gpu, ps, `${prefix}.${i}`, bc, B, Td, Td, s));
+      const s = blockScratch(gpu, bc, N, "croco decoder scratch");
+      const xs = crossScratch(gpu, bc, N, N, "croco decoder cross scratch");
+      for (let i = 0; i < c.decoderDepth; i++) blocks.push(new CrossBlock(gpu, ps, `${prefix}.${i}`, bc, B, Td, Td, s, xs));
     } else {
       const s = blockScratch(gpu, bc, N, "mae decoder scratch");
       for (let i = 0; i < c.decoderDepth; i++) blocks.push(new Block(gpu, ps, `${prefix}.${i}`, bc, B, Td, s));
@@ -635,7 +386,7 @@ export class MimPlan {
     if (this.enc2 && y) fwd.push(...linearForward(gpu, embed, this.enc2.latent, y, B * Td, D, Dd), axpyCall(gpu, dposRep, y, B * Td * Dd));
     for (let i = 0; i < blocks.length; i++) {
       const blk = blocks[i];
-      fwd.push(...(blk instanceof CrocoBlock ? blk.forward(input(i), y as Tensor) : blk.forward(input(i))));
+      fwd.push(...(blk instanceof CrossBlock ? blk.forward(input(i), y as Tensor) : blk.forward(input(i))));
     }
     fwd.push(
       layernormForward(gpu, {
@@ -664,6 +415,7 @@ export class MimPlan {
     ];
     let d = dA;
     let other = dB;
+    if (dY) bwd.push(fillCall(gpu, dY, B * Td * Dd, 0)); // the cross blocks accumulate the memory's gradient
     bwd.push(
       ...layernormBackward(gpu, {
         x: input(blocks.length),
@@ -681,7 +433,7 @@ export class MimPlan {
     );
     for (let i = blocks.length - 1; i >= 0; i--) {
       const blk = blocks[i];
-      if (blk instanceof CrocoBlock) bwd.push(...blk.backward(input(i), y as Tensor, d, other, dY as Tensor, i !== blocks.length - 1));
+      if (blk instanceof CrossBlock) bwd.push(...blk.backward(input(i), y as Tensor, d, other, dY as Tensor));
       else bwd.push(...blk.backward(input(i), d, other));
       [d, other] = [other, d];
     }
