@@ -29,6 +29,10 @@ export const siftPresets = {
   opencv,
   /** OpenCV's defaults with a cap of 2048 features per image (MIMIC-style mining). */
   mining: { ...opencv, maxFeatures: 2048, capacity: 8192 } as SiftConfig,
+  /** Mining preset without the 2x upsampling: a quarter of the scale space, 2.5-4x faster on
+   *  lavapipe; on the 224x224 warp suite repeatability 0.828 vs 0.834 and matching score 0.805 vs
+   *  0.822 (opencv preset), with ~15% fewer keypoints. */
+  miningFast: { ...opencv, upsample: false, maxFeatures: 2048, capacity: 8192 } as SiftConfig,
   /** Mining preset with RootSIFT descriptors (better L2 matching, same cost). */
   miningRoot: { ...opencv, maxFeatures: 2048, capacity: 8192, rootSift: true } as SiftConfig,
 } as const;
