@@ -202,6 +202,9 @@ if (args.has("--browser")) ensureDebPackages("chromium", ["chromium"], () => fs.
 if (args.has("--bench")) {
   const py = (mod) => spawnSync("/usr/bin/python3", ["-c", `import ${mod}`], { stdio: "pipe" }).status === 0;
   ensureDebPackages("python3-opencv, numpy", ["python3-opencv", "python3-numpy"], () => py("cv2") && py("numpy"));
+  // numpy's BLAS: Debian links the reference libblas unless OpenBLAS is installed (then alternatives pick it).
+  const openblas = () => fs.readdirSync("/usr/lib").some((d) => fs.existsSync(path.join("/usr/lib", d, "openblas-pthread")));
+  ensureDebPackages("OpenBLAS (numpy's BLAS)", ["libopenblas0"], openblas);
   ensureDebPackages("python3-torch", ["python3-torch"], () => py("torch"));
 }
 log("ready");
