@@ -6,7 +6,7 @@
 // a batch of 2.
 import { describe, expect, test } from "vitest";
 import { siftPresets } from "../../src/features/config.js";
-import { createSiftPlan, detectAndDescribeBatch, encodeSift, readFeatures, type SiftPlan, siftBlurGrid } from "../../src/features/sift.js";
+import { createSiftPlan, detectAndDescribeBatch, encodeSift, type SiftPlan, siftBlurGrid } from "../../src/features/sift.js";
 import { makeTexture, render } from "../../src/features/textures.js";
 import { createBuffer, params, readF32, readU32, upload } from "../../src/gpu/buffers.js";
 import type { Gpu } from "../../src/gpu/device.js";
@@ -287,6 +287,5 @@ describe.each(CASES)("SIFT stages vs twins: $name", (c) => {
         expect(Math.abs(Math.sqrt(s) - 1)).toBeLessThan(1e-4);
       }
     }
-    void readFeatures;
   }, 60_000);
 });
