@@ -517,14 +517,29 @@ export async function detectAndDescribeBatch(
   if (gray instanceof Float32Array && gray.length !== n * width * height)
     throw new Error(`detectAndDescribe: gray has ${gray.length} values, expected N*H*W = ${n}*${height}*${width} = ${n * width * height}`);
   const plan = siftPlan(gpu, width, height, n, cfg);
-  if (gray instanceof Float32Array) gpu.device.queue.writeBuffer(plan.input, 0, gray.buffer, gray.byteOffset, gray.byteLength);
-  const enc = gpu.device.createCommandEncoder({ label: "sift" });
-  const out = encodeSift(plan, enc, gray instanceof Float32Array ? plan.input : gray);
-  gpu.device.queue.submit([enc.finish()]);
-  const res = await readFeatures(gpu, out);
-  gpu.check(`SIFT on ${n} image(s) of ${width}x${height}`);
-  return res;
+  // Calls sharing a cached plan run one after another: a second batch must not overwrite the
+  // plan's buffers while the first is still being read back.
+  const prev = busy.get(plan) ?? Promise.resolve();
+  const run = prev.then(async () => {
+    if (gray instanceof Float32Array) gpu.device.queue.writeBuffer(plan.input, 0, gray.buffer, gray.byteOffset, gray.byteLength);
+    const enc = gpu.device.createCommandEncoder({ label: "sift" });
+    const out = encodeSift(plan, enc, gray instanceof Float32Array ? plan.input : gray);
+    gpu.device.queue.submit([enc.finish()]);
+    const res = await readFeatures(gpu, out);
+    gpu.check(`SIFT on ${n} image(s) of ${width}x${height}`);
+    return res;
+  });
+  busy.set(
+    plan,
+    run.then(
+      () => undefined,
+      () => undefined,
+    ),
+  );
+  return run;
 }
+
+const busy = new WeakMap<SiftPlan, Promise<void>>();
 
 /** SIFT on one gray image (H, W) f32 in [0,1]. */
 export async function detectAndDescribe(

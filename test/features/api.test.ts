@@ -40,6 +40,15 @@ describe("SIFT API", () => {
     expect(Array.from(b.xy).sort()).toEqual(Array.from(a.xy).sort());
   });
 
+  test("concurrent calls on the same cached plan each get their own image's features", async () => {
+    const gpu = await testGpu();
+    const other = render(makeTexture(6, 200), w, h);
+    const [a1, b1] = [await detectAndDescribe(gpu, img, w, h), await detectAndDescribe(gpu, other, w, h)];
+    const [a2, b2] = await Promise.all([detectAndDescribe(gpu, img, w, h), detectAndDescribe(gpu, other, w, h)]);
+    expect(Array.from(a2.xy).sort()).toEqual(Array.from(a1.xy).sort());
+    expect(Array.from(b2.xy).sort()).toEqual(Array.from(b1.xy).sort());
+  });
+
   test("bad inputs fail with a clear message", async () => {
     const gpu = await testGpu();
     await expect(detectAndDescribe(gpu, img.subarray(1), w, h)).rejects.toThrow(/expected N\*H\*W/);
