@@ -167,7 +167,7 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
     offset: i * strides[o] * 4,
     size: n * octaves[o].w * octaves[o].h * 4,
   });
-  const blurPipe = pipeline(gpu, "features/sift_blur.wgsl");
+  const blurPipe = (radius: number) => pipeline(gpu, "features/sift_blur.wgsl", "main", { RADIUS: radius });
   const taps = new Map<number, GPUBuffer>();
   const blur = (src: Binding, dst: Binding, o: number, sigma: number) => {
     const { w, h } = octaves[o];
@@ -188,7 +188,8 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
       ]);
       const b = axis === 0 ? [src, t, tmpB, p] : [tmpB, t, dst, p];
       const wg = siftBlurGrid(axis as 0 | 1, w, h, n);
-      steps.push({ pipe: blurPipe, group: bind(gpu, blurPipe, b, `${tag} blur`), wg });
+      const pipe = blurPipe(radius);
+      steps.push({ pipe, group: bind(gpu, pipe, b, `${tag} blur`), wg });
     }
   };
 

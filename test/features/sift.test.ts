@@ -117,7 +117,7 @@ test.each([
     ]);
     const enc = gpu.device.createCommandEncoder();
     const wg = siftBlurGrid(axis, w, h, n);
-    dispatch(gpu, enc, pipeline(gpu, "features/sift_blur.wgsl"), [src, tapBuf, dst, p], wg);
+    dispatch(gpu, enc, pipeline(gpu, "features/sift_blur.wgsl", "main", { RADIUS: (taps.length - 1) >> 1 }), [src, tapBuf, dst, p], wg);
     gpu.device.queue.submit([enc.finish()]);
     expectClose(await readF32(gpu, dst), siftBlurPassRef(x, n, h, w, taps, axis), 1e-6, `sift_blur axis ${axis}`);
   }
