@@ -113,11 +113,11 @@ async function cli(make: () => import("commander").Command, args: string[]): Pro
 describe("mimic train / mimic reconstruct (nano)", () => {
   it("trains 2 steps, resumes to 3 exactly, writes config.json / metrics / checkpoint + PNG; reconstruct matches the CPU reference", async () => {
     const run = path.join(tmp, "cli-run");
-    const args = ["--data", ds, "--model", "nano", "--batch", "2", "--blr", "1e-3", "--warmup", "1", "--seed", "1", "--workers", "0"];
+    const args = ["--data", ds, "--model", "nano", "--batch", "1", "--blr", "1e-3", "--warmup", "1", "--seed", "1", "--workers", "0"];
     const a = JSON.parse(await cli(trainCommand, [...args, "--steps", "2", "--checkpoint-every", "2", "--out", run, "--json"]));
     expect(a.steps).toBe(2);
     const cfg = JSON.parse(fs.readFileSync(path.join(run, "config.json"), "utf8"));
-    expect(cfg).toMatchObject({ objective: "croco", model: "nano", batch: 2, blr: 1e-3, seed: 1 });
+    expect(cfg).toMatchObject({ objective: "croco", model: "nano", batch: 1, blr: 1e-3, seed: 1 });
     for (const f of [
       "metrics.jsonl",
       "checkpoint-000002.safetensors",
