@@ -154,7 +154,7 @@ describe.each(CASES)("SIFT stages vs twins: $name", (c) => {
     }
   });
 
-  test("sift_extrema, sift_refine and sift_orientation match detectRef / extremaRef / orientationRef on the GPU's DoG and Gaussians", async () => {
+  test("sift_extrema, sift_refine and sift_orientation (+ fast_atan2.wgsl) match detectRef / extremaRef / orientationRef on the GPU's DoG and Gaussians", async () => {
     await ready();
     const L = c.cfg.nOctaveLayers;
     const nOct = plan.octaves.length;
