@@ -458,14 +458,31 @@ export async function readFeatures(gpu: Gpu, f: GpuFeatures): Promise<SiftFeatur
 }
 
 /** Keypoint records (count, KP_WORDS) + descriptors -> SiftFeatures. */
-export function recordsToFeatures(kp: Float32Array, desc: Float32Array, count: number, firstOctave: number): SiftFeatures {
+/**
+ * Keypoint records -> SiftFeatures, in a canonical order (octave, y, x, size, angle, response): the
+ * GPU appends keypoints through atomic counters, so their order in the buffers varies from run to
+ * run; sorting makes everything downstream (matching ties, RANSAC refits) reproducible.
+ */
+export function recordsToFeatures(kp: Float32Array, descIn: Float32Array, count: number, firstOctave: number): SiftFeatures {
   const xy = new Float32Array(count * 2);
   const scale = new Float32Array(count);
   const angle = new Float32Array(count);
   const response = new Float32Array(count);
   const octave = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    const q = i * KP_WORDS;
+  const at = (i: number, f: number) => kp[i * KP_WORDS + f];
+  const keys = [KP.octave, KP.y, KP.x, KP.size, KP.angle, KP.response];
+  const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => {
+    for (const f of keys) if (at(a, f) !== at(b, f)) return at(a, f) - at(b, f);
+    return a - b;
+  });
+  const desc = new Float32Array(count * 128);
+  for (let j = 0; j < count; j++) {
+    const i = order[j];
+    desc.set(descIn.subarray(i * 128, i * 128 + 128), j * 128);
+  }
+  for (let j = 0; j < count; j++) {
+    const q = order[j] * KP_WORDS;
+    const i = j;
     xy[2 * i] = kp[q + KP.x];
     xy[2 * i + 1] = kp[q + KP.y];
     scale[i] = kp[q + KP.size];
@@ -473,7 +490,7 @@ export function recordsToFeatures(kp: Float32Array, desc: Float32Array, count: n
     response[i] = kp[q + KP.response];
     octave[i] = kp[q + KP.octave] + firstOctave;
   }
-  return { count, xy, scale, angle, desc: desc.subarray(0, count * 128), response, octave };
+  return { count, xy, scale, angle, desc, response, octave };
 }
 
 // ---- host conveniences -----------------------------------------------------------------------------
