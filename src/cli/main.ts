@@ -2,6 +2,7 @@
 // and call the library.
 import { Command, CommanderError } from "commander";
 import { packageVersion } from "../version.js";
+import { benchmarkCommand } from "./benchmark.js";
 import { EXIT, UsageError } from "./common.js";
 import { demoCommand } from "./demo.js";
 import { doctorCommand } from "./doctor.js";
@@ -32,6 +33,7 @@ export function program(): Command {
   p.addCommand(probeCommand());
   p.addCommand(reportCommand());
   p.addCommand(demoCommand());
+  p.addCommand(benchmarkCommand());
   return p;
 }
 

@@ -1,0 +1,62 @@
+// Named benchmark scales (DataComp-style): the training recipe and the probe suite are fixed per
+// scale, so only the dataset varies, and a result at a scale is comparable across machines.
+import { type ArchName, archPresets } from "../models/config.js";
+import { headPresets } from "../probe/heads.js";
+
+/** One benchmark scale: everything `mimic benchmark` fixes besides the dataset. */
+export interface BenchmarkScale {
+  /** Encoder/decoder preset (archPresets key) trained with the CroCo objective. */
+  model: ArchName;
+  /** Optimizer steps; samples seen = steps * batch (pairs), whatever the dataset size. */
+  steps: number;
+  /** Pairs per optimizer step (no gradient accumulation). */
+  batch: number;
+  /** Base learning rate; lr = blr * batch / 256 (MAE's rule), cosine decay, default warmup. */
+  blr: number;
+  /** Seed of init, data order, view swaps and masks (training) and of the probe heads. */
+  seed: number;
+  /** Epochs of each probe head over the probe dataset's train split. */
+  probeEpochs: number;
+  /** Probe head kind (headPresets key): a linear head on the frozen encoder. */
+  probeHead: "linear" | "mlp";
+}
+
+/** The named scales. Change a scale's recipe only together with its name (results would mix). */
+export const benchmarkScales = {
+  /** For a 2-core CPU through lavapipe: 1,600 pairs seen (200 x 8), minutes per dataset. */
+  nano: { model: "nano", steps: 200, batch: 8, blr: 0.032, seed: 0, probeEpochs: 10, probeHead: "linear" },
+  /** ViT-Ti/16 at 224x224: 16,000 pairs seen (1000 x 16); for a real GPU. */
+  tiny: { model: "tiny", steps: 1000, batch: 16, blr: 0.032, seed: 0, probeEpochs: 20, probeHead: "linear" },
+} as const satisfies Record<string, BenchmarkScale>;
+
+export type ScaleName = keyof typeof benchmarkScales;
+
+/** Pairs seen in training at a scale. */
+export function samplesSeen(s: BenchmarkScale): number {
+  return s.steps * s.batch;
+}
+
+/** Problems with a scale (empty when valid); each names the field. */
+export function scaleProblems(name: string, s: BenchmarkScale): string[] {
+  const p: string[] = [];
+  const posInt = (k: keyof BenchmarkScale, min = 1) => {
+    const v = s[k] as number;
+    if (!Number.isInteger(v) || v < min) p.push(`scale ${name}: ${k} must be an integer >= ${min}, got ${v}`);
+  };
+  if (!(s.model in archPresets)) p.push(`scale ${name}: model '${s.model}' is not one of ${Object.keys(archPresets).join(", ")}`);
+  posInt("steps");
+  posInt("batch");
+  posInt("seed", 0);
+  posInt("probeEpochs");
+  if (!(Number.isFinite(s.blr) && s.blr > 0)) p.push(`scale ${name}: blr must be a positive number, got ${s.blr}`);
+  if (!(s.probeHead in headPresets))
+    p.push(`scale ${name}: probeHead '${s.probeHead}' is not one of ${Object.keys(headPresets).join(", ")}`);
+  return p;
+}
+
+/** The scale named `name`, or an Error listing the names. */
+export function getScale(name: string): BenchmarkScale {
+  if (!Object.hasOwn(benchmarkScales, name))
+    throw new Error(`unknown scale '${name}'; use one of ${Object.keys(benchmarkScales).join(", ")}`);
+  return benchmarkScales[name as ScaleName];
+}

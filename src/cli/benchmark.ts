@@ -1,0 +1,79 @@
+// `mimic benchmark <dataset-dir>... --probe <dir> --scale nano|tiny --out <dir>`: a DataComp-style
+// curation benchmark (fixed CroCo recipe + fixed probe suite per scale -> leaderboard), and
+// `--make-baselines <videos-dir>`: first make the baseline datasets it compares against.
+import path from "node:path";
+import { Command, Option } from "commander";
+import { baselineRecipes, makeBaselines } from "../benchmark/baselines.js";
+import { BenchmarkInputError, runBenchmark } from "../benchmark/run.js";
+import { type BenchmarkScale, benchmarkScales, getScale, scaleProblems } from "../benchmark/scales.js";
+import { EXIT, intFlag, printJson, UsageError } from "./common.js";
+
+interface BenchmarkFlags {
+  probe?: string;
+  scale: string;
+  out: string;
+  steps?: string;
+  makeBaselines?: string;
+  seed: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function benchmarkCommand(): Command {
+  const scales = Object.keys(benchmarkScales);
+  const cmd = new Command("benchmark")
+    .description("curation benchmark: fixed CroCo recipe + depth/seg probes per dataset -> leaderboard (markdown and JSON)")
+    .argument("[dataset-dirs...]", "mined dataset folders (pairs.csv), compared by folder name")
+    .option("--probe <dir>", "probe dataset folder (e.g. a 'mimic synth' output); the same for every dataset")
+    .addOption(new Option("--scale <name>", "fixed recipe (see README 'Curation benchmark')").choices(scales).default("nano"))
+    .option("--out <dir>", "output folder: leaderboard.json, leaderboard.md, runs/<dataset>/", "benchmark-out")
+    .option("--steps <n>", "override the scale's step count (a custom scale named like nano@steps=N; not comparable to the named scale)")
+    .option(
+      "--make-baselines <videos-dir>",
+      `first make the baseline datasets (${baselineRecipes.map((b) => b.name).join(", ")}) from these videos in <out>/baselines/ (kept if there) and benchmark them too`,
+    )
+    .option("--seed <k>", "seed of the random-pairs baseline", "0")
+    .option("--json", "print the leaderboard as JSON instead of markdown")
+    .option("--quiet", "no progress output")
+    .action(async (given: string[], o: BenchmarkFlags) => {
+      const datasets = [...given];
+      if (!o.probe) throw new UsageError("--probe <dir> is required: the probe dataset (e.g. a 'mimic synth' output)");
+      if (o.makeBaselines) {
+        const seed = intFlag("seed", o.seed, 0);
+        try {
+          const made = await makeBaselines(o.makeBaselines, path.join(o.out, "baselines"), { seed, quiet: o.quiet || o.json });
+          datasets.push(...made.map((m) => m.dir));
+        } catch (e) {
+          if (/does not exist/.test((e as Error).message)) throw new UsageError((e as Error).message);
+          throw e;
+        }
+      }
+      if (datasets.length === 0) throw new UsageError("pass one or more mined dataset folders, or --make-baselines <videos-dir>");
+      let scale: BenchmarkScale = getScale(o.scale);
+      let scaleName = o.scale;
+      if (o.steps !== undefined) {
+        const steps = intFlag("steps", o.steps);
+        if (steps !== scale.steps) {
+          scale = { ...scale, steps };
+          scaleName = `${o.scale}@steps=${steps}`;
+        }
+      }
+      const problems = scaleProblems(scaleName, scale);
+      if (problems.length) throw new UsageError(problems.join("; "));
+      let outcome: Awaited<ReturnType<typeof runBenchmark>>;
+      try {
+        outcome = await runBenchmark(datasets, { probe: o.probe, scaleName, scale, out: path.resolve(o.out), quiet: o.quiet || o.json });
+      } catch (e) {
+        if (e instanceof BenchmarkInputError) throw new UsageError(e.message);
+        throw e;
+      }
+      if (o.json) printJson(outcome.leaderboard);
+      else {
+        process.stdout.write(outcome.markdown);
+        console.error(`wrote ${outcome.files.markdown} and ${outcome.files.json}`);
+      }
+      for (const f of outcome.failures) console.error(`mimic benchmark: ${f.dataset}: ${f.error}`);
+      process.exitCode = outcome.failures.length ? EXIT.failed : EXIT.ok;
+    });
+  return cmd;
+}
