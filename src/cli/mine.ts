@@ -56,7 +56,7 @@ export function parseMineConfig(preset: string, opts: Record<string, unknown>): 
 export function mineCommand(): Command {
   const cmd = new Command("mine")
     .description("mine overlapping multi-view pairs from a folder of videos (or a text file listing videos)")
-    .argument("<videos>", "folder of videos (searched recursively) or a text file with one video path per line")
+    .argument("<videos>", "folder of videos (searched recursively), a text file with one video path per line, or one video")
     .requiredOption("-o, --out <dir>", "output dataset folder")
     .option("--source <name>", "label of the output folder (default: the input folder's name)")
     .addOption(new Option("--preset <name>", "base config").choices(Object.keys(minePresets)).default("default"))

@@ -7,6 +7,7 @@
 //
 // Memory stays bounded: per video only the last `window + 1` frames and the current batch are held,
 // the next video's decoder is stopped by backpressure after a fixed number of frames.
+import fs from "node:fs";
 import path from "node:path";
 import { progress } from "../cli/common.js";
 import type { Features, Frame, PairRecord } from "../contracts.js";
@@ -20,7 +21,7 @@ import { createBuffer, readF32 } from "../gpu/buffers.js";
 import { describeAdapter, type Gpu, getGpu } from "../gpu/device.js";
 import { encodeRgbToGray } from "../image/kernels.js";
 import { decodeFrames, type FrameStream } from "../video/decode.js";
-import { listVideos, type VideoEntry } from "../video/folder.js";
+import { listVideos, VIDEO_EXTENSIONS, type VideoEntry, type VideoList, videoIdOf } from "../video/folder.js";
 import { type MineStats, writeCard, writeStats } from "./card.js";
 import { configHash, type MineConfig, validateMineConfig } from "./config.js";
 import { byteOrder, inShard, type Shard, videoId } from "./shard.js";
@@ -28,7 +29,7 @@ import { encodeSharpness } from "./sharpness.js";
 import { type CandidateLine, DatasetWriter, type VideoResult } from "./writer.js";
 
 export interface MineOptions {
-  /** A folder of videos (searched recursively) or a text file listing videos. */
+  /** A folder of videos (searched recursively), a text file listing videos, or one video file. */
   input: string;
   /** Output dataset folder. */
   out: string;
@@ -78,7 +79,7 @@ export async function minePairs(opts: MineOptions): Promise<MineSummary> {
   const cfg = opts.config;
   validateMineConfig(cfg);
   const t0 = performance.now();
-  const list = listVideos(opts.input);
+  const list = listInput(opts.input);
   const source =
     (opts.source ?? path.basename(path.resolve(opts.input)).replace(/\.[^.]+$/, "")).replace(/[^A-Za-z0-9._-]+/g, "_") || "videos";
   const hash = configHash(cfg);
@@ -165,6 +166,16 @@ export async function minePairs(opts: MineOptions): Promise<MineSummary> {
 }
 
 const round3 = (v: number) => Math.round(v * 1e3) / 1e3;
+
+/** The videos of a folder or list file, or a single video file. */
+function listInput(input: string): VideoList {
+  const ext = path.extname(input).toLowerCase();
+  if (VIDEO_EXTENSIONS.includes(ext) && fs.existsSync(input) && fs.statSync(input).isFile()) {
+    const rel = path.basename(input);
+    return { source: input, videos: [{ path: path.resolve(input), rel, id: videoIdOf(rel) }], ignored: [], errors: [] };
+  }
+  return listVideos(input);
+}
 
 function failed(rel: string, error: string): VideoResult {
   return { video: rel, videoId: videoId(rel), status: "failed", error, frames: 0, candidates: 0, kept: 0, rejected: {}, seconds: 0 };
