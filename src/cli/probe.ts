@@ -4,7 +4,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { type ArchName, archPresets } from "../models/config.js";
 import { openProbeDataset, type ProbeFormat, type ProbeTask } from "../probe/datasets.js";
-import { checkpointEncoder, randomEncoder } from "../probe/encoders.js";
+import { checkpointEncoder, type EncoderDevice, randomEncoder } from "../probe/encoders.js";
 import { type HeadPresetName, headPresets } from "../probe/heads.js";
 import { formatMetrics, type ProbeTrainConfig, probePresets, runProbe } from "../probe/pipeline.js";
 import { EXIT, floatFlag, intFlag, type Progress, printJson, progress, UsageError } from "./common.js";
@@ -23,6 +23,7 @@ interface ProbeFlags {
   lr?: string;
   format: string;
   cache?: string;
+  device: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -43,6 +44,7 @@ export function probeCommand(): Command {
     .option("--lr <x>", "peak learning rate (AdamW, cosine decay)")
     .option("--format <layout>", "dataset layout: auto, nyu, ade20k, synth", "auto")
     .option("--cache <dir>", "cache encoder features on disk here (reused while the weights are the same)")
+    .option("--device <gpu|cpu>", "where the frozen encoder runs: gpu (WebGPU) or cpu (the reference; slow)", "gpu")
     .option("--json", "print the result as JSON")
     .option("--quiet", "no progress output")
     .action(async (opts: ProbeFlags) => {
@@ -54,6 +56,8 @@ export function probeCommand(): Command {
       if (opts.head && !(opts.head in headPresets))
         throw new UsageError(`unknown --head '${opts.head}'; use ${Object.keys(headPresets).join(", ")}`);
       if (!(opts.arch in archPresets)) throw new UsageError(`unknown --arch '${opts.arch}'; use ${Object.keys(archPresets).join(", ")}`);
+      if (opts.device !== "gpu" && opts.device !== "cpu") throw new UsageError(`--device must be gpu or cpu, got '${opts.device}'`);
+      const device = opts.device as EncoderDevice;
       const seed = intFlag("seed", opts.seed, 0);
       const config: ProbeTrainConfig = {
         ...probePresets[opts.preset as keyof typeof probePresets],
@@ -70,7 +74,7 @@ export function probeCommand(): Command {
         throw new UsageError((e as Error).message);
       }
       const arch = opts.arch as ArchName;
-      const encoder = opts.ckpt === "random" ? randomEncoder(arch, seed) : await checkpointEncoder(opts.ckpt, arch);
+      const encoder = opts.ckpt === "random" ? randomEncoder(arch, seed, device) : await checkpointEncoder(opts.ckpt, arch, device);
       const quiet = opts.quiet || opts.json;
       let bar: Progress | null = null;
       let stage = "";

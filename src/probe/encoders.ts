@@ -1,7 +1,8 @@
 // Frozen encoders for the probe from the models' CPU reference (src/ref/models/mim.ts encoderRef):
 // a checkpoint, or a random initialisation (the `--ckpt random` baseline). They give correct
-// features on any machine and are fast enough for nano/tiny models on small probe sets; the GPU
-// encoder of the training engine implements the same FrozenEncoder interface for real runs.
+// features on any machine (the reference); `device: "gpu"` gives the same encoders on the training
+// engine's GPU encoder (src/probe/gpu_encoder.ts), same name (weights hash) and features within
+// float32 rounding, much faster (the CLI's default).
 //
 // Tokens are the encoder output after the final norm (forward_encoder with no masking), cls token
 // dropped: (B, L, D), patch n = row * G + col.
@@ -11,7 +12,16 @@ import { decoderMayBeMissing, loadCheckpoint, loadParams } from "../models/check
 import { type ArchName, modelConfig, type VitArch } from "../models/config.js";
 import { initParams, isEncoderParam, type ParamStore } from "../models/params.js";
 import { encoderRef } from "../ref/models/mim.js";
+import { gpuEncoder } from "./gpu_encoder.js";
 import type { FrozenEncoder } from "./pipeline.js";
+
+/** Where the frozen encoder runs: the GPU engine (src/probe/gpu_encoder.ts) or the CPU reference. */
+export type EncoderDevice = "gpu" | "cpu";
+
+/** The encoder over a parameter store on a device (same name, same features within float32 rounding). */
+export function encoderOn(device: EncoderDevice, params: ParamStore, label: string): FrozenEncoder {
+  return device === "gpu" ? gpuEncoder(params, label) : referenceEncoder(params, label);
+}
 
 /** Short hash of the encoder tensors (so feature caches follow the weights, not the file name). */
 export function encoderHash(params: ParamStore): string {
@@ -43,9 +53,9 @@ export function referenceEncoder(params: ParamStore, label: string): FrozenEncod
 }
 
 /** A randomly initialised encoder (MAE's init, seeded): the baseline a pretrained encoder must beat. */
-export function randomEncoder(arch: ArchName | VitArch, seed = 0): FrozenEncoder {
+export function randomEncoder(arch: ArchName | VitArch, seed = 0, device: EncoderDevice = "cpu"): FrozenEncoder {
   const cfg = modelConfig(arch, "mae");
-  return referenceEncoder(initParams(cfg, seed), `random:${cfg.name}:seed${seed}`);
+  return encoderOn(device, initParams(cfg, seed), `random:${cfg.name}:seed${seed}`);
 }
 
 /**
@@ -53,15 +63,15 @@ export function randomEncoder(arch: ArchName | VitArch, seed = 0): FrozenEncoder
  * beside one), or a bare safetensors file (e.g. converted from PyTorch) with `arch` saying its
  * shape; only the encoder tensors are needed then.
  */
-export async function checkpointEncoder(file: string, arch?: ArchName | VitArch): Promise<FrozenEncoder> {
+export async function checkpointEncoder(file: string, arch?: ArchName | VitArch, device: EncoderDevice = "cpu"): Promise<FrozenEncoder> {
   if (!fs.existsSync(file)) throw new Error(`checkpoint ${file} does not exist; pass a .json/.safetensors checkpoint or "random"`);
   const sidecar = file.endsWith(".json") ? file : file.replace(/(\.optim)?\.safetensors$/, ".json");
   if (fs.existsSync(sidecar)) {
     const ck = await loadCheckpoint(sidecar);
-    return referenceEncoder(ck.params, `${file}:step${ck.sidecar.step}`);
+    return encoderOn(device, ck.params, `${file}:step${ck.sidecar.step}`);
   }
   if (!arch) throw new Error(`${file} has no ${sidecar} sidecar; say the architecture (e.g. --arch tiny) to load a bare safetensors file`);
   const cfg = modelConfig(arch, "mae");
   const params = await loadParams(file, cfg, { allowMissing: decoderMayBeMissing, ignoreUnexpected: true }, initParams(cfg, 0));
-  return referenceEncoder(params, file);
+  return encoderOn(device, params, file);
 }
