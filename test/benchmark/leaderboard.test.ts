@@ -75,7 +75,10 @@ describe("benchmark leaderboard", () => {
     expect(table[0]).toBe(`| ${MARKDOWN_COLUMNS.join(" | ")} |`);
     expect(MARKDOWN_COLUMNS).toEqual(["rank", "dataset", "pairs", "config", "depth δ1 ↑", "depth absRel ↓", "seg mIoU ↑", "seg pixAcc ↑"]);
     expect(table[1].split("|").length).toBe(MARKDOWN_COLUMNS.length + 2);
-    expect(table.slice(2)).toEqual(["| 1 | a | 10 | abc123 | 0.6000 | 0.3000 | - | 0.5000 |", "| 2 | b | 10 | abc123 | 0.5000 | 0.3000 | 0.2500 | 0.5000 |"]);
+    expect(table.slice(2)).toEqual([
+      "| 1 | a | 10 | abc123 | 0.6000 | 0.3000 | - | 0.5000 |",
+      "| 2 | b | 10 | abc123 | 0.5000 | 0.3000 | 0.2500 | 0.5000 |",
+    ]);
     expect(md).toContain("scale nano, probe synth");
     expect(md).toContain(`${nano.steps} steps x batch ${nano.batch} = ${nano.steps * nano.batch} pairs seen`);
   });

@@ -1,0 +1,171 @@
+// `mimic benchmark` orchestration (src/benchmark/run.ts) with a fake `mimic` runner (no training in
+// tests): the recipe passed to train/probe, result collection, resume, and input errors (exit 2).
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BenchmarkInputError, type MimicRunner, readDatasetInfo, runBenchmark } from "../../src/benchmark/run.js";
+import { benchmarkScales } from "../../src/benchmark/scales.js";
+
+const bin = path.resolve(__dirname, "../../bin/mimic.js");
+let tmp: string;
+let probe: string;
+
+function dataset(name: string, rows: number, hash: string | null): string {
+  const d = path.join(tmp, "data", name);
+  fs.mkdirSync(d, { recursive: true });
+  const lines = [
+    "path1,path2,correspondence",
+    ...Array.from({ length: rows }, (_, i) => `s/v/${i}/0000.jpg,s/v/${i}/0001.jpg,s/v/${i}/corresponding.json`),
+  ];
+  fs.writeFileSync(path.join(d, "pairs.csv"), `${lines.join("\n")}\n`);
+  if (hash) fs.writeFileSync(path.join(d, "config.json"), JSON.stringify({ configHash: hash }));
+  return d;
+}
+
+/** A fake `mimic`: train writes latest.json; probe writes metrics derived from the dataset's pair count. */
+function fakeRunner(calls: string[][]): MimicRunner {
+  const pairsOf = new Map<string, number>();
+  return async (args) => {
+    calls.push(args);
+    const flag = (f: string) => args[args.indexOf(f) + 1];
+    if (args[0] === "train") {
+      const out = flag("--out");
+      fs.mkdirSync(out, { recursive: true });
+      fs.writeFileSync(path.join(out, "latest.json"), JSON.stringify({ checkpoint: "checkpoint-000001.json" }));
+      const n =
+        fs
+          .readFileSync(path.join(flag("--data"), "pairs.csv"), "utf8")
+          .trim()
+          .split("\n").length - 1;
+      pairsOf.set(path.join(out, "checkpoint-000001.json"), n);
+      return 0;
+    }
+    if (args[0] === "probe") {
+      const n = pairsOf.get(flag("--ckpt")) ?? 0;
+      const metrics =
+        flag("--task") === "depth"
+          ? { absRel: 1 / (n + 1), delta1: n === 7 ? Number.NaN : n / 100 }
+          : { mIoU: n / 200, pixelAccuracy: n / 50 };
+      fs.mkdirSync(flag("--out"), { recursive: true });
+      // NaN is written as null, like JSON.stringify does in the real probe.
+      fs.writeFileSync(path.join(flag("--out"), "metrics.json"), JSON.stringify({ metrics }));
+      return 0;
+    }
+    return 1;
+  };
+}
+
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-bench-"));
+  probe = path.join(tmp, "probe");
+  const r = spawnSync(
+    process.execPath,
+    [bin, "synth", "--out", probe, "--scenes", "1", "--seconds", "2", "--fps", "2", "--size", "32x32", "--no-video", "--quiet"],
+    {
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
+  if (r.status !== 0) throw new Error(`mimic synth failed: ${r.stderr}`);
+}, 70_000);
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe("mimic benchmark", () => {
+  it("readDatasetInfo: name, pair rows, configHash or 'none'; a folder without pairs.csv is named in the error", () => {
+    const a = dataset("with-hash", 3, "h123");
+    expect(readDatasetInfo(a)).toEqual({ dir: a, name: "with-hash", pairs: 3, configHash: "h123" });
+    expect(readDatasetInfo(dataset("no-hash", 2, null)).configHash).toBe("none");
+    const empty = path.join(tmp, "data", "empty");
+    fs.mkdirSync(empty, { recursive: true });
+    expect(() => readDatasetInfo(empty)).toThrow(BenchmarkInputError);
+    expect(() => readDatasetInfo(empty)).toThrow(`dataset ${empty} has no pairs.csv`);
+  });
+
+  it("trains each dataset with the scale's fixed recipe, probes depth and seg, writes a sorted leaderboard, and resumes", async () => {
+    const ds = [dataset("small", 5, "aaa"), dataset("big", 20, "bbb"), dataset("nan", 7, null)];
+    const out = path.join(tmp, "out");
+    const calls: string[][] = [];
+    const s = benchmarkScales.nano;
+    const r = await runBenchmark(ds, { probe, scaleName: "nano", scale: s, out, quiet: true, runner: fakeRunner(calls) });
+    expect(calls.map((c) => c[0])).toEqual(["train", "probe", "probe", "train", "probe", "probe", "train", "probe", "probe"]);
+    const train = calls[0];
+    for (const [f, v] of [
+      ["--objective", "croco"],
+      ["--model", s.model],
+      ["--steps", String(s.steps)],
+      ["--batch", String(s.batch)],
+      ["--blr", String(s.blr)],
+      ["--seed", String(s.seed)],
+    ])
+      expect(train[train.indexOf(f) + 1], f).toBe(v);
+    const probeCall = calls[1];
+    expect(probeCall[probeCall.indexOf("--epochs") + 1]).toBe(String(s.probeEpochs));
+    expect(probeCall[probeCall.indexOf("--head") + 1]).toBe(s.probeHead);
+    expect(probeCall[probeCall.indexOf("--data") + 1]).toBe(probe);
+
+    expect(r.failures).toEqual([]);
+    expect(r.leaderboard.rows.map((x) => [x.rank, x.dataset, x.pairs, x.configHash])).toEqual([
+      [1, "big", 20, "bbb"],
+      [2, "small", 5, "aaa"],
+      [3, "nan", 7, "none"],
+    ]);
+    expect(r.leaderboard.rows[2].depth.delta1).toBeNull();
+    expect(r.leaderboard.rows[0].seg).toEqual({ mIoU: 0.1, pixelAcc: 0.4 });
+    const json = fs.readFileSync(path.join(out, "leaderboard.json"), "utf8");
+    const md = fs.readFileSync(path.join(out, "leaderboard.md"), "utf8");
+    expect(md).toBe(r.markdown);
+    expect(fs.existsSync(path.join(out, "runs", "big", "result.json"))).toBe(true);
+
+    // Resume: nothing is rerun, and the files come out byte-identical.
+    const again: string[][] = [];
+    const r2 = await runBenchmark(ds, { probe, scaleName: "nano", scale: s, out, quiet: true, runner: fakeRunner(again) });
+    expect(again).toEqual([]);
+    expect(r2.reused).toEqual(["small", "big", "nan"]);
+    expect(fs.readFileSync(path.join(out, "leaderboard.json"), "utf8")).toBe(json);
+    expect(fs.readFileSync(path.join(out, "leaderboard.md"), "utf8")).toBe(md);
+
+    // Another scale (recipe) in the same folder reruns everything.
+    const other: string[][] = [];
+    await runBenchmark(ds, { probe, scaleName: "nano@steps=3", scale: { ...s, steps: 3 }, out, quiet: true, runner: fakeRunner(other) });
+    expect(other.filter((c) => c[0] === "train").length).toBe(3);
+  });
+
+  it("a failing step leaves that dataset off the leaderboard and names it; the others still run", async () => {
+    const ds = [dataset("ok", 4, "x"), dataset("broken", 6, "y")];
+    const calls: string[][] = [];
+    const base = fakeRunner(calls);
+    const runner: MimicRunner = (args, q) => (args.includes(ds[1]) ? Promise.resolve(1) : base(args, q));
+    const r = await runBenchmark(ds, {
+      probe,
+      scaleName: "nano",
+      scale: benchmarkScales.nano,
+      out: path.join(tmp, "out-fail"),
+      quiet: true,
+      runner,
+    });
+    expect(r.leaderboard.rows.map((x) => x.dataset)).toEqual(["ok"]);
+    expect(r.failures).toEqual([{ dataset: "broken", error: expect.stringMatching(/mimic train failed \(exit 1\)/) }]);
+  });
+
+  it("CLI: a folder without pairs.csv, a missing --probe or duplicate names exit 2 with the folder named", () => {
+    const empty = path.join(tmp, "data", "not-a-dataset");
+    fs.mkdirSync(empty, { recursive: true });
+    const cli = (...a: string[]) => spawnSync(process.execPath, [bin, "benchmark", ...a], { encoding: "utf8", timeout: 60_000 });
+    const r = cli(empty, "--probe", probe, "--out", path.join(tmp, "cli-out"));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`dataset ${empty} has no pairs.csv`);
+    const noProbe = cli(dataset("fine", 2, null));
+    expect(noProbe.status).toBe(2);
+    expect(noProbe.stderr).toContain("--probe <dir> is required");
+    const a = dataset("twin", 2, null);
+    const b = path.join(tmp, "elsewhere", "twin");
+    fs.mkdirSync(b, { recursive: true });
+    fs.copyFileSync(path.join(a, "pairs.csv"), path.join(b, "pairs.csv"));
+    const dup = cli(a, b, "--probe", probe, "--out", path.join(tmp, "cli-out"));
+    expect(dup.status).toBe(2);
+    expect(dup.stderr).toContain("have the same folder name 'twin'");
+    expect(fs.existsSync(path.join(tmp, "cli-out", "leaderboard.json"))).toBe(false);
+  });
+});
