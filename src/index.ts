@@ -114,7 +114,8 @@ export {
   type ProbeTask,
   readPairList,
 } from "./probe/datasets.js";
-export { checkpointEncoder, randomEncoder, referenceEncoder } from "./probe/encoders.js";
+export { checkpointEncoder, type EncoderDevice, encoderOn, randomEncoder, referenceEncoder } from "./probe/encoders.js";
+export { gpuEncoder } from "./probe/gpu_encoder.js";
 export { type HeadConfig, HeadParams, headPresets, initHeadParams, makeHeadConfig } from "./probe/heads.js";
 export {
   DepthAccumulator,

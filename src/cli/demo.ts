@@ -13,7 +13,7 @@ import { packageVersion } from "../version.js";
 import { resolveFfmpeg } from "../video/ffmpeg.js";
 import { EXIT, printJson } from "./common.js";
 
-/** The demo's budget: `full` fits 15 minutes and `quick` 3 minutes on a 2-core CPU through lavapipe. */
+/** The demo's budget: `full` aims at 15 minutes and `quick` at 3 minutes on a 2-core CPU through lavapipe. */
 export interface DemoPlan {
   scenes: number;
   seconds: number;
@@ -26,7 +26,7 @@ export interface DemoPlan {
 }
 
 export const demoPlans: Record<"full" | "quick", DemoPlan> = {
-  full: { scenes: 6, seconds: 24, fps: 5, trainSteps: 300, batch: 8, probeEpochs: 10, blr: 0.032 },
+  full: { scenes: 4, seconds: 20, fps: 5, trainSteps: 120, batch: 4, probeEpochs: 5, blr: 0.032 },
   quick: { scenes: 2, seconds: 8, fps: 5, trainSteps: 20, batch: 4, probeEpochs: 2, blr: 0.032 },
 };
 
