@@ -4,7 +4,8 @@
 //   <out>/runs/<name>/train/       the training run (latest.json -> checkpoint sidecar)
 //   <out>/runs/<name>/probe-depth/ <out>/runs/<name>/probe-seg/   metrics.json of each probe
 //   <out>/runs/<name>/result.json  {scale, recipe, probe, result}: a dataset with this file at the
-//                                  same scale, recipe and probe data is skipped (resume)
+//                                  same scale, recipe and probe data, and the same pair count and
+//                                  configHash, is skipped (resume)
 //   <out>/cache/                   the probes' feature cache (keyed by encoder)
 //   <out>/leaderboard.json  <out>/leaderboard.md
 //
@@ -141,8 +142,14 @@ export async function runBenchmark(datasets: string[], opts: BenchmarkOptions): 
     if (fs.existsSync(recordFile)) {
       try {
         const rec = JSON.parse(fs.readFileSync(recordFile, "utf8")) as RunRecord & { probeDir?: string };
-        if (rec.scale === opts.scaleName && sameRecipe(rec.recipe, s) && rec.probeDir === probeAbs && rec.result.pairs === d.pairs) {
-          results.push({ ...rec.result, configHash: d.configHash });
+        if (
+          rec.scale === opts.scaleName &&
+          sameRecipe(rec.recipe, s) &&
+          rec.probeDir === probeAbs &&
+          rec.result.pairs === d.pairs &&
+          rec.result.configHash === d.configHash
+        ) {
+          results.push(rec.result);
           reused.push(d.name);
           if (!q) process.stderr.write(`benchmark: ${d.name}: reusing ${recordFile}\n`);
           continue;

@@ -126,6 +126,12 @@ describe("mimic benchmark", () => {
     expect(fs.readFileSync(path.join(out, "leaderboard.json"), "utf8")).toBe(json);
     expect(fs.readFileSync(path.join(out, "leaderboard.md"), "utf8")).toBe(md);
 
+    // A dataset re-mined with another config is rerun (only that one).
+    fs.writeFileSync(path.join(ds[0], "config.json"), JSON.stringify({ configHash: "aaa2" }));
+    const remined: string[][] = [];
+    await runBenchmark(ds, { probe, scaleName: "nano", scale: s, out, quiet: true, runner: fakeRunner(remined) });
+    expect(remined.filter((c) => c[0] === "train").map((c) => c[c.indexOf("--data") + 1])).toEqual([ds[0]]);
+
     // Another scale (recipe) in the same folder reruns everything.
     const other: string[][] = [];
     await runBenchmark(ds, { probe, scaleName: "nano@steps=3", scale: { ...s, steps: 3 }, out, quiet: true, runner: fakeRunner(other) });
