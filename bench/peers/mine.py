@@ -11,39 +11,14 @@ import os
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 import cv2
 import numpy as np
 
-W = H = 224
-P = 16
-S = 4
-NC, NR = W // P, H // P
-NP = NC * NR
-offs = ((2 * np.arange(S) + 1) * P) // (2 * S)
-pc = np.arange(NP)
-sx = (pc % NC)[:, None, None] * P + offs[None, None, :]
-sy = (pc // NC)[:, None, None] * P + offs[None, :, None]
-SAMPLES = np.stack(np.broadcast_arrays(sx, sy), -1).reshape(-1, 1, 2).astype(np.float32)
-VALUES = np.arange(-1, NP)
-
-
-def targets(Hm):
-    d = cv2.perspectiveTransform(SAMPLES, Hm).reshape(NP, S * S, 2)
-    u, v = d[..., 0], d[..., 1]
-    out = (u < 0) | (v < 0) | (u >= W) | (v >= H) | ~np.isfinite(u) | ~np.isfinite(v)
-    t = np.where(out, -1, (np.clip(v, 0, H - 1).astype(np.int64) // P) * NC + np.clip(u, 0, W - 1).astype(np.int64) // P)
-    counts = (t[:, :, None] == VALUES[None, None, :]).sum(1)
-    return VALUES[counts.argmax(1)]
-
-
-def one_to_one(t):
-    keep = t >= 0
-    _, first = np.unique(t[keep], return_index=True)
-    return len(first)
-
-
-def overlap(Hm):
-    return min(one_to_one(targets(Hm)), one_to_one(targets(np.linalg.inv(Hm)))) / NP
+# MIMIC's patch overlap (fixed 4x4 sample grid per patch, both ways, smaller kept): the same code
+# as the matching bench's peer.
+from match import H, W, overlap  # noqa: E402  (bench/peers/match.py, beside this file)
 
 
 def frame_at(cap, sec):
