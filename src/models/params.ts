@@ -133,13 +133,13 @@ export function paramShapes(c: ModelConfig): [string, number[]][] {
   return paramSpecs(c).map((s) => [s.name, s.shape]);
 }
 
-/** The flat layout: every tensor's offset (aligned to PARAM_ALIGN floats) in one Float32Array. */
-export function paramLayout(c: ModelConfig): ParamLayout {
+/** The flat layout of any list of tensors: each offset aligned to PARAM_ALIGN floats, in list order. */
+export function layoutOf(specs: ParamSpec[]): ParamLayout {
   const entries: ParamEntry[] = [];
   const byName = new Map<string, ParamEntry>();
   let offset = 0;
   let count = 0;
-  for (const s of paramSpecs(c)) {
+  for (const s of specs) {
     const size = prod(s.shape);
     const e: ParamEntry = { ...s, offset, size };
     entries.push(e);
@@ -148,6 +148,11 @@ export function paramLayout(c: ModelConfig): ParamLayout {
     offset += Math.ceil(size / PARAM_ALIGN) * PARAM_ALIGN;
   }
   return { entries, byName, totalFloats: offset, count };
+}
+
+/** The flat layout: every tensor's offset (aligned to PARAM_ALIGN floats) in one Float32Array. */
+export function paramLayout(c: ModelConfig): ParamLayout {
+  return layoutOf(paramSpecs(c));
 }
 
 /** A model's parameters: one flat array and named views into it. */

@@ -11,7 +11,7 @@
 // Parameters follow the models' conventions (src/models/params.ts): PyTorch names and shapes
 // (Linear weight (out, in)), one flat Float32Array with every tensor at a PARAM_ALIGN-aligned
 // offset, xavier_uniform weights and zero biases (MAE's init), seeded with PCG32.
-import { PARAM_ALIGN, type ParamEntry, type ParamLayout, type ParamSpec } from "../models/params.js";
+import { layoutOf, type ParamLayout, type ParamSpec } from "../models/params.js";
 import { Pcg32 } from "../ref/prng.js";
 import type { HeadDims, HeadGrads, HeadWeights } from "../ref/probe/heads.js";
 import type { ProbeTask } from "./datasets.js";
@@ -101,19 +101,7 @@ export function headParamSpecs(c: HeadConfig): ParamSpec[] {
 
 /** The flat layout of a head's parameters (same alignment as the models' ParamStore). */
 export function headLayout(c: HeadConfig): ParamLayout {
-  const entries: ParamEntry[] = [];
-  const byName = new Map<string, ParamEntry>();
-  let offset = 0;
-  let count = 0;
-  for (const s of headParamSpecs(c)) {
-    const size = s.shape.reduce((a, b) => a * b, 1);
-    const e: ParamEntry = { ...s, offset, size };
-    entries.push(e);
-    byName.set(s.name, e);
-    count += size;
-    offset += Math.ceil(size / PARAM_ALIGN) * PARAM_ALIGN;
-  }
-  return { entries, byName, totalFloats: offset, count };
+  return layoutOf(headParamSpecs(c));
 }
 
 /** A head's parameters: one flat array (what the GPU uploads) and named views. */
