@@ -60,8 +60,19 @@ export function reflect101(i: number, n: number): number {
   return j;
 }
 
-/** One separable pass (axis 0 horizontal, 1 vertical).  Twin of gaussian_blur.wgsl. */
-export function blurPassRef(src: Float32Array, n: number, h: number, w: number, taps: Float32Array, axis: 0 | 1): Float32Array {
+/**
+ * One separable pass (axis 0 horizontal, 1 vertical), taps -r..r in order.  Twin of gaussian_blur.wgsl;
+ * with `round = Math.fround` every product and sum is rounded to f32 (the twin of SIFT's sift_blur.wgsl).
+ */
+export function blurPassRef(
+  src: Float32Array,
+  n: number,
+  h: number,
+  w: number,
+  taps: Float32Array,
+  axis: 0 | 1,
+  round: (x: number) => number = (x) => x,
+): Float32Array {
   const r = (taps.length - 1) >> 1;
   const dst = new Float32Array(src.length);
   for (let z = 0; z < n; z++) {
@@ -71,7 +82,7 @@ export function blurPassRef(src: Float32Array, n: number, h: number, w: number, 
         let acc = 0;
         for (let k = -r; k <= r; k++) {
           const v = axis === 0 ? src[base + y * w + reflect101(x + k, w)] : src[base + reflect101(y + k, h) * w + x];
-          acc += taps[k + r] * v;
+          acc = round(acc + round(taps[k + r] * v));
         }
         dst[base + y * w + x] = acc;
       }

@@ -6,7 +6,7 @@
 // Layout shared with the kernels:
 //   gauss[o]: (L+3, N, h, w) f32 per octave, dog[o]: (L+2, N, h, w) f32 (L = nOctaveLayers)
 //   keypoint records: KP_WORDS f32 each (fields in KP, config.ts)
-import { downsample2Ref, gaussianTaps, reflect101, resizeBilinearRef } from "../image.js";
+import { blurPassRef, downsample2Ref, gaussianTaps, reflect101, resizeBilinearRef } from "../image.js";
 import {
   KP,
   KP_WORDS,
@@ -59,21 +59,7 @@ export function fastAtan2(y: number, x: number): number {
  * axis 0 horizontal, 1 vertical.  Twin of sift_blur.wgsl.
  */
 export function siftBlurPassRef(src: Float32Array, n: number, h: number, w: number, taps: Float32Array, axis: 0 | 1): Float32Array {
-  const r = (taps.length - 1) >> 1;
-  const dst = new Float32Array(src.length);
-  for (let z = 0; z < n; z++) {
-    const base = z * h * w;
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++) {
-        let acc = 0;
-        for (let k = -r; k <= r; k++) {
-          const v = axis === 0 ? src[base + y * w + reflect101(x + k, w)] : src[base + reflect101(y + k, h) * w + x];
-          acc = f(acc + f(taps[k + r] * v));
-        }
-        dst[base + y * w + x] = acc;
-      }
-  }
-  return dst;
+  return blurPassRef(src, n, h, w, taps, axis, Math.fround);
 }
 
 /** Gaussian blur (both passes) in f32 with OpenCV's kernel size for `sigma`. */
