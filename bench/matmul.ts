@@ -1,5 +1,6 @@
-// GFLOP/s of the engine's matmul (shaders/nn/matmul.wgsl) on the adapter vs numpy's matmul on the
-// same machine in the same run (bench/peers/matmul.py; torch's figure is printed in the notes).
+// GFLOP/s of the engine's matmul (shaders/nn/matmul_sg.wgsl where the adapter has subgroups, else
+// matmul.wgsl) on the adapter vs numpy's matmul on the same machine in the same run
+// (bench/peers/matmul.py; torch's figure and the tiled kernel's are printed in the notes).
 // Square problems and the shapes a ViT step runs: qkv of ViT-B (197 tokens x 768 -> 2304), the
 // nano preset's qkv ((B*L = 8*50 = 400) x 128 -> 384) and its weight gradient (dW = dy^T x, A read
 // transposed through strides). Data stays on the GPU; time = queue drain of `reps` dispatches.
@@ -7,8 +8,8 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { describeAdapter, getGpu } from "../src/gpu/device.js";
 import { packageRoot } from "../src/gpu/kernel.js";
-import { runCalls, tensor, writeTensor } from "../src/nn/core.js";
-import { type MatmulSpec, matmulCall } from "../src/nn/matmul.js";
+import { type Call, runCalls, tensor, writeTensor } from "../src/nn/core.js";
+import { type MatmulSpec, matmulCall, matmulShader } from "../src/nn/matmul.js";
 import { type BenchOptions, type BenchResult, type BenchRow, row, runPython } from "./lib.js";
 
 interface Case {
@@ -37,6 +38,8 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
       ];
   const rows: BenchRow[] = [];
   const ours: number[] = [];
+  const tiled: number[] = [];
+  const shaders: string[] = [];
   const script = path.join(packageRoot(), "bench", "peers", "matmul.py");
   type Peer = { numpy: Record<string, number>; torch?: Record<string, number>; blas: string };
   const peers: Peer[] = [];
@@ -56,22 +59,26 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
       Float32Array.from({ length: c.K * c.N }, (_, i) => ((i * 104729) % 1000) / 1000 - 0.5),
     );
     const spec: MatmulSpec = { M: c.M, N: c.N, K: c.K, a, b, c: out, ...(c.transA ? { sam: 1, sak: c.M } : {}) };
-    const call = matmulCall(gpu, spec);
     const flop = 2 * c.M * c.N * c.K;
-    const reps = Math.max(1, Math.min(20, Math.round((opts.quick ? 2e8 : 1e9) / flop)));
-    const calls = Array.from({ length: reps }, () => call);
-    runCalls(gpu, [call]); // compile + warm
-    await gpu.device.queue.onSubmittedWorkDone();
-    const times: number[] = [];
-    for (let r = 0; r < (opts.quick ? 2 : 3); r++) {
-      const t0 = performance.now();
-      runCalls(gpu, calls);
+    const gflops = async (call: Call): Promise<number> => {
+      const reps = Math.max(1, Math.min(20, Math.round((opts.quick ? 2e8 : 1e9) / flop)));
+      const calls = Array.from({ length: reps }, () => call);
+      runCalls(gpu, [call]); // compile + warm
       await gpu.device.queue.onSubmittedWorkDone();
-      times.push((performance.now() - t0) / reps);
-    }
-    gpu.check(`bench matmul ${c.name}`);
-    times.sort((x, y) => x - y);
-    ours.push(flop / (times[times.length >> 1] / 1e3) / 1e9);
+      const times: number[] = [];
+      for (let r = 0; r < (opts.quick ? 2 : 3); r++) {
+        const t0 = performance.now();
+        runCalls(gpu, calls);
+        await gpu.device.queue.onSubmittedWorkDone();
+        times.push((performance.now() - t0) / reps);
+      }
+      gpu.check(`bench matmul ${c.name}`);
+      times.sort((x, y) => x - y);
+      return flop / (times[times.length >> 1] / 1e3) / 1e9;
+    };
+    shaders.push(matmulShader(gpu, spec));
+    ours.push(await gflops(matmulCall(gpu, spec)));
+    tiled.push(await gflops(matmulCall(gpu, { ...spec, kernel: "tiled" })));
     for (const t of [a, b, out]) t.buf.destroy();
     peers.push(JSON.parse(runPython(script, [`${c.M},${c.N},${c.K}`])) as Peer);
   }
@@ -83,7 +90,10 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
   cases.forEach((c, i) => {
     rows.push(row(`${c.name} (M=${c.M} N=${c.N} K=${c.K})`, "GFLOP/s", ours[i], peer.numpy[`${c.M},${c.N},${c.K}`] ?? null));
   });
-  const notes = [`numpy float32 matmul through ${peer.blas} (Debian's libblas.so.3 alternative; install libopenblas0 for OpenBLAS).`];
+  const notes = [
+    `numpy float32 matmul through ${peer.blas} (Debian's libblas.so.3 alternative; install libopenblas0 for OpenBLAS).`,
+    `kernel: ${[...new Set(shaders)].join(", ")}; the tiled kernel (matmul.wgsl, kernel: "tiled") in the same run, GFLOP/s: ${cases.map((c, i) => `${c.name}: ${tiled[i].toFixed(2)}`).join("; ")}.`,
+  ];
   if (peer.torch)
     notes.push(
       `torch.matmul (all cores) in the same run, GFLOP/s: ${cases.map((c) => `${c.name}: ${peer.torch?.[`${c.M},${c.N},${c.K}`]?.toFixed(2)}`).join("; ")}.`,

@@ -2,12 +2,7 @@
 // matmul_f16.wgsl / matmul_f16_scalar.wgsl (A and B stored as f16, f32 accumulation). Included by
 // them; they declare `a`, `b`, `load_a(index) -> f32` and `load_b4(index) -> vec4f`.
 //
-// C[z] (M, N) (+)= A[z](M, K) @ B[z](K, N) (+ bias (N))
-//   A(m, k) = a[aoff + m * sam + k * sak]     (any strides: transposed operands cost nothing here)
-//   B(k, n) = b[boff + k * ldb + n]            (row-major, n contiguous)
-//   C(m, n) = c[coff + m * ldc + n]
-//   batch z = wid.z: off = base + (z / batch_h) * s1 + (z % batch_h) * s2 (two-level batch: (B, H)
-//   heads); base offsets (elements) let A, B, C and bias be views into larger buffers.
+// Problem, strides, batching and flags: matmul_common.wgsl.
 // Invocation mapping: one invocation computes an 8 x 8 block (8 rows x two vec4 column groups) from
 // 8 A values (the same for the whole workgroup) and two vec4 of B per k. Workgroup: WG invocations
 // along n (WG * 8 columns, 8 rows). grid: (ceil(N / (8 WG)), ceil(M / 8), batches).
@@ -18,45 +13,17 @@
 // So the cost per k is ~80 (R + C) + 3 R C instructions per 8 lanes: 8 x 8 balances loads against
 // accumulator spills. Measured alternatives (slower): 64x64 shared-memory tiles, 4x4 / 8x4 / 16x8
 // blocks, k unrolled by 4 with chained fma, B as an rgba32float texture, lanes along m with B uniform.
-// flags: bit 0 = accumulate into C (gradients), bit 1 = add bias[n].
 
-struct Params {
-  M: u32, N: u32, K: u32, sam: u32,
-  sak: u32, ldb: u32, ldc: u32, batch_h: u32,
-  a_s1: u32, a_s2: u32, b_s1: u32, b_s2: u32,
-  c_s1: u32, c_s2: u32, flags: u32, a_base: u32,
-  b_base: u32, c_base: u32, bias_base: u32, _pad: u32,
-}
-
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
-@group(0) @binding(4) var<uniform> p: Params;
+//!include nn/matmul_common.wgsl
 
 override WG: u32 = 16u;
 
-fn store4(row: u32, n: u32, coff: u32, v: vec4f) {
-  if (row >= p.M) { return; }
-  let o = coff + row * p.ldc + n;
-  let acc = (p.flags & 1u) != 0u;
-  let hasb = (p.flags & 2u) != 0u;
-  for (var j = 0u; j < 4u; j++) {
-    if (n + j < p.N) {
-      var x = v[j];
-      if (hasb) { x += bias[p.bias_base + n + j]; }
-      if (acc) { x += c[o + j]; }
-      c[o + j] = x;
-    }
-  }
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let z = wid.z;
-  let zo = z / p.batch_h;
-  let zi = z % p.batch_h;
-  let aoff = p.a_base + zo * p.a_s1 + zi * p.a_s2;
-  let boff = p.b_base + zo * p.b_s1 + zi * p.b_s2;
-  let coff = p.c_base + zo * p.c_s1 + zi * p.c_s2;
+  let offs = batch_offsets(wid.z);
+  let aoff = offs.x;
+  let boff = offs.y;
+  let coff = offs.z;
   let m0 = wid.y * 8u;
   let n0 = (wid.x * WG + lid.x) * 8u;
   // Rows past M reload row M - 1 (branch-free tails); stores are guarded.

@@ -2,7 +2,7 @@
 //
 // - Requests the adapter's higher limits that the kernels need (workgroup storage, buffer sizes,
 //   storage buffers per stage) instead of WebGPU's low defaults.
-// - Enables optional features when present: timestamp-query (profiling), shader-f16.
+// - Enables optional features when present: timestamp-query (profiling), shader-f16, subgroups.
 // - Uncaptured errors and device loss become thrown errors with context (see `Gpu.check`).
 import { create, globals } from "webgpu";
 
@@ -24,6 +24,8 @@ export interface Gpu {
   limits: Record<string, number>;
   hasTimestamps: boolean;
   hasF16: boolean;
+  /** The adapter's smallest subgroup size when the `subgroups` feature is enabled, else 0. */
+  subgroupMinSize: number;
   /** Throws the first uncaptured GPU error (or device loss) seen since the last call. */
   check(context: string): void;
 }
@@ -74,7 +76,7 @@ async function openGpu(): Promise<Gpu> {
     if (typeof v === "number") requiredLimits[name] = v;
   }
   const requiredFeatures: GPUFeatureName[] = [];
-  for (const f of ["timestamp-query", "shader-f16"] as GPUFeatureName[]) if (adapter.features.has(f)) requiredFeatures.push(f);
+  for (const f of ["timestamp-query", "shader-f16", "subgroups"] as GPUFeatureName[]) if (adapter.features.has(f)) requiredFeatures.push(f);
 
   const device = await adapter.requestDevice({
     label: "mimic-kit device",
@@ -110,6 +112,7 @@ async function openGpu(): Promise<Gpu> {
     limits,
     hasTimestamps: requiredFeatures.includes("timestamp-query"),
     hasF16: requiredFeatures.includes("shader-f16"),
+    subgroupMinSize: requiredFeatures.includes("subgroups") ? ((info as unknown as { subgroupMinSize?: number }).subgroupMinSize ?? 0) : 0,
     check(context: string) {
       if (lost) throw new Error(`${context}: ${lost}. Try again; if it repeats, run 'npx mimic doctor'.`);
       if (errors.length) {

@@ -1,4 +1,5 @@
-// Matmul and Linear layers on the GPU (shaders/nn/matmul.wgsl, matmul_scalar.wgsl, transpose.wgsl).
+// Matmul and Linear layers on the GPU (shaders/nn/matmul_sg.wgsl, matmul.wgsl, matmul_scalar.wgsl,
+// matmul_f16*.wgsl, transpose_view.wgsl).
 // CPU twins: src/ref/nn/matmul.ts.
 //
 // Linear uses PyTorch's layout: W is (out, in), y = x @ W^T + b. The matmul kernel reads B
@@ -43,6 +44,12 @@ export interface MatmulSpec {
   bias?: Tensor;
   /** C += A @ B instead of C = A @ B (gradient accumulation). */
   accumulate?: boolean;
+  /**
+   * Which f32 kernel: "auto" (default) takes matmul_sg.wgsl where it applies (B vec4-aligned, the
+   * device has subgroups of >= 8 invocations), else the tiled matmul.wgsl / matmul_scalar.wgsl;
+   * "tiled" forces the latter (tests run both).
+   */
+  kernel?: "auto" | "tiled";
   label?: string;
 }
 
@@ -53,7 +60,19 @@ function bIsVec4(s: MatmulSpec): boolean {
   return s.N % 4 === 0 && ldb % 4 === 0 && s.b.off % 4 === 0 && s1 % 4 === 0 && s2 % 4 === 0;
 }
 
-/** One batched matmul call (see MatmulSpec); picks matmul.wgsl when B is vec4-aligned. */
+/** The shader a matmul call runs (see matmulCall). */
+export function matmulShader(gpu: Gpu, s: MatmulSpec): string {
+  const vec4 = bIsVec4(s);
+  if (s.a.dtype === "f16") return vec4 ? "nn/matmul_f16.wgsl" : "nn/matmul_f16_scalar.wgsl";
+  if (vec4 && s.kernel !== "tiled" && gpu.subgroupMinSize >= 8) return "nn/matmul_sg.wgsl";
+  return vec4 ? "nn/matmul.wgsl" : "nn/matmul_scalar.wgsl";
+}
+
+/**
+ * One batched matmul call (see MatmulSpec). f32: matmul_sg.wgsl when the device has subgroups and
+ * B is vec4-aligned (3x the tiled kernel on lavapipe, see its header), else matmul.wgsl (B
+ * vec4-aligned) or matmul_scalar.wgsl; f16 storage: matmul_f16.wgsl / matmul_f16_scalar.wgsl.
+ */
 export function matmulCall(gpu: Gpu, s: MatmulSpec): Call {
   const { M, N, K } = s;
   if (M < 1 || N < 1 || K < 1) throw new Error(`matmul ${s.label ?? ""}: empty shape M=${M} N=${N} K=${K}`);
@@ -68,15 +87,11 @@ export function matmulCall(gpu: Gpu, s: MatmulSpec): Call {
       `matmul ${s.label ?? ""}: A and B must have the same storage precision (A ${s.a.dtype ?? "f32"}, B ${s.b.dtype ?? "f32"})`,
     );
   if (s.c.dtype === "f16" || s.bias?.dtype === "f16") throw new Error(`matmul ${s.label ?? ""}: C and bias are f32 (f32 accumulation)`);
-  const shader = half
-    ? bIsVec4(s)
-      ? "nn/matmul_f16.wgsl"
-      : "nn/matmul_f16_scalar.wgsl"
-    : bIsVec4(s)
-      ? "nn/matmul.wgsl"
-      : "nn/matmul_scalar.wgsl";
   const flags = (s.accumulate ? 1 : 0) | (s.bias ? 2 : 0);
+  const shader = matmulShader(gpu, s);
+  const subgroup = shader === "nn/matmul_sg.wgsl";
   const wg = matmulWorkgroup(N);
+  const sgCols = N <= 32 ? 1 : 2; // matmul_sg.wgsl: vec4 column groups per lane
   return makeCall(
     gpu,
     shader,
@@ -103,8 +118,8 @@ export function matmulCall(gpu: Gpu, s: MatmulSpec): Call {
       u32(s.bias?.off ?? 0),
       u32(0),
     ],
-    [Math.ceil(N / (8 * wg)), Math.ceil(M / 8), batches],
-    { constants: { WG: wg }, label: s.label ?? `matmul ${M}x${N}x${K}` },
+    subgroup ? [Math.ceil(N / (32 * sgCols)), Math.ceil(M / 16), batches] : [Math.ceil(N / (8 * wg)), Math.ceil(M / 8), batches],
+    { constants: subgroup ? { COLS: sgCols } : { WG: wg }, label: s.label ?? `matmul ${M}x${N}x${K}` },
   );
 }
 

@@ -11,6 +11,7 @@ import {
   linearBackward,
   linearForward,
   matmulCall,
+  matmulShader,
   transposeCall,
 } from "../../src/nn/matmul.js";
 import * as ref from "../../src/ref/nn/matmul.js";
@@ -21,14 +22,24 @@ describe("shaders/nn compile", () => {
   it("every kernel in shaders/nn compiles (matmul_core.wgsl through its includers)", async () => {
     const gpu = await testGpu();
     const dir = path.join(packageRoot(), "shaders", "nn");
-    const names = fs.readdirSync(dir).filter((f) => f.endsWith(".wgsl") && f !== "matmul_core.wgsl");
+    const names = fs.readdirSync(dir).filter((f) => f.endsWith(".wgsl") && f !== "matmul_core.wgsl" && f !== "matmul_common.wgsl");
     expect(names.length).toBeGreaterThan(15);
     const errors = (await Promise.all(names.map((n) => compileErrors(gpu, `nn/${n}`)))).flat();
     expect(errors, errors.join("\n")).toEqual([]);
   });
 });
 
-describe("matmul (nn/matmul.wgsl, nn/matmul_scalar.wgsl, body nn/matmul_core.wgsl)", () => {
+describe("matmul (nn/matmul_sg.wgsl, nn/matmul.wgsl, nn/matmul_scalar.wgsl, bodies nn/matmul_core.wgsl, nn/matmul_common.wgsl)", () => {
+  it("f32 matmuls with vec4-aligned B take matmul_sg.wgsl on an adapter with subgroups of >= 8", async () => {
+    const gpu = await testGpu();
+    const t = (n: number) => gpuTensor(gpu, "t", [n]);
+    const spec = { M: 5, N: 8, K: 3, a: t(15), b: t(24), c: t(40) };
+    const sg = gpu.subgroupMinSize >= 8;
+    expect(matmulShader(gpu, spec)).toBe(sg ? "nn/matmul_sg.wgsl" : "nn/matmul.wgsl");
+    expect(matmulShader(gpu, { ...spec, kernel: "tiled" })).toBe("nn/matmul.wgsl");
+    expect(matmulShader(gpu, { ...spec, N: 7, b: t(21), c: t(35) })).toBe("nn/matmul_scalar.wgsl");
+  });
+
   const shapes: [number, number, number][] = [
     [1, 1, 1],
     [7, 5, 3],
@@ -36,64 +47,72 @@ describe("matmul (nn/matmul.wgsl, nn/matmul_scalar.wgsl, body nn/matmul_core.wgs
     [33, 36, 17],
     [50, 128, 40],
     [9, 130, 64],
+    [16, 64, 8],
+    [37, 200, 29],
+    [21, 32, 11],
   ];
   for (const [M, N, K] of shapes)
-    it(`M=${M} N=${N} K=${K} (${N % 4 === 0 ? "vec4" : "scalar"} B), bias, accumulate`, async () => {
-      const gpu = await testGpu();
-      const a = f32(rand64(M * K, 1));
-      const b = f32(rand64(K * N, 2));
-      const bias = f32(rand64(N, 3));
-      const c0 = f32(rand64(M * N, 4));
-      const A = gpuTensor(gpu, "a", [M, K], a);
-      const B = gpuTensor(gpu, "b", [K, N], b);
-      const Bias = gpuTensor(gpu, "bias", [N], bias);
-      const C = gpuTensor(gpu, "c", [M, N]);
-      const C2 = gpuTensor(gpu, "c2", [M, N], c0);
-      const [out, out2] = await run(
-        gpu,
-        [matmulCall(gpu, { M, N, K, a: A, b: B, c: C, bias: Bias }), matmulCall(gpu, { M, N, K, a: A, b: B, c: C2, accumulate: true })],
-        C,
-        C2,
-      );
-      const want = ref.matmul(a, b, new Float64Array(M * N), { M, N, K, bias });
-      const want2 = ref.matmul(a, b, Float64Array.from(c0), { M, N, K, accumulate: true });
-      expectClose(out, want, TOL.f32.matmul * Math.sqrt(K), `matmul ${M}x${N}x${K}`);
-      expectClose(out2, want2, TOL.f32.matmul * Math.sqrt(K), `matmul accumulate ${M}x${N}x${K}`);
-    });
+    for (const kernel of N % 4 === 0 ? (["auto", "tiled"] as const) : (["auto"] as const))
+      it(`M=${M} N=${N} K=${K} (${N % 4 === 0 ? (kernel === "auto" ? "subgroup" : "tiled vec4") : "scalar"} B), bias, accumulate`, async () => {
+        const gpu = await testGpu();
+        const a = f32(rand64(M * K, 1));
+        const b = f32(rand64(K * N, 2));
+        const bias = f32(rand64(N, 3));
+        const c0 = f32(rand64(M * N, 4));
+        const A = gpuTensor(gpu, "a", [M, K], a);
+        const B = gpuTensor(gpu, "b", [K, N], b);
+        const Bias = gpuTensor(gpu, "bias", [N], bias);
+        const C = gpuTensor(gpu, "c", [M, N]);
+        const C2 = gpuTensor(gpu, "c2", [M, N], c0);
+        const [out, out2] = await run(
+          gpu,
+          [
+            matmulCall(gpu, { M, N, K, a: A, b: B, c: C, bias: Bias, kernel }),
+            matmulCall(gpu, { M, N, K, a: A, b: B, c: C2, accumulate: true, kernel }),
+          ],
+          C,
+          C2,
+        );
+        const want = ref.matmul(a, b, new Float64Array(M * N), { M, N, K, bias });
+        const want2 = ref.matmul(a, b, Float64Array.from(c0), { M, N, K, accumulate: true });
+        expectClose(out, want, TOL.f32.matmul * Math.sqrt(K), `matmul ${M}x${N}x${K}`);
+        expectClose(out2, want2, TOL.f32.matmul * Math.sqrt(K), `matmul accumulate ${M}x${N}x${K}`);
+      });
 
-  it("batched two-level (B, H) with strided A (transposed) and offsets", async () => {
-    const gpu = await testGpu();
-    // A stored transposed: A(m, k) = a[k * M + m]; per (b, h): offsets b * s1 + h * s2.
-    const Bn = 2;
-    const H = 3;
-    const M = 11;
-    const N = 12;
-    const K = 10;
-    const aLen = Bn * H * M * K + 5;
-    const a = f32(rand64(aLen, 5));
-    const b = f32(rand64(Bn * H * K * N + 8, 6));
-    const A = gpuTensor(gpu, "a", [aLen], a);
-    const B = gpuTensor(gpu, "b", [b.length], b);
-    const C = gpuTensor(gpu, "c", [Bn * H * M * N + 3]);
-    const spec = {
-      M,
-      N,
-      K,
-      sam: 1,
-      sak: M,
-      batches: Bn * H,
-      batchH: H,
-      aStride: [H * M * K, M * K] as [number, number],
-      bStride: [H * K * N, K * N] as [number, number],
-      cStride: [H * M * N, M * N] as [number, number],
-    };
-    const Av = view(A, 5, [aLen - 5]);
-    const Bv = view(B, 8, [b.length - 8]);
-    const Cv = view(C, 3, [Bn * H * M * N]);
-    const [out] = await run(gpu, [matmulCall(gpu, { ...spec, a: Av, b: Bv, c: Cv })], C);
-    const want = ref.matmul(a.subarray(5), b.subarray(8), new Float64Array(Bn * H * M * N), spec);
-    expectClose(out.subarray(3), want, TOL.f32.matmul * Math.sqrt(K), "batched matmul");
-  });
+  for (const kernel of ["auto", "tiled"] as const)
+    it(`batched two-level (B, H) with strided A (transposed) and offsets (${kernel === "auto" ? "subgroup" : "tiled"})`, async () => {
+      const gpu = await testGpu();
+      // A stored transposed: A(m, k) = a[k * M + m]; per (b, h): offsets b * s1 + h * s2.
+      const Bn = 2;
+      const H = 3;
+      const M = 11;
+      const N = 12;
+      const K = 10;
+      const aLen = Bn * H * M * K + 5;
+      const a = f32(rand64(aLen, 5));
+      const b = f32(rand64(Bn * H * K * N + 8, 6));
+      const A = gpuTensor(gpu, "a", [aLen], a);
+      const B = gpuTensor(gpu, "b", [b.length], b);
+      const C = gpuTensor(gpu, "c", [Bn * H * M * N + 3]);
+      const spec = {
+        M,
+        N,
+        K,
+        sam: 1,
+        sak: M,
+        batches: Bn * H,
+        batchH: H,
+        aStride: [H * M * K, M * K] as [number, number],
+        bStride: [H * K * N, K * N] as [number, number],
+        cStride: [H * M * N, M * N] as [number, number],
+      };
+      const Av = view(A, 5, [aLen - 5]);
+      const Bv = view(B, 8, [b.length - 8]);
+      const Cv = view(C, 3, [Bn * H * M * N]);
+      const [out] = await run(gpu, [matmulCall(gpu, { ...spec, a: Av, b: Bv, c: Cv, kernel })], C);
+      const want = ref.matmul(a.subarray(5), b.subarray(8), new Float64Array(Bn * H * M * N), spec);
+      expectClose(out.subarray(3), want, TOL.f32.matmul * Math.sqrt(K), "batched matmul");
+    });
 
   it("transpose_view.wgsl and bias_grad.wgsl", async () => {
     const gpu = await testGpu();

@@ -1,0 +1,136 @@
+enable subgroups;
+// Batched f32 matmul for CPU adapters (lavapipe), using subgroup shuffles:
+// C[z] (M, N) (+)= A[z](M, K) @ B[z](K, N) (+ bias). Problem, strides, batching, flags:
+// matmul_common.wgsl. Needs B vec4-aligned (ldb, B's offsets and N % 4 == 0) and the `subgroups`
+// feature with subgroups of at least 8 invocations (src/nn/matmul.ts picks it; else matmul.wgsl).
+// Bindings: a (f32), b (vec4), bias (N) (unused unless flags bit 1), c (out), params.
+//
+// Invocation mapping: a workgroup is ONE subgroup of 8 invocations (lane j = 0..7) and computes a
+// 16 x (32 * COLS) block of C: rows m0 .. m0 + 15, and for lane j the columns n0 + 4j .. + 3 and,
+// when COLS = 2, n0 + 32 + 4j .. + 3 (two vec4 accumulators per row, 32 vec4 in all). COLS = 1
+// (an override, so the unused half compiles away) serves N <= 32 (attention's head dim).
+// grid: (ceil(N / (32 * COLS)), ceil(M / 16), batches).
+// Per 8 values of k: lane j loads A(m0 + r, k0 + j) for the 16 rows (one load per row instead of
+// eight), then for each kk of the 8 the A values come from lane kk by subgroupShuffle while every
+// lane loads its own two vec4 of B row k0 + kk.
+// Why (lavapipe, Mesa 25; see matmul_core.wgsl's header): llvmpipe runs the 8 lanes in one AVX2
+// vector and expands every storage-buffer load lane by lane with a bounds check, so loads, not
+// FMAs, set the speed. The tiled kernel loads the 8 A values of a k in every lane (64 lane loads
+// per k); here each lane loads 2 per k, and the shuffle with a constant lane (the 8-step loop is
+// unrolled by Mesa) is one vector permute. Measured at 1024^3 on 2 cores: 25-29 GFLOP/s against
+// 8-10 for matmul.wgsl; unrolling the kk loop by hand, 8 / 12 / 24 / 32 rows, 3 or 4 vec4 per row,
+// A read as vec4 along k, and 16 lanes (LP_NATIVE_VECTOR_WIDTH=512) were all slower or no faster.
+// Tails: rows past M reload row M - 1, columns past N reload the last vec4, and k past K
+// multiplies B's last row by an A forced to 0; stores are guarded (store4).
+
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<vec4f>;
+
+//!include nn/matmul_common.wgsl
+
+override COLS: u32 = 2u;
+
+@compute @workgroup_size(8)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) j: u32) {
+  let offs = batch_offsets(wid.z);
+  let aoff = offs.x;
+  let boff4 = offs.y / 4u;
+  let coff = offs.z;
+  let m0 = wid.y * 16u;
+  let n0 = wid.x * 32u * COLS;
+  let lastm = p.M - 1u;
+  let lastk = p.K - 1u;
+  let ldb4 = p.ldb / 4u;
+  // This lane's two vec4 columns of B (clamped to the last vec4 of the row).
+  let lastn4 = p.N / 4u - 1u;
+  let bc0 = boff4 + min(n0 / 4u + j, lastn4);
+  let bc1 = boff4 + min(n0 / 4u + 8u + j, lastn4);
+  // Start of each of the 16 rows of A.
+  let ar0 = aoff + min(m0 + 0u, lastm) * p.sam;
+  let ar1 = aoff + min(m0 + 1u, lastm) * p.sam;
+  let ar2 = aoff + min(m0 + 2u, lastm) * p.sam;
+  let ar3 = aoff + min(m0 + 3u, lastm) * p.sam;
+  let ar4 = aoff + min(m0 + 4u, lastm) * p.sam;
+  let ar5 = aoff + min(m0 + 5u, lastm) * p.sam;
+  let ar6 = aoff + min(m0 + 6u, lastm) * p.sam;
+  let ar7 = aoff + min(m0 + 7u, lastm) * p.sam;
+  let ar8 = aoff + min(m0 + 8u, lastm) * p.sam;
+  let ar9 = aoff + min(m0 + 9u, lastm) * p.sam;
+  let ar10 = aoff + min(m0 + 10u, lastm) * p.sam;
+  let ar11 = aoff + min(m0 + 11u, lastm) * p.sam;
+  let ar12 = aoff + min(m0 + 12u, lastm) * p.sam;
+  let ar13 = aoff + min(m0 + 13u, lastm) * p.sam;
+  let ar14 = aoff + min(m0 + 14u, lastm) * p.sam;
+  let ar15 = aoff + min(m0 + 15u, lastm) * p.sam;
+  var s0_0 = vec4f(0.0); var s0_1 = vec4f(0.0);
+  var s1_0 = vec4f(0.0); var s1_1 = vec4f(0.0);
+  var s2_0 = vec4f(0.0); var s2_1 = vec4f(0.0);
+  var s3_0 = vec4f(0.0); var s3_1 = vec4f(0.0);
+  var s4_0 = vec4f(0.0); var s4_1 = vec4f(0.0);
+  var s5_0 = vec4f(0.0); var s5_1 = vec4f(0.0);
+  var s6_0 = vec4f(0.0); var s6_1 = vec4f(0.0);
+  var s7_0 = vec4f(0.0); var s7_1 = vec4f(0.0);
+  var s8_0 = vec4f(0.0); var s8_1 = vec4f(0.0);
+  var s9_0 = vec4f(0.0); var s9_1 = vec4f(0.0);
+  var s10_0 = vec4f(0.0); var s10_1 = vec4f(0.0);
+  var s11_0 = vec4f(0.0); var s11_1 = vec4f(0.0);
+  var s12_0 = vec4f(0.0); var s12_1 = vec4f(0.0);
+  var s13_0 = vec4f(0.0); var s13_1 = vec4f(0.0);
+  var s14_0 = vec4f(0.0); var s14_1 = vec4f(0.0);
+  var s15_0 = vec4f(0.0); var s15_1 = vec4f(0.0);
+  for (var k0 = 0u; k0 < p.K; k0 += 8u) {
+    // Lane j holds A(m0 + r, k0 + j) for every row r (0 past K).
+    let kj = k0 + j;
+    let ka = min(kj, lastk) * p.sak;
+    let kin = kj < p.K;
+    let a0 = select(0.0, a[ar0 + ka], kin);
+    let a1 = select(0.0, a[ar1 + ka], kin);
+    let a2 = select(0.0, a[ar2 + ka], kin);
+    let a3 = select(0.0, a[ar3 + ka], kin);
+    let a4 = select(0.0, a[ar4 + ka], kin);
+    let a5 = select(0.0, a[ar5 + ka], kin);
+    let a6 = select(0.0, a[ar6 + ka], kin);
+    let a7 = select(0.0, a[ar7 + ka], kin);
+    let a8 = select(0.0, a[ar8 + ka], kin);
+    let a9 = select(0.0, a[ar9 + ka], kin);
+    let a10 = select(0.0, a[ar10 + ka], kin);
+    let a11 = select(0.0, a[ar11 + ka], kin);
+    let a12 = select(0.0, a[ar12 + ka], kin);
+    let a13 = select(0.0, a[ar13 + ka], kin);
+    let a14 = select(0.0, a[ar14 + ka], kin);
+    let a15 = select(0.0, a[ar15 + ka], kin);
+    for (var kk = 0u; kk < 8u; kk++) {
+      let kb = min(k0 + kk, lastk) * ldb4;
+      let b0 = b[bc0 + kb];
+      var b1 = vec4f(0.0);
+      if (COLS == 2u) { b1 = b[bc1 + kb]; }
+      let x0 = vec4f(subgroupShuffle(a0, kk)); s0_0 = fma(x0, b0, s0_0); if (COLS == 2u) { s0_1 = fma(x0, b1, s0_1); }
+      let x1 = vec4f(subgroupShuffle(a1, kk)); s1_0 = fma(x1, b0, s1_0); if (COLS == 2u) { s1_1 = fma(x1, b1, s1_1); }
+      let x2 = vec4f(subgroupShuffle(a2, kk)); s2_0 = fma(x2, b0, s2_0); if (COLS == 2u) { s2_1 = fma(x2, b1, s2_1); }
+      let x3 = vec4f(subgroupShuffle(a3, kk)); s3_0 = fma(x3, b0, s3_0); if (COLS == 2u) { s3_1 = fma(x3, b1, s3_1); }
+      let x4 = vec4f(subgroupShuffle(a4, kk)); s4_0 = fma(x4, b0, s4_0); if (COLS == 2u) { s4_1 = fma(x4, b1, s4_1); }
+      let x5 = vec4f(subgroupShuffle(a5, kk)); s5_0 = fma(x5, b0, s5_0); if (COLS == 2u) { s5_1 = fma(x5, b1, s5_1); }
+      let x6 = vec4f(subgroupShuffle(a6, kk)); s6_0 = fma(x6, b0, s6_0); if (COLS == 2u) { s6_1 = fma(x6, b1, s6_1); }
+      let x7 = vec4f(subgroupShuffle(a7, kk)); s7_0 = fma(x7, b0, s7_0); if (COLS == 2u) { s7_1 = fma(x7, b1, s7_1); }
+      let x8 = vec4f(subgroupShuffle(a8, kk)); s8_0 = fma(x8, b0, s8_0); if (COLS == 2u) { s8_1 = fma(x8, b1, s8_1); }
+      let x9 = vec4f(subgroupShuffle(a9, kk)); s9_0 = fma(x9, b0, s9_0); if (COLS == 2u) { s9_1 = fma(x9, b1, s9_1); }
+      let x10 = vec4f(subgroupShuffle(a10, kk)); s10_0 = fma(x10, b0, s10_0); if (COLS == 2u) { s10_1 = fma(x10, b1, s10_1); }
+      let x11 = vec4f(subgroupShuffle(a11, kk)); s11_0 = fma(x11, b0, s11_0); if (COLS == 2u) { s11_1 = fma(x11, b1, s11_1); }
+      let x12 = vec4f(subgroupShuffle(a12, kk)); s12_0 = fma(x12, b0, s12_0); if (COLS == 2u) { s12_1 = fma(x12, b1, s12_1); }
+      let x13 = vec4f(subgroupShuffle(a13, kk)); s13_0 = fma(x13, b0, s13_0); if (COLS == 2u) { s13_1 = fma(x13, b1, s13_1); }
+      let x14 = vec4f(subgroupShuffle(a14, kk)); s14_0 = fma(x14, b0, s14_0); if (COLS == 2u) { s14_1 = fma(x14, b1, s14_1); }
+      let x15 = vec4f(subgroupShuffle(a15, kk)); s15_0 = fma(x15, b0, s15_0); if (COLS == 2u) { s15_1 = fma(x15, b1, s15_1); }
+    }
+  }
+  // A loop, not 32 inlined stores: lavapipe expands every store lane by lane (compile time).
+  let blk = array<vec4f, 32>(
+    s0_0, s0_1, s1_0, s1_1, s2_0, s2_1, s3_0, s3_1,
+    s4_0, s4_1, s5_0, s5_1, s6_0, s6_1, s7_0, s7_1,
+    s8_0, s8_1, s9_0, s9_1, s10_0, s10_1, s11_0, s11_1,
+    s12_0, s12_1, s13_0, s13_1, s14_0, s14_1, s15_0, s15_1
+  );
+  for (var i = 0u; i < 32u; i++) {
+    if (COLS == 1u && i % 2u == 1u) { continue; }
+    store4(m0 + i / 2u, n0 + (i % 2u) * 32u + 4u * j, coff, blk[i]);
+  }
+}
