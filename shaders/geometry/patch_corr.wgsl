@@ -1,8 +1,8 @@
 // Patch correspondences through homographies (MIMIC's find_corres_patch with a fixed sample grid):
 // for every patch of the source view, the patch of the other view that the majority of its
 // sample pixels map to through H, or -1 ("out") when the majority leaves the image.
-// Samples: s x s pixels per patch at integer pixel coordinates x0 + ((2 i + 1) patch) / (2 s)
-// (2, 6, 10, 14 for 16 px patches, s = 4), visited row by row. Majority as MIMIC's find_majority:
+// Samples: s x s pixels per patch (s <= 16) at integer pixel coordinates x0 + ((2 i + 1) patch) / (2 s)
+// (2, 6, 10, 14 for 16 px patches, s = 4; every pixel for s = patch = 16), visited row by row. Majority as MIMIC's find_majority:
 // "out" is a candidate too, and on equal counts the candidate that reached the count first wins.
 // A sample is out when u < 0, v < 0, u >= width, v >= height (or it falls in a partial patch
 // past the grid). Patch index = row * ncols + col from the top left.
@@ -32,7 +32,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let fw = f32(p.width);
   let fh = f32(p.height);
 
-  var vals: array<i32, 64>;
+  // Targets of the n <= 256 samples; the majority is counted in a small table of distinct targets
+  // (a patch rarely spans more than a few), falling back to the quadratic count if it fills up.
+  var vals: array<i32, 256>;
+  var tv: array<i32, 16>;
+  var tc: array<u32, 16>;
+  var nt = 0u;
+  var full = false;
+  var best = -1;
+  var best_c = 0u;
   let n = p.samples * p.samples;
   for (var k = 0u; k < n; k = k + 1u) {
     let sx = k % p.samples;
@@ -50,14 +58,27 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       if (col < p.ncols && row < p.nrows) { t = i32(row * p.ncols + col); }
     }
     vals[k] = t;
+    if (!full) {
+      var j = 0u;
+      while (j < nt && tv[j] != t) { j = j + 1u; }
+      if (j == nt) {
+        if (nt == 16u) { full = true; } else { tv[j] = t; tc[j] = 0u; nt = nt + 1u; }
+      }
+      if (!full) {
+        tc[j] = tc[j] + 1u;
+        if (tc[j] > best_c) { best_c = tc[j]; best = t; }
+      }
+    }
   }
-  var best = -1;
-  var best_c = 0u;
-  for (var k = 0u; k < n; k = k + 1u) {
-    let v = vals[k];
-    var c = 0u;
-    for (var q = 0u; q <= k; q = q + 1u) { if (vals[q] == v) { c = c + 1u; } }
-    if (c > best_c) { best_c = c; best = v; }
+  if (full) {
+    best = -1;
+    best_c = 0u;
+    for (var k = 0u; k < n; k = k + 1u) {
+      let v = vals[k];
+      var c = 0u;
+      for (var q = 0u; q <= k; q = q + 1u) { if (vals[q] == v) { c = c + 1u; } }
+      if (c > best_c) { best_c = c; best = v; }
+    }
   }
   out[hi * np + pi] = best;
 }

@@ -78,7 +78,8 @@ export interface PatchCorrespondence {
 
 /** Record patch_corr.wgsl: hs (N, 9) -> out (N, P) i32. */
 export function encodePatchCorr(gpu: Gpu, enc: GPUCommandEncoder, hs: GPUBuffer, out: GPUBuffer, numH: number, g: PatchGrid): void {
-  if (g.samples < 1 || g.samples > 8) throw new Error(`patch correspondences: samples per side must be 1..8 (got ${g.samples})`);
+  if (!Number.isInteger(g.samples) || g.samples < 1 || g.samples > 16)
+    throw new Error(`patch correspondences: samples per side must be an integer in 1..16 (got ${g.samples})`);
   const np = gridCols(g) * gridRows(g);
   const p = params(gpu, "patch_corr params", [
     ["u32", g.width],

@@ -9,6 +9,13 @@ export interface MineConfig {
   size: number;
   /** 'stretch' ignores the aspect ratio (MIMIC); 'center-crop' crops to a square first. */
   resize: "stretch" | "center-crop";
+  /**
+   * How frames reach size x size: 'area' is ffmpeg's anti-aliased swscale filter; 'opencv-linear'
+   * decodes at the native size and resizes like MIMIC's cv2.resize (INTER_LINEAR on uint8, bit-exact).
+   */
+  scaler: "area" | "opencv-linear";
+  /** SIFT's gray input: 'float' (unrounded) or 'u8' (rounded to 8 bits as cv2.cvtColor, which MIMIC feeds SIFT). */
+  gray: "float" | "u8";
   /** Fraction of the frame height dropped at the bottom before resizing (MIMIC Mannequin: 0.2). */
   cropBottom: number;
   /** Keep at most this many SIFT features per frame, strongest first (0 = no cap). */
@@ -27,6 +34,12 @@ export interface MineConfig {
   ransacMaxIters: number;
   /** Patch size in px at the working size (MIMIC: 16 -> 14x14 grid at 224). */
   patch: number;
+  /**
+   * Sample pixels per patch side voting for a patch's partner (1..16). MIMIC votes with 100 random
+   * pixels, i.e. it estimates which partner covers most of the patch; patch (16) samples every
+   * pixel, the deterministic value of that estimate; 4 is a coarse 4x4 grid with many tied votes.
+   */
+  patchSamples: number;
   /** 'mimic': MIMIC's recipe; 'improved': correspondences must be supported by inlier matches. */
   correspondence: "mimic" | "improved";
   /** Keep pairs with lower < overlap% < upper (MIMIC: 50, 75). */
@@ -50,6 +63,8 @@ const mimic: MineConfig = {
   everySec: 1,
   size: 224,
   resize: "stretch",
+  scaler: "opencv-linear",
+  gray: "u8",
   cropBottom: 0,
   maxFeatures: 0,
   ratio: 0.7,
@@ -59,6 +74,7 @@ const mimic: MineConfig = {
   ransacConfidence: 0.995,
   ransacMaxIters: 2000,
   patch: 16,
+  patchSamples: 16,
   correspondence: "mimic",
   overlapLower: 50,
   overlapUpper: 75,
@@ -73,6 +89,9 @@ const mimic: MineConfig = {
 /** Our default: MIMIC's geometry plus mutual matching, supported correspondences, blur and static filters, a window of partners. */
 const improved: MineConfig = {
   ...mimic,
+  scaler: "area",
+  gray: "float",
+  patchSamples: 4,
   maxFeatures: 2000,
   mutual: true,
   correspondence: "improved",
@@ -100,6 +119,9 @@ export function validateMineConfig(c: MineConfig): void {
   if (!(c.everySec > 0)) bad("everySec", "must be > 0");
   if (!Number.isInteger(c.size) || c.size < 16) bad("size", "must be an integer >= 16");
   if (!Number.isInteger(c.patch) || c.patch < 1 || c.size % c.patch !== 0) bad("patch", `must divide size (${c.size})`);
+  if (!Number.isInteger(c.patchSamples) || c.patchSamples < 1 || c.patchSamples > 16) bad("patchSamples", "must be an integer in 1..16");
+  if (c.scaler !== "area" && c.scaler !== "opencv-linear") bad("scaler", "must be 'area' or 'opencv-linear'");
+  if (c.gray !== "float" && c.gray !== "u8") bad("gray", "must be 'float' or 'u8'");
   if (!(c.cropBottom >= 0 && c.cropBottom < 1)) bad("cropBottom", "must be in [0, 1)");
   if (!(c.ratio > 0 && c.ratio <= 1)) bad("ratio", "must be in (0, 1]");
   if (!(c.overlapLower >= 0 && c.overlapLower < c.overlapUpper && c.overlapUpper <= 100))

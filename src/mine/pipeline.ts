@@ -20,10 +20,11 @@ import { type TwoViewConfig, type TwoViewResult, twoViewBatch } from "../geometr
 import { createBuffer, readF32 } from "../gpu/buffers.js";
 import { describeAdapter, type Gpu, getGpu } from "../gpu/device.js";
 import { encodeRgbToGray } from "../image/kernels.js";
-import { decodeFrames, type FrameStream } from "../video/decode.js";
+import { cropRect, decodeFrames, type FrameStream } from "../video/decode.js";
 import { listVideos, VIDEO_EXTENSIONS, type VideoEntry, type VideoList, videoIdOf } from "../video/folder.js";
 import { type MineStats, writeCard, writeStats } from "./card.js";
 import { configHash, type MineConfig, validateMineConfig } from "./config.js";
+import { cvResizeLinear, encodeRgbToGrayU8 } from "./opencv.js";
 import { byteOrder, inShard, type Shard, videoId } from "./shard.js";
 import { encodeSharpness } from "./sharpness.js";
 import { type CandidateLine, DatasetWriter, type VideoResult } from "./writer.js";
@@ -61,6 +62,7 @@ export function stageConfigs(c: MineConfig): { sift: SiftConfig; twoView: TwoVie
     width: c.size,
     height: c.size,
     patch: c.patch,
+    samples: c.patchSamples,
     overlapRange: [c.overlapLower, c.overlapUpper],
   };
   const ransac = {
@@ -107,18 +109,11 @@ export async function minePairs(opts: MineOptions): Promise<MineSummary> {
   let runFrames = 0;
   let runCandidates = 0;
   let runKept = 0;
-  const decodeOpts = (v: VideoEntry) => ({
-    videoId: videoId(v.rel),
-    sampling: { kind: "interval" as const, seconds: cfg.everySec },
-    size: { width: cfg.size, height: cfg.size },
-    resize: cfg.resize,
-    crop: cfg.cropBottom ? { bottom: cfg.cropBottom } : undefined,
-  });
   // The next video is decoded while the GPU works on the current one.
-  let next: Prefetch | null = todo.length ? new Prefetch(decodeFrames(todo[0].path, decodeOpts(todo[0]))) : null;
+  let next: Prefetch | null = todo.length ? decodeForMining(todo[0], cfg) : null;
   for (const [i, v] of todo.entries()) {
     const frames = next as Prefetch;
-    next = i + 1 < todo.length ? new Prefetch(decodeFrames(todo[i + 1].path, decodeOpts(todo[i + 1]))) : null;
+    next = i + 1 < todo.length ? decodeForMining(todo[i + 1], cfg) : null;
     const tv = performance.now();
     let result: VideoResult;
     let records: PairRecord[] = [];
@@ -166,6 +161,27 @@ export async function minePairs(opts: MineOptions): Promise<MineSummary> {
 }
 
 const round3 = (v: number) => Math.round(v * 1e3) / 1e3;
+
+/**
+ * Decode a video's samples at size x size. 'area': ffmpeg scales. 'opencv-linear': ffmpeg decodes
+ * (and crops) at the native size and each frame is resized as MIMIC's cv2.resize does.
+ */
+function decodeForMining(v: VideoEntry, cfg: MineConfig): Prefetch {
+  const size = { width: cfg.size, height: cfg.size };
+  const crop = cfg.cropBottom ? { bottom: cfg.cropBottom } : undefined;
+  const base = { videoId: videoId(v.rel), sampling: { kind: "interval" as const, seconds: cfg.everySec }, crop };
+  if (cfg.scaler === "area") return new Prefetch(decodeFrames(v.path, { ...base, size, resize: cfg.resize }));
+  return new Prefetch(decodeFrames(v.path, base), 32, (f) => {
+    const r = cropRect(f.width, f.height, undefined, size, cfg.resize);
+    let rgb = f.rgb;
+    if (r.x !== 0 || r.y !== 0 || r.w !== f.width || r.h !== f.height) {
+      rgb = new Uint8Array(r.w * r.h * 3);
+      for (let y = 0; y < r.h; y++)
+        rgb.set(f.rgb.subarray(((r.y + y) * f.width + r.x) * 3, ((r.y + y) * f.width + r.x + r.w) * 3), y * r.w * 3);
+    }
+    return { ...f, width: size.width, height: size.height, rgb: cvResizeLinear(rgb, r.w, r.h, 3, size.width, size.height) };
+  });
+}
 
 /** The videos of a folder or list file, or a single video file. */
 function listInput(input: string): VideoList {
@@ -270,7 +286,7 @@ async function mineVideo(
   };
 
   const handle = async (batch: Frame[]) => {
-    const fresh = await describeBatch(gpu, batch, cfg.size, stages.sift);
+    const fresh = await describeBatch(gpu, batch, cfg.size, stages.sift, cfg.gray);
     for (const [i, f] of batch.entries()) {
       const s: Sample = { index: nSamples++, frame: f, feats: fresh.feats[i], sharp: fresh.sharp[i] };
       if (cfg.minSharpness > 0 && s.sharp < cfg.minSharpness) reject("blurry-frame");
@@ -391,6 +407,7 @@ async function describeBatch(
   frames: Frame[],
   size: number,
   sift: SiftConfig,
+  gray: MineConfig["gray"],
 ): Promise<{ feats: Features[]; sharp: Float32Array }> {
   const n = frames.length;
   for (const f of frames)
@@ -405,11 +422,11 @@ async function describeBatch(
     cache.set(key, bufs);
   }
   const rgb = new Uint8Array(Math.ceil((n * size * size * 3) / 4) * 4); // (N, H, W, 3) bytes
-  frames.forEach((f, i) => rgb.set(f.rgb, i * size * size * 3));
+  for (const [i, f] of frames.entries()) rgb.set(f.rgb, i * size * size * 3);
   gpu.device.queue.writeBuffer(bufs.rgb, 0, rgb);
   const plan = siftPlan(gpu, size, size, n, sift);
   const enc = gpu.device.createCommandEncoder({ label: `mine batch ${key}` });
-  encodeRgbToGray(gpu, enc, bufs.rgb, plan.input, n * size * size); // (N, H, W) in [0, 1]
+  (gray === "u8" ? encodeRgbToGrayU8 : encodeRgbToGray)(gpu, enc, bufs.rgb, plan.input, n * size * size); // (N, H, W) in [0, 1]
   encodeSharpness(gpu, enc, plan.input, bufs.sharp, n, size, size);
   const out = encodeSift(plan, enc, plan.input);
   gpu.device.queue.submit([enc.finish()]);
@@ -436,6 +453,8 @@ class Prefetch implements AsyncIterable<Frame> {
   constructor(
     private readonly stream: FrameStream,
     private readonly capacity = 32,
+    /** Applied to each frame as it arrives (e.g. resizing). */
+    private readonly map: (f: Frame) => Frame = (f) => f,
   ) {
     this.pump().catch(() => {});
   }
@@ -454,7 +473,7 @@ class Prefetch implements AsyncIterable<Frame> {
     try {
       for await (const f of this.stream) {
         if (this.stopped) break;
-        this.queue.push(f);
+        this.queue.push(this.map(f));
         this.wake?.();
         while (this.queue.length >= this.capacity && !this.stopped) await new Promise<void>((r) => (this.room = r));
       }

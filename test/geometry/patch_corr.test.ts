@@ -17,9 +17,17 @@ describe("patch_corr.wgsl vs CPU twin (src/ref/geometry/patch_corr.ts)", () => {
     const gpu = await testGpu();
     const Hs = Array.from({ length: 24 }, (_, i) => randomHomography(100 + i, 224, 0.1 + 0.02 * i));
     const stack = homographyStack(Hs);
-    for (const g of [mimic, { ...mimic, width: 200, height: 120, patch: 8, samples: 3 }]) {
-      const got = await patchTargets(gpu, stack, g);
-      const want = await patchTargets("cpu", stack, g);
+    // zooms x6 and x12 spread a patch over more than 16 targets (the kernel's fallback count)
+    const zoomed = [6, 12].flatMap((z) => [z, 0, -112 * (z - 1), 0, z, -112 * (z - 1), 0, 0, 1]);
+    const stack2 = Float32Array.from([...stack, ...zoomed]);
+    for (const g of [
+      mimic,
+      { ...mimic, width: 200, height: 120, patch: 8, samples: 3 },
+      { ...mimic, samples: 16 },
+      { ...mimic, samples: 7 },
+    ]) {
+      const got = await patchTargets(gpu, stack2, g);
+      const want = await patchTargets("cpu", stack2, g);
       const diff = got.findIndex((v, i) => v !== want[i]);
       expect(diff, `patch_corr: first differing target at ${diff}: gpu ${got[diff]} cpu ${want[diff]}`).toBe(-1);
     }
@@ -54,6 +62,13 @@ describe("patch_corr.wgsl vs CPU twin (src/ref/geometry/patch_corr.ts)", () => {
     expect(zo.map.size).toBe(36);
     expect(zo.map.get(14 * 4 + 4)).toBe(14 + 1);
     expect(zo.accepted).toBe(false);
+    // every pixel (samples 16): a shift of exactly half a patch splits each patch 128/128; the
+    // target reaching 128 first (row by row: the left half) wins, as in MIMIC's find_majority
+    const half = [1, 0, 8, 0, 1, 0, 0, 0, 1];
+    const t = await patchTargets(gpu, homographyStack([half]), { ...mimic, samples: 16 });
+    for (let p = 0; p < 196; p++) expect(t[p], `patch ${p}`).toBe(p);
+    expect(t[196 + 0]).toBe(-1); // backward: x - 8 sends column 0's left half out first
+    expect(t[196 + 1]).toBe(0);
   });
 
   it("improved mode: cycle consistency and inlier support drop unsupported patches", async () => {

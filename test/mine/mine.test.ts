@@ -45,7 +45,8 @@ beforeAll(async () => {
   for (let t = 0; t < 4; t++) {
     const gray = render(makeTexture(7 + t, 320), 320, 480);
     for (let y = 0; y < 480; y++)
-      for (let x = 0; x < 320; x++) rgb.fill(Math.round(255 * gray[y * 320 + x]), 3 * (y * 1280 + t * 320 + x), 3 * (y * 1280 + t * 320 + x) + 3);
+      for (let x = 0; x < 320; x++)
+        rgb.fill(Math.round(255 * gray[y * 320 + x]), 3 * (y * 1280 + t * 320 + x), 3 * (y * 1280 + t * 320 + x) + 3);
   }
   await writePng(wall, 1280, 480, rgb, 3);
   fs.mkdirSync(path.join(videos, "sub"), { recursive: true });

@@ -6,7 +6,7 @@ export interface PatchGrid {
   height: number;
   /** Patch side, px (MIMIC: 16). */
   patch: number;
-  /** Sample pixels per patch side (s x s samples; MIMIC draws 100 random pixels instead). */
+  /** Sample pixels per patch side, 1..16 (s x s samples; s = patch: every pixel, the area majority that MIMIC's 100 random pixels estimate). */
   samples: number;
 }
 
@@ -45,11 +45,13 @@ export function patchCorrRef(hs: Float32Array, g: PatchGrid): Int32Array {
         }
         vals[k] = t;
       }
+      // find_majority: the first target to reach the highest count
+      const counts = new Map<number, number>();
       let best = -1;
       let bestC = 0;
       for (let k = 0; k < n; k++) {
-        let c = 0;
-        for (let q = 0; q <= k; q++) if (vals[q] === vals[k]) c++;
+        const c = (counts.get(vals[k]) ?? 0) + 1;
+        counts.set(vals[k], c);
         if (c > bestC) {
           bestC = c;
           best = vals[k];
