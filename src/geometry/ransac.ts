@@ -18,6 +18,7 @@ import {
   refineReprojection,
   reprojError2,
 } from "./homography.js";
+import { findHomographyCv } from "./opencv_homography.js";
 
 export interface RansacConfig {
   /** Reprojection error threshold in view b, px. MIMIC (cv2.findHomography RANSAC): 5. */
@@ -34,6 +35,14 @@ export interface RansacConfig {
   loIterations: number;
   /** After LO, minimise the reprojection error on the inliers (Levenberg-Marquardt, float64), as OpenCV does. */
   geometricRefine: boolean;
+  /**
+   * 'lo-msac': GPU hypotheses in batches (PCG32), the best of all evaluated, then LO-RANSAC refits
+   * while the truncated squared error drops, then LM, inliers recounted on the result.
+   * 'opencv': cv2.findHomography(RANSAC) itself, reproduced on the host (opencv_homography.ts:
+   * OpenCV's random stream and subset checks, sequential adaptive stopping, LS + LM finish, the
+   * RANSAC mask kept); batch/loIterations/geometricRefine/maxAttempts/seed are unused.
+   */
+  mode: "lo-msac" | "opencv";
   /** Draws per hypothesis before it is declared degenerate. */
   maxAttempts: number;
   /** PCG32 seed (stream = hypothesis index). */
@@ -50,6 +59,7 @@ export const ransacPresets = {
     batch: 256,
     loIterations: 5,
     geometricRefine: true,
+    mode: "opencv",
     maxAttempts: 8,
     seed: 0x5eed,
   } satisfies RansacConfig,
@@ -62,6 +72,7 @@ export const ransacPresets = {
     batch: 256,
     loIterations: 5,
     geometricRefine: true,
+    mode: "lo-msac",
     maxAttempts: 8,
     seed: 0x5eed,
   } satisfies RansacConfig,
@@ -258,12 +269,29 @@ export function refineHomography(
   return { H, mask: cur.mask, count: cur.count };
 }
 
+/** Mode 'opencv': cv2.findHomography on the host. */
+function opencvFit(prob: RansacProblem, cfg: RansacConfig): HomographyResult {
+  const m = prob.xa.length / 2;
+  if (m <= cfg.minMatches) return { kind: "none", reason: "too-few-matches", matches: m, hypotheses: 0 };
+  const r = findHomographyCv(prob.xa, prob.xb, cfg.threshold, cfg.confidence, cfg.maxHypotheses);
+  if (!r) return { kind: "none", reason: "no-valid-hypothesis", matches: m, hypotheses: 0 };
+  if (!r.H.every(Number.isFinite)) return { kind: "none", reason: "refinement-failed", matches: m, hypotheses: r.iterations };
+  return {
+    kind: "model",
+    fit: { H: r.H, inliers: r.mask, numInliers: r.count },
+    bestHypothesis: r.best,
+    bestCount: r.count,
+    hypotheses: r.iterations,
+  };
+}
+
 /** RANSAC homographies for many problems at once (one dispatch per batch of hypotheses for all). */
 export async function ransacBatch(
   backend: Backend,
   probs: RansacProblem[],
   cfg: RansacConfig = ransacPresets.default,
 ): Promise<HomographyResult[]> {
+  if (cfg.mode === "opencv") return probs.map((p) => opencvFit(p, cfg));
   const packed = pack(probs, cfg);
   const np = probs.length;
   const best = probs.map(() => ({ count: 0, index: -1, h: new Float32Array(9) }));

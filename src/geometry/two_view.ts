@@ -13,6 +13,7 @@ import {
   patchCorrespondences,
 } from "./correspondence.js";
 import { mul3x3 } from "./homography.js";
+import { opencvMatchOrder } from "./opencv_homography.js";
 import { type HomographyResult, matchedPoints, type RansacConfig, ransacBatch, ransacPresets } from "./ransac.js";
 
 export interface TwoViewConfig {
@@ -71,7 +72,9 @@ export async function twoViewBatch(
   sizes?: ImageSize[],
 ): Promise<TwoViewResult[]> {
   const grid = { width: cfg.correspondence.width, height: cfg.correspondence.height };
-  const matches = await matchPairs(backend, feats, pairs, cfg.match);
+  const raw = await matchPairs(backend, feats, pairs, cfg.match);
+  // cv2.findHomography's subsets depend on the order of the matches: give it OpenCV's
+  const matches = cfg.ransac.mode === "opencv" ? raw.map((m, i) => opencvMatchOrder(feats[pairs[i][0]], m)) : raw;
   const probs = pairs.map(([a, b], i) => matchedPoints(feats[a], feats[b], matches[i]));
   const fits = await ransacBatch(backend, probs, cfg.ransac);
   const withModel: number[] = [];

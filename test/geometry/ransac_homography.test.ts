@@ -137,7 +137,7 @@ describe("ransac_homography.wgsl vs CPU twin (src/ref/geometry/ransac_homography
     expect(hypothesesNeeded(1, 0.995, 2000)).toBe(0);
     expect(hypothesesNeeded(0.5, 0.995, 2000)).toBe(Math.round(Math.log(0.005) / Math.log(1 - 0.5 ** 4)));
     expect(hypothesesNeeded(0.05, 0.995, 2000)).toBe(2000);
-    const cfg = { ...ransacPresets.mimic, batch: 32 };
+    const cfg = { ...ransacPresets.mimic, mode: "lo-msac" as const, batch: 32 }; // the GPU path (mode opencv runs on the host)
     const [clean, dirty] = await ransacBatch(gpu, [problemOf(51, 0).prob, problemOf(52, 0.6).prob], cfg);
     expect(clean.kind === "model" && clean.hypotheses).toBe(32);
     expect(dirty.kind === "model" && dirty.hypotheses).toBeGreaterThan(32);
