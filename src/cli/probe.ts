@@ -6,7 +6,7 @@ import { type ArchName, archPresets } from "../models/config.js";
 import { openProbeDataset, type ProbeFormat, type ProbeTask } from "../probe/datasets.js";
 import { checkpointEncoder, type EncoderDevice, randomEncoder } from "../probe/encoders.js";
 import { type HeadPresetName, headPresets } from "../probe/heads.js";
-import { formatMetrics, type ProbeTrainConfig, probePresets, runProbe } from "../probe/pipeline.js";
+import { type FeatureNorm, formatMetrics, type ProbeTrainConfig, probePresets, runProbe } from "../probe/pipeline.js";
 import { EXIT, floatFlag, intFlag, type Progress, printJson, progress, UsageError } from "./common.js";
 
 interface ProbeFlags {
@@ -21,6 +21,7 @@ interface ProbeFlags {
   epochs?: string;
   batch?: string;
   lr?: string;
+  featureNorm?: string;
   format: string;
   cache?: string;
   device: string;
@@ -42,6 +43,10 @@ export function probeCommand(): Command {
     .option("--epochs <n>", "epochs over the train split")
     .option("--batch <n>", "images per step")
     .option("--lr <x>", "peak learning rate (AdamW, cosine decay)")
+    .option(
+      "--feature-norm <standardize|none>",
+      "per-channel standardisation of the frozen features with train-split statistics (MAE's linear-probe BatchNorm), the same for every encoder; default from the preset",
+    )
     .option("--format <layout>", "dataset layout: auto, nyu, ade20k, synth", "auto")
     .option("--cache <dir>", "cache encoder features on disk here (reused while the weights are the same)")
     .option("--device <gpu|cpu>", "where the frozen encoder runs: gpu (WebGPU) or cpu (the reference; slow)", "gpu")
@@ -55,6 +60,8 @@ export function probeCommand(): Command {
         throw new UsageError(`unknown --preset '${opts.preset}'; use ${Object.keys(probePresets).join(", ")}`);
       if (opts.head && !(opts.head in headPresets))
         throw new UsageError(`unknown --head '${opts.head}'; use ${Object.keys(headPresets).join(", ")}`);
+      if (opts.featureNorm && opts.featureNorm !== "standardize" && opts.featureNorm !== "none")
+        throw new UsageError(`--feature-norm must be standardize or none, got '${opts.featureNorm}'`);
       if (!(opts.arch in archPresets)) throw new UsageError(`unknown --arch '${opts.arch}'; use ${Object.keys(archPresets).join(", ")}`);
       if (opts.device !== "gpu" && opts.device !== "cpu") throw new UsageError(`--device must be gpu or cpu, got '${opts.device}'`);
       const device = opts.device as EncoderDevice;
@@ -66,6 +73,7 @@ export function probeCommand(): Command {
         ...(opts.epochs ? { epochs: intFlag("epochs", opts.epochs, 0) } : {}),
         ...(opts.batch ? { batchSize: intFlag("batch", opts.batch) } : {}),
         ...(opts.lr ? { lr: floatFlag("lr", opts.lr, 0, 10) } : {}),
+        ...(opts.featureNorm ? { featureNorm: opts.featureNorm as FeatureNorm } : {}),
       };
       let dataset: ReturnType<typeof openProbeDataset>;
       try {

@@ -139,6 +139,54 @@ export class FeatureCache {
   }
 }
 
+/**
+ * How frozen features are normalised before the head, the same way for every encoder:
+ *   "standardize": per channel, (x - mean) / sqrt(var + 1e-6) with mean and var over every token of
+ *     the train split (applied unchanged to val). For a frozen encoder this is exactly MAE's linear
+ *     probe, which puts BatchNorm1d(D, affine=False, eps=1e-6) in front of the linear head: it makes
+ *     the probe invariant to per-channel scale and shift, so an encoder is not scored on how
+ *     well-conditioned its feature scales happen to be for AdamW.
+ *   "none": the raw tokens.
+ */
+export type FeatureNorm = "standardize" | "none";
+
+/** Per-channel mean and 1 / sqrt(var + eps) of tokens (N, D), float64 accumulation. */
+export function featureStats(
+  chunks: Iterable<Float32Array>,
+  D: number,
+  eps = 1e-6,
+): { mean: Float32Array; invStd: Float32Array; tokens: number } {
+  const sum = new Float64Array(D);
+  const sq = new Float64Array(D);
+  let n = 0;
+  for (const x of chunks) {
+    if (x.length % D) throw new Error(`feature stats: ${x.length} floats is not a whole number of ${D}-wide tokens`);
+    for (let t = 0; t < x.length; t += D)
+      for (let d = 0; d < D; d++) {
+        const v = x[t + d];
+        sum[d] += v;
+        sq[d] += v * v;
+      }
+    n += x.length / D;
+  }
+  if (n === 0) throw new Error("feature stats: no tokens (empty train split)");
+  const mean = new Float32Array(D);
+  const invStd = new Float32Array(D);
+  for (let d = 0; d < D; d++) {
+    const m = sum[d] / n;
+    mean[d] = m;
+    invStd[d] = 1 / Math.sqrt(Math.max(0, sq[d] / n - m * m) + eps);
+  }
+  return { mean, invStd, tokens: n };
+}
+
+/** In place: x (N, D) <- (x - mean) * invStd per channel. */
+export function applyFeatureStats(x: Float32Array, s: { mean: Float32Array; invStd: Float32Array }): Float32Array {
+  const D = s.mean.length;
+  for (let t = 0; t < x.length; t += D) for (let d = 0; d < D; d++) x[t + d] = (x[t + d] - s.mean[d]) * s.invStd[d];
+  return x;
+}
+
 export interface ProbeTrainConfig {
   head: HeadPresetName;
   epochs: number;
@@ -150,15 +198,17 @@ export interface ProbeTrainConfig {
   pictures: number;
   /** fraction held out as val when the dataset has no val split (deterministic: every k-th sample) */
   valFraction: number;
+  /** feature normalisation before the head (FeatureNorm), identical for every encoder */
+  featureNorm: FeatureNorm;
 }
 
 export const probePresets = {
   /** a smoke run: a few epochs of the linear probe */
-  quick: { head: "linear", epochs: 3, batchSize: 8, lr: 1e-3, seed: 0, pictures: 4, valFraction: 0.2 },
+  quick: { head: "linear", epochs: 3, batchSize: 8, lr: 1e-3, seed: 0, pictures: 4, valFraction: 0.2, featureNorm: "standardize" },
   /** the linear probe as reported */
-  linear: { head: "linear", epochs: 20, batchSize: 16, lr: 1e-3, seed: 0, pictures: 6, valFraction: 0.2 },
+  linear: { head: "linear", epochs: 20, batchSize: 16, lr: 1e-3, seed: 0, pictures: 6, valFraction: 0.2, featureNorm: "standardize" },
   /** the MLP head */
-  mlp: { head: "mlp", epochs: 20, batchSize: 16, lr: 5e-4, seed: 0, pictures: 6, valFraction: 0.2 },
+  mlp: { head: "mlp", epochs: 20, batchSize: 16, lr: 5e-4, seed: 0, pictures: 6, valFraction: 0.2, featureNorm: "standardize" },
 } as const satisfies Record<string, ProbeTrainConfig>;
 
 export interface ProbeResult {
@@ -251,7 +301,19 @@ export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
     progress("features", Math.min(i + bs, all.length), all.length);
   }
   const cacheStats = { hits: cache.hits, misses: cache.misses };
-  const feat = (s: ProbeSample) => cache.get(s.rgbPath)!;
+  const raw = (s: ProbeSample) => cache.get(s.rgbPath)!;
+  if (cfg.featureNorm !== "standardize" && cfg.featureNorm !== "none")
+    throw new Error(`featureNorm must be "standardize" or "none", got '${cfg.featureNorm}'`);
+  // statistics of the train split only (as a BatchNorm's running stats), applied to train and val alike
+  const stats = cfg.featureNorm === "standardize" ? featureStats(train.map(raw), enc.embedDim) : null;
+  /** tokens (B, L, D) of a batch, normalised as configured */
+  const batchTokens = (batch: ProbeSample[]): Float32Array => {
+    const tokens = new Float32Array(batch.length * L * enc.embedDim);
+    batch.forEach((s, k) => {
+      tokens.set(raw(s), k * L * enc.embedDim);
+    });
+    return stats ? applyFeatureStats(tokens, stats) : tokens;
+  };
   const target = new Map(all.map((s) => [s.rgbPath, sampleTarget(loaded.get(s.rgbPath)!)]));
 
   // 2. train the head
@@ -280,10 +342,7 @@ export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
     let sum = 0;
     for (let b = 0; b < order.length; b += bs) {
       const batch = order.slice(b, b + bs).map((i) => train[i]);
-      const tokens = new Float32Array(batch.length * L * enc.embedDim);
-      batch.forEach((s, k) => {
-        tokens.set(feat(s), k * L * enc.embedDim);
-      });
+      const tokens = batchTokens(batch);
       const lr = 0.5 * cfg.lr * (1 + Math.cos((Math.PI * step) / Math.max(1, totalSteps)));
       const loss = await trainer.step(
         tokens,
@@ -313,10 +372,7 @@ export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
   const rows: { rgb: Uint8Array; gt: ArrayLike<number>; pred: ArrayLike<number> }[] = [];
   for (let b = 0; b < val.length; b += bs) {
     const batch = val.slice(b, b + bs);
-    const tokens = new Float32Array(batch.length * L * enc.embedDim);
-    batch.forEach((s, k) => {
-      tokens.set(feat(s), k * L * enc.embedDim);
-    });
+    const tokens = batchTokens(batch);
     const out = await trainer.predict(tokens, batch.length);
     const n = H * W;
     const C = head.outChannels;

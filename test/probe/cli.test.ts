@@ -59,6 +59,8 @@ describe("mimic probe", () => {
       "quick",
       "--epochs",
       "2",
+      "--feature-norm",
+      "none",
       "--quiet",
     ]);
     expect(text).toMatch(/depth probe, .*toy\.json:step7@[0-9a-f]+, linear head, 4 train \/ 1 val images/);
@@ -66,6 +68,7 @@ describe("mimic probe", () => {
     expect(text).toMatch(/AbsRel \d\.\d{4}/);
     const json = JSON.parse(fs.readFileSync(path.join(out, "metrics.json"), "utf8"));
     expect(json.train.epochs).toBe(2);
+    expect(json.train.featureNorm).toBe("none");
     expect(json.head.gridH).toBe(4);
     expect(fs.existsSync(path.join(out, "predictions.png"))).toBe(true);
   });
@@ -74,6 +77,7 @@ describe("mimic probe", () => {
     const base = ["--ckpt", "random", "--data", tmp, "--out", path.join(tmp, "x")];
     await expect(run([...base, "--task", "normals"])).rejects.toThrow(/--task must be depth or seg/);
     await expect(run([...base, "--task", "seg", "--preset", "big"])).rejects.toThrow(/unknown --preset 'big'/);
+    await expect(run([...base, "--task", "seg", "--feature-norm", "bn"])).rejects.toThrow(/--feature-norm must be standardize or none/);
     await expect(run([...base, "--task", "seg", "--arch", "huge"])).rejects.toThrow(/unknown --arch 'huge'/);
     await expect(run(["--ckpt", "random", "--task", "seg", "--data", path.join(tmp, "nothing"), "--out", tmp])).rejects.toThrow(
       /does not exist/,

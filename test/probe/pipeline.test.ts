@@ -7,8 +7,10 @@ import { writePng } from "../../src/image/io.js";
 import { openProbeDataset } from "../../src/probe/datasets.js";
 import type { DepthMetrics, SegMetrics } from "../../src/probe/metrics.js";
 import {
+  applyFeatureStats,
   FeatureCache,
   type FrozenEncoder,
+  featureStats,
   formatMetrics,
   runProbe,
   toEncoderInput,
@@ -174,5 +176,53 @@ describe("probe loop (frozen encoder -> cached features -> head -> val metrics)"
     expect(() => toEncoderInput([{ id: "a", height: 2, width: 1, rgb: new Uint8Array(6) }], 1, 1)).toThrow(
       /a is 1x2, the encoder takes 1x1/,
     );
+  });
+
+  it("featureNorm standardize: train-split per-channel stats; the probe ignores per-channel scale and shift of the features", async () => {
+    // hand-computed: channel 0 over tokens {1, 3, 5} -> mean 3, var 8/3; channel 1 {10, 10, 10} -> var 0 (eps only)
+    const st = featureStats([Float32Array.from([1, 10, 3, 10]), Float32Array.from([5, 10])], 2);
+    expect(st.tokens).toBe(3);
+    expect(Array.from(st.mean)).toEqual([3, 10]);
+    expect(st.invStd[0]).toBeCloseTo(1 / Math.sqrt(8 / 3 + 1e-6), 6);
+    expect(st.invStd[1]).toBeCloseTo(1000, 3);
+    expect(Array.from(applyFeatureStats(Float32Array.from([3, 10, 6, 11]), st))).toEqual([0, 0, Math.fround(3 * st.invStd[0]), 1000]);
+    expect(() => featureStats([new Float32Array(3)], 2)).toThrow(/not a whole number of 2-wide tokens/);
+    expect(() => featureStats([], 2)).toThrow(/no tokens/);
+
+    await ready;
+    const ds = openProbeDataset(root, { task: "seg" });
+    // the same encoder with every channel scaled and shifted differently (an encoder with badly
+    // conditioned feature scales carries the same information)
+    const skewed = (): FrozenEncoder => {
+      const e = patchEncoder({ n: 0 });
+      return {
+        ...e,
+        name: "patchify-skewed",
+        async encode(images, B) {
+          const x = await e.encode(images, B);
+          for (let i = 0; i < x.length; i++) {
+            const d = i % e.embedDim;
+            x[i] = x[i] * (d % 3 === 0 ? 40 : 0.05 * (1 + d)) + (d % 5) * 7;
+          }
+          return x;
+        },
+      };
+    };
+    const config = { head: "linear" as const, epochs: 8, batchSize: 4, lr: 2e-2, seed: 4, pictures: 0 };
+    const run = async (enc: FrozenEncoder, featureNorm: "standardize" | "none") =>
+      (await runProbe({ dataset: ds, encoder: enc, config: { ...config, featureNorm } })) as Awaited<ReturnType<typeof runProbe>> & {
+        metrics: SegMetrics;
+      };
+    const plain = await run(patchEncoder({ n: 0 }), "standardize");
+    const sk = await run(skewed(), "standardize");
+    expect(plain.train.featureNorm).toBe("standardize");
+    sk.train.losses.forEach((l, i) => {
+      expect(l).toBeCloseTo(plain.train.losses[i], 3);
+    });
+    expect(sk.metrics.mIoU).toBeCloseTo(plain.metrics.mIoU, 3);
+    // without normalisation the skewed encoder trains differently (and worse)
+    const raw = await run(skewed(), "none");
+    expect(Math.abs(raw.train.losses[7] - plain.train.losses[7])).toBeGreaterThan(1e-2);
+    await expect(run(patchEncoder({ n: 0 }), "bogus" as "none")).rejects.toThrow(/featureNorm must be "standardize" or "none"/);
   });
 });
