@@ -12,7 +12,7 @@
 //   per octave: 128-D descriptors                             (sift_descriptor)
 // Results stay on the GPU (GpuFeatures); readFeatures() copies them back when asked.
 import type { Features } from "../contracts.js";
-import { createBuffer, params, readback, readU32, upload } from "../gpu/buffers.js";
+import { createBuffer, params, readU32, upload } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
 import { type Binding, grid1d, groups, pipeline } from "../gpu/kernel.js";
 import {
@@ -442,19 +442,46 @@ export async function readCounts(gpu: Gpu, f: GpuFeatures): Promise<{ counts: Ui
   return { counts, dropped };
 }
 
-/** Copy a batch's features back to the host: one SiftFeatures per image. */
+/**
+ * Copy a batch's features back to the host: one SiftFeatures per image. Two round trips whatever
+ * the batch size: the counts, then every image's keypoint records and descriptors copied into one
+ * staging buffer and mapped once.
+ */
 export async function readFeatures(gpu: Gpu, f: GpuFeatures): Promise<SiftFeatures[]> {
   const counts = await readU32(gpu, f.counts, f.n);
-  const out: SiftFeatures[] = [];
+  const kpBytes = (b: number) => counts[b] * KP_WORDS * 4;
+  const descBytes = (b: number) => counts[b] * 128 * 4;
+  let total = 0;
+  for (let b = 0; b < f.n; b++) total += kpBytes(b) + descBytes(b);
+  if (total === 0) return Array.from({ length: f.n }, () => recordsToFeatures(new Float32Array(0), new Float32Array(0), 0, f.firstOctave));
+  const staging = gpu.device.createBuffer({
+    label: "sift features readback",
+    size: total,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
+  const enc = gpu.device.createCommandEncoder({ label: "sift features readback" });
+  const at: Array<[number, number]> = []; // (keypoint offset, descriptor offset) per image in staging
+  let off = 0;
   for (let b = 0; b < f.n; b++) {
-    const count = counts[b];
-    const kp = count
-      ? new Float32Array(await readback(gpu, f.keypoints, count * KP_WORDS * 4, b * f.capacity * KP_WORDS * 4))
-      : new Float32Array(0);
-    const desc = count ? new Float32Array(await readback(gpu, f.desc, count * 128 * 4, b * f.capacity * 128 * 4)) : new Float32Array(0);
-    out.push(recordsToFeatures(kp, desc, count, f.firstOctave));
+    at.push([off, off + kpBytes(b)]);
+    if (counts[b]) {
+      enc.copyBufferToBuffer(f.keypoints, b * f.capacity * KP_WORDS * 4, staging, off, kpBytes(b));
+      enc.copyBufferToBuffer(f.desc, b * f.capacity * 128 * 4, staging, off + kpBytes(b), descBytes(b));
+    }
+    off += kpBytes(b) + descBytes(b);
   }
-  return out;
+  gpu.device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const all = staging.getMappedRange().slice(0);
+  staging.unmap();
+  staging.destroy();
+  gpu.check("reading back SIFT features");
+  return counts.reduce<SiftFeatures[]>((out, count, b) => {
+    const kp = new Float32Array(all, at[b][0], count * KP_WORDS);
+    const desc = new Float32Array(all, at[b][1], count * 128);
+    out.push(recordsToFeatures(kp, desc, count, f.firstOctave));
+    return out;
+  }, []);
 }
 
 /** Keypoint records (count, KP_WORDS) + descriptors -> SiftFeatures. */

@@ -24,13 +24,22 @@ const DBL_EPSILON = 2.220446049250313e-16;
 
 /** cv::RNG: multiply-with-carry, state (uint64) = (u32)state * 4164903690 + (state >> 32). */
 export class CvRng {
-  private state: bigint;
-  constructor(seed: bigint = 0xffffffffffffffffn) {
-    this.state = seed === 0n ? 0xffffffffffffffffn : seed;
-  }
+  // the 64-bit state as two u32 halves (plain doubles: every intermediate stays below 2^53)
+  private lo = 0xffffffff;
+  private hi = 0xffffffff;
   next(): number {
-    this.state = (this.state & 0xffffffffn) * 4164903690n + (this.state >> 32n);
-    return Number(this.state & 0xffffffffn);
+    const a0 = this.lo & 0xffff;
+    const a1 = this.lo >>> 16;
+    const c0 = 4164903690 & 0xffff;
+    const c1 = 4164903690 >>> 16;
+    const mid = a0 * c1 + a1 * c0; // < 2^33
+    let low = a0 * c0 + (mid % 65536) * 65536; // < 2^33
+    let high = a1 * c1 + Math.floor(mid / 65536);
+    low += this.hi;
+    high += Math.floor(low / 4294967296);
+    this.lo = low % 4294967296;
+    this.hi = high % 4294967296;
+    return this.lo;
   }
   /** rng.uniform(a, b) for ints: a + next() % (b - a). */
   uniform(a: number, b: number): number {

@@ -70,13 +70,23 @@ export async function twoViewBatch(
   pairs: ReadonlyArray<readonly [number, number]>,
   cfg: TwoViewConfig = twoViewPresets.default,
   sizes?: ImageSize[],
+  /** Adds the seconds spent in each stage (match, ransac, correspondences) when given. */
+  timings?: Record<string, number>,
 ): Promise<TwoViewResult[]> {
   const grid = { width: cfg.correspondence.width, height: cfg.correspondence.height };
+  let t = performance.now();
+  const lap = (stage: string) => {
+    const now = performance.now();
+    if (timings) timings[stage] = (timings[stage] ?? 0) + (now - t) / 1e3;
+    t = now;
+  };
   const raw = await matchPairs(backend, feats, pairs, cfg.match);
   // cv2.findHomography's subsets depend on the order of the matches: give it OpenCV's
   const matches = cfg.ransac.mode === "opencv" ? raw.map((m, i) => opencvMatchOrder(feats[pairs[i][0]], m)) : raw;
   const probs = pairs.map(([a, b], i) => matchedPoints(feats[a], feats[b], matches[i]));
+  lap("match");
   const fits = await ransacBatch(backend, probs, cfg.ransac);
+  lap("ransac");
   const withModel: number[] = [];
   const Hs: Float64Array[] = [];
   const support: InlierSupport[] = [];
@@ -93,6 +103,7 @@ export async function twoViewBatch(
     support.push({ xa, xb, inliers: f.fit.inliers });
   });
   const corr = withModel.length ? await patchCorrespondences(backend, Hs, cfg.correspondence, support) : [];
+  lap("correspondences");
   return pairs.map(([a, b], i) => {
     const k = withModel.indexOf(i);
     return {

@@ -12,7 +12,15 @@ export interface MineStats extends Totals {
   shard: string | null;
   ignoredFiles: number;
   /** This run only (a resumed run counts what it did itself). */
-  run: { seconds: number; videos: number; candidates: number; candidatesPerSec: number; framesPerSec: number };
+  run: {
+    seconds: number;
+    videos: number;
+    candidates: number;
+    candidatesPerSec: number;
+    framesPerSec: number;
+    /** Seconds the main thread waited on each stage (decodeWait, features, match, ransac, correspondences, write). */
+    stageSeconds?: Record<string, number>;
+  };
   adapter: string;
 }
 

@@ -61,29 +61,51 @@ export function cvResizeLinear(img: Uint8Array, w: number, h: number, cn: number
   const X = taps(w, dw, true);
   const Y = taps(h, dh, false);
   const rowLen = dw * cn;
-  // Horizontal pass for the source rows the output needs, cached by row index.
-  const rows = new Map<number, Int32Array>();
-  const hrow = (sy: number): Int32Array => {
-    let r = rows.get(sy);
-    if (r) return r;
-    r = new Int32Array(rowLen);
-    const base = sy * w * cn;
-    for (let dx = 0; dx < dw; dx++) {
-      const sx = X.ofs[dx];
-      const one = sx + 1 >= w; // past the right edge: S[sx] * ONE
-      for (let c = 0; c < cn; c++) {
-        const p0 = img[base + sx * cn + c];
-        r[dx * cn + c] = one ? p0 * COEF : p0 * X.a0[dx] + img[base + (sx + 1) * cn + c] * X.a1[dx];
-      }
+  // Per output element: source element offset within a row and its two taps (one tap of ONE past the right edge).
+  const xs = new Int32Array(rowLen);
+  const xa0 = new Int32Array(rowLen);
+  const xa1 = new Int32Array(rowLen);
+  for (let dx = 0; dx < dw; dx++) {
+    const sx = X.ofs[dx];
+    const one = sx + 1 >= w;
+    for (let c = 0; c < cn; c++) {
+      xs[dx * cn + c] = sx * cn + c;
+      xa0[dx * cn + c] = one ? COEF : X.a0[dx];
+      xa1[dx * cn + c] = one ? 0 : X.a1[dx];
     }
-    rows.set(sy, r);
-    return r;
+  }
+  // Horizontal pass of a source row into `into` (the second tap reads S[sx + cn] only when weighted).
+  const hrow = (sy: number, into: Int32Array) => {
+    const base = sy * w * cn;
+    for (let x = 0; x < rowLen; x++) {
+      const o = base + xs[x];
+      const a1 = xa1[x];
+      into[x] = img[o] * xa0[x] + (a1 ? img[o + cn] * a1 : 0);
+    }
   };
   const out = new Uint8Array(dh * rowLen);
+  let r0 = new Int32Array(rowLen);
+  let r1 = new Int32Array(rowLen);
+  let have0 = -1;
+  let have1 = -1;
   for (let dy = 0; dy < dh; dy++) {
     const sy = Y.ofs[dy];
-    const r0 = hrow(Math.min(Math.max(sy, 0), h - 1));
-    const r1 = hrow(Math.min(Math.max(sy + 1, 0), h - 1));
+    const y0 = Math.min(Math.max(sy, 0), h - 1);
+    const y1 = Math.min(Math.max(sy + 1, 0), h - 1);
+    if (y0 === have1) {
+      [r0, r1] = [r1, r0];
+      have0 = have1;
+      have1 = -1;
+    }
+    if (y0 !== have0) {
+      hrow(y0, r0);
+      have0 = y0;
+    }
+    if (y1 !== have1) {
+      if (y1 === have0) r1.set(r0);
+      else hrow(y1, r1);
+      have1 = y1;
+    }
     const b0 = Y.a0[dy];
     const b1 = Y.a1[dy];
     const o = dy * rowLen;
@@ -92,7 +114,6 @@ export function cvResizeLinear(img: Uint8Array, w: number, h: number, cn: number
       // 0..255 since S <= 255 * 2048 and b0 + b1 = 2048, so the saturation never acts)
       out[o + x] = ((((r0[x] >> 4) * b0) >> 16) + (((r1[x] >> 4) * b1) >> 16) + 2) >> 2;
     }
-    if (dy > 0) for (const k of rows.keys()) if (k < Math.min(sy, h - 1)) rows.delete(k);
   }
   return out;
 }

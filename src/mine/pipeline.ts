@@ -106,6 +106,7 @@ export async function minePairs(opts: MineOptions): Promise<MineSummary> {
   }
 
   const bar = progress("mining", todo.length, { quiet: opts.quiet, format: "videos | {frames} frames | {kept} pairs | {rate} pairs/s" });
+  const timings: Record<string, number> = {}; // seconds per stage, on the main thread's clock
   let runFrames = 0;
   let runCandidates = 0;
   let runKept = 0;
@@ -119,7 +120,7 @@ export async function minePairs(opts: MineOptions): Promise<MineSummary> {
     let records: PairRecord[] = [];
     let candidates: CandidateLine[] = [];
     try {
-      const r = await mineVideo(gpu, v, frames, cfg, stages, writer, opts.batch ?? 8);
+      const r = await mineVideo(gpu, v, frames, cfg, stages, writer, opts.batch ?? 8, timings);
       records = r.records;
       candidates = r.candidates;
       result = { ...r.result, seconds: round3((performance.now() - tv) / 1e3) };
@@ -152,6 +153,7 @@ export async function minePairs(opts: MineOptions): Promise<MineSummary> {
       candidates: runCandidates,
       candidatesPerSec: round3(runCandidates / Math.max(seconds, 1e-9)),
       framesPerSec: round3(runFrames / Math.max(seconds, 1e-9)),
+      stageSeconds: Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, round3(v)])),
     },
     adapter: describeAdapter(gpu.adapter),
   };
@@ -222,6 +224,7 @@ async function mineVideo(
   stages: { sift: SiftConfig; twoView: TwoViewConfig },
   writer: DatasetWriter,
   batchSize: number,
+  timings: Record<string, number>,
 ): Promise<{ result: VideoResult; records: PairRecord[]; candidates: CandidateLine[] }> {
   const id = videoId(v.rel);
   const rejected: Record<string, number> = {};
@@ -238,6 +241,7 @@ async function mineVideo(
     const corr = o.tv.correspondence;
     const fit = o.tv.homography;
     if (!corr || !o.tv.Hgrid || fit.kind !== "model") return;
+    const tw = performance.now();
     const rec = await writer.writePair(v.rel, id, records.length, {
       t1: sa.frame.ptsSec,
       t2: sb.frame.ptsSec,
@@ -249,6 +253,7 @@ async function mineVideo(
       correspondence: correspondenceRecord(corr),
     });
     records.push(rec);
+    timings.write = (timings.write ?? 0) + (performance.now() - tw) / 1e3;
   };
   const note = (o: Outcome, kept: boolean, reason?: string) =>
     candidates.push({
@@ -286,7 +291,9 @@ async function mineVideo(
   };
 
   const handle = async (batch: Frame[]) => {
+    const t = performance.now();
     const fresh = await describeBatch(gpu, batch, cfg.size, stages.sift, cfg.gray);
+    timings.features = (timings.features ?? 0) + (performance.now() - t) / 1e3;
     for (const [i, f] of batch.entries()) {
       const s: Sample = { index: nSamples++, frame: f, feats: fresh.feats[i], sharp: fresh.sharp[i] };
       if (cfg.minSharpness > 0 && s.sharp < cfg.minSharpness) reject("blurry-frame");
@@ -308,6 +315,8 @@ async function mineVideo(
           featList,
           usable.map(([a, b]) => [pos(a), pos(b)] as [number, number]),
           stages.twoView,
+          undefined,
+          timings,
         )
       : [];
     for (const [j, [a, b]] of usable.entries()) {
@@ -336,12 +345,15 @@ async function mineVideo(
   };
 
   let batch: Frame[] = [];
+  let tf = performance.now();
   for await (const f of frames) {
+    timings.decodeWait = (timings.decodeWait ?? 0) + (performance.now() - tf) / 1e3;
     batch.push(f);
     if (batch.length === batchSize) {
       await handle(batch);
       batch = [];
     }
+    tf = performance.now();
   }
   if (batch.length) await handle(batch);
   for (const a of [...pending.keys()].sort((x, y) => x - y)) await decide(a);

@@ -30,9 +30,13 @@ const cornerError = (H: ArrayLike<number>, G: ArrayLike<number>) => {
 
 describe("findHomographyCv: cv2.findHomography(RANSAC) reproduced (src/geometry/opencv_homography.ts)", () => {
   it("cv::RNG(2^64 - 1) stream and RANSACUpdateNumIters", () => {
+    // cv::RNG::next in 64-bit integers, from state 2^64 - 1
     const r = new CvRng();
-    // (2^32 - 1) * 4164903690 + (2^32 - 1), low 32 bits
-    expect(r.next()).toBe(Number(((0xffffffffn * 4164903690n + 0xffffffffn) & 0xffffffffn) as bigint));
+    let state = 0xffffffffffffffffn;
+    for (let i = 0; i < 1000; i++) {
+      state = (state & 0xffffffffn) * 4164903690n + (state >> 32n);
+      expect(r.next()).toBe(Number(state & 0xffffffffn));
+    }
     expect(ransacUpdateNumIters(0.995, 0, 2000)).toBe(0);
     expect(ransacUpdateNumIters(0.995, 0.5, 2000)).toBe(Math.round(Math.log(0.005) / Math.log(1 - 0.5 ** 4)));
     expect(ransacUpdateNumIters(0.995, 0.99, 2000)).toBe(2000);
