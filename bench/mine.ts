@@ -1,7 +1,9 @@
 // Mining throughput and agreement: our miner (`mimic mine --preset mimic`, GPU kernels) vs MIMIC's
 // recipe written with OpenCV in Python (bench/peers/mine.py), on the same synthetic videos in the
-// same run. Reports candidate pairs/s for both, their ratio, and how often the two agree on
-// keep/reject for the same consecutive pair (matched by video and first-frame time).
+// same run. Reports candidate pairs/s for both, their ratio, how often the two agree on
+// keep/reject for the same consecutive pair (matched by video and first-frame time), and on how
+// many pairs the overlap is the same to the patch (the preset reproduces MIMIC's pixels
+// (cv2.resize, cvtColor), cv2.findHomography and the patch vote, so they should all agree).
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -57,20 +59,29 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
     .readFileSync(path.join(dir, "ours", "candidates.jsonl"), "utf8")
     .split("\n")
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { video: string; t1: number; kept: boolean });
+    .map((l) => JSON.parse(l) as { video: string; t1: number; kept: boolean; overlap: number | null });
 
   // Peer.
-  const p = JSON.parse(runPython(peer, files)) as { seconds: number; candidates: Array<{ video: string; t1: number; kept: boolean }> };
+  type PeerCand = { video: string; t1: number; kept: boolean; overlap: number | null };
+  const p = JSON.parse(runPython(peer, files)) as { seconds: number; candidates: PeerCand[] };
   const key = (c: { video: string; t1: number }) => `${path.basename(c.video)}@${Math.round(c.t1)}`;
-  const peerByKey = new Map(p.candidates.map((c) => [key(c), c.kept]));
+  const peerByKey = new Map(p.candidates.map((c) => [key(c), c]));
+  const patches = (ov: number | null) => (ov === null ? null : Math.round(ov * (224 / 16) ** 2));
   let both = 0;
   let agree = 0;
+  let sameOverlap = 0;
+  const differ: string[] = [];
   for (const c of oursCands) {
-    const k = peerByKey.get(key(c));
-    if (k === undefined) continue;
+    const q = peerByKey.get(key(c));
+    if (q === undefined) continue;
     both++;
-    if (k === c.kept) agree++;
+    if (q.kept === c.kept) agree++;
+    else differ.push(key(c));
+    if (patches(q.overlap) === patches(c.overlap)) sameOverlap++;
   }
+  const stages = (
+    JSON.parse(fs.readFileSync(path.join(dir, "ours", "stats.json"), "utf8")) as { run: { stageSeconds?: Record<string, number> } }
+  ).run.stageSeconds;
   const ourRate = oursCands.length / oursSec;
   const peerRate = p.candidates.length / p.seconds;
   return {
@@ -81,10 +92,14 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
       row(`candidate pairs/s, ${files.length} videos x ${seconds} s, preset mimic`, "pairs/s", ourRate, peerRate),
       row("pairs kept", "pairs", ours.kept, p.candidates.filter((c) => c.kept).length),
       row("keep/reject agreement on the same pairs", "%", both ? (100 * agree) / both : 0, null),
+      row("same overlap (to the patch) on the same pairs", "%", both ? (100 * sameOverlap) / both : 0, null),
     ],
     notes: [
       `ours: ${oursCands.length} candidates in ${oursSec.toFixed(1)} s (decode, SIFT, matching, RANSAC, correspondences, JPEG writing); peer: ${p.candidates.length} candidates in ${p.seconds.toFixed(1)} s (seek per sample, SIFT, BFMatcher, findHomography, overlap; no writing).`,
-      `agreement over ${both} pairs present in both runs.`,
+      `agreement over ${both} pairs present in both runs${differ.length ? `; keep/reject differs on ${differ.join(", ")}` : ""}.`,
+      `ours, seconds the main thread waited per stage: ${Object.entries(stages ?? {})
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+        .join(", ")} (features = RGB->gray + sharpness + SIFT on the GPU, with readback).`,
     ],
   };
 }
