@@ -204,9 +204,14 @@ export interface ProbeTrainConfig {
 
 export const probePresets = {
   /** a smoke run: a few epochs of the linear probe */
-  quick: { head: "linear", epochs: 3, batchSize: 8, lr: 1e-3, seed: 0, pictures: 4, valFraction: 0.2, featureNorm: "standardize" },
-  /** the linear probe as reported */
-  linear: { head: "linear", epochs: 20, batchSize: 16, lr: 1e-3, seed: 0, pictures: 6, valFraction: 0.2, featureNorm: "standardize" },
+  quick: { head: "linear", epochs: 3, batchSize: 8, lr: 1e-2, seed: 0, pictures: 4, valFraction: 0.2, featureNorm: "standardize" },
+  /**
+   * The linear probe as reported. On standardised features lr 1e-2 fits the head in 20 epochs; at
+   * 1e-3 (or 5 epochs) the head is far from fitted and the ranking of encoders follows how fast each
+   * one's head trains rather than what its features hold (demo synth set, nano: random-init seg train
+   * CE 1.11 at 20 epochs lr 3e-3, 0.70 at lr 1e-2, 0.67 at 50 epochs).
+   */
+  linear: { head: "linear", epochs: 20, batchSize: 16, lr: 1e-2, seed: 0, pictures: 6, valFraction: 0.2, featureNorm: "standardize" },
   /** the MLP head */
   mlp: { head: "mlp", epochs: 20, batchSize: 16, lr: 5e-4, seed: 0, pictures: 6, valFraction: 0.2, featureNorm: "standardize" },
 } as const satisfies Record<string, ProbeTrainConfig>;
