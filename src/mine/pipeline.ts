@@ -165,16 +165,20 @@ export async function minePairs(opts: MineOptions): Promise<MineSummary> {
 const round3 = (v: number) => Math.round(v * 1e3) / 1e3;
 
 /**
- * Decode a video's samples at size x size. 'area': ffmpeg scales. 'opencv-linear': ffmpeg decodes
- * (and crops) at the native size and each frame is resized as MIMIC's cv2.resize does.
+ * Decode a video's samples at size x size. 'area': ffmpeg crops and scales. 'opencv-linear':
+ * ffmpeg decodes at the native size; each frame is cropped as MIMIC crops
+ * (`frame[: -int(0.2 * height)]`: int() truncates) and resized as cv2.resize does.
  */
 function decodeForMining(v: VideoEntry, cfg: MineConfig): Prefetch {
   const size = { width: cfg.size, height: cfg.size };
-  const crop = cfg.cropBottom ? { bottom: cfg.cropBottom } : undefined;
-  const base = { videoId: videoId(v.rel), sampling: { kind: "interval" as const, seconds: cfg.everySec }, crop };
-  if (cfg.scaler === "area") return new Prefetch(decodeFrames(v.path, { ...base, size, resize: cfg.resize }));
+  const base = { videoId: videoId(v.rel), sampling: { kind: "interval" as const, seconds: cfg.everySec } };
+  if (cfg.scaler === "area")
+    return new Prefetch(
+      decodeFrames(v.path, { ...base, size, resize: cfg.resize, crop: cfg.cropBottom ? { bottom: cfg.cropBottom } : undefined }),
+    );
   return new Prefetch(decodeFrames(v.path, base), 32, (f) => {
-    const r = cropRect(f.width, f.height, undefined, size, cfg.resize);
+    const kept = f.height - Math.trunc(cfg.cropBottom * f.height);
+    const r = cropRect(f.width, kept, undefined, size, cfg.resize);
     let rgb = f.rgb;
     if (r.x !== 0 || r.y !== 0 || r.w !== f.width || r.h !== f.height) {
       rgb = new Uint8Array(r.w * r.h * 3);
