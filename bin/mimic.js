@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const entry = join(root, "dist", "src", "cli", "main.js");
 if (!existsSync(entry)) {
-  console.error("mimic: the CLI is not built yet. Fix: run 'npm run bootstrap' (or 'npm run build') in " + root);
+  console.error(`mimic: the CLI is not built yet. Fix: run 'npm run bootstrap' (or 'npm run build') in ${root}`);
   process.exit(1);
 }
 const { main } = await import(pathToFileURL(entry).href);
