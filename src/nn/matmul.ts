@@ -70,7 +70,7 @@ export function matmulShader(gpu: Gpu, s: MatmulSpec): string {
 
 /**
  * One batched matmul call (see MatmulSpec). f32: matmul_sg.wgsl when the device has subgroups and
- * B is vec4-aligned (3x the tiled kernel on lavapipe, see its header), else matmul.wgsl (B
+ * B is vec4-aligned (about 2x the tiled kernel on lavapipe, see its header), else matmul.wgsl (B
  * vec4-aligned) or matmul_scalar.wgsl; f16 storage: matmul_f16.wgsl / matmul_f16_scalar.wgsl.
  */
 export function matmulCall(gpu: Gpu, s: MatmulSpec): Call {
