@@ -16,10 +16,11 @@ enable subgroups;
 // Why (lavapipe, Mesa 25; see matmul_core.wgsl's header): llvmpipe runs the 8 lanes in one AVX2
 // vector and expands every storage-buffer load lane by lane with a bounds check, so loads, not
 // FMAs, set the speed. The tiled kernel loads the 8 A values of a k in every lane (64 lane loads
-// per k); here each lane loads 2 per k, and the shuffle with a constant lane (the 8-step loop is
-// unrolled by Mesa) is one vector permute. Measured (bench/matmul.ts, 2 cores): 23-31 GFLOP/s at
-// 1024^3 and 28 on ViT-B's qkv, about 2x matmul.wgsl in the same run; unrolling the kk loop by hand, 8 / 12 / 24 / 32 rows, 3 or 4 vec4 per row,
-// A read as vec4 along k, and 16 lanes (LP_NATIVE_VECTOR_WIDTH=512) were all slower or no faster.
+// per k); here each lane loads 2 per k and gets the rest by shuffle (register work, no load).
+// Measured (bench/matmul.ts, 2 cores): 23-31 GFLOP/s at 1024^3 and 28 on ViT-B's qkv, about 2x
+// matmul.wgsl in the same run. Slower or no faster: unrolling the kk loop by hand (register
+// pressure), 8 / 12 / 24 / 32 rows, 3 or 4 vec4 per row, A read as vec4 along k, B through a
+// texture, and 16 lanes (LP_NATIVE_VECTOR_WIDTH=512).
 // Tails: rows past M reload row M - 1, columns past N reload the last vec4, and k past K
 // multiplies B's last row by an A forced to 0; stores are guarded (store4).
 
