@@ -12,7 +12,7 @@
 //   per octave: 128-D descriptors                             (sift_descriptor)
 // Results stay on the GPU (GpuFeatures); readFeatures() copies them back when asked.
 import type { Features } from "../contracts.js";
-import { createBuffer, params, readU32, upload } from "../gpu/buffers.js";
+import { createBuffer, params, readbackRanges, readU32, upload } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
 import { type Binding, grid1d, groups, pipeline } from "../gpu/kernel.js";
 import {
@@ -449,39 +449,14 @@ export async function readCounts(gpu: Gpu, f: GpuFeatures): Promise<{ counts: Ui
  */
 export async function readFeatures(gpu: Gpu, f: GpuFeatures): Promise<SiftFeatures[]> {
   const counts = await readU32(gpu, f.counts, f.n);
-  const kpBytes = (b: number) => counts[b] * KP_WORDS * 4;
-  const descBytes = (b: number) => counts[b] * 128 * 4;
-  let total = 0;
-  for (let b = 0; b < f.n; b++) total += kpBytes(b) + descBytes(b);
-  if (total === 0) return Array.from({ length: f.n }, () => recordsToFeatures(new Float32Array(0), new Float32Array(0), 0, f.firstOctave));
-  const staging = gpu.device.createBuffer({
-    label: "sift features readback",
-    size: total,
-    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-  });
-  const enc = gpu.device.createCommandEncoder({ label: "sift features readback" });
-  const at: Array<[number, number]> = []; // (keypoint offset, descriptor offset) per image in staging
-  let off = 0;
-  for (let b = 0; b < f.n; b++) {
-    at.push([off, off + kpBytes(b)]);
-    if (counts[b]) {
-      enc.copyBufferToBuffer(f.keypoints, b * f.capacity * KP_WORDS * 4, staging, off, kpBytes(b));
-      enc.copyBufferToBuffer(f.desc, b * f.capacity * 128 * 4, staging, off + kpBytes(b), descBytes(b));
-    }
-    off += kpBytes(b) + descBytes(b);
-  }
-  gpu.device.queue.submit([enc.finish()]);
-  await staging.mapAsync(GPUMapMode.READ);
-  const all = staging.getMappedRange().slice(0);
-  staging.unmap();
-  staging.destroy();
-  gpu.check("reading back SIFT features");
-  return counts.reduce<SiftFeatures[]>((out, count, b) => {
-    const kp = new Float32Array(all, at[b][0], count * KP_WORDS);
-    const desc = new Float32Array(all, at[b][1], count * 128);
-    out.push(recordsToFeatures(kp, desc, count, f.firstOctave));
-    return out;
-  }, []);
+  const ranges = [...counts].flatMap((count, b) => [
+    { buf: f.keypoints, bytes: count * KP_WORDS * 4, offset: b * f.capacity * KP_WORDS * 4 },
+    { buf: f.desc, bytes: count * 128 * 4, offset: b * f.capacity * 128 * 4 },
+  ]);
+  const data = await readbackRanges(gpu, ranges, "SIFT features");
+  return [...counts].map((count, b) =>
+    recordsToFeatures(new Float32Array(data[2 * b]), new Float32Array(data[2 * b + 1]), count, f.firstOctave),
+  );
 }
 
 /** Keypoint records (count, KP_WORDS) + descriptors -> SiftFeatures. */

@@ -34,20 +34,38 @@ export function write(gpu: Gpu, buf: GPUBuffer, data: ArrayBufferView, offset = 
 
 /** Copy `bytes` (default: all) of `buf` back to the host. Waits for queued work; checks errors. */
 export async function readback(gpu: Gpu, buf: GPUBuffer, bytes = buf.size, offset = 0): Promise<ArrayBuffer> {
-  const size = Math.ceil(bytes / 4) * 4;
-  const staging = gpu.device.createBuffer({
-    label: `${buf.label} readback`,
-    size,
-    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  const [out] = await readbackRanges(gpu, [{ buf, bytes, offset }], `'${buf.label}'`);
+  return out;
+}
+
+/**
+ * Copy several ranges (of one or more buffers) back in one round trip: one staging buffer, one
+ * submit, one map. Empty ranges give empty ArrayBuffers. Waits for queued work; checks errors.
+ */
+export async function readbackRanges(
+  gpu: Gpu,
+  ranges: ReadonlyArray<{ buf: GPUBuffer; bytes: number; offset?: number }>,
+  what = "buffers",
+): Promise<ArrayBuffer[]> {
+  const at: number[] = [];
+  let size = 0;
+  for (const r of ranges) {
+    at.push(size);
+    size += Math.ceil(r.bytes / 4) * 4; // copies move whole 4-byte words
+  }
+  if (size === 0) return ranges.map(() => new ArrayBuffer(0));
+  const staging = gpu.device.createBuffer({ label: `${what} readback`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = gpu.device.createCommandEncoder({ label: `${what} readback` });
+  ranges.forEach((r, i) => {
+    if (r.bytes > 0) enc.copyBufferToBuffer(r.buf, r.offset ?? 0, staging, at[i], Math.ceil(r.bytes / 4) * 4);
   });
-  const enc = gpu.device.createCommandEncoder({ label: `${buf.label} readback` });
-  enc.copyBufferToBuffer(buf, offset, staging, 0, size);
   gpu.device.queue.submit([enc.finish()]);
   await staging.mapAsync(GPUMapMode.READ);
-  const out = staging.getMappedRange().slice(0, bytes);
+  const mapped = staging.getMappedRange();
+  const out = ranges.map((r, i) => mapped.slice(at[i], at[i] + r.bytes));
   staging.unmap();
   staging.destroy();
-  gpu.check(`reading back '${buf.label}'`);
+  gpu.check(`reading back ${what}`);
   return out;
 }
 
