@@ -11,16 +11,25 @@ enable subgroups;
 // (an override, so the unused half compiles away) serves N <= 32 (attention's head dim).
 // grid: (ceil(N / (32 * COLS)), ceil(M / 16), batches).
 // Per 8 values of k: lane j loads A(m0 + r, k0 + j) for the 16 rows (one load per row instead of
-// eight), then for each kk of the 8 the A values come from lane kk by subgroupShuffle while every
-// lane loads its own two vec4 of B row k0 + kk.
+// eight); then, two values of k at a time, the A values come from lanes kk and kk + 1 by
+// subgroupShuffle while every lane loads its own vec4 of B rows k0 + kk and k0 + kk + 1, and each
+// accumulator takes both products in one update (s += x * b + y * c).
 // Why (lavapipe, Mesa 25; see matmul_core.wgsl's header): llvmpipe runs the 8 lanes in one AVX2
 // vector and expands every storage-buffer load lane by lane with a bounds check, so loads, not
 // FMAs, set the speed. The tiled kernel loads the 8 A values of a k in every lane (64 lane loads
 // per k); here each lane loads 2 per k and gets the rest by shuffle (register work, no load).
-// Measured (bench/matmul.ts, 2 cores): 23-31 GFLOP/s at 1024^3 and 28 on ViT-B's qkv, about 2x
-// matmul.wgsl in the same run. Slower or no faster: unrolling the kk loop by hand (register
-// pressure), 8 / 12 / 24 / 32 rows, 3 or 4 vec4 per row, A read as vec4 along k, B through a
-// texture, and 16 lanes (LP_NATIVE_VECTOR_WIDTH=512).
+// Two k per update: inside a loop llvmpipe writes every loop-carried variable through the
+// execution mask (a blend), and 32 vec4 accumulators do not fit the 32 vector registers, so each
+// update is load + mul + add + blend + store; updating once per two k halves the blends and the
+// spill traffic (perf, GALLIVM_DEBUG=asm: the update block was ~45% of the time, the B loads ~28%).
+// llvmpipe also lowers fma to mul + add (lower_ffma32), so fma() buys nothing here.
+// Measured (bench/matmul.ts, 2 cores, /tmp A/B in one process): the two-k update is 1.1x the
+// one-k update at 1024^3, 1.3x on ViT-B's qkv and 1.4x on the nano qkv; 2x+ matmul.wgsl.
+// Slower or no faster: four or eight k per update (B values spill), unrolling the kk loop by hand,
+// 8 / 12 / 20 / 24 / 32 rows, 1, 3 or 4 vec4 per row, A read as vec4 along k, B through a
+// texture, 16 lanes (LP_NATIVE_VECTOR_WIDTH=512: 2.5x slower). B through a uniform buffer (whose
+// gathers have no per-lane branches) was 1.15x more, but a uniform binding holds 64 KiB, so B would
+// need packing into 256 x 64 panels and one dispatch per panel (~0.1 ms each on lavapipe).
 // Tails: rows past M reload row M - 1, columns past N reload the last vec4, and k past K
 // multiplies B's last row by an A forced to 0; stores are guarded (store4).
 
@@ -100,27 +109,47 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) j: u
     let a13 = select(0.0, a[ar13 + ka], kin);
     let a14 = select(0.0, a[ar14 + ka], kin);
     let a15 = select(0.0, a[ar15 + ka], kin);
-    for (var kk = 0u; kk < 8u; kk++) {
+    // Two values of k per step: each accumulator takes the sum of two products at once.
+    for (var kk = 0u; kk < 8u; kk += 2u) {
       let kb = min(k0 + kk, lastk) * ldb4;
+      let kc = min(k0 + kk + 1u, lastk) * ldb4;
       let b0 = b[bc0 + kb];
+      let c0 = b[bc0 + kc];
       var b1 = vec4f(0.0);
-      if (COLS == 2u) { b1 = b[bc1 + kb]; }
-      let x0 = vec4f(subgroupShuffle(a0, kk)); s0_0 = fma(x0, b0, s0_0); if (COLS == 2u) { s0_1 = fma(x0, b1, s0_1); }
-      let x1 = vec4f(subgroupShuffle(a1, kk)); s1_0 = fma(x1, b0, s1_0); if (COLS == 2u) { s1_1 = fma(x1, b1, s1_1); }
-      let x2 = vec4f(subgroupShuffle(a2, kk)); s2_0 = fma(x2, b0, s2_0); if (COLS == 2u) { s2_1 = fma(x2, b1, s2_1); }
-      let x3 = vec4f(subgroupShuffle(a3, kk)); s3_0 = fma(x3, b0, s3_0); if (COLS == 2u) { s3_1 = fma(x3, b1, s3_1); }
-      let x4 = vec4f(subgroupShuffle(a4, kk)); s4_0 = fma(x4, b0, s4_0); if (COLS == 2u) { s4_1 = fma(x4, b1, s4_1); }
-      let x5 = vec4f(subgroupShuffle(a5, kk)); s5_0 = fma(x5, b0, s5_0); if (COLS == 2u) { s5_1 = fma(x5, b1, s5_1); }
-      let x6 = vec4f(subgroupShuffle(a6, kk)); s6_0 = fma(x6, b0, s6_0); if (COLS == 2u) { s6_1 = fma(x6, b1, s6_1); }
-      let x7 = vec4f(subgroupShuffle(a7, kk)); s7_0 = fma(x7, b0, s7_0); if (COLS == 2u) { s7_1 = fma(x7, b1, s7_1); }
-      let x8 = vec4f(subgroupShuffle(a8, kk)); s8_0 = fma(x8, b0, s8_0); if (COLS == 2u) { s8_1 = fma(x8, b1, s8_1); }
-      let x9 = vec4f(subgroupShuffle(a9, kk)); s9_0 = fma(x9, b0, s9_0); if (COLS == 2u) { s9_1 = fma(x9, b1, s9_1); }
-      let x10 = vec4f(subgroupShuffle(a10, kk)); s10_0 = fma(x10, b0, s10_0); if (COLS == 2u) { s10_1 = fma(x10, b1, s10_1); }
-      let x11 = vec4f(subgroupShuffle(a11, kk)); s11_0 = fma(x11, b0, s11_0); if (COLS == 2u) { s11_1 = fma(x11, b1, s11_1); }
-      let x12 = vec4f(subgroupShuffle(a12, kk)); s12_0 = fma(x12, b0, s12_0); if (COLS == 2u) { s12_1 = fma(x12, b1, s12_1); }
-      let x13 = vec4f(subgroupShuffle(a13, kk)); s13_0 = fma(x13, b0, s13_0); if (COLS == 2u) { s13_1 = fma(x13, b1, s13_1); }
-      let x14 = vec4f(subgroupShuffle(a14, kk)); s14_0 = fma(x14, b0, s14_0); if (COLS == 2u) { s14_1 = fma(x14, b1, s14_1); }
-      let x15 = vec4f(subgroupShuffle(a15, kk)); s15_0 = fma(x15, b0, s15_0); if (COLS == 2u) { s15_1 = fma(x15, b1, s15_1); }
+      var c1 = vec4f(0.0);
+      if (COLS == 2u) { b1 = b[bc1 + kb]; c1 = b[bc1 + kc]; }
+      let x0 = vec4f(subgroupShuffle(a0, kk)); let y0 = vec4f(subgroupShuffle(a0, kk + 1u));
+      s0_0 += x0 * b0 + y0 * c0; if (COLS == 2u) { s0_1 += x0 * b1 + y0 * c1; }
+      let x1 = vec4f(subgroupShuffle(a1, kk)); let y1 = vec4f(subgroupShuffle(a1, kk + 1u));
+      s1_0 += x1 * b0 + y1 * c0; if (COLS == 2u) { s1_1 += x1 * b1 + y1 * c1; }
+      let x2 = vec4f(subgroupShuffle(a2, kk)); let y2 = vec4f(subgroupShuffle(a2, kk + 1u));
+      s2_0 += x2 * b0 + y2 * c0; if (COLS == 2u) { s2_1 += x2 * b1 + y2 * c1; }
+      let x3 = vec4f(subgroupShuffle(a3, kk)); let y3 = vec4f(subgroupShuffle(a3, kk + 1u));
+      s3_0 += x3 * b0 + y3 * c0; if (COLS == 2u) { s3_1 += x3 * b1 + y3 * c1; }
+      let x4 = vec4f(subgroupShuffle(a4, kk)); let y4 = vec4f(subgroupShuffle(a4, kk + 1u));
+      s4_0 += x4 * b0 + y4 * c0; if (COLS == 2u) { s4_1 += x4 * b1 + y4 * c1; }
+      let x5 = vec4f(subgroupShuffle(a5, kk)); let y5 = vec4f(subgroupShuffle(a5, kk + 1u));
+      s5_0 += x5 * b0 + y5 * c0; if (COLS == 2u) { s5_1 += x5 * b1 + y5 * c1; }
+      let x6 = vec4f(subgroupShuffle(a6, kk)); let y6 = vec4f(subgroupShuffle(a6, kk + 1u));
+      s6_0 += x6 * b0 + y6 * c0; if (COLS == 2u) { s6_1 += x6 * b1 + y6 * c1; }
+      let x7 = vec4f(subgroupShuffle(a7, kk)); let y7 = vec4f(subgroupShuffle(a7, kk + 1u));
+      s7_0 += x7 * b0 + y7 * c0; if (COLS == 2u) { s7_1 += x7 * b1 + y7 * c1; }
+      let x8 = vec4f(subgroupShuffle(a8, kk)); let y8 = vec4f(subgroupShuffle(a8, kk + 1u));
+      s8_0 += x8 * b0 + y8 * c0; if (COLS == 2u) { s8_1 += x8 * b1 + y8 * c1; }
+      let x9 = vec4f(subgroupShuffle(a9, kk)); let y9 = vec4f(subgroupShuffle(a9, kk + 1u));
+      s9_0 += x9 * b0 + y9 * c0; if (COLS == 2u) { s9_1 += x9 * b1 + y9 * c1; }
+      let x10 = vec4f(subgroupShuffle(a10, kk)); let y10 = vec4f(subgroupShuffle(a10, kk + 1u));
+      s10_0 += x10 * b0 + y10 * c0; if (COLS == 2u) { s10_1 += x10 * b1 + y10 * c1; }
+      let x11 = vec4f(subgroupShuffle(a11, kk)); let y11 = vec4f(subgroupShuffle(a11, kk + 1u));
+      s11_0 += x11 * b0 + y11 * c0; if (COLS == 2u) { s11_1 += x11 * b1 + y11 * c1; }
+      let x12 = vec4f(subgroupShuffle(a12, kk)); let y12 = vec4f(subgroupShuffle(a12, kk + 1u));
+      s12_0 += x12 * b0 + y12 * c0; if (COLS == 2u) { s12_1 += x12 * b1 + y12 * c1; }
+      let x13 = vec4f(subgroupShuffle(a13, kk)); let y13 = vec4f(subgroupShuffle(a13, kk + 1u));
+      s13_0 += x13 * b0 + y13 * c0; if (COLS == 2u) { s13_1 += x13 * b1 + y13 * c1; }
+      let x14 = vec4f(subgroupShuffle(a14, kk)); let y14 = vec4f(subgroupShuffle(a14, kk + 1u));
+      s14_0 += x14 * b0 + y14 * c0; if (COLS == 2u) { s14_1 += x14 * b1 + y14 * c1; }
+      let x15 = vec4f(subgroupShuffle(a15, kk)); let y15 = vec4f(subgroupShuffle(a15, kk + 1u));
+      s15_0 += x15 * b0 + y15 * c0; if (COLS == 2u) { s15_1 += x15 * b1 + y15 * c1; }
     }
   }
   // A loop, not 32 inlined stores: lavapipe expands every store lane by lane (compile time).
