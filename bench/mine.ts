@@ -1,6 +1,7 @@
 // Mining throughput and agreement: our miner (`mimic mine --preset mimic`, GPU kernels) vs MIMIC's
 // recipe written with OpenCV in Python (bench/peers/mine.py), on the same synthetic videos in the
-// same run. Reports candidate pairs/s for both, their ratio, how often the two agree on
+// same run; then our default preset on the same videos (candidate and kept pairs/s against the
+// same peer figures). Reports candidate pairs/s for both, their ratio, how often the two agree on
 // keep/reject for the same consecutive pair (matched by video and first-frame time), and on how
 // many pairs the overlap is the same to the patch (the preset reproduces MIMIC's pixels
 // (cv2.resize, cvtColor), cv2.findHomography and the patch vote, so they should all agree).
@@ -61,6 +62,12 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { video: string; t1: number; kept: boolean; overlap: number | null });
 
+  // Our default preset (window of 3 partners, SIFT without upsampling) on the same videos.
+  await minePairs({ input: files[0], out: path.join(dir, "warm-default"), config: minePresets.default, force: true, quiet: true });
+  const t1 = performance.now();
+  const def = await minePairs({ input: videos, out: path.join(dir, "ours-default"), config: minePresets.default, force: true, quiet: true });
+  const defSec = (performance.now() - t1) / 1e3;
+
   // Peer.
   type PeerCand = { video: string; t1: number; kept: boolean; overlap: number | null };
   const p = JSON.parse(runPython(peer, files)) as { seconds: number; candidates: PeerCand[] };
@@ -84,17 +91,21 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
   ).run.stageSeconds;
   const ourRate = oursCands.length / oursSec;
   const peerRate = p.candidates.length / p.seconds;
+  const peerKept = p.candidates.filter((c) => c.kept).length;
   return {
     name: "mine",
     peer: "MIMIC's recipe, OpenCV 4.6 (python3-opencv)",
     adapter: describeAdapter(gpu.adapter),
     rows: [
       row(`candidate pairs/s, ${files.length} videos x ${seconds} s, preset mimic`, "pairs/s", ourRate, peerRate),
-      row("pairs kept", "pairs", ours.kept, p.candidates.filter((c) => c.kept).length),
+      row("pairs kept, preset mimic", "pairs", ours.kept, peerKept),
+      row(`candidate pairs/s, preset default (window ${minePresets.default.window})`, "pairs/s", def.candidates / defSec, peerRate),
+      row("pairs kept/s, preset default", "pairs/s", def.kept / defSec, peerKept / p.seconds),
       row("keep/reject agreement on the same pairs", "%", both ? (100 * agree) / both : 0, null),
       row("same overlap (to the patch) on the same pairs", "%", both ? (100 * sameOverlap) / both : 0, null),
     ],
     notes: [
+      `preset default: ${def.candidates} candidates (each frame against the next ${minePresets.default.window} samples; MIMIC's recipe tries only the next), ${def.kept} kept, in ${defSec.toFixed(1)} s.`,
       `ours: ${oursCands.length} candidates in ${oursSec.toFixed(1)} s (decode, SIFT, matching, RANSAC, correspondences, JPEG writing); peer: ${p.candidates.length} candidates in ${p.seconds.toFixed(1)} s (seek per sample, SIFT, BFMatcher, findHomography, overlap; no writing).`,
       `agreement over ${both} pairs present in both runs${differ.length ? `; keep/reject differs on ${differ.join(", ")}` : ""}.`,
       `ours, seconds the main thread waited per stage: ${Object.entries(stages ?? {})

@@ -15,6 +15,8 @@ const FIELD_FLAGS: Array<[string, keyof MineConfig, "int" | "float" | "bool" | "
   ["gray", "gray", "enum", "SIFT's gray input (u8: rounded as cv2.cvtColor, as MIMIC)", ["float", "u8"]],
   ["crop-bottom", "cropBottom", "float", "fraction of the height dropped at the bottom"],
   ["max-features", "maxFeatures", "int", "SIFT features kept per frame, strongest first (0 = all)"],
+  ["sift-upsample", "siftUpsample", "bool", "SIFT doubles the image before its first octave (true|false; OpenCV and MIMIC: true)"],
+  ["sift-contrast", "siftContrast", "float", "SIFT contrast threshold (OpenCV and MIMIC: 0.04)"],
   ["ratio", "ratio", "float", "Lowe ratio test threshold"],
   ["mutual", "mutual", "bool", "keep only mutual nearest neighbours (true|false)"],
   ["min-matches", "minMatches", "int", "a homography needs more than this many matches"],

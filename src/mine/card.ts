@@ -48,7 +48,7 @@ Mined by mimic-kit from \`${s.input}\`${s.shard ? ` (shard ${s.shard})` : ""} wi
 ## Parameters
 
 Frames every ${c.everySec} s, resized to ${c.size}x${c.size} (${c.resize}${c.cropBottom ? `, bottom ${c.cropBottom * 100}% cropped` : ""});
-SIFT${c.maxFeatures ? ` (at most ${c.maxFeatures} features)` : ""}; ratio test ${c.ratio}${c.mutual ? " with mutual check" : ""};
+SIFT (${c.siftUpsample ? "2x upsampled first octave" : "no upsampling"}, contrast ${c.siftContrast}${c.maxFeatures ? `, at most ${c.maxFeatures} features` : ""}); ratio test ${c.ratio}${c.mutual ? " with mutual check" : ""};
 more than ${c.minMatches} matches; RANSAC homography at ${c.ransacThreshold} px; ${c.patch} px patches
 (${c.size / c.patch}x${c.size / c.patch} grid, index row by row from the top left), correspondences '${c.correspondence}';
 kept when ${c.overlapLower}% < overlap < ${c.overlapUpper}%; candidates '${c.candidates}'${c.candidates === "window" ? ` (next ${c.window} samples)` : ""}.

@@ -20,6 +20,13 @@ export interface MineConfig {
   cropBottom: number;
   /** Keep at most this many SIFT features per frame, strongest first (0 = no cap). */
   maxFeatures: number;
+  /**
+   * SIFT doubles the image before its first octave (OpenCV's default, MIMIC). Off: a quarter of
+   * the scale space, about 2x the mining throughput on lavapipe.
+   */
+  siftUpsample: boolean;
+  /** SIFT's contrast threshold (OpenCV's default 0.04; lower keeps more, weaker keypoints). */
+  siftContrast: number;
   /** Lowe ratio test threshold (MIMIC: 0.7). */
   ratio: number;
   /** Keep only mutual nearest neighbours. */
@@ -67,6 +74,8 @@ const mimic: MineConfig = {
   gray: "u8",
   cropBottom: 0,
   maxFeatures: 0,
+  siftUpsample: true,
+  siftContrast: 0.04,
   ratio: 0.7,
   mutual: false,
   minMatches: 10,
@@ -86,13 +95,19 @@ const mimic: MineConfig = {
   seed: 0,
 };
 
-/** Our default: MIMIC's geometry plus mutual matching, supported correspondences, blur and static filters, a window of partners. */
+/**
+ * Our default: MIMIC's geometry plus mutual matching, supported correspondences, blur and static
+ * filters, a window of partners; SIFT without the 2x upsampling and with a lower contrast threshold
+ * (as many kept pairs of the same quality at twice the speed, see README "Mining").
+ */
 const improved: MineConfig = {
   ...mimic,
   scaler: "area",
   gray: "float",
   patchSamples: 4,
   maxFeatures: 2000,
+  siftUpsample: false,
+  siftContrast: 0.01,
   mutual: true,
   correspondence: "improved",
   candidates: "window",
@@ -123,6 +138,7 @@ export function validateMineConfig(c: MineConfig): void {
   if (c.scaler !== "area" && c.scaler !== "opencv-linear") bad("scaler", "must be 'area' or 'opencv-linear'");
   if (c.gray !== "float" && c.gray !== "u8") bad("gray", "must be 'float' or 'u8'");
   if (!(c.cropBottom >= 0 && c.cropBottom < 1)) bad("cropBottom", "must be in [0, 1)");
+  if (!(c.siftContrast > 0 && c.siftContrast < 1)) bad("siftContrast", "must be in (0, 1)");
   if (!(c.ratio > 0 && c.ratio <= 1)) bad("ratio", "must be in (0, 1]");
   if (!(c.overlapLower >= 0 && c.overlapLower < c.overlapUpper && c.overlapUpper <= 100))
     bad("overlapLower/overlapUpper", "must satisfy 0 <= lower < upper <= 100");

@@ -53,6 +53,8 @@ export interface MineSummary extends MineStats {
 export function stageConfigs(c: MineConfig): { sift: SiftConfig; twoView: TwoViewConfig } {
   const sift: SiftConfig = {
     ...siftPresets.opencv,
+    upsample: c.siftUpsample,
+    contrastThreshold: c.siftContrast,
     maxFeatures: c.maxFeatures,
     capacity: c.maxFeatures ? Math.max(4096, 4 * c.maxFeatures) : 16384,
   };
