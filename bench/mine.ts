@@ -65,7 +65,13 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
   // Our default preset (window of 3 partners, SIFT without upsampling) on the same videos.
   await minePairs({ input: files[0], out: path.join(dir, "warm-default"), config: minePresets.default, force: true, quiet: true });
   const t1 = performance.now();
-  const def = await minePairs({ input: videos, out: path.join(dir, "ours-default"), config: minePresets.default, force: true, quiet: true });
+  const def = await minePairs({
+    input: videos,
+    out: path.join(dir, "ours-default"),
+    config: minePresets.default,
+    force: true,
+    quiet: true,
+  });
   const defSec = (performance.now() - t1) / 1e3;
 
   // Peer.
