@@ -2,8 +2,10 @@
 // computes 8 consecutive outputs along the pass axis with a sliding window (one load per tap for
 // 8 outputs). Same arithmetic as image/gaussian_blur.wgsl: taps in order -r..r, reflect-101 border.
 // src: (N, H, W) f32, weights: (2R+1) f32 normalised taps, dst: (N, H, W) f32.
-// axis 0 (horizontal): gid.x = x / 8, gid.y = y; axis 1 (vertical): gid.x = x, gid.y = y / 8;
-// gid.z = plane.
+// Both axes: gid.x = index across the pass axis (y for the horizontal pass, x for the vertical),
+// gid.y = position along it / 8, gid.z = plane. So the 8 lanes of an llvmpipe vector share their
+// position along the pass axis and take the border branch together: with x / 8 on gid.x the
+// horizontal pass ran both branches on half its vectors and was 2x slower than the vertical one.
 // CPU twin: siftBlurPassRef in src/ref/features/sift.ts.
 
 struct Params { w: u32, h: u32, n: u32, radius: u32, axis: u32 } // radius: = RADIUS (informational)
@@ -38,8 +40,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let other = select(p.w, p.h, horiz);
   let along = select(p.w, 1u, horiz);
   let across = select(1u, p.w, horiz);
-  let t0 = i32(select(gid.y, gid.x, horiz)) * OUT;
-  let o = select(gid.x, gid.y, horiz);
+  let t0 = i32(gid.y) * OUT;
+  let o = gid.x;
   if (t0 >= len || o >= other || gid.z >= p.n) { return; }
   let base = gid.z * p.w * p.h + o * across;
   let r = i32(RADIUS);

@@ -98,7 +98,7 @@ export interface SiftPlan {
 
 /** Workgroups of sift_blur.wgsl (64 x 4 invocations, 8 outputs each along the pass axis). */
 export function siftBlurGrid(axis: 0 | 1, w: number, h: number, n: number): [number, number, number] {
-  return axis === 0 ? [groups(Math.ceil(w / 8), 64), groups(h, 4), n] : [groups(w, 64), groups(Math.ceil(h / 8), 4), n];
+  return axis === 0 ? [groups(h, 64), groups(Math.ceil(w / 8), 4), n] : [groups(w, 64), groups(Math.ceil(h / 8), 4), n];
 }
 
 const bind = (gpu: Gpu, pipe: GPUComputePipeline, bindings: Binding[], label: string): GPUBindGroup =>
