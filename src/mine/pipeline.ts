@@ -235,7 +235,11 @@ async function mineVideo(
   const id = videoId(v.rel);
   const rejected: Record<string, number> = {};
   const reject = (why: string) => (rejected[why] = (rejected[why] ?? 0) + 1);
-  const records: PairRecord[] = [];
+  // Kept pairs are written (JPEG encoding on sharp's threads, temp folder + rename) while the GPU
+  // goes on with the next batch; at most MAX_WRITES in flight, and all awaited before the video's
+  // manifest lines are appended (writer.finishVideo).
+  const writes: Promise<PairRecord>[] = [];
+  let written = 0;
   const candidates: CandidateLine[] = [];
   const k = cfg.candidates === "window" ? cfg.window : 1;
   const held: Sample[] = []; // the last k+1 samples
@@ -247,8 +251,7 @@ async function mineVideo(
     const corr = o.tv.correspondence;
     const fit = o.tv.homography;
     if (!corr || !o.tv.Hgrid || fit.kind !== "model") return;
-    const tw = performance.now();
-    const rec = await writer.writePair(v.rel, id, records.length, {
+    const w = writer.writePair(v.rel, id, writes.length, {
       t1: sa.frame.ptsSec,
       t2: sb.frame.ptsSec,
       img1: sa.frame,
@@ -258,8 +261,13 @@ async function mineVideo(
       overlap: corr.overlap,
       correspondence: correspondenceRecord(corr),
     });
-    records.push(rec);
-    timings.write = (timings.write ?? 0) + (performance.now() - tw) / 1e3;
+    w.catch(() => {}); // a failure surfaces when awaited below, not as an unhandled rejection
+    writes.push(w);
+    if (writes.length - written >= MAX_WRITES) {
+      const tw = performance.now();
+      await writes[written++];
+      timings.write = (timings.write ?? 0) + (performance.now() - tw) / 1e3;
+    }
   };
   const note = (o: Outcome, kept: boolean, reason?: string) =>
     candidates.push({
@@ -350,20 +358,32 @@ async function mineVideo(
     while (held.length && held[0].index < keepFrom) held.shift();
   };
 
-  let batch: Frame[] = [];
-  let tf = performance.now();
-  for await (const f of frames) {
-    timings.decodeWait = (timings.decodeWait ?? 0) + (performance.now() - tf) / 1e3;
-    batch.push(f);
-    if (batch.length === batchSize) {
-      await handle(batch);
-      batch = [];
+  try {
+    let batch: Frame[] = [];
+    let tf = performance.now();
+    for await (const f of frames) {
+      timings.decodeWait = (timings.decodeWait ?? 0) + (performance.now() - tf) / 1e3;
+      batch.push(f);
+      if (batch.length === batchSize) {
+        await handle(batch);
+        batch = [];
+      }
+      tf = performance.now();
     }
-    tf = performance.now();
+    if (batch.length) await handle(batch);
+    for (const a of [...pending.keys()].sort((x, y) => x - y)) await decide(a);
+  } catch (e) {
+    // No write may land after the caller removes a failed video's folder.
+    await Promise.allSettled(writes);
+    throw e;
   }
-  if (batch.length) await handle(batch);
-  for (const a of [...pending.keys()].sort((x, y) => x - y)) await decide(a);
   for (const w of frames.warnings) reject(`warning-${w.code}`);
+  const tw = performance.now();
+  const settled = await Promise.allSettled(writes);
+  timings.write = (timings.write ?? 0) + (performance.now() - tw) / 1e3;
+  const failedWrite = settled.find((r) => r.status === "rejected");
+  if (failedWrite) throw (failedWrite as PromiseRejectedResult).reason;
+  const records = settled.map((r) => (r as PromiseFulfilledResult<PairRecord>).value);
 
   return {
     result: {
@@ -415,6 +435,9 @@ function medianMotion(tv: TwoViewResult, fa: Features, fb: Features, inliers: Ui
   d.sort((x, y) => x - y);
   return d[d.length >> 1];
 }
+
+/** Pair writes in flight per video (each holds its two frames until written). */
+const MAX_WRITES = 16;
 
 // ---- GPU: gray, sharpness and SIFT for a batch of frames in one submission ----------------------------
 
