@@ -113,10 +113,10 @@ export async function minePairs(opts: MineOptions): Promise<MineSummary> {
   let runCandidates = 0;
   let runKept = 0;
   // The next video is decoded while the GPU works on the current one.
-  let next: Prefetch | null = todo.length ? decodeForMining(todo[0], cfg) : null;
+  let next: Prefetch | null = todo.length ? decodeForMining(todo[0], cfg, gpu) : null;
   for (const [i, v] of todo.entries()) {
     const frames = next as Prefetch;
-    next = i + 1 < todo.length ? decodeForMining(todo[i + 1], cfg) : null;
+    next = i + 1 < todo.length ? decodeForMining(todo[i + 1], cfg, gpu) : null;
     const tv = performance.now();
     let result: VideoResult;
     let records: PairRecord[] = [];
@@ -171,9 +171,12 @@ const round3 = (v: number) => Math.round(v * 1e3) / 1e3;
  * ffmpeg decodes at the native size; each frame is cropped as MIMIC crops
  * (`frame[: -int(0.2 * height)]`: int() truncates) and resized as cv2.resize does.
  */
-function decodeForMining(v: VideoEntry, cfg: MineConfig): Prefetch {
+function decodeForMining(v: VideoEntry, cfg: MineConfig, gpu: Gpu): Prefetch {
   const size = { width: cfg.size, height: cfg.size };
-  const base = { videoId: videoId(v.rel), sampling: { kind: "interval" as const, seconds: cfg.everySec } };
+  // On a CPU adapter (lavapipe) the decoder and the "GPU" share the cores: one decoder thread
+  // costs less CPU in all (no frame-threading overhead); on a real GPU, ffmpeg's default threads.
+  const threads = gpu.adapter.isFallback ? 1 : undefined;
+  const base = { videoId: videoId(v.rel), sampling: { kind: "interval" as const, seconds: cfg.everySec }, threads };
   if (cfg.scaler === "area")
     return new Prefetch(
       decodeFrames(v.path, { ...base, size, resize: cfg.resize, crop: cfg.cropBottom ? { bottom: cfg.cropBottom } : undefined }),

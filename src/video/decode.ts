@@ -73,6 +73,11 @@ export interface DecodeOptions {
   onWarning?: (w: VideoWarning) => void;
   /** Metadata from probeVideo(), to skip probing again. */
   info?: VideoInfo;
+  /**
+   * ffmpeg's decoder and filter threads (-threads, -filter_threads); default: ffmpeg's choice (one
+   * per core). 1 where the decoder shares the cores with other work (a CPU WebGPU adapter).
+   */
+  threads?: number;
 }
 
 /** Named option presets. */
@@ -210,6 +215,8 @@ function validateOptions(opts: DecodeOptions): void {
   }
   if (opts.maxFrames !== undefined && !(Number.isInteger(opts.maxFrames) && opts.maxFrames >= 0))
     throw new RangeError(`maxFrames must be an integer >= 0, got ${opts.maxFrames}`);
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1))
+    throw new RangeError(`threads must be an integer >= 1, got ${opts.threads}`);
 }
 
 /** The ffmpeg filter chain for one decode. Exported for tests. */
@@ -316,6 +323,7 @@ async function* run(
     "-loglevel",
     "level+info",
     "-noautorotate",
+    ...(opts.threads ? ["-threads", String(opts.threads), "-filter_threads", String(opts.threads)] : []),
     "-i",
     ffmpegInput(file),
     "-map",
