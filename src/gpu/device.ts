@@ -4,7 +4,9 @@
 //   storage buffers per stage) instead of WebGPU's low defaults.
 // - Enables optional features when present: timestamp-query (profiling), shader-f16, subgroups.
 // - Uncaptured errors and device loss become thrown errors with context (see `Gpu.check`).
+// - On a CPU adapter, dawn.node's event polling is throttled so it does not spin a core (poll.ts).
 import { create, globals } from "webgpu";
+import { throttleDawnPolling } from "./poll.js";
 
 Object.assign(globalThis, globals);
 
@@ -85,6 +87,8 @@ async function openGpu(): Promise<Gpu> {
   });
 
   const info = adapter.info;
+  // A CPU adapter runs on the cores dawn.node's polling would spin (see poll.ts).
+  if ((info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter) throttleDawnPolling();
   const summary: AdapterSummary = {
     vendor: info.vendor,
     architecture: info.architecture,
