@@ -6,7 +6,6 @@
 // raw: (N, n_oct, cap) u32, raw_counts: (N, n_oct) atomic u32 (may exceed cap: overflow count),
 // args: indirect dispatch arguments (x, y, z) u32 triples; x of the triple at `arg` is raised to
 // the workgroups of 64 the refinement needs.
-// One invocation per sample: gid.x = c, gid.y = r, gid.z = (layer - 1) * N + image.
 // CPU twin: detectRef in src/ref/features/sift.ts.
 
 struct Params {
@@ -21,37 +20,67 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> args: array<atomic<u32>>;
 @group(0) @binding(4) var<uniform> p: Params;
 
-@compute @workgroup_size(16, 16, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let bd = p.border;
-  if (gid.x < bd || gid.y < bd || gid.x + bd >= p.w || gid.y + bd >= p.h || gid.z >= p.layers * p.n) { return; }
-  let b = gid.z % p.n;
-  let layer = gid.z / p.n + 1u;
-  let i = layer * p.stride + b * p.h * p.w + gid.y * p.w + gid.x;
-  let val = dog[i];
-  if (!(abs(val) > p.thr)) { return; }
-  // Own layer first (most samples fail there), then the layers below and above.
-  var hi = max(max(max(dog[i - p.w - 1u], dog[i - p.w]), max(dog[i - p.w + 1u], dog[i - 1u])),
-               max(max(dog[i + 1u], dog[i + p.w - 1u]), max(dog[i + p.w], dog[i + p.w + 1u])));
-  var lo = min(min(min(dog[i - p.w - 1u], dog[i - p.w]), min(dog[i - p.w + 1u], dog[i - 1u])),
-               min(min(dog[i + 1u], dog[i + p.w - 1u]), min(dog[i + p.w], dog[i + p.w + 1u])));
-  let is_max = val > 0.0 && val >= hi;
-  let is_min = val < 0.0 && val <= lo;
-  if (!is_max && !is_min) { return; }
-  for (var k = 0u; k < 2u; k++) {
-    let j = select(i + p.stride, i - p.stride, k == 0u);
-    for (var dy = 0u; dy < 3u; dy++) {
-      let q = j + dy * p.w - p.w;
-      hi = max(hi, max(max(dog[q - 1u], dog[q]), dog[q + 1u]));
-      lo = min(lo, min(min(dog[q - 1u], dog[q]), dog[q + 1u]));
-    }
-  }
-  if (!((val > 0.0 && val >= hi) || (val < 0.0 && val <= lo))) { return; }
+// Samples per invocation, consecutive along a row (a sliding 3 x 10 window of the own layer).
+const RUN: u32 = 8u;
+
+// Appends one extremum (see the header).
+fn append(b: u32, layer: u32, r: u32, c: u32) {
   let slot = b * p.n_oct + p.octave;
   let idx = atomicAdd(&raw_counts[slot], 1u);
   if (idx < p.cap) {
-    raw[slot * p.cap + idx] = (layer << 28u) | (gid.y << 14u) | gid.x;
+    raw[slot * p.cap + idx] = (layer << 28u) | (r << 14u) | c;
     // Workgroups of 64 that sift_refine needs: indirect dispatch arguments (x of args[arg..arg+3]).
     if (idx % 64u == 0u) { atomicMax(&args[p.arg], idx / 64u + 1u); }
+  }
+}
+
+// Whether `val` is >= (> 0) or <= (< 0) the 9 samples of the layer at `j` around (r, c).
+fn beats_layer(j: u32, w: u32, val: f32) -> bool {
+  var hi = -3.4e38;
+  var lo = 3.4e38;
+  for (var dy = 0u; dy < 3u; dy++) {
+    let q = j + dy * w - w;
+    hi = max(hi, max(max(dog[q - 1u], dog[q]), dog[q + 1u]));
+    lo = min(lo, min(min(dog[q - 1u], dog[q]), dog[q + 1u]));
+  }
+  return (val > 0.0 && val >= hi) || (val < 0.0 && val <= lo);
+}
+
+// One invocation per run of RUN samples of a row: gid.x = r, gid.y = c / RUN, gid.z = (layer - 1)
+// * N + image. The 8 lanes of an llvmpipe vector are 8 rows at the same columns, so they share the
+// border tests. The own layer's 3x3 test for the whole run comes from 30 loads (one per sample of
+// the window, not 9 per sample); the few survivors then check the layers below and above.
+@compute @workgroup_size(8, 8, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let bd = p.border;
+  let r = gid.x;
+  let c0 = gid.y * RUN;
+  if (r < bd || r + bd >= p.h || c0 + bd >= p.w || c0 + RUN <= bd || gid.z >= p.layers * p.n) { return; }
+  let b = gid.z % p.n;
+  let layer = gid.z / p.n + 1u;
+  let row = layer * p.stride + b * p.h * p.w + r * p.w;
+  // Window columns c0 - 1 .. c0 + RUN (clamped into the row; clamped values only reach samples
+  // in the border, which are skipped).
+  let last = p.w - 1u;
+  var up: array<f32, 10>;
+  var mid: array<f32, 10>;
+  var dn: array<f32, 10>;
+  for (var k = 0u; k < RUN + 2u; k++) {
+    let c = min(max(c0 + k, 1u) - 1u, last);
+    up[k] = dog[row - p.w + c];
+    mid[k] = dog[row + c];
+    dn[k] = dog[row + p.w + c];
+  }
+  for (var k = 0u; k < RUN; k++) {
+    let c = c0 + k;
+    let val = mid[k + 1u];
+    if (c < bd || c + bd >= p.w || !(abs(val) > p.thr)) { continue; }
+    let hi = max(max(max(up[k], up[k + 1u]), max(up[k + 2u], mid[k])),
+                 max(max(mid[k + 2u], dn[k]), max(dn[k + 1u], dn[k + 2u])));
+    let lo = min(min(min(up[k], up[k + 1u]), min(up[k + 2u], mid[k])),
+                 min(min(mid[k + 2u], dn[k]), min(dn[k + 1u], dn[k + 2u])));
+    if (!((val > 0.0 && val >= hi) || (val < 0.0 && val <= lo))) { continue; }
+    let i = row + c;
+    if (beats_layer(i - p.stride, p.w, val) && beats_layer(i + p.stride, p.w, val)) { append(b, layer, r, c); }
   }
 }

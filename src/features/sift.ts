@@ -260,7 +260,7 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
     steps.push({
       pipe: extPipe,
       group: bind(gpu, extPipe, [dog[o], raw, rawCounts, args, xp], `${tag} extrema`),
-      wg: [groups(w, 16), groups(h, 16), L * n],
+      wg: [groups(h, 8), groups(Math.ceil(w / 8), 8), L * n],
     });
     const ep = params(gpu, `${tag} refine o${o}`, [
       ["u32", w],
