@@ -6,7 +6,7 @@
 // Layout shared with the kernels:
 //   gauss[o]: (L+3, N, h, w) f32 per octave, dog[o]: (L+2, N, h, w) f32 (L = nOctaveLayers)
 //   keypoint records: KP_WORDS f32 each (fields in KP, config.ts)
-import { blurPassRef, downsample2Ref, gaussianTaps, reflect101, resizeBilinearRef } from "../image.js";
+import { blurPassRef, downsample2Ref, gaussianTaps, resizeBilinearRef } from "../image.js";
 import {
   KP,
   KP_WORDS,
