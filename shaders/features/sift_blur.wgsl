@@ -15,16 +15,7 @@ struct Params { w: u32, h: u32, n: u32, radius: u32, axis: u32 } // radius: = RA
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-fn reflect101(i: i32, n: i32) -> i32 {
-  if (n == 1) { return 0; }
-  var j = i;
-  loop {
-    if (j >= 0 && j < n) { break; }
-    if (j < 0) { j = -j; }
-    if (j >= n) { j = 2 * n - 2 - j; }
-  }
-  return j;
-}
+//!include common/reflect101.wgsl
 
 // Outputs per invocation along the pass axis (8: two vec4 accumulators, one load per tap).
 const OUT: i32 = 8;

@@ -10,17 +10,7 @@ struct Params { w: u32, h: u32, n: u32, radius: u32, axis: u32 }
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-// Reflect-101 index into [0, n).
-fn reflect101(i: i32, n: i32) -> i32 {
-  if (n == 1) { return 0; }
-  var j = i;
-  loop {
-    if (j >= 0 && j < n) { break; }
-    if (j < 0) { j = -j; }
-    if (j >= n) { j = 2 * n - 2 - j; }
-  }
-  return j;
-}
+//!include common/reflect101.wgsl
 
 @compute @workgroup_size(16, 16, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
