@@ -23,9 +23,10 @@ enable subgroups;
 // update is load + mul + add + blend + store; updating once per two k halves the blends and the
 // spill traffic (perf, GALLIVM_DEBUG=asm: the update block was ~45% of the time, the B loads ~28%).
 // llvmpipe also lowers fma to mul + add (lower_ffma32), so fma() buys nothing here.
-// Measured (bench/matmul.ts, 2 cores, dawn.node's polling throttled: src/gpu/poll.ts): 48-50
-// GFLOP/s at 1024^3, 43 on ViT-B's qkv, 39-46 on the nano shapes, about 2x matmul.wgsl; the two-k
-// update is 1.12-1.16x the one-k update (A/B of both kernels in one process).
+// Measured (bench/matmul.ts, 2 cores, dawn.node's polling throttled: src/gpu/poll.ts): 43-50
+// GFLOP/s at 1024^3, 33-43 on ViT-B's qkv, 32-46 on the nano shapes (27-33 in slow hours of the VM,
+// when numpy moves by 10%), about 2x matmul.wgsl; the two-k update is 1.12-1.16x the one-k update
+// (A/B of both kernels in one process).
 // Slower or no faster: four or eight k per update (B values spill), unrolling the kk loop by hand,
 // 8 / 12 / 20 / 24 / 32 rows, 1, 3 or 4 vec4 per row, A read as vec4 along k, B through a
 // texture, 16 lanes (LP_NATIVE_VECTOR_WIDTH=512: 2.5x slower). B through a uniform buffer (whose
