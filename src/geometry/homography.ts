@@ -47,6 +47,17 @@ export function normaliseH(H: ArrayLike<number>): Float64Array {
   return Float64Array.from(H, (v) => v / s);
 }
 
+/**
+ * The DLT solution of a homography: the eigenvector of the smallest eigenvalue of the 9x9 normal
+ * matrix whose upper triangle (q >= p) has been accumulated in `S` (the lower one is mirrored in place).
+ */
+export function smallestEigenvector9(S: number[] | Float64Array): number[] {
+  for (let p = 0; p < 9; p++) for (let q = 0; q < p; q++) S[p * 9 + q] = S[q * 9 + p];
+  const { values, vectors } = symmetricEigen(S, 9);
+  let min = 0;
+  for (let i = 1; i < 9; i++) if (values[i] < values[min]) min = i;
+  return Array.from({ length: 9 }, (_, i) => vectors[i * 9 + min]);
+}
 /** Eigen decomposition of a symmetric n x n matrix (cyclic Jacobi). Returns values and column vectors. */
 export function symmetricEigen(S: ArrayLike<number>, n: number): { values: number[]; vectors: number[] } {
   const a = Array.from(S);
@@ -109,11 +120,7 @@ export function dltLeastSquares(xa: ArrayLike<number>, xb: ArrayLike<number>, ro
     r2.splice(0, 9, 0, 0, 0, x, y, 1, -v * x, -v * y, -v);
     for (let p = 0; p < 9; p++) for (let q = p; q < 9; q++) AtA[p * 9 + q] += r1[p] * r1[q] + r2[p] * r2[q];
   }
-  for (let p = 0; p < 9; p++) for (let q = 0; q < p; q++) AtA[p * 9 + q] = AtA[q * 9 + p];
-  const { values, vectors } = symmetricEigen(AtA, 9);
-  let min = 0;
-  for (let i = 1; i < 9; i++) if (values[i] < values[min]) min = i;
-  const hn = Array.from({ length: 9 }, (_, i) => vectors[i * 9 + min]);
+  const hn = smallestEigenvector9(AtA);
   const H = mul3x3(invert3x3(Tb), mul3x3(hn, Ta));
   if (!H.every(Number.isFinite) || Math.abs(H[8]) < 1e-12) return null;
   return normaliseH(H);

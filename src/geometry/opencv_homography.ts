@@ -16,7 +16,7 @@
 // (tens of hypotheses for the match counts of frame pairs). The GPU RANSAC (ransac.ts) is the
 // batched alternative that the default preset uses.
 import type { Features, Matches } from "../contracts.js";
-import { solveSymmetric, symmetricEigen } from "./homography.js";
+import { smallestEigenvector9, solveSymmetric } from "./homography.js";
 
 const f = Math.fround;
 const FLT_EPSILON = 1.1920928955078125e-7;
@@ -110,11 +110,7 @@ export function cvHomographyKernel(xa: ArrayLike<number>, xb: ArrayLike<number>,
     const Ly = [0, 0, 0, X, Y, 1, -y * X, -y * Y, -y];
     for (let j = 0; j < 9; j++) for (let q = j; q < 9; q++) LtL[j * 9 + q] += Lx[j] * Lx[q] + Ly[j] * Ly[q];
   }
-  for (let j = 0; j < 9; j++) for (let q = 0; q < j; q++) LtL[j * 9 + q] = LtL[q * 9 + j];
-  const { values, vectors } = symmetricEigen(LtL, 9);
-  let min = 0;
-  for (let i = 1; i < 9; i++) if (values[i] < values[min]) min = i;
-  const h0 = Array.from({ length: 9 }, (_, i) => vectors[i * 9 + min]);
+  const h0 = smallestEigenvector9(LtL);
   // H = invHnorm * H0 * Hnorm2
   const invHnorm = [1 / smx, 0, cmx, 0, 1 / smy, cmy, 0, 0, 1];
   const Hnorm2 = [sMx, 0, -cMx * sMx, 0, sMy, -cMy * sMy, 0, 0, 1];
