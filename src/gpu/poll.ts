@@ -12,8 +12,10 @@
 // Dawn's callbacks are recognised as what dawn.node passes: a native function without a name or
 // arguments; every other setImmediate call is untouched. Set MIMIC_DAWN_POLL=spin to turn it off.
 
-/** Polls in a row (each < 1.5 ms after the last) before dawn's callback goes through setTimeout. */
+/** Polls in a row (each < GAP_MS after the last) before dawn's callback goes through setTimeout. */
 const STREAK = 8;
+/** A longer pause between two polls starts a new wait (timer polls come ~1-2 ms apart, later under load). */
+const GAP_MS = 5;
 
 let installed = false;
 
@@ -27,7 +29,7 @@ export function throttleDawnPolling(): void {
   const throttled = (fn: (...a: unknown[]) => void, ...args: unknown[]): NodeJS.Immediate => {
     if (typeof fn === "function" && fn.name === "" && args.length === 0 && isNative(fn)) {
       const now = performance.now();
-      streak = now - last < 1.5 ? streak + 1 : 0;
+      streak = now - last < GAP_MS ? streak + 1 : 0;
       last = now;
       if (streak > STREAK) return setTimeout(fn, 0) as unknown as NodeJS.Immediate;
     }
