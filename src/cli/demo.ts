@@ -13,7 +13,7 @@ import { packageVersion } from "../version.js";
 import { resolveFfmpeg } from "../video/ffmpeg.js";
 import { EXIT, printJson } from "./common.js";
 
-/** The demo's budget: `full` aims at 15 minutes and `quick` at 3 minutes on a 2-core CPU through lavapipe. */
+/** The demo's budget: `full` is the default, `quick` a first look (README.md has the one measured timing). */
 export interface DemoPlan {
   scenes: number;
   seconds: number;
@@ -28,7 +28,6 @@ export interface DemoPlan {
 export const demoPlans: Record<"full" | "quick", DemoPlan> = {
   // probes: the linear preset as README's probe table (standardised features, 20 epochs at lr 1e-2:
   // a fitted head); 5 epochs at lr 1e-3 left heads unfitted and ranked encoders by head speed.
-  // Full demo measured 513 s with these probes on the 2-core dev machine (quick: 62 s).
   full: { scenes: 4, seconds: 20, fps: 5, trainSteps: 120, batch: 4, probeEpochs: 20, blr: 0.032 },
   quick: { scenes: 2, seconds: 8, fps: 5, trainSteps: 20, batch: 4, probeEpochs: 2, blr: 0.032 },
 };
@@ -149,7 +148,7 @@ export function demoCommand(): Command {
   return new Command("demo")
     .description("synthetic videos -> mined pairs -> CroCo and MAE training -> depth and segmentation probes -> report.html")
     .option("--out <dir>", "output folder", "demo-out")
-    .option("--quick", "a small run (about 3 minutes on a 2-core CPU): for tests and a first look")
+    .option("--quick", "a small run: for tests and a first look (README.md gives the measured time)")
     .option("--quiet", "no progress output")
     .option("--json", "print a JSON summary")
     .action(async (opts: { out: string; quick?: boolean; quiet?: boolean; json?: boolean }) => {
