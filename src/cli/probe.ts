@@ -7,6 +7,7 @@ import { openProbeDataset, type ProbeFormat, type ProbeTask } from "../probe/dat
 import { checkpointEncoder, type EncoderDevice, randomEncoder } from "../probe/encoders.js";
 import { type HeadPresetName, headPresets } from "../probe/heads.js";
 import { type FeatureNorm, formatMetrics, type ProbeTrainConfig, probePresets, runProbe } from "../probe/pipeline.js";
+import { DEFAULT_RESAMPLES } from "../probe/stats.js";
 import { EXIT, floatFlag, intFlag, type Progress, printJson, progress, UsageError } from "./common.js";
 
 interface ProbeFlags {
@@ -25,6 +26,7 @@ interface ProbeFlags {
   format: string;
   cache?: string;
   device: string;
+  resamples: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -37,7 +39,8 @@ export function probeCommand(): Command {
     .requiredOption("--data <dir>", "probe dataset: NYU (rgb/ + depth/ or a list file), ADE20K, or a 'mimic synth' folder")
     .requiredOption("--out <dir>", "output folder: metrics.json, predictions.png")
     .option("--arch <name>", `architecture for 'random' or a bare safetensors file (${Object.keys(archPresets).join(", ")})`, "nano")
-    .option("--seed <k>", "seed of the random encoder and the head", "0")
+    .option("--seed <k>", "seed of the random encoder, the head and the bootstrap resamples", "0")
+    .option("--resamples <n>", "bootstrap resamples (over val images) for each metric's 95% interval", String(DEFAULT_RESAMPLES))
     .option("--preset <name>", `training preset (${Object.keys(probePresets).join(", ")})`, "linear")
     .option("--head <kind>", `head (${Object.keys(headPresets).join(", ")}); default from the preset`)
     .option("--epochs <n>", "epochs over the train split")
@@ -66,6 +69,7 @@ export function probeCommand(): Command {
       if (opts.device !== "gpu" && opts.device !== "cpu") throw new UsageError(`--device must be gpu or cpu, got '${opts.device}'`);
       const device = opts.device as EncoderDevice;
       const seed = intFlag("seed", opts.seed, 0);
+      const resamples = intFlag("resamples", opts.resamples, 1);
       const config: ProbeTrainConfig = {
         ...probePresets[opts.preset as keyof typeof probePresets],
         seed,
@@ -92,6 +96,7 @@ export function probeCommand(): Command {
         config,
         out: path.resolve(opts.out),
         cacheDir: opts.cache ? path.resolve(opts.cache) : null,
+        resamples,
         onProgress(s, done, total, info) {
           if (s !== stage) {
             bar?.stop();
@@ -108,7 +113,7 @@ export function probeCommand(): Command {
           `${result.task} probe, ${result.encoder}, ${result.head.kind} head, ${result.dataset.train} train / ${result.dataset.val} val images`,
         );
         for (const n of result.dataset.notes) console.log(`note: ${n}`);
-        console.log(formatMetrics(result.metrics, result.classNames));
+        console.log(formatMetrics(result.metrics, result.classNames, result.intervals));
         console.log(`wrote ${result.files.metrics}${result.files.pictures ? ` and ${result.files.pictures}` : ""}`);
       }
       process.exitCode = EXIT.ok;

@@ -123,6 +123,8 @@ interface DepthSums {
   d3: number;
 }
 
+const SUM_KEYS = ["n", "absRel", "sqRel", "sq", "sqLog", "log10", "logDiff", "d1", "d2", "d3"] as const;
+
 const zeroSums = (): DepthSums => ({ n: 0, absRel: 0, sqRel: 0, sq: 0, sqLog: 0, log10: 0, logDiff: 0, d1: 0, d2: 0, d3: 0 });
 
 function sumsToMetrics(s: DepthSums): Omit<DepthMetrics, "pixels" | "images"> {
@@ -157,6 +159,9 @@ export class DepthAccumulator {
   private pooled = zeroSums();
   private perImage: Omit<DepthMetrics, "pixels" | "images">[] = [];
   private images = 0;
+  /** per image added: its id and running sums (for the bootstrap over images) */
+  private imageIds: string[] = [];
+  private imageSums: DepthSums[] = [];
 
   constructor(config: Partial<DepthEvalConfig> = {}) {
     this.config = { ...depthEvalPresets.nyu, ...config };
@@ -166,7 +171,7 @@ export class DepthAccumulator {
   }
 
   /** Add one image: pred and gt are (H, W) row-major depth in metres; gt <= 0 marks no data. */
-  add(pred: ArrayLike<number>, gt: ArrayLike<number>, height: number, width: number, what = "image"): this {
+  add(pred: ArrayLike<number>, gt: ArrayLike<number>, height: number, width: number, what = "image", id = what): this {
     const c = this.config;
     if (gt.length !== height * width || pred.length !== height * width)
       throw new Error(
@@ -216,7 +221,19 @@ export class DepthAccumulator {
     }
     for (const k of Object.keys(s) as (keyof DepthSums)[]) this.pooled[k] += s[k];
     if (s.n > 0) this.perImage.push(sumsToMetrics(s));
+    this.imageIds.push(id);
+    this.imageSums.push(s);
     return this;
+  }
+
+  /** Per-image sufficient statistics of everything added (for intervals and paired comparisons). */
+  imageStats(): DepthImageStats {
+    return {
+      kind: "depth",
+      average: this.config.average,
+      ids: this.imageIds.slice(),
+      sums: this.imageSums.map((s) => SUM_KEYS.map((k) => s[k])),
+    };
   }
 
   result(): DepthMetrics {
@@ -293,6 +310,9 @@ export class SegAccumulator {
   /** (K, K) counts, row = gt, col = pred */
   readonly confusion: Float64Array;
   private images = 0;
+  private imageIds: string[] = [];
+  /** per image: its confusion matrix as [cell, count, cell, count, ...] (cell = gt * K + pred) */
+  private imageCells: number[][] = [];
 
   constructor(config: Partial<SegEvalConfig> & { numClasses: number }) {
     this.config = { ignoreIndex: 255, reduceZeroLabel: false, ...config };
@@ -302,8 +322,9 @@ export class SegAccumulator {
   }
 
   /** Add one image: pred = class indices 0..K-1, gt = labels as stored (see reduceZeroLabel). */
-  add(pred: ArrayLike<number>, gt: ArrayLike<number>, what = "image"): this {
+  add(pred: ArrayLike<number>, gt: ArrayLike<number>, what = "image", id = what): this {
     const { numClasses: k, ignoreIndex, reduceZeroLabel: rz } = this.config;
+    const cells = new Map<number, number>();
     if (pred.length !== gt.length)
       throw new Error(`seg eval (${what}): pred has ${pred.length} pixels, gt ${gt.length}; resize the prediction to the gt resolution`);
     for (let i = 0; i < gt.length; i++) {
@@ -320,50 +341,61 @@ export class SegAccumulator {
       if (!(p >= 0 && p < k && Number.isInteger(p)))
         throw new Error(`seg eval (${what}): predicted class ${p} at pixel ${i} is not in 0..${k - 1}`);
       this.confusion[g * k + p]++;
+      cells.set(g * k + p, (cells.get(g * k + p) ?? 0) + 1);
     }
     this.images++;
+    this.imageIds.push(id);
+    this.imageCells.push([...cells].sort((a, b) => a[0] - b[0]).flat());
     return this;
   }
 
-  result(): SegMetrics {
-    const k = this.config.numClasses;
-    const c = this.confusion;
-    const iou: number[] = [];
-    const accuracy: number[] = [];
-    const gtPixels: number[] = [];
-    let inter = 0;
-    let total = 0;
-    for (let a = 0; a < k; a++) {
-      let rowSum = 0;
-      let colSum = 0;
-      for (let b = 0; b < k; b++) {
-        rowSum += c[a * k + b];
-        colSum += c[b * k + a];
-      }
-      const tp = c[a * k + a];
-      const union = rowSum + colSum - tp;
-      iou.push(union > 0 ? tp / union : NaN);
-      accuracy.push(rowSum > 0 ? tp / rowSum : NaN);
-      gtPixels.push(rowSum);
-      inter += tp;
-      total += rowSum;
-    }
-    const nanMean = (v: number[]) => {
-      const f = v.filter((x) => !Number.isNaN(x));
-      return f.length ? f.reduce((s, x) => s + x, 0) / f.length : NaN;
-    };
-    return {
-      mIoU: nanMean(iou),
-      pixelAccuracy: total > 0 ? inter / total : NaN,
-      meanAccuracy: nanMean(accuracy),
-      iou,
-      accuracy,
-      gtPixels,
-      classesCounted: iou.filter((x) => !Number.isNaN(x)).length,
-      pixels: total,
-      images: this.images,
-    };
+  /** Per-image sufficient statistics of everything added (for intervals and paired comparisons). */
+  imageStats(): SegImageStats {
+    return { kind: "seg", numClasses: this.config.numClasses, ids: this.imageIds.slice(), cells: this.imageCells.map((c) => c.slice()) };
   }
+
+  result(): SegMetrics {
+    return segFromConfusion(this.confusion, this.config.numClasses, this.images);
+  }
+}
+
+/** Segmentation metrics from a (K, K) confusion matrix (rows gt, cols pred) of `images` images. */
+export function segFromConfusion(c: ArrayLike<number>, k: number, images: number): SegMetrics {
+  const iou: number[] = [];
+  const accuracy: number[] = [];
+  const gtPixels: number[] = [];
+  let inter = 0;
+  let total = 0;
+  for (let a = 0; a < k; a++) {
+    let rowSum = 0;
+    let colSum = 0;
+    for (let b = 0; b < k; b++) {
+      rowSum += c[a * k + b];
+      colSum += c[b * k + a];
+    }
+    const tp = c[a * k + a];
+    const union = rowSum + colSum - tp;
+    iou.push(union > 0 ? tp / union : NaN);
+    accuracy.push(rowSum > 0 ? tp / rowSum : NaN);
+    gtPixels.push(rowSum);
+    inter += tp;
+    total += rowSum;
+  }
+  const nanMean = (v: number[]) => {
+    const f = v.filter((x) => !Number.isNaN(x));
+    return f.length ? f.reduce((s, x) => s + x, 0) / f.length : NaN;
+  };
+  return {
+    mIoU: nanMean(iou),
+    pixelAccuracy: total > 0 ? inter / total : NaN,
+    meanAccuracy: nanMean(accuracy),
+    iou,
+    accuracy,
+    gtPixels,
+    classesCounted: iou.filter((x) => !Number.isNaN(x)).length,
+    pixels: total,
+    images,
+  };
 }
 
 /** Segmentation metrics of one image (see SegAccumulator). */
@@ -392,4 +424,75 @@ export function argmaxClasses(logits: ArrayLike<number>, pixels: number, classes
     out[p] = best;
   }
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-image statistics: what an interval or a paired comparison needs to rescore any multiset of
+// the val images (metrics.json carries them, so two probe runs can be compared after the fact).
+
+/** Depth: per image, the running sums [n, absRel, sqRel, sq, sqLog, log10, logDiff, d1, d2, d3]. */
+export interface DepthImageStats {
+  kind: "depth";
+  average: "pixels" | "images";
+  ids: string[];
+  sums: number[][];
+}
+
+/** Segmentation: per image, its confusion matrix as [cell, count, ...] pairs (cell = gt * K + pred). */
+export interface SegImageStats {
+  kind: "seg";
+  numClasses: number;
+  ids: string[];
+  cells: number[][];
+}
+
+export type ImageStats = DepthImageStats | SegImageStats;
+
+/** The scalar metrics an interval is given for, per task. */
+export const INTERVAL_METRICS = {
+  depth: ["absRel", "sqRel", "rmse", "rmseLog", "log10", "siLog", "delta1", "delta2", "delta3"],
+  seg: ["mIoU", "pixelAccuracy", "meanAccuracy"],
+} as const;
+
+/**
+ * The scalar metrics over the images idx (a multiset of indices into stats.ids), pooled the same
+ * way the accumulator pools them: stats.sums / cells of the chosen images are added up.
+ */
+export function scalarMetricsOf(stats: ImageStats, idx: ArrayLike<number>): Record<string, number> {
+  if (stats.kind === "depth") {
+    if (stats.average === "pixels") {
+      const s = zeroSums();
+      for (let j = 0; j < idx.length; j++) {
+        const v = stats.sums[idx[j]];
+        SUM_KEYS.forEach((k, i) => {
+          s[k] += v[i];
+        });
+      }
+      return pick(sumsToMetrics(s), INTERVAL_METRICS.depth);
+    }
+    const out = Object.fromEntries(INTERVAL_METRICS.depth.map((k) => [k, 0])) as Record<string, number>;
+    let m = 0;
+    for (let j = 0; j < idx.length; j++) {
+      const v = stats.sums[idx[j]];
+      if (v[0] === 0) continue;
+      const s = Object.fromEntries(SUM_KEYS.map((k, i) => [k, v[i]])) as unknown as DepthSums;
+      const r = sumsToMetrics(s);
+      for (const k of INTERVAL_METRICS.depth) out[k] += r[k];
+      m++;
+    }
+    for (const k of INTERVAL_METRICS.depth) out[k] = m ? out[k] / m : NaN;
+    return out;
+  }
+  const K = stats.numClasses;
+  const conf = new Float64Array(K * K);
+  for (let j = 0; j < idx.length; j++) {
+    const c = stats.cells[idx[j]];
+    for (let i = 0; i < c.length; i += 2) conf[c[i]] += c[i + 1];
+  }
+  return pick(segFromConfusion(conf, K, idx.length) as unknown as Record<string, number>, INTERVAL_METRICS.seg);
+}
+
+function pick(m: Record<string, number> | Omit<DepthMetrics, "pixels" | "images">, keys: readonly string[]): Record<string, number> {
+  const r = m as Record<string, number>;
+  return Object.fromEntries(keys.map((k) => [k, r[k]]));
 }

@@ -22,9 +22,11 @@ import {
   type DepthEvalConfig,
   type DepthMetrics,
   depthEvalPresets,
+  type ImageStats,
   SegAccumulator,
   type SegMetrics,
 } from "./metrics.js";
+import { type BootstrapInfo, DEFAULT_RESAMPLES, describeBootstrap, metricIntervals } from "./stats.js";
 import { writePredictionGrid } from "./visualize.js";
 
 /** A frozen encoder as the probe sees it. */
@@ -223,6 +225,10 @@ export interface ProbeResult {
   head: HeadConfig;
   train: ProbeTrainConfig & { losses: number[]; steps: number };
   metrics: DepthMetrics | SegMetrics;
+  /** 95% interval of every scalar metric: a seeded percentile bootstrap over the val images */
+  intervals: { description: string; info: BootstrapInfo; ci: Record<string, [number, number]> };
+  /** per val image sufficient statistics (compareProbeRuns pairs two runs on them) */
+  imageStats: ImageStats;
   evalResolution: "native" | "input";
   classNames: string[] | null;
   featureCache: { hits: number; misses: number };
@@ -244,6 +250,8 @@ export interface RunProbeOptions {
   evalResolution?: "native" | "input";
   /** output folder for metrics.json and predictions.png (null: write nothing) */
   out?: string | null;
+  /** bootstrap resamples for the intervals (default DEFAULT_RESAMPLES); their seed is config.seed */
+  resamples?: number;
   /** feature cache folder (null: memory only) */
   cacheDir?: string | null;
   /** called as work advances: stage "features" | "train" | "eval" */
@@ -389,14 +397,21 @@ export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
       const gt = native ? await loadSample(s, { ...loadOpts, size: null }) : ls;
       const up = native ? upsampleChannels(o, H, W, C, gt.height, gt.width) : o;
       const m = gt.height * gt.width;
-      if (task === "depth") depthAcc!.add(up, gt.depth!, gt.height, gt.width, s.rgbPath);
-      else segAcc!.add(argmaxClasses(up, m, C), gt.labels!, s.targetPath);
+      if (task === "depth") depthAcc!.add(up, gt.depth!, gt.height, gt.width, s.rgbPath, s.id);
+      else segAcc!.add(argmaxClasses(up, m, C), gt.labels!, s.targetPath, s.id);
       if (rows.length < cfg.pictures)
         rows.push({ rgb: ls.rgb, gt: task === "depth" ? ls.depth! : ls.labels!, pred: task === "depth" ? o : argmaxClasses(o, n, C) });
     }
     progress("eval", Math.min(b + bs, val.length), val.length);
   }
   const metrics = depthAcc ? depthAcc.result() : segAcc!.result();
+  const imageStats = depthAcc ? depthAcc.imageStats() : segAcc!.imageStats();
+  const iv = metricIntervals(imageStats, { resamples: opts.resamples ?? DEFAULT_RESAMPLES, seed: cfg.seed });
+  const intervals = {
+    description: describeBootstrap(iv.info),
+    info: iv.info,
+    ci: Object.fromEntries(Object.entries(iv.ci).map(([k, v]) => [k, [v.lo, v.hi] as [number, number]])),
+  };
 
   const result: ProbeResult = {
     task,
@@ -405,6 +420,8 @@ export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
     head,
     train: { ...cfg, losses, steps: step },
     metrics,
+    intervals,
+    imageStats,
     evalResolution: native ? "native" : "input",
     classNames: ds.classNames,
     featureCache: cacheStats,
@@ -434,16 +451,29 @@ export function upsampleChannels(x: ArrayLike<number>, sh: number, sw: number, C
   return out;
 }
 
-/** One line per metric for the terminal. */
-export function formatMetrics(m: DepthMetrics | SegMetrics, classNames?: string[] | null): string {
+/** One line per metric for the terminal; with intervals, each scalar metric as "value [lo, hi]". */
+export function formatMetrics(
+  m: DepthMetrics | SegMetrics,
+  classNames?: string[] | null,
+  intervals?: ProbeResult["intervals"] | null,
+): string {
   const f = (x: number, d = 4) => (Number.isNaN(x) ? "n/a" : x.toFixed(d));
+  const v = (key: string, x: number) => {
+    const ci = intervals?.ci[key];
+    return ci ? `${f(x)} [${f(ci[0])}, ${f(ci[1])}]` : f(x);
+  };
+  const note = intervals ? [`(${intervals.description})`] : [];
   if ("absRel" in m)
     return [
-      `AbsRel ${f(m.absRel)}  SqRel ${f(m.sqRel)}  RMSE ${f(m.rmse)} m  RMSElog ${f(m.rmseLog)}  log10 ${f(m.log10)}`,
-      `delta1 ${f(m.delta1)}  delta2 ${f(m.delta2)}  delta3 ${f(m.delta3)}  (${m.pixels} pixels, ${m.images} images)`,
+      `AbsRel ${v("absRel", m.absRel)}  SqRel ${v("sqRel", m.sqRel)}  RMSE ${v("rmse", m.rmse)} m`,
+      `RMSElog ${v("rmseLog", m.rmseLog)}  log10 ${v("log10", m.log10)}  SILog ${v("siLog", m.siLog)}`,
+      `delta1 ${v("delta1", m.delta1)}  delta2 ${v("delta2", m.delta2)}  delta3 ${v("delta3", m.delta3)}  (${m.pixels} pixels, ${m.images} images)`,
+      ...note,
     ].join("\n");
   const lines = [
-    `mIoU ${f(m.mIoU)}  pixel acc ${f(m.pixelAccuracy)}  mean acc ${f(m.meanAccuracy)}  (${m.classesCounted} classes, ${m.pixels} pixels, ${m.images} images)`,
+    `mIoU ${v("mIoU", m.mIoU)}  pixel acc ${v("pixelAccuracy", m.pixelAccuracy)}  mean acc ${v("meanAccuracy", m.meanAccuracy)}`,
+    `(${m.classesCounted} classes, ${m.pixels} pixels, ${m.images} images)`,
+    ...note,
   ];
   m.iou.forEach((v, c) => {
     if (!Number.isNaN(v)) lines.push(`  ${String(c + 1).padStart(3)} ${(classNames?.[c] ?? `class${c + 1}`).padEnd(14)} IoU ${f(v)}`);

@@ -121,6 +121,24 @@ describe("probe loop (frozen encoder -> cached features -> head -> val metrics)"
     const meta = await sharp(path.join(out, "predictions.png")).metadata();
     expect([meta.width, meta.height]).toEqual([3 * S + 4, 2 * S + 2]);
     expect(formatMetrics(t)).toMatch(/AbsRel 0\.\d{4}/);
+    // every scalar metric has a bootstrap interval around it, seeded by the head seed: the same
+    // run again writes the same intervals and per-image statistics, byte for byte
+    expect(trained.intervals.info).toEqual({
+      method: "percentile bootstrap over val images",
+      level: 0.95,
+      resamples: 1000,
+      seed: 1,
+      images: 4,
+    });
+    const [lo, hi] = trained.intervals.ci.absRel;
+    expect(lo).toBeLessThanOrEqual(t.absRel);
+    expect(hi).toBeGreaterThanOrEqual(t.absRel);
+    expect(hi).toBeGreaterThan(lo);
+    expect(json.intervals.description).toBe("95% CI, percentile bootstrap over 4 val images, 1000 resamples, seed 1");
+    expect(json.imageStats.ids).toHaveLength(4);
+    const again = await runProbe({ dataset: ds, encoder: enc, config: { ...config, epochs: 40 } });
+    expect(JSON.stringify([again.intervals, again.imageStats])).toBe(JSON.stringify([trained.intervals, trained.imageStats]));
+    expect(formatMetrics(t, null, trained.intervals)).toMatch(/AbsRel 0\.\d{4} \[0\.\d{4}, 0\.\d{4}\]/);
   });
 
   it("seg: a trained probe beats the untrained one (mIoU, labels 0 ignored)", async () => {
