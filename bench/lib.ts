@@ -22,11 +22,15 @@ export interface BenchResult {
   adapter: string;
   rows: BenchRow[];
   notes?: string[];
+  /** Further markdown (e.g. profile tables), printed after the notes. */
+  extra?: string;
 }
 
 export interface BenchOptions {
   /** Smaller inputs and fewer repeats (used by a smoke test). */
   quick?: boolean;
+  /** Per-kernel profile of one step where the bench has one (bench/train.ts; skips the peer). */
+  profile?: boolean;
 }
 
 export function row(c: string, unit: string, ours: number, peer: number | null, lowerIsBetter = false): BenchRow {
@@ -47,9 +51,12 @@ export async function timeMs(fn: () => Promise<unknown> | unknown, repeats = 5, 
   return times[times.length >> 1];
 }
 
-/** Run a peer script with Debian's python3 (where python3-opencv / python3-torch live). */
-export function runPython(script: string, args: string[], input?: string): string {
-  const r = spawnSync("/usr/bin/python3", [script, ...args], { encoding: "utf8", input, maxBuffer: 1 << 28 });
+/**
+ * Run a peer script with Debian's python3 (where python3-opencv / python3-torch live). `env`
+ * replaces the environment of the peer's process only (e.g. without OPENBLAS_CORETYPE).
+ */
+export function runPython(script: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): string {
+  const r = spawnSync("/usr/bin/python3", [script, ...args], { encoding: "utf8", input, maxBuffer: 1 << 28, env: env ?? process.env });
   if (r.status !== 0)
     throw new Error(
       `peer ${script} failed (${r.status}): ${r.stderr}\nFix: 'node scripts/bootstrap.mjs --bench' installs python3-opencv, python3-torch and numpy`,
@@ -64,5 +71,5 @@ export function formatTable(r: BenchResult): string {
   const head = ["case", "unit", "mimic-kit", r.peer, "ratio"];
   const rows = r.rows.map((x) => [x.case, x.unit, fmt(x.ours), fmt(x.peer), x.ratio === null ? "-" : `${fmt(x.ratio)}x`]);
   const lines = [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((c) => `| ${c.join(" | ")} |`)];
-  return `### ${r.name} (adapter: ${r.adapter})\n\n${lines.join("\n")}\n${(r.notes ?? []).map((n) => `\n${n}`).join("")}`;
+  return `### ${r.name} (adapter: ${r.adapter})\n\n${lines.join("\n")}\n${(r.notes ?? []).map((n) => `\n${n}`).join("")}${r.extra ? `\n\n${r.extra}` : ""}`;
 }

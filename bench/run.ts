@@ -1,4 +1,4 @@
-// `npm run bench -- [name ...] [--json] [--quick]`: runs bench/<name>.ts (all when none named).
+// `npm run bench -- [name ...] [--json] [--quick] [--profile]`: runs bench/<name>.ts (all when none named).
 // Prints a markdown table per benchmark, or with --json one JSON object {name: result}. Running
 // all of them also writes bench/results.json and bench/results.md.
 import fs from "node:fs";
@@ -10,6 +10,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const json = args.includes("--json");
 const quick = args.includes("--quick");
+const profile = args.includes("--profile");
 const available = fs
   .readdirSync(here)
   .filter((f) => f.endsWith(".js") && !["lib.js", "run.js"].includes(f))
@@ -26,10 +27,10 @@ const names = named.length ? named : available;
 const results: Record<string, BenchResult> = {};
 for (const name of names) {
   const mod = (await import(pathToFileURL(path.join(here, `${name}.js`)).href)) as {
-    bench: (o: { quick?: boolean }) => Promise<BenchResult>;
+    bench: (o: { quick?: boolean; profile?: boolean }) => Promise<BenchResult>;
   };
   if (!json) console.error(`running bench/${name}.ts ...`);
-  results[name] = await mod.bench({ quick });
+  results[name] = await mod.bench({ quick, profile });
   if (!json) console.log(`${formatTable(results[name])}\n`);
 }
 if (json) console.log(JSON.stringify(names.length === 1 ? results[names[0]] : results, null, 2));

@@ -6,11 +6,16 @@ imported, not copied. One training step = forward (view 1 masked, view 2 unmaske
 masked MSE, backward, AdamW (betas 0.9, 0.95, wd 0.05). Random inputs; masks by sorting noise.
 
 Usage: train.py '<json: {"config": {...ModelConfig}, "batch": B, "warmup": W, "steps": N}>'
-Prints one JSON line: {"imgPerSec", "secPerStep", "threads", "torch"}.
+Prints one JSON line: {"imgPerSec", "secPerStep", "threads", "torch", "blas", "coretype"}: which BLAS
+torch's CPU matmuls use (its build config) and, when that is OpenBLAS, the core its kernels were
+picked for (openblas_get_corename of the library loaded in this process). bench/train.ts runs this
+without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in the environment so OpenBLAS picks its own kernels.
 """
 
+import ctypes
 import json
 import os
+import re
 import sys
 import time
 
@@ -20,6 +25,30 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "test", "fixtures"))
 import torch  # noqa: E402
 
 import make_reference as ref  # noqa: E402
+
+
+def blas_setup():
+    """(BLAS named in torch's build config, OpenBLAS core loaded in this process or 'no OpenBLAS')."""
+    m = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
+    blas = m.group(1) if m else "unknown"
+    libs = set()
+    with open("/proc/self/maps") as f:
+        for line in f:
+            p = line.split()[-1]
+            if "openblas" in p.lower() or "libblas" in p.lower():
+                libs.add(p)
+    core = "no OpenBLAS loaded"
+    for lib in sorted(libs):
+        try:
+            h = ctypes.CDLL(lib)
+            h.openblas_get_corename.restype = ctypes.c_char_p
+            h.openblas_get_config.restype = ctypes.c_char_p
+            core = f"{h.openblas_get_corename().decode()} ({h.openblas_get_config().decode().strip()})"
+            blas = f"{blas}: {os.path.realpath(lib)}"
+            break
+        except (OSError, AttributeError):
+            continue
+    return blas, core
 
 
 def main():
@@ -58,7 +87,19 @@ def main():
     for _ in range(n):
         step()
     dt = (time.perf_counter() - t0) / n
-    print(json.dumps({"imgPerSec": B / dt, "secPerStep": dt, "threads": torch.get_num_threads(), "torch": torch.__version__}))
+    blas, core = blas_setup()
+    print(
+        json.dumps(
+            {
+                "imgPerSec": B / dt,
+                "secPerStep": dt,
+                "threads": torch.get_num_threads(),
+                "torch": torch.__version__,
+                "blas": blas,
+                "coretype": core,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
