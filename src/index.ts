@@ -1,4 +1,8 @@
 // mimic-kit's public library API (what examples/ import).
+// The API's types name WebGPU objects (GPUBuffer, GPUDevice): this directive stays in the emitted
+// index.d.ts, so a consumer's type-check finds them (@webgpu/types is a dependency) without
+// skipLibCheck or a "types" entry of its own.
+/// <reference types="@webgpu/types" preserve="true" />
 
 export {
   baselineRecipes,
