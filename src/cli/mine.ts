@@ -1,14 +1,16 @@
 // `mimic mine <videos> --out <dataset>`: a folder of videos (or a list file) in, a MIMIC-compatible
 // pair dataset out. Every MineConfig field has a flag; --preset picks the base.
 import { Command, Option } from "commander";
-import { type MineConfig, type MinePresetName, minePresets } from "../mine/config.js";
+import { type MineConfig, type MinePresetName, minePresets, validateMineConfig } from "../mine/config.js";
 import { minePairs } from "../mine/pipeline.js";
 import { parseShard } from "../mine/shard.js";
+import { VideoError } from "../video/probe.js";
 import { EXIT, floatFlag, intFlag, printJson, UsageError } from "./common.js";
 
 /** Flags that override one MineConfig field each: [flag, field, kind, help]. */
 const FIELD_FLAGS: Array<[string, keyof MineConfig, "int" | "float" | "bool" | "enum", string, string[]?]> = [
   ["every-sec", "everySec", "float", "seconds between sampled frames"],
+  ["fps", "fps", "float", "frame rate of frame folders whose file names are not timestamps (frame i at i/fps)"],
   ["size", "size", "int", "working size (frames resized to size x size)"],
   ["resize", "resize", "enum", "resize mode", ["stretch", "center-crop"]],
   ["scaler", "scaler", "enum", "resizing to the working size (opencv-linear: cv2.resize as MIMIC)", ["area", "opencv-linear"]],
@@ -55,13 +57,21 @@ export function parseMineConfig(preset: string, opts: Record<string, unknown>): 
       set[field] = s;
     }
   }
+  try {
+    validateMineConfig(cfg);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   return cfg;
 }
 
 export function mineCommand(): Command {
   const cmd = new Command("mine")
-    .description("mine overlapping multi-view pairs from a folder of videos (or a text file listing videos)")
-    .argument("<videos>", "folder of videos (searched recursively), a text file with one video path per line, or one video")
+    .description("mine overlapping multi-view pairs from videos and frame folders (or a text file listing them)")
+    .argument(
+      "<videos>",
+      "folder searched recursively for videos and frame folders (2+ jpg/png: one sequence each), a text file with one video or frame folder per line, or one video",
+    )
     .requiredOption("-o, --out <dir>", "output dataset folder")
     .option("--source <name>", "label of the output folder (default: the input folder's name)")
     .addOption(new Option("--preset <name>", "base config").choices(Object.keys(minePresets)).default("default"))
@@ -90,6 +100,10 @@ export function mineCommand(): Command {
       force: Boolean(opts.force),
       shard,
       quiet: Boolean(opts.quiet) || Boolean(opts.json),
+    }).catch((e: unknown) => {
+      // A frame folder without timestamp names and no --fps: a bad argument, nothing was written.
+      if (e instanceof VideoError && e.code === "needs-fps") throw new UsageError(e.message);
+      throw e;
     });
     if (opts.json) printJson(summary);
     else if (!opts.quiet)

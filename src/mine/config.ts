@@ -63,6 +63,11 @@ export interface MineConfig {
   jpegQuality: number;
   /** Seed for RANSAC sampling. */
   seed: number;
+  /**
+   * Frame rate of frame sequences whose file names are not timestamps (frame i at i / fps).
+   * Absent in the presets (and then not part of the hash); videos carry their own timestamps.
+   */
+  fps?: number;
 }
 
 /** MIMIC's published recipe (datasets/*_multipro.py and constants.py in its repository). */
@@ -144,4 +149,5 @@ export function validateMineConfig(c: MineConfig): void {
     bad("overlapLower/overlapUpper", "must satisfy 0 <= lower < upper <= 100");
   if (!Number.isInteger(c.window) || c.window < 1) bad("window", "must be an integer >= 1");
   if (!(c.jpegQuality >= 1 && c.jpegQuality <= 100)) bad("jpegQuality", "must be in [1, 100]");
+  if (c.fps !== undefined && !(c.fps > 0 && Number.isFinite(c.fps))) bad("fps", "must be > 0");
 }

@@ -20,8 +20,10 @@ import { type TwoViewConfig, type TwoViewResult, twoViewBatch } from "../geometr
 import { createBuffer, readF32 } from "../gpu/buffers.js";
 import { describeAdapter, type Gpu, getGpu } from "../gpu/device.js";
 import { encodeRgbToGray } from "../image/kernels.js";
-import { cropRect, decodeFrames, type FrameStream } from "../video/decode.js";
+import { cropRect, decodeFrames, type VideoWarning } from "../video/decode.js";
 import { listVideos, VIDEO_EXTENSIONS, type VideoEntry, type VideoList, videoIdOf } from "../video/folder.js";
+import { VideoError } from "../video/probe.js";
+import { decodeSequence, sequenceTimes } from "../video/sequence.js";
 import { type MineStats, writeCard, writeStats } from "./card.js";
 import { configHash, type MineConfig, validateMineConfig } from "./config.js";
 import { cvResizeLinear, encodeRgbToGrayU8 } from "./opencv.js";
@@ -30,7 +32,10 @@ import { encodeSharpness } from "./sharpness.js";
 import { type CandidateLine, DatasetWriter, type VideoResult } from "./writer.js";
 
 export interface MineOptions {
-  /** A folder of videos (searched recursively), a text file listing videos, or one video file. */
+  /**
+   * A folder searched recursively for videos and frame sequences (folders of 2+ images), a text
+   * file listing videos and sequence folders, or one video file.
+   */
   input: string;
   /** Output dataset folder. */
   out: string;
@@ -84,6 +89,25 @@ export async function minePairs(opts: MineOptions): Promise<MineSummary> {
   validateMineConfig(cfg);
   const t0 = performance.now();
   const list = listInput(opts.input);
+  // Frame times of the sequences, checked before anything is written: a sequence without
+  // timestamp names needs cfg.fps (VideoError 'needs-fps', naming the folders).
+  const times = new Map<string, number[]>();
+  const noFps: string[] = [];
+  for (const v of list.videos)
+    if (v.sequence && inShard(v.rel, opts.shard ?? null)) {
+      try {
+        times.set(v.rel, sequenceTimes(v.sequence, cfg.fps));
+      } catch {
+        noFps.push(v.path);
+      }
+    }
+  if (noFps.length)
+    throw new VideoError(
+      "needs-fps",
+      noFps[0],
+      `${noFps.length === 1 ? "this frame folder's names are" : `the names of ${noFps.length} frame folders (this one first) are`} not timestamps (like 1341847980.722988.png), so the frame rate is needed`,
+      "pass --fps <frames per second>",
+    );
   const source =
     (opts.source ?? path.basename(path.resolve(opts.input)).replace(/\.[^.]+$/, "")).replace(/[^A-Za-z0-9._-]+/g, "_") || "videos";
   const hash = configHash(cfg);
@@ -113,10 +137,11 @@ export async function minePairs(opts: MineOptions): Promise<MineSummary> {
   let runCandidates = 0;
   let runKept = 0;
   // The next video is decoded while the GPU works on the current one.
-  let next: Prefetch | null = todo.length ? decodeForMining(todo[0], cfg, gpu) : null;
+  const decodeNext = (v: VideoEntry) => decodeForMining(v, cfg, gpu, times.get(v.rel));
+  let next: Prefetch | null = todo.length ? decodeNext(todo[0]) : null;
   for (const [i, v] of todo.entries()) {
     const frames = next as Prefetch;
-    next = i + 1 < todo.length ? decodeForMining(todo[i + 1], cfg, gpu) : null;
+    next = i + 1 < todo.length ? decodeNext(todo[i + 1]) : null;
     const tv = performance.now();
     let result: VideoResult;
     let records: PairRecord[] = [];
@@ -137,6 +162,7 @@ export async function minePairs(opts: MineOptions): Promise<MineSummary> {
     const secs = (performance.now() - t0) / 1e3;
     bar.update(i + 1, { frames: runFrames, kept: runKept, rate: (runKept / Math.max(secs, 1e-9)).toFixed(1) });
     if (result.status === "failed" && !opts.quiet) process.stderr.write(`mimic mine: ${v.rel}: ${result.error}\n`);
+    if (!opts.quiet) for (const w of result.warnings ?? []) process.stderr.write(`mimic mine: ${v.rel}: ${w}\n`);
   }
   bar.stop();
 
@@ -167,12 +193,24 @@ export async function minePairs(opts: MineOptions): Promise<MineSummary> {
 const round3 = (v: number) => Math.round(v * 1e3) / 1e3;
 
 /**
- * Decode a video's samples at size x size. 'area': ffmpeg crops and scales. 'opencv-linear':
- * ffmpeg decodes at the native size; each frame is cropped as MIMIC crops
- * (`frame[: -int(0.2 * height)]`: int() truncates) and resized as cv2.resize does.
+ * Decode a video's (or frame sequence's) samples at size x size. 'area': ffmpeg (sharp for
+ * sequences) crops and scales. 'opencv-linear': frames are decoded at the native size, then
+ * cropped and resized on the host (workingFrame).
  */
-function decodeForMining(v: VideoEntry, cfg: MineConfig, gpu: Gpu): Prefetch {
+function decodeForMining(v: VideoEntry, cfg: MineConfig, gpu: Gpu, times?: number[]): Prefetch {
   const size = { width: cfg.size, height: cfg.size };
+  if (v.sequence) {
+    const seq = {
+      videoId: videoId(v.rel),
+      times: times ?? sequenceTimes(v.sequence, cfg.fps),
+      sampling: { kind: "interval" as const, seconds: cfg.everySec },
+    };
+    if (cfg.scaler === "area")
+      return new Prefetch(
+        decodeSequence(v.sequence, { ...seq, size, resize: cfg.resize, crop: cfg.cropBottom ? { bottom: cfg.cropBottom } : undefined }),
+      );
+    return new Prefetch(decodeSequence(v.sequence, seq), 32, (f) => workingFrame(f, cfg));
+  }
   // On a CPU adapter (lavapipe) the decoder and the "GPU" share the cores: one decoder thread
   // costs less CPU in all (no frame-threading overhead); on a real GPU, ffmpeg's default threads.
   const threads = gpu.adapter.isFallback ? 1 : undefined;
@@ -181,27 +219,34 @@ function decodeForMining(v: VideoEntry, cfg: MineConfig, gpu: Gpu): Prefetch {
     return new Prefetch(
       decodeFrames(v.path, { ...base, size, resize: cfg.resize, crop: cfg.cropBottom ? { bottom: cfg.cropBottom } : undefined }),
     );
-  return new Prefetch(decodeFrames(v.path, base), 32, (f) => {
-    const kept = f.height - Math.trunc(cfg.cropBottom * f.height);
-    const r = cropRect(f.width, kept, undefined, size, cfg.resize);
-    let rgb = f.rgb;
-    if (r.x !== 0 || r.y !== 0 || r.w !== f.width || r.h !== f.height) {
-      rgb = new Uint8Array(r.w * r.h * 3);
-      for (let y = 0; y < r.h; y++)
-        rgb.set(f.rgb.subarray(((r.y + y) * f.width + r.x) * 3, ((r.y + y) * f.width + r.x + r.w) * 3), y * r.w * 3);
-    }
-    return { ...f, width: size.width, height: size.height, rgb: cvResizeLinear(rgb, r.w, r.h, 3, size.width, size.height) };
-  });
+  return new Prefetch(decodeFrames(v.path, base), 32, (f) => workingFrame(f, cfg));
 }
 
-/** The videos of a folder or list file, or a single video file. */
+/**
+ * 'opencv-linear': a frame decoded at its native size, cropped as MIMIC crops
+ * (`frame[: -int(0.2 * height)]`: int() truncates) and resized as cv2.resize does.
+ */
+export function workingFrame(f: Frame, cfg: MineConfig): Frame {
+  const size = { width: cfg.size, height: cfg.size };
+  const kept = f.height - Math.trunc(cfg.cropBottom * f.height);
+  const r = cropRect(f.width, kept, undefined, size, cfg.resize);
+  let rgb = f.rgb;
+  if (r.x !== 0 || r.y !== 0 || r.w !== f.width || r.h !== f.height) {
+    rgb = new Uint8Array(r.w * r.h * 3);
+    for (let y = 0; y < r.h; y++)
+      rgb.set(f.rgb.subarray(((r.y + y) * f.width + r.x) * 3, ((r.y + y) * f.width + r.x + r.w) * 3), y * r.w * 3);
+  }
+  return { ...f, width: size.width, height: size.height, rgb: cvResizeLinear(rgb, r.w, r.h, 3, size.width, size.height) };
+}
+
+/** The videos and frame sequences of a folder or list file, or a single video file. */
 function listInput(input: string): VideoList {
   const ext = path.extname(input).toLowerCase();
   if (VIDEO_EXTENSIONS.includes(ext) && fs.existsSync(input) && fs.statSync(input).isFile()) {
     const rel = path.basename(input);
     return { source: input, videos: [{ path: path.resolve(input), rel, id: videoIdOf(rel) }], ignored: [], errors: [] };
   }
-  return listVideos(input);
+  return listVideos(input, { sequences: true });
 }
 
 function failed(rel: string, error: string): VideoResult {
@@ -381,6 +426,7 @@ async function mineVideo(
     throw e;
   }
   for (const w of frames.warnings) reject(`warning-${w.code}`);
+  const warnings = frames.warnings.map((w) => w.message);
   const tw = performance.now();
   const settled = await Promise.allSettled(writes);
   timings.write = (timings.write ?? 0) + (performance.now() - tw) / 1e3;
@@ -398,6 +444,7 @@ async function mineVideo(
       kept: records.length,
       rejected,
       seconds: 0,
+      ...(warnings.length ? { warnings } : {}),
     },
     records,
     candidates,
@@ -495,7 +542,7 @@ class Prefetch implements AsyncIterable<Frame> {
   private stopped = false;
 
   constructor(
-    private readonly stream: FrameStream,
+    private readonly stream: AsyncGenerator<Frame, void, undefined> & { readonly warnings: VideoWarning[] },
     private readonly capacity = 32,
     /** Applied to each frame as it arrives (e.g. resizing). */
     private readonly map: (f: Frame) => Frame = (f) => f,

@@ -30,6 +30,8 @@ export interface VideoResult {
   kept: number;
   rejected: Record<string, number>; // reason -> count
   seconds: number; // wall time spent on this video
+  /** What went wrong without stopping it, naming the file (a skipped frame of a sequence, a truncated video). */
+  warnings?: string[];
 }
 
 /** One verified candidate pair (a line of candidates.jsonl). */

@@ -50,7 +50,7 @@ export interface CropFractions {
 /** Something that went wrong while decoding that did not stop it (e.g. a truncated file). */
 export interface VideoWarning {
   file: string;
-  code: "decode-errors" | "truncated" | "ffmpeg-exit" | "timestamps-not-reached";
+  code: "decode-errors" | "truncated" | "ffmpeg-exit" | "timestamps-not-reached" | "missing-frame" | "corrupt-frame";
   message: string;
 }
 

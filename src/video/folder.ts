@@ -1,8 +1,10 @@
 // Finding the videos of a source (a folder, searched recursively, or a list file), and running a
-// per-video job over them so that one broken file is recorded and the others still run.
+// per-video job over them so that one broken file is recorded and the others still run. With
+// `sequences`, a folder holding two or more images (jpg, png) is one more "video": a frame sequence.
 import fs from "node:fs";
 import path from "node:path";
 import { VideoError } from "./probe.js";
+import { type FrameSequence, IMAGE_EXTENSIONS, imageFiles, sequenceOf } from "./sequence.js";
 
 /** File extensions (lower-case, with the dot) taken as videos. */
 export const VIDEO_EXTENSIONS: readonly string[] = [".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v"];
@@ -14,6 +16,8 @@ export interface VideoEntry {
   rel: string;
   /** A video id usable as a directory name: `rel` without extension, '/' and unsafe characters -> '_'. */
   id: string;
+  /** Set when the entry is a folder of frames rather than a video file (`path` is the folder). */
+  sequence?: FrameSequence;
 }
 
 export interface VideoList {
@@ -30,7 +34,15 @@ export interface VideoList {
 export interface ListOptions {
   /** Default VIDEO_EXTENSIONS. */
   extensions?: readonly string[];
+  /**
+   * Take folders of two or more images as frame sequences (a listed folder too; the input folder
+   * itself is one when it holds images, named by its base name). Default false: images are ignored.
+   */
+  sequences?: boolean;
 }
+
+/** Fewest images a folder needs to be a sequence (one frame makes no pair). */
+export const MIN_SEQUENCE_FRAMES = 2;
 
 /** `rel` without extension and with characters unsafe in a path component replaced by '_'. */
 export function videoIdOf(rel: string): string {
@@ -54,7 +66,15 @@ export function listVideos(source: string, opts: ListOptions = {}): VideoList {
     throw new VideoError("missing", source, "no such folder or list file", "check the path");
   }
   const isVideo = (p: string) => exts.has(path.extname(p).toLowerCase());
+  const isImage = (p: string) => Boolean(opts.sequences) && IMAGE_EXTENSIONS.includes(path.extname(p).toLowerCase());
   const add = (abs: string, rel: string) => out.videos.push({ path: abs, rel, id: videoIdOf(rel) });
+  const addSequence = (abs: string, rel: string, names: string[]) =>
+    out.videos.push({
+      path: abs,
+      rel,
+      id: rel.replace(/[/\\:*?"<>|\s]+/g, "_").replace(/^\.+/, "_") || "_",
+      sequence: sequenceOf(abs, names),
+    });
 
   if (st.isFile()) {
     if (isVideo(source))
@@ -70,7 +90,19 @@ export function listVideos(source: string, opts: ListOptions = {}): VideoList {
         s = fs.statSync(abs);
       } catch {}
       if (!s) out.errors.push(new VideoError("missing", abs, `listed on line ${i + 1} of ${source} but does not exist`, "fix the list"));
-      else if (s.isDirectory())
+      else if (s.isDirectory() && opts.sequences) {
+        const names = imageFiles(abs) ?? [];
+        if (names.length >= MIN_SEQUENCE_FRAMES) addSequence(abs, entry.split(path.sep).join("/").replace(/\/+$/, ""), names);
+        else
+          out.errors.push(
+            new VideoError(
+              "directory",
+              abs,
+              `listed on line ${i + 1} of ${source} is a folder with ${names.length} image(s)`,
+              "list video files or folders of 2+ frames",
+            ),
+          );
+      } else if (s.isDirectory())
         out.errors.push(new VideoError("directory", abs, `listed on line ${i + 1} of ${source} is a directory`, "list video files"));
       else if (!isVideo(abs)) out.ignored.push(entry);
       else add(abs, entry.split(path.sep).join("/"));
@@ -97,6 +129,7 @@ export function listVideos(source: string, opts: ListOptions = {}): VideoList {
       out.errors.push(new VideoError("unreadable", dir, `cannot list (${(e as NodeJS.ErrnoException).code})`, "check its permissions"));
       return;
     }
+    const images: string[] = [];
     for (const name of names) {
       if (name.startsWith(".")) continue;
       const abs = path.join(dir, name);
@@ -110,8 +143,11 @@ export function listVideos(source: string, opts: ListOptions = {}): VideoList {
       }
       if (s.isDirectory()) walk(abs, r);
       else if (s.isFile() && isVideo(name)) add(abs, r);
+      else if (s.isFile() && isImage(name)) images.push(name);
       else out.ignored.push(r);
     }
+    if (images.length >= MIN_SEQUENCE_FRAMES) addSequence(dir, rel || path.basename(root), images);
+    else for (const name of images) out.ignored.push(rel ? `${rel}/${name}` : name);
   };
   walk(root, "");
   out.videos.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));

@@ -15,7 +15,8 @@ export type VideoErrorCode =
   | "not-video" // ffprobe cannot parse it (a text file named .mp4, a truncated mp4 without its index)
   | "no-video-stream" // parsed, but there is no video stream (audio-only)
   | "decode-failed" // ffmpeg ran and produced no frame
-  | "ffmpeg-missing"; // ffmpeg/ffprobe not found
+  | "ffmpeg-missing" // ffmpeg/ffprobe not found
+  | "needs-fps"; // a frame sequence whose names are not timestamps, and no frame rate given
 
 /** A failure on one video file: `file` is the path given, `fix` says what to do. */
 export class VideoError extends Error {
