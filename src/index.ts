@@ -82,12 +82,14 @@ export { mergeShards } from "./mine/merge.js";
 export { type MineOptions, type MineSummary, minePairs } from "./mine/pipeline.js";
 export {
   type CheckpointSidecar,
+  checkpointTensorsPath,
   decoderMayBeMissing,
   type LoadedCheckpoint,
   loadCheckpoint,
   loadParams,
   loadParamsInto,
   readSidecar,
+  resolveCheckpointPath,
   saveCheckpoint,
 } from "./models/checkpoint.js";
 export {

@@ -34,7 +34,10 @@ interface ProbeFlags {
 export function probeCommand(): Command {
   return new Command("probe")
     .description("depth / segmentation transfer: a head on a frozen encoder, metrics on the val split")
-    .requiredOption("--ckpt <file|random>", "encoder checkpoint (.json sidecar or .safetensors), or 'random' for the random-init baseline")
+    .requiredOption(
+      "--ckpt <file|random>",
+      "encoder checkpoint (.json sidecar, a run's latest.json, or .safetensors), or 'random' for the random-init baseline",
+    )
     .requiredOption("--task <depth|seg>", "depth (AbsRel, RMSE, delta) or seg (mIoU, pixel accuracy)")
     .requiredOption("--data <dir>", "probe dataset: NYU (rgb/ + depth/ or a list file), ADE20K, or a 'mimic synth' folder")
     .requiredOption("--out <dir>", "output folder: metrics.json, predictions.png")

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
 import { getGpu } from "../gpu/device.js";
-import { loadCheckpoint, loadParams } from "../models/checkpoint.js";
+import { loadCheckpoint, loadParams, resolveCheckpointPath } from "../models/checkpoint.js";
 import { type ArchName, archPresets, type ModelConfig, modelConfig, numPatches, validateConfig } from "../models/config.js";
 import type { ParamStore } from "../models/params.js";
 import { readSafetensors } from "../models/safetensors.js";
@@ -28,9 +28,11 @@ interface ReconstructFlags {
   json?: boolean;
 }
 
-/** Parameters + config from a sidecar (.json), a checkpoint's .safetensors, or a bare safetensors file. */
+/** Parameters + config from a sidecar (.json), a checkpoint's .safetensors, a run's latest.json (or run folder), or a bare safetensors file. */
 export async function loadModelFile(file: string, model?: string, objective?: string): Promise<ParamStore> {
   if (!existsSync(file)) throw new UsageError(`--ckpt ${file}: no such file`);
+  file = resolveCheckpointPath(file);
+  if (!existsSync(file)) throw new UsageError(`--ckpt: the checkpoint ${file} that it names does not exist`);
   const sidecar = file.endsWith(".json") ? file : file.replace(/(\.optim)?\.safetensors$/, ".json");
   if (existsSync(sidecar) && !model) return (await loadCheckpoint(sidecar)).params;
   let config: ModelConfig;
@@ -69,7 +71,10 @@ async function readMask(file: string, L: number): Promise<number[]> {
 export function reconstructCommand(): Command {
   return new Command("reconstruct")
     .description("show what a checkpoint learned: masked input / prediction / target for one image (pair)")
-    .requiredOption("--ckpt <file>", "checkpoint sidecar (.json) or .safetensors (bare files need --model/--objective)")
+    .requiredOption(
+      "--ckpt <file>",
+      "checkpoint sidecar (.json), a run's latest.json, or .safetensors (bare files need --model/--objective)",
+    )
     .requiredOption("--view1 <image>", "the image to mask and reconstruct (resized to the model's input size)")
     .option("--view2 <image>", "the second view (CroCo checkpoints)")
     .option("--mask <file>", "JSON list of masked patch indices (row-major from the top left); default: a seeded random mask")

@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Command } from "commander";
 import { describeAdapter, getGpu } from "../gpu/device.js";
-import { readSidecar } from "../models/checkpoint.js";
+import { checkpointTensorsPath, readSidecar, resolveCheckpointPath } from "../models/checkpoint.js";
 import { type ArchName, archPresets, modelConfig, type Objective } from "../models/config.js";
 import { countParams } from "../models/params.js";
 import { GpuMimTrainer } from "../train/gpu_trainer.js";
@@ -49,6 +49,7 @@ const fmtEta = (s: number) => {
 async function resumeTarget(flag: string | boolean, out: string): Promise<string> {
   if (typeof flag === "string") {
     if (!existsSync(flag)) throw new UsageError(`--resume ${flag}: no such checkpoint file`);
+    flag = resolveCheckpointPath(flag);
     return flag.endsWith(".safetensors") ? flag.replace(/(\.optim)?\.safetensors$/, ".json") : flag;
   }
   const latest = path.join(out, "latest.json");
@@ -78,8 +79,14 @@ export function trainCommand(): Command {
     .option("--norm-pix", "per-patch normalised pixel targets (MAE's norm_pix_loss)")
     .option("--seed <k>", "seed of init, data order, view swaps and masks", "0")
     .option("--checkpoint-every <n>", "checkpoint (+ reconstruction PNG) every n steps; 0 = only at the end", "0")
-    .option("--resume [ckpt]", "continue a run exactly from a checkpoint sidecar (.json); no value: <out>/latest.json")
-    .option("--init <file>", "start from a compatible checkpoint (.safetensors, e.g. converted from PyTorch); decoder may be missing")
+    .option(
+      "--resume [ckpt]",
+      "continue a run exactly from a checkpoint sidecar (.json, or a run's latest.json); no value: <out>/latest.json",
+    )
+    .option(
+      "--init <file>",
+      "start from a compatible checkpoint (.safetensors, e.g. converted from PyTorch, a sidecar .json or a run's latest.json); decoder may be missing",
+    )
     .option("--workers <n>", "JPEG decode worker threads", "2")
     .option("--json", "print the result as JSON")
     .option("--quiet", "no progress output")
@@ -107,6 +114,12 @@ export function trainCommand(): Command {
       const warmupSteps = o.warmup !== undefined ? intFlag("warmup", o.warmup, 0) : undefined;
       const warmupEpochs = o.warmupEpochs !== undefined ? floatFlag("warmup-epochs", o.warmupEpochs, 0) : undefined;
       const resume = o.resume ? await resumeTarget(o.resume, out) : undefined;
+      // --init takes model tensors: a sidecar or a run's latest.json stands for its .safetensors.
+      if (o.init !== undefined) {
+        if (!existsSync(o.init))
+          throw new UsageError(`--init ${o.init}: no such file. Fix: pass a checkpoint (.safetensors, .json or a run's latest.json)`);
+        o.init = checkpointTensorsPath(o.init);
+      }
       const quiet = o.quiet || o.json;
 
       const gpu = await getGpu();

@@ -10,6 +10,7 @@
 //     "extra": {...json},    // free-form (train options, metrics)
 //     "created": ISO date }
 
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { type ModelConfig, validateConfig } from "./config.js";
@@ -156,8 +157,45 @@ export interface LoadedCheckpoint {
   optimizer: Safetensors | null;
 }
 
-/** Read a sidecar and check its fields; `file` is the .json (or the .safetensors beside it). */
+/**
+ * The checkpoint a user's argument means. A training run's latest.json ({checkpoint, step}, which
+ * names the newest sidecar) and a run folder (its latest.json) are followed to that sidecar; any
+ * other path (a sidecar, a .safetensors) is returned as it is.
+ */
+export function resolveCheckpointPath(file: string): string {
+  let f = file;
+  if (existsSync(f) && statSync(f).isDirectory()) {
+    f = join(f, "latest.json");
+    if (!existsSync(f))
+      throw new Error(
+        `${file} is a folder without latest.json. Fix: pass a checkpoint (.json or .safetensors) or a run folder of mimic train`,
+      );
+  }
+  if (!f.endsWith(".json") || !existsSync(f)) return f;
+  let j: unknown;
+  try {
+    j = JSON.parse(readFileSync(f, "utf8"));
+  } catch {
+    return f; // readSidecar names the parse error
+  }
+  const pointer = j as { format?: unknown; checkpoint?: unknown };
+  if (pointer && typeof pointer === "object" && pointer.format === undefined && typeof pointer.checkpoint === "string")
+    return join(dirname(f), pointer.checkpoint);
+  return f;
+}
+
+/** The model tensors (.safetensors) of a checkpoint argument: a sidecar's "model" file, else the path itself. */
+export function checkpointTensorsPath(file: string): string {
+  const f = resolveCheckpointPath(file);
+  if (!f.endsWith(".json")) return f;
+  const j = JSON.parse(readFileSync(f, "utf8")) as { model?: unknown };
+  if (typeof j.model !== "string") throw new Error(`checkpoint sidecar ${f} names no model file. Fix: pass the checkpoint's .safetensors`);
+  return join(dirname(f), j.model);
+}
+
+/** Read a sidecar and check its fields; `file` is the .json (or the .safetensors beside it, or a run's latest.json). */
 export async function readSidecar(file: string): Promise<CheckpointSidecar> {
+  file = resolveCheckpointPath(file);
   const path = file.endsWith(".safetensors") ? file.replace(/(\.optim)?\.safetensors$/, ".json") : file;
   let text: string;
   try {
@@ -189,6 +227,7 @@ export async function readSidecar(file: string): Promise<CheckpointSidecar> {
 
 /** Load a full checkpoint (sidecar + model tensors, strict names and shapes + optimizer file if any). */
 export async function loadCheckpoint(file: string): Promise<LoadedCheckpoint> {
+  file = resolveCheckpointPath(file);
   const sidecar = await readSidecar(file);
   const dir = dirname(file);
   const params = await loadParams(join(dir, sidecar.model), sidecar.config);

@@ -8,7 +8,7 @@
 // dropped: (B, L, D), patch n = row * G + col.
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import { decoderMayBeMissing, loadCheckpoint, loadParams } from "../models/checkpoint.js";
+import { decoderMayBeMissing, loadCheckpoint, loadParams, resolveCheckpointPath } from "../models/checkpoint.js";
 import { type ArchName, modelConfig, type VitArch } from "../models/config.js";
 import { initParams, isEncoderParam, type ParamStore } from "../models/params.js";
 import { encoderRef } from "../ref/models/mim.js";
@@ -59,12 +59,13 @@ export function randomEncoder(arch: ArchName | VitArch, seed = 0, device: Encode
 }
 
 /**
- * An encoder from a checkpoint: a mimic-kit checkpoint (<name>.json sidecar or the .safetensors
- * beside one), or a bare safetensors file (e.g. converted from PyTorch) with `arch` saying its
+ * An encoder from a checkpoint: a mimic-kit checkpoint (<name>.json sidecar, the .safetensors
+ * beside one, or a run's latest.json / run folder), or a bare safetensors file (e.g. converted from PyTorch) with `arch` saying its
  * shape; only the encoder tensors are needed then.
  */
 export async function checkpointEncoder(file: string, arch?: ArchName | VitArch, device: EncoderDevice = "cpu"): Promise<FrozenEncoder> {
   if (!fs.existsSync(file)) throw new Error(`checkpoint ${file} does not exist; pass a .json/.safetensors checkpoint or "random"`);
+  file = resolveCheckpointPath(file);
   const sidecar = file.endsWith(".json") ? file : file.replace(/(\.optim)?\.safetensors$/, ".json");
   if (fs.existsSync(sidecar)) {
     const ck = await loadCheckpoint(sidecar);

@@ -157,6 +157,10 @@ describe("mimic train / mimic reconstruct (nano)", () => {
       await cli(reconstructCommand, [...common, "--mask", maskFile, "--out", path.join(tmp, "rc.png"), "--device", "cpu", "--json"]),
     );
     expect(Math.abs(rg.loss - rc.loss), `gpu ${rg.loss} vs cpu ${rc.loss}`).toBeLessThan(1e-4);
+    // the run's latest.json (as README's tour passes it) is the newest checkpoint: the same loss
+    const viaLatest = ["--ckpt", path.join(run, "latest.json"), ...common.slice(2), "--mask", maskFile];
+    const rl = JSON.parse(await cli(reconstructCommand, [...viaLatest, "--out", path.join(tmp, "rl.png"), "--json"]));
+    expect(rl.loss).toBe(rg.loss);
     // a bad mask is a usage error naming the file
     fs.writeFileSync(maskFile, "[0, 999]");
     await expect(cli(reconstructCommand, [...common, "--mask", maskFile, "--out", path.join(tmp, "x.png")])).rejects.toThrow(/999/);
