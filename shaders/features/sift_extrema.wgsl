@@ -1,37 +1,32 @@
 // SIFT extremum detection in one octave: samples of DoG layers 1..L whose |value| exceeds the
 // pre-threshold and that are >= (maxima) or <= (minima) all 26 neighbours in the 3x3x3 cube
-// (OpenCV's findScaleSpaceExtrema test), away from a border of `border` px. Appends
-// (layer << 28 | r << 14 | c) to the image's list for sift_refine.wgsl.
+// (OpenCV's findScaleSpaceExtrema test), away from a border of `border` px. Marks each extremum in
+// the flag map `claim` (bit 0; sift_refine.wgsl visits every sample and refines the marked ones)
+// and counts them. A map, not an appended list: the set of extrema has no capacity to overflow and
+// does not depend on the order in which invocations run (straight edges of synthetic images give
+// ridges of equal DoG samples, i.e. many thousands of extrema, almost all rejected as edges later).
 // dog: (L+2, stride) f32, each level (N, h, w) padded to `stride` floats.
-// raw: (N, n_oct, cap) u32, raw_counts: (N, n_oct) atomic u32 (may exceed cap: overflow count),
-// args: indirect dispatch arguments (x, y, z) u32 triples; x of the triple at `arg` is raised to
-// the workgroups of 64 the refinement needs.
+// claim: (L, N, h, w) u32 at claim_base (zeroed before the batch), raw_counts: (N, n_oct) atomic u32.
 // CPU twin: detectRef in src/ref/features/sift.ts.
 
 struct Params {
   w: u32, h: u32, n: u32, layers: u32,
-  octave: u32, n_oct: u32, cap: u32, stride: u32,
-  border: u32, thr: f32, arg: u32,
+  octave: u32, n_oct: u32, claim_base: u32, stride: u32,
+  border: u32, thr: f32,
 }
 
 @group(0) @binding(0) var<storage, read> dog: array<f32>;
-@group(0) @binding(1) var<storage, read_write> raw: array<u32>;
+@group(0) @binding(1) var<storage, read_write> claim: array<u32>;
 @group(0) @binding(2) var<storage, read_write> raw_counts: array<atomic<u32>>;
-@group(0) @binding(3) var<storage, read_write> args: array<atomic<u32>>;
-@group(0) @binding(4) var<uniform> p: Params;
+@group(0) @binding(3) var<uniform> p: Params;
 
 // Samples per invocation, consecutive along a row (a sliding 3 x 10 window of the own layer).
 const RUN: u32 = 8u;
 
-// Appends one extremum (see the header).
-fn append(b: u32, layer: u32, r: u32, c: u32) {
-  let slot = b * p.n_oct + p.octave;
-  let idx = atomicAdd(&raw_counts[slot], 1u);
-  if (idx < p.cap) {
-    raw[slot * p.cap + idx] = (layer << 28u) | (r << 14u) | c;
-    // Workgroups of 64 that sift_refine needs: indirect dispatch arguments (x of args[arg..arg+3]).
-    if (idx % 64u == 0u) { atomicMax(&args[p.arg], idx / 64u + 1u); }
-  }
+// Marks one extremum (see the header).
+fn mark(b: u32, layer: u32, r: u32, c: u32) {
+  claim[p.claim_base + (((layer - 1u) * p.n + b) * p.h + r) * p.w + c] = 1u;
+  atomicAdd(&raw_counts[b * p.n_oct + p.octave], 1u);
 }
 
 // Whether `val` is >= (> 0) or <= (< 0) the 9 samples of the layer at `j` around (r, c).
@@ -81,6 +76,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
                  min(min(mid[k + 2u], dn[k]), min(dn[k + 1u], dn[k + 2u])));
     if (!((val > 0.0 && val >= hi) || (val < 0.0 && val <= lo))) { continue; }
     let i = row + c;
-    if (beats_layer(i - p.stride, p.w, val) && beats_layer(i + p.stride, p.w, val)) { append(b, layer, r, c); }
+    if (beats_layer(i - p.stride, p.w, val) && beats_layer(i + p.stride, p.w, val)) { mark(b, layer, r, c); }
   }
 }

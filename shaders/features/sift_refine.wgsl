@@ -1,14 +1,17 @@
 // SIFT keypoint refinement in one octave (after sift_extrema.wgsl): Newton refinement of
 // (x, y, scale) for up to max_steps steps (OpenCV's adjustLocalExtrema), contrast and edge
 // (principal-curvature) rejection, and de-duplication: candidates that converge to the same
-// (layer, r, c) are identical, so the first to claim that sample in `claim` writes it.
+// (layer, r, c) are identical records, so whichever sets the 'taken' bit of that sample first
+// writes the one copy (the set of records does not depend on which invocation wins; their order
+// in `cands` does, and nothing downstream depends on that order: sift_select.wgsl).
 // dog: (L+2, stride) f32, each level (N, h, w) padded to `stride` floats.
-// raw: (N, n_oct, cap) u32 extrema (layer << 28 | r << 14 | c), raw_counts: (N, n_oct) u32,
-// claim: (L, N, h, w) u32 at claim_base (zeroed before the octave), counts: (N, n_oct) atomic u32,
-// cands: (N, n_oct, cap, 12) f32 keypoint records (layout: KP in src/ref/features/config.ts),
-// args: indirect dispatch triples; x at `arg` is raised to the candidate count (sift_orientation
-// runs one workgroup per candidate).
-// Dispatched indirectly (x from sift_extrema). One invocation per raw extremum: gid.x = index, gid.y = image.
+// claim: (L, N, h, w) u32 at claim_base (zeroed before the batch): bit 0 = extremum (set by
+// sift_extrema.wgsl), bit 1 = taken (set here). counts: (N, n_oct) atomic u32 (may exceed cap:
+// overflow count), cands: (N, n_oct, cap, 12) f32 keypoint records (layout: KP in
+// src/ref/features/config.ts), args: indirect dispatch triples; x at `arg` is raised to the
+// candidate count (sift_orientation runs one workgroup per candidate).
+// One invocation per sample of layers 1..L: gid.x = r * w + c, gid.y = (layer - 1) * N + image;
+// samples without the extremum bit return at once.
 // CPU twin: refineRef (via extremaRef) in src/ref/features/sift.ts.
 
 struct Params {
@@ -20,13 +23,11 @@ struct Params {
 }
 
 @group(0) @binding(0) var<storage, read> dog: array<f32>;
-@group(0) @binding(1) var<storage, read> raw: array<u32>;
-@group(0) @binding(2) var<storage, read> raw_counts: array<u32>;
-@group(0) @binding(3) var<storage, read_write> claim: array<atomic<u32>>;
-@group(0) @binding(4) var<storage, read_write> counts: array<atomic<u32>>;
-@group(0) @binding(5) var<storage, read_write> cands: array<f32>;
-@group(0) @binding(6) var<storage, read_write> args: array<atomic<u32>>;
-@group(0) @binding(7) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read_write> claim: array<atomic<u32>>;
+@group(0) @binding(2) var<storage, read_write> counts: array<atomic<u32>>;
+@group(0) @binding(3) var<storage, read_write> cands: array<f32>;
+@group(0) @binding(4) var<storage, read_write> args: array<atomic<u32>>;
+@group(0) @binding(5) var<uniform> p: Params;
 
 var<private> img_base: u32;
 
@@ -83,14 +84,14 @@ fn solve3(H: array<f32, 9>, b: vec3<f32>) -> vec3<f32> {
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let b = gid.y;
+  if (gid.x >= p.w * p.h || gid.y >= p.layers * p.n) { return; }
+  if ((atomicLoad(&claim[p.claim_base + gid.y * p.w * p.h + gid.x]) & 1u) == 0u) { return; }
+  let b = gid.y % p.n;
   let slot = b * p.n_oct + p.octave;
-  if (b >= p.n || gid.x >= min(raw_counts[slot], p.cap)) { return; }
-  let code = raw[slot * p.cap + gid.x];
   img_base = b * p.h * p.w;
-  var layer = i32(code >> 28u);
-  var r = i32((code >> 14u) & 0x3fffu);
-  var c = i32(code & 0x3fffu);
+  var layer = i32(gid.y / p.n + 1u);
+  var r = i32(gid.x / p.w);
+  var c = i32(gid.x % p.w);
   let bd = p.border;
   // Newton refinement.
   let L = i32(p.layers);
@@ -124,7 +125,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 
   // De-duplicate, then append.
   let key = p.claim_base + ((u32(layer - 1) * p.n + b) * p.h + u32(r)) * p.w + u32(c);
-  if (atomicExchange(&claim[key], 1u) != 0u) { return; }
+  if ((atomicOr(&claim[key], 2u) & 2u) != 0u) { return; }
   let idx = atomicAdd(&counts[slot], 1u);
   if (idx >= p.cap) { return; }
   atomicMax(&args[p.arg], idx + 1u); // sift_orientation: one workgroup per candidate

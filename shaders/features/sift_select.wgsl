@@ -1,14 +1,23 @@
-// SIFT per-image cap and compaction: keeps the keypoints whose response is >= the max_features-th
-// largest (all when max_features = 0 or not exceeded; OpenCV's KeyPointsFilter::retainBest keeps
-// ties too), in input order, grouped by octave, truncated to cap_out; writes where each octave's
-// run starts so the descriptor pass can work octave by octave.
+// SIFT per-image cap and compaction. Keeps the keypoints whose response is >= the
+// max_features-th largest (all when max_features = 0 or not exceeded; OpenCV's
+// KeyPointsFilter::retainBest keeps ties too), at most cap_out of them, grouped by octave; writes
+// where each octave's run starts so the descriptor pass can work octave by octave.
+// Which keypoints are kept is a function of the set of input records, never of their order (the
+// orientation pass appends through an atomic counter, so its order varies from run to run): the
+// records are ranked by a total order, response descending, then the key (octave, layer, r, c,
+// angle), unique per record (sift_refine keeps one record per (octave, layer, r, c); the peaks of
+// one histogram have distinct angles). When more than cap_out records tie at or above the
+// threshold, the ties at the threshold are kept in key order until cap_out are kept.
+// The order of the kept records within an octave's run is the input order (not canonical);
+// readFeatures sorts them.
 // oriented: (N, cap, 12) keypoint records, ori_counts: (N) u32,
 // kps: (N, cap_out, 12), counts: (N) u32, ranges: (N, n_oct + 1) u32 (run of octave o =
 // [ranges[o], ranges[o+1])), args: indirect dispatch triples of the descriptor passes (x of the
 // triple at arg0 + 9 o (triples per octave: refine, orientation, descriptor) is raised to the
 // workgroups octave o needs).
 // One workgroup of 256 per image: wid.x = image. The threshold is found by bisection on the
-// responses' bit patterns (non-negative f32 order like u32); compaction by a workgroup prefix sum.
+// responses' bit patterns (non-negative f32 order like u32); the rank of a tied record by counting
+// the tied records before it; compaction by a workgroup prefix sum.
 // CPU twin: selectRef in src/ref/features/sift.ts.
 
 struct Params { n: u32, cap: u32, cap_out: u32, max_features: u32, n_oct: u32, arg0: u32 }
@@ -23,7 +32,18 @@ struct Params { n: u32, cap: u32, cap_out: u32, max_features: u32, n_oct: u32, a
 
 const WG: u32 = 256u;
 var<workgroup> total: atomic<u32>;
+var<workgroup> ties: atomic<u32>;
 var<workgroup> scan: array<u32, 256>;
+
+// Whether record i comes before record j in key order (octave, layer, r, c, angle); i, j: offsets.
+fn key_less(i: u32, j: u32) -> bool {
+  for (var f = 5u; f < 9u; f++) {
+    let a = u32(oriented[i + f]);
+    let b = u32(oriented[j + f]);
+    if (a != b) { return a < b; }
+  }
+  return bitcast<u32>(oriented[i + 3u]) < bitcast<u32>(oriented[j + 3u]);
+}
 
 @compute @workgroup_size(256, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
@@ -32,6 +52,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let count = min(ori_counts[b], p.cap);
   let src = b * p.cap * 12u;
   var thr = 0u;
+  var limit = false;
+  var need = 0u;
   if (p.max_features > 0u && count > p.max_features) {
     // Largest t with #(bits >= t) >= max_features, i.e. the max_features-th largest response.
     var lo = 0u;
@@ -51,6 +73,24 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       if (all >= p.max_features) { lo = mid; } else { hi = mid - 1u; }
     }
     thr = lo;
+    // How many are above the threshold and at it: past cap_out, the ties are ranked by key.
+    if (t == 0u) {
+      atomicStore(&total, 0u);
+      atomicStore(&ties, 0u);
+    }
+    workgroupBarrier();
+    var gt = 0u;
+    var eq = 0u;
+    for (var k = t; k < count; k += WG) {
+      let v = bitcast<u32>(oriented[src + k * 12u + 4u]);
+      if (v > thr) { gt++; } else if (v == thr) { eq++; }
+    }
+    atomicAdd(&total, gt);
+    atomicAdd(&ties, eq);
+    let n_gt = workgroupUniformLoad(&total);
+    let n_eq = workgroupUniformLoad(&ties);
+    limit = n_gt + n_eq > p.cap_out;
+    need = p.cap_out - n_gt; // n_gt < max_features <= cap_out
   }
   var written = 0u;
   for (var o = 0u; o < p.n_oct; o++) {
@@ -60,7 +100,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       var keep = 0u;
       if (k < count) {
         let q = src + k * 12u;
-        if (u32(oriented[q + 5u]) == o && bitcast<u32>(oriented[q + 4u]) >= thr) { keep = 1u; }
+        let v = bitcast<u32>(oriented[q + 4u]);
+        if (u32(oriented[q + 5u]) == o && v >= thr) {
+          keep = 1u;
+          if (limit && v == thr) {
+            var rank = 0u;
+            for (var j = 0u; j < count; j++) {
+              let qj = src + j * 12u;
+              if (bitcast<u32>(oriented[qj + 4u]) == thr && key_less(qj, q)) { rank++; }
+            }
+            if (rank >= need) { keep = 0u; }
+          }
+        }
       }
       // Inclusive Hillis-Steele scan of the keep flags.
       scan[t] = keep;

@@ -6,7 +6,7 @@
 //   octave 0: [bilinear 2x upsample] + blur to sigma          (image/resize_bilinear, sift_blur)
 //   octave o > 0: take every 2nd pixel of level L of o-1      (image/downsample2 mode 0)
 //   levels 1..L+2: incremental blurs; DoG                     (sift_blur, sift_dog)
-//   per octave: 3x3x3 extrema -> raw list; refinement -> candidates (sift_extrema, sift_refine)
+//   per octave: 3x3x3 extrema -> flag map; refinement -> candidates (sift_extrema, sift_refine)
 //   per octave: orientation -> oriented keypoints             (sift_orientation)
 //   per image: cap on the count (strongest responses) + grouping by octave   (sift_select)
 //   per octave: 128-D descriptors                             (sift_descriptor)
@@ -50,8 +50,8 @@ export interface GpuFeatures {
   desc: GPUBuffer; // (N, capacity, 128) f32
   /** Per image, where each octave's keypoints start: (N, nOctaves + 1) u32. */
   ranges: GPUBuffer;
-  /** Raw extrema, refined candidates, oriented keypoints counted before the capacity cut:
-   *  (N, nOctaves), (N, nOctaves) and (N) u32. */
+  /** Raw extrema (no capacity: a flag map), refined candidates and oriented keypoints counted
+   *  before the capacity cut: (N, nOctaves), (N, nOctaves) and (N) u32. */
   rawCounts: GPUBuffer;
   candCounts: GPUBuffer;
   orientedCounts: GPUBuffer;
@@ -82,10 +82,11 @@ export interface SiftPlan {
   gauss: GPUBuffer[]; // per octave (L+3, stride)
   dog: GPUBuffer[]; // per octave (L+2, stride)
   tmp: GPUBuffer; // (stride_0) blur scratch
-  claim: GPUBuffer; // per octave (L, N, h, w) u32
-  raw: GPUBuffer; // (N, nOct, capacity) u32 extrema before refinement
-  // Indirect dispatch arguments, (nOct, 3 passes, 3) u32 each: refine and descriptor passes in
-  // `args`, orientation in `args2` (sift_refine reads one and writes the other); reset from
+  /** Per octave (L, N, h, w) u32 flags at claimBase[o]: bit 0 extremum, bit 1 refined sample taken. */
+  claim: GPUBuffer;
+  claimBase: number[];
+  // Indirect dispatch arguments, (nOct, 3 passes, 3) u32 each: the descriptor pass in `args`,
+  // orientation in `args2` (pass 0 is unused: refinement visits every sample); reset from
   // `argsInit` (x = 0) at the start of each batch.
   args: GPUBuffer;
   args2: GPUBuffer;
@@ -136,7 +137,6 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
   }
   const claim = createBuffer(gpu, `${tag} claim`, claimWords * 4);
   const rawCounts = createBuffer(gpu, `${tag} raw counts`, n * nOct * 4);
-  const raw = createBuffer(gpu, `${tag} raw extrema`, n * nOct * cap * 4);
   const candCounts = createBuffer(gpu, `${tag} cand counts`, n * nOct * 4);
   const argsWords = Uint32Array.from({ length: nOct * 9 }, (_, i) => (i % 3 === 1 ? n : i % 3 === 2 ? 1 : 0));
   const argsUsage = GPUBufferUsage.STORAGE | GPUBufferUsage.INDIRECT | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
@@ -251,15 +251,14 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
       ["u32", L],
       ["u32", o],
       ["u32", nOct],
-      ["u32", cap],
+      ["u32", claimBase[o]],
       ["u32", strides[o]],
       ["u32", SIFT_IMG_BORDER],
       ["f32", siftThreshold(cfg)],
-      ["u32", argAt(o, 0)],
     ]);
     steps.push({
       pipe: extPipe,
-      group: bind(gpu, extPipe, [dog[o], raw, rawCounts, args, xp], `${tag} extrema`),
+      group: bind(gpu, extPipe, [dog[o], claim, rawCounts, xp], `${tag} extrema`),
       wg: [groups(h, 8), groups(Math.ceil(w / 8), 8), L * n],
     });
     const ep = params(gpu, `${tag} refine o${o}`, [
@@ -284,9 +283,8 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
     ]);
     steps.push({
       pipe: refPipe,
-      group: bind(gpu, refPipe, [dog[o], raw, rawCounts, claim, candCounts, cands, args2, ep], `${tag} refine`),
-      wg: [groups(cap, 64), n, 1],
-      indirect: { buffer: args, offset: argAt(o, 0) * 4 },
+      group: bind(gpu, refPipe, [dog[o], claim, candCounts, cands, args2, ep], `${tag} refine`),
+      wg: [groups(w * h, 64), L * n, 1],
     });
     const op = params(gpu, `${tag} orientation o${o}`, [
       ["u32", w],
@@ -356,7 +354,7 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
     dog,
     tmp,
     claim,
-    raw,
+    claimBase,
     args,
     args2,
     argsInit,
@@ -375,7 +373,6 @@ export function destroySiftPlan(plan: SiftPlan): void {
     ...plan.dog,
     plan.tmp,
     plan.claim,
-    plan.raw,
     plan.args,
     plan.args2,
     plan.argsInit,
@@ -431,13 +428,11 @@ export async function readCounts(gpu: Gpu, f: GpuFeatures): Promise<{ counts: Ui
   const counts = await readU32(gpu, f.counts, f.n);
   const ori = await readU32(gpu, f.orientedCounts, f.n);
   const cand = await readU32(gpu, f.candCounts);
-  const raw = await readU32(gpu, f.rawCounts);
   const per = cand.length / f.n;
   const dropped = new Uint32Array(f.n);
   for (let b = 0; b < f.n; b++) {
     dropped[b] = Math.max(0, ori[b] - f.candidateCapacity);
-    for (let o = 0; o < per; o++)
-      dropped[b] += Math.max(0, cand[b * per + o] - f.candidateCapacity) + Math.max(0, raw[b * per + o] - f.candidateCapacity);
+    for (let o = 0; o < per; o++) dropped[b] += Math.max(0, cand[b * per + o] - f.candidateCapacity);
   }
   return { counts, dropped };
 }

@@ -368,20 +368,31 @@ export function orientationRef(
 }
 
 /**
+ * Key order of keypoint records: (octave, layer, r, c, angle), unique per record (one record per
+ * refined (octave, layer, r, c); the peaks of one orientation histogram have distinct angles).
+ */
+export function keypointKeyCompare(a: Float32Array, b: Float32Array): number {
+  for (const f of [KP.octave, KP.layer, KP.r, KP.c, KP.angle]) if (a[f] !== b[f]) return a[f] - b[f];
+  return 0;
+}
+
+/**
  * The per-image cap: keep records with response >= the maxFeatures-th largest (all when
- * maxFeatures is 0 or not exceeded; ties kept), in the input order, grouped by octave, truncated
- * to maxFeatures + 32.  Twin of sift_select.wgsl.
+ * maxFeatures is 0 or not exceeded; ties kept), at most maxFeatures + 32 of them: ranked by
+ * response descending, then key (keypointKeyCompare), so the kept set does not depend on the input
+ * order. Returns them grouped by octave, each octave in key order.  Twin of sift_select.wgsl
+ * (which keeps the same set; its order within an octave is its input order).
  */
 export function selectRef(oriented: Float32Array[], maxFeatures: number, nOctaves: number): Float32Array[] {
   let keep = oriented;
   if (maxFeatures > 0 && oriented.length > maxFeatures) {
-    const resp = oriented.map((k) => k[KP.response]).sort((a, b) => b - a);
-    const t = resp[maxFeatures - 1];
-    keep = oriented.filter((k) => k[KP.response] >= t);
+    const ranked = [...oriented].sort((a, b) => b[KP.response] - a[KP.response] || keypointKeyCompare(a, b));
+    const t = ranked[maxFeatures - 1][KP.response];
+    keep = ranked.filter((k) => k[KP.response] >= t).slice(0, maxFeatures + 32);
   }
   const out: Float32Array[] = [];
-  for (let o = 0; o < nOctaves; o++) for (const k of keep) if (k[KP.octave] === o) out.push(k);
-  return maxFeatures > 0 ? out.slice(0, maxFeatures + 32) : out;
+  for (let o = 0; o < nOctaves; o++) out.push(...keep.filter((k) => k[KP.octave] === o).sort(keypointKeyCompare));
+  return out;
 }
 
 /** Output capacity per image after the cap. */
