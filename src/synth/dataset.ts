@@ -193,7 +193,9 @@ export async function synthesize(gpu: Gpu, cfg: SynthConfig, onProgress?: SynthP
   const probeStride = Math.max(1, Math.round(cfg.preset.probeEvery * cfg.fps));
   const pairStride = Math.max(1, Math.round(cfg.fps)); // frames 1 s apart
   const K: Intrinsics = intrinsicsFromFov(cfg.width, cfg.height, cfg.preset.trajectory.hfovDeg);
-  const nVal = cfg.scenes >= 2 ? Math.max(1, Math.round(cfg.scenes * cfg.preset.valFraction)) : 0;
+  // val: the last round(scenes * valFraction) scenes, at least 1 (2 from 5 scenes on: a val split of
+  // one scene scores one room, and its intervals say nothing about other rooms)
+  const nVal = cfg.scenes >= 2 ? Math.max(cfg.scenes >= 5 ? 2 : 1, Math.round(cfg.scenes * cfg.preset.valFraction)) : 0;
   if (cfg.video && (cfg.width % 2 || cfg.height % 2))
     throw new Error(`synth: video frames need even sides (yuv420p), got ${cfg.width}x${cfg.height}; use an even size or video: false`);
   let ff: ReturnType<typeof resolveFfmpeg> | null = null;

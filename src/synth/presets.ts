@@ -58,10 +58,13 @@ export function loadSynthPresets(file = presetsFile()): Record<string, SynthPres
     const valFraction = Number(p.valFraction ?? 0.2);
     if (!(probeEvery > 0) || !(valFraction >= 0 && valFraction < 1))
       throw new Error(`${file}: preset '${name}': probeEvery must be > 0 and valFraction in [0, 1)`);
+    const scene = merge(DEFAULT_SCENE, p.scene, `${name}.scene`, file);
+    if (scene.materials !== "random" && scene.materials !== "class")
+      throw new Error(`${file}: preset '${name}': scene.materials must be "random" or "class", got '${scene.materials}'`);
     out[name] = {
       name,
       description: String(p.description ?? ""),
-      scene: merge(DEFAULT_SCENE, p.scene, `${name}.scene`, file),
+      scene,
       trajectory: merge(DEFAULT_TRAJECTORY, p.trajectory, `${name}.trajectory`, file),
       trajectories: kinds as TrajectoryKind[],
       probeEvery,

@@ -109,6 +109,15 @@ export interface SceneConfig {
    * some (`mimic synth --textures DIR`); ignored otherwise.
    */
   imageShare: number;
+  /**
+   * "random" (default): every surface's material (texture family, colours, scale) is drawn at
+   * random, independently of its class, per scene; a class is recognised by shape, placement and
+   * context, not colour, so a frozen random encoder has no colour shortcut in the probes.
+   * "class": each class keeps its own colour and texture family (walls wallpaper/brick, floors
+   * wood/tiles, sofas fabric, lamps glow...), as before; the "class-materials" preset.
+   * User images (--textures) are kept in both.
+   */
+  materials: "random" | "class";
 }
 
 export const DEFAULT_SCENE: SceneConfig = {
@@ -119,6 +128,7 @@ export const DEFAULT_SCENE: SceneConfig = {
   lights: 3,
   segments: 20,
   imageShare: 0.5,
+  materials: "random",
 };
 
 class Rand {
@@ -322,7 +332,47 @@ export function generateScene(seed: number, cfg: SceneConfig = DEFAULT_SCENE, op
     radii: [Math.max(1.3, W / 2 - 1.8), Math.max(1.3, D / 2 - 1.8)] as [number, number],
     margin: 0.3,
   };
+  if (cfg.materials === "random") randomizeMaterials(prims, seed);
+  else if (cfg.materials !== "class") throw new Error(`scene config: materials must be "random" or "class", got '${cfg.materials}'`);
   return { seed, size: [W, H, D], primitives: prims, lights, ambient: 0.3, walkable: ring };
+}
+
+/** Texture families a randomised material is drawn from (glow, which only lamps had, is left out). */
+const RANDOM_KINDS: TextureKind[] = [
+  TEXTURE.noise,
+  TEXTURE.brick,
+  TEXTURE.wood,
+  TEXTURE.tiles,
+  TEXTURE.poster,
+  TEXTURE.fabric,
+  TEXTURE.wallpaper,
+];
+const ALL_COLOURS: Rgb[] = [...WOODS, ...WALLS, ...BRICKS, ...FABRICS, ...BRIGHT];
+
+/**
+ * Replace every material of the scene (each distinct Material object: one per piece of furniture,
+ * book, wall...) by one drawn independently of the class: a texture family, two colours from all
+ * palettes, a log-uniform scale in [0.8, 10]. Its own PCG32 stream, so geometry and user-image
+ * choices stay the scene's. User images (TEXTURE.image) are kept.
+ */
+function randomizeMaterials(prims: Primitive[], seed: number): void {
+  const r = new Rand(seed, 0x3a7e);
+  const swapped = new Map<Material, Material>();
+  for (const p of prims) {
+    if (p.material.kind === TEXTURE.image) continue;
+    let m = swapped.get(p.material);
+    if (!m) {
+      m = {
+        kind: r.pick(RANDOM_KINDS),
+        color1: r.tint(r.pick(ALL_COLOURS), 0.1),
+        color2: r.tint(r.pick(ALL_COLOURS), 0.1),
+        seed: r.u32(),
+        scale: 0.8 * Math.exp(r.f() * Math.log(10 / 0.8)),
+      };
+      swapped.set(p.material, m);
+    }
+    p.material = m;
+  }
 }
 
 type MatFn = (kind: TextureKind, c1: Rgb, c2: Rgb, scale?: number) => Material;

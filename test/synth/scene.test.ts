@@ -99,4 +99,37 @@ describe("synth scenes", () => {
       used += generateScene(s, DEFAULT_SCENE, { images: true }).primitives.filter((p) => p.material.kind === TEXTURE.image).length;
     expect(used).toBeGreaterThan(0);
   });
+
+  it("materials are random per scene by default: a class appears with several texture families and colours across scenes", () => {
+    const byClass = (materials: "random" | "class") => {
+      const m = new Map<number, { kinds: Set<number>; colours: Set<string> }>();
+      for (let s = 0; s < 8; s++)
+        for (const p of generateScene(100 + s, { ...DEFAULT_SCENE, materials }).primitives) {
+          const e = m.get(p.classId) ?? { kinds: new Set(), colours: new Set() };
+          e.kinds.add(p.material.kind);
+          e.colours.add(p.material.color1.map((c) => c.toFixed(1)).join(","));
+          m.set(p.classId, e);
+        }
+      return m;
+    };
+    const random = byClass("random");
+    const fixed = byClass("class");
+    const name = (id: number) => SYNTH_CLASSES[id - 1].name;
+    for (const [id, e] of random) {
+      expect(e.kinds.size, `${name(id)}: texture families over 8 scenes`).toBeGreaterThanOrEqual(4);
+      expect(e.colours.size, `${name(id)}: colours over 8 scenes`).toBeGreaterThanOrEqual(4);
+      expect(e.kinds.has(TEXTURE.glow)).toBe(false);
+    }
+    // the old behaviour: one family per class for sofas (fabric), ceilings (noise), lamps (noise + glow)
+    expect([...fixed.get(SYNTH_CLASSES.find((c) => c.name === "sofa")!.id)!.kinds]).toEqual([TEXTURE.fabric]);
+    expect([...fixed.get(SYNTH_CLASSES.find((c) => c.name === "ceiling")!.id)!.kinds]).toEqual([TEXTURE.noise]);
+    // geometry and classes do not depend on the materials; same seed, same materials
+    const a = generateScene(7);
+    const b = generateScene(7, { ...DEFAULT_SCENE, materials: "class" });
+    const geom = (sc: typeof a) => JSON.stringify(sc.primitives.map((p) => ({ ...p, material: null })));
+    expect(geom(a)).toBe(geom(b));
+    expect(JSON.stringify(generateScene(7))).toBe(JSON.stringify(a));
+    expect(loadSynthPresets()["class-materials"].scene.materials).toBe("class");
+    expect(loadSynthPresets().default.scene.materials).toBe("random");
+  });
 });
