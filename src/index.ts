@@ -14,11 +14,13 @@ export {
 } from "./benchmark/baselines.js";
 export {
   buildLeaderboard,
-  type DatasetResult,
+  type EntryResult,
   type Leaderboard,
   type LeaderboardRow,
   leaderboardJson,
   leaderboardMarkdown,
+  rankByIntervals,
+  type SeedScores,
 } from "./benchmark/leaderboard.js";
 export { BenchmarkInputError, type BenchmarkOptions, readDatasetInfo, runBenchmark } from "./benchmark/run.js";
 export { type BenchmarkScale, benchmarkScales, getScale, type ScaleName, samplesSeen, scaleProblems } from "./benchmark/scales.js";
@@ -138,6 +140,16 @@ export {
   segMetrics,
 } from "./probe/metrics.js";
 export { type FrozenEncoder, formatMetrics, type ProbeResult, type ProbeTrainConfig, probePresets, runProbe } from "./probe/pipeline.js";
+export {
+  type BootstrapInfo,
+  bootstrapIntervals,
+  compareProbeRuns,
+  type Interval,
+  metricIntervals,
+  pairedBootstrap,
+  percentileInterval,
+  seedInterval,
+} from "./probe/stats.js";
 export { predictionGrid, writePredictionGrid } from "./probe/visualize.js";
 export { Pcg32 } from "./ref/prng.js";
 export { buildReport, type Report, type ReportOptions, type ReportSection, writeReport } from "./report/report.js";

@@ -1,11 +1,13 @@
-// `mimic benchmark`: for each dataset, train CroCo with the scale's fixed recipe, probe depth and
-// segmentation on the fixed probe dataset, and collect the scores into a leaderboard.
+// `mimic benchmark`: for each dataset (and objective: CroCo, optionally MAE on the same frames),
+// for each of the scale's seeds, train with the scale's fixed recipe, probe depth and segmentation
+// on the fixed probe dataset; also probe a random-init encoder with the same seeds (the reference
+// every pretraining must beat); collect the scores into a leaderboard with intervals over seeds.
 //
-//   <out>/runs/<name>/train/       the training run (latest.json -> checkpoint sidecar)
-//   <out>/runs/<name>/probe-depth/ <out>/runs/<name>/probe-seg/   metrics.json of each probe
-//   <out>/runs/<name>/result.json  {scale, recipe, probe, result}: a dataset with this file at the
-//                                  same scale, recipe and probe data, and the same pair count and
-//                                  configHash, is skipped (resume)
+//   <out>/runs/<entry>/seed<k>/train/        the training run (latest.json -> checkpoint sidecar)
+//   <out>/runs/<entry>/seed<k>/probe-depth/  .../probe-seg/   metrics.json of each probe
+//   <out>/runs/<entry>/seed<k>/result.json   {scale, recipe, probe, entry, scores}: a run with this
+//                                  file at the same scale, recipe, probe data, pair count and
+//                                  configHash is skipped (resume)
 //   <out>/cache/                   the probes' feature cache (keyed by encoder)
 //   <out>/leaderboard.json  <out>/leaderboard.md
 //
@@ -15,7 +17,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { openProbeDataset } from "../probe/datasets.js";
-import { buildLeaderboard, type DatasetResult, type Leaderboard, leaderboardJson, leaderboardMarkdown } from "./leaderboard.js";
+import {
+  buildLeaderboard,
+  type EntryResult,
+  type Leaderboard,
+  leaderboardJson,
+  leaderboardMarkdown,
+  type SeedScores,
+} from "./leaderboard.js";
 import type { BenchmarkScale } from "./scales.js";
 
 /** Runs `mimic <args>` and resolves with its exit code. */
@@ -70,12 +79,14 @@ export function readDatasetInfo(dir: string): DatasetInfo {
   return { dir, name: path.basename(path.resolve(dir)), pairs, configHash };
 }
 
-/** What runs/<name>/result.json holds. */
+/** What runs/<entry>/seed<k>/result.json holds. */
 export interface RunRecord {
   scale: string;
   recipe: BenchmarkScale;
   probe: string;
-  result: DatasetResult;
+  probeDir: string;
+  entry: { name: string; objective: EntryResult["objective"]; pairs: number; configHash: string };
+  scores: SeedScores;
 }
 
 export interface BenchmarkOptions {
@@ -84,6 +95,10 @@ export interface BenchmarkOptions {
   scaleName: string;
   scale: BenchmarkScale;
   out: string;
+  /** Pretraining objectives per dataset (default ["croco"]); "mae" rows are named "<dataset> (mae)". */
+  objectives?: Array<"croco" | "mae">;
+  /** Add the random-init reference row (probes on a random encoder; default true). */
+  randomInit?: boolean;
   quiet?: boolean;
   runner?: MimicRunner;
 }
@@ -92,11 +107,14 @@ export interface BenchmarkOutcome {
   leaderboard: Leaderboard;
   markdown: string;
   files: { json: string; markdown: string };
-  /** Datasets whose result was reused from runs/<name>/result.json. */
+  /** Runs ("<entry> seed <k>") whose result was reused from their result.json. */
   reused: string[];
-  /** Datasets that failed (not on the leaderboard). */
+  /** Entries that failed (not on the leaderboard). */
   failures: Array<{ dataset: string; error: string }>;
 }
+
+/** Folder name of an entry under runs/ ("random init" -> "random-init", "a (mae)" -> "a.mae"). */
+export const entryFolder = (name: string): string => name.replace(/ \((\w+)\)$/, ".$1").replace(/\s+/g, "-");
 
 const sameRecipe = (a: BenchmarkScale, b: BenchmarkScale) => JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
 const sortKeys = (o: object) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
@@ -132,109 +150,121 @@ export async function runBenchmark(datasets: string[], opts: BenchmarkOptions): 
   const probeName = path.basename(path.resolve(opts.probe));
   const probeAbs = path.resolve(opts.probe);
   fs.mkdirSync(opts.out, { recursive: true });
-  const results: DatasetResult[] = [];
+  const results: EntryResult[] = [];
   const reused: string[] = [];
   const failures: BenchmarkOutcome["failures"] = [];
+  const objectives = opts.objectives ?? ["croco"];
+  const entries: Array<{ name: string; objective: EntryResult["objective"]; info: DatasetInfo | null }> = [];
+  for (const d of infos)
+    for (const o of objectives) entries.push({ name: o === "croco" ? d.name : `${d.name} (${o})`, objective: o, info: d });
+  if (opts.randomInit ?? true) entries.push({ name: "random init", objective: "none", info: null });
 
-  for (const d of infos) {
-    const dir = path.join(opts.out, "runs", d.name);
-    const recordFile = path.join(dir, "result.json");
-    if (fs.existsSync(recordFile)) {
-      try {
-        const rec = JSON.parse(fs.readFileSync(recordFile, "utf8")) as RunRecord & { probeDir?: string };
-        if (
-          rec.scale === opts.scaleName &&
-          sameRecipe(rec.recipe, s) &&
-          rec.probeDir === probeAbs &&
-          rec.result.pairs === d.pairs &&
-          rec.result.configHash === d.configHash
-        ) {
-          results.push(rec.result);
-          reused.push(d.name);
-          if (!q) process.stderr.write(`benchmark: ${d.name}: reusing ${recordFile}\n`);
-          continue;
-        }
-      } catch {
-        // unreadable record: redo this dataset
-      }
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(dir, { recursive: true });
+  for (const e of entries) {
+    const entry = {
+      name: e.name,
+      objective: e.objective,
+      pairs: e.info?.pairs ?? 0,
+      configHash: e.info?.configHash ?? "-",
+    };
+    const seeds: SeedScores[] = [];
     try {
-      const step = async (what: string, args: string[]) => {
-        const code = await run(args, q);
-        if (code !== 0) throw new Error(`${what} failed (exit ${code}); rerun it by hand to see why`);
-      };
-      const trainDir = path.join(dir, "train");
-      await step("mimic train", [
-        "train",
-        "--data",
-        d.dir,
-        "--objective",
-        "croco",
-        "--model",
-        s.model,
-        "--steps",
-        String(s.steps),
-        "--batch",
-        String(s.batch),
-        "--blr",
-        String(s.blr),
-        "--seed",
-        String(s.seed),
-        "--out",
-        trainDir,
-        ...qf,
-      ]);
-      const latest = JSON.parse(fs.readFileSync(path.join(trainDir, "latest.json"), "utf8")) as { checkpoint: string };
-      const ckpt = path.join(trainDir, latest.checkpoint);
-      const metrics: Record<string, Record<string, number | null>> = {};
-      for (const task of ["depth", "seg"]) {
-        const pdir = path.join(dir, `probe-${task}`);
-        await step(`mimic probe --task ${task}`, [
-          "probe",
-          "--ckpt",
-          ckpt,
-          "--task",
-          task,
-          "--data",
-          opts.probe,
-          "--out",
-          pdir,
-          "--epochs",
-          String(s.probeEpochs),
-          "--head",
-          s.probeHead,
-          "--seed",
-          String(s.seed),
-          "--cache",
-          path.join(opts.out, "cache"),
-          ...qf,
-        ]);
-        metrics[task] = (
-          JSON.parse(fs.readFileSync(path.join(pdir, "metrics.json"), "utf8")) as { metrics: Record<string, number | null> }
-        ).metrics;
+      for (let k = 0; k < s.seeds; k++) {
+        const seed = s.seed + k;
+        const dir = path.join(opts.out, "runs", entryFolder(e.name), `seed${seed}`);
+        const recordFile = path.join(dir, "result.json");
+        if (fs.existsSync(recordFile)) {
+          try {
+            const rec = JSON.parse(fs.readFileSync(recordFile, "utf8")) as RunRecord;
+            if (
+              rec.scale === opts.scaleName &&
+              sameRecipe(rec.recipe, s) &&
+              rec.probeDir === probeAbs &&
+              JSON.stringify(rec.entry) === JSON.stringify(entry) &&
+              rec.scores.seed === seed
+            ) {
+              seeds.push(rec.scores);
+              reused.push(`${e.name} seed ${seed}`);
+              if (!q) process.stderr.write(`benchmark: ${e.name} seed ${seed}: reusing ${recordFile}\n`);
+              continue;
+            }
+          } catch {
+            // unreadable record: redo this run
+          }
+        }
+        fs.rmSync(dir, { recursive: true, force: true });
+        fs.mkdirSync(dir, { recursive: true });
+        const step = async (what: string, args: string[]) => {
+          const code = await run(args, q);
+          if (code !== 0) throw new Error(`${what} (seed ${seed}) failed (exit ${code}); rerun it by hand to see why`);
+        };
+        let ckpt = "random";
+        if (e.info) {
+          const trainDir = path.join(dir, "train");
+          await step(`mimic train --objective ${e.objective}`, [
+            "train",
+            "--data",
+            e.info.dir,
+            "--objective",
+            e.objective,
+            "--model",
+            s.model,
+            "--steps",
+            String(s.steps),
+            "--batch",
+            String(s.batch),
+            "--blr",
+            String(s.blr),
+            "--seed",
+            String(seed),
+            "--out",
+            trainDir,
+            ...qf,
+          ]);
+          const latest = JSON.parse(fs.readFileSync(path.join(trainDir, "latest.json"), "utf8")) as { checkpoint: string };
+          ckpt = path.join(trainDir, latest.checkpoint);
+        }
+        const metrics: Record<string, Record<string, number | null>> = {};
+        for (const task of ["depth", "seg"]) {
+          const pdir = path.join(dir, `probe-${task}`);
+          await step(`mimic probe --task ${task}`, [
+            "probe",
+            "--ckpt",
+            ckpt,
+            ...(ckpt === "random" ? ["--arch", s.model] : []),
+            "--task",
+            task,
+            "--data",
+            opts.probe,
+            "--out",
+            pdir,
+            "--epochs",
+            String(s.probeEpochs),
+            "--head",
+            s.probeHead,
+            "--seed",
+            String(seed),
+            "--cache",
+            path.join(opts.out, "cache"),
+            ...qf,
+          ]);
+          metrics[task] = (
+            JSON.parse(fs.readFileSync(path.join(pdir, "metrics.json"), "utf8")) as { metrics: Record<string, number | null> }
+          ).metrics;
+        }
+        const num = (v: number | null | undefined) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+        const scores: SeedScores = {
+          seed,
+          depth: { absRel: num(metrics.depth.absRel), delta1: num(metrics.depth.delta1) },
+          seg: { mIoU: num(metrics.seg.mIoU), pixelAcc: num(metrics.seg.pixelAccuracy) },
+        };
+        const rec: RunRecord = { scale: opts.scaleName, recipe: { ...s }, probe: probeName, probeDir: probeAbs, entry, scores };
+        fs.writeFileSync(recordFile, `${JSON.stringify(rec, null, 2)}\n`);
+        seeds.push(scores);
       }
-      const num = (v: number | null | undefined) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-      const result: DatasetResult = {
-        dataset: d.name,
-        pairs: d.pairs,
-        configHash: d.configHash,
-        depth: { absRel: num(metrics.depth.absRel), delta1: num(metrics.depth.delta1) },
-        seg: { mIoU: num(metrics.seg.mIoU), pixelAcc: num(metrics.seg.pixelAccuracy) },
-      };
-      const rec: RunRecord & { probeDir: string } = {
-        scale: opts.scaleName,
-        recipe: { ...s },
-        probe: probeName,
-        probeDir: probeAbs,
-        result,
-      };
-      fs.writeFileSync(recordFile, `${JSON.stringify(rec, null, 2)}\n`);
-      results.push(result);
-    } catch (e) {
-      failures.push({ dataset: d.name, error: (e as Error).message });
-      if (!q) process.stderr.write(`benchmark: ${d.name}: ${(e as Error).message}\n`);
+      results.push({ ...entry, dataset: e.info?.name ?? "-", seeds });
+    } catch (err) {
+      failures.push({ dataset: e.name, error: (err as Error).message });
+      if (!q) process.stderr.write(`benchmark: ${e.name}: ${(err as Error).message}\n`);
     }
   }
 

@@ -13,8 +13,10 @@ export interface BenchmarkScale {
   batch: number;
   /** Base learning rate; lr = blr * batch / 256 (MAE's rule), cosine decay, default warmup. */
   blr: number;
-  /** Seed of init, data order, view swaps and masks (training) and of the probe heads. */
+  /** First seed of init, data order, view swaps and masks (training) and of the probe heads. */
   seed: number;
+  /** Seeds per entry: seed, seed + 1, ...; the leaderboard's intervals are over these runs. */
+  seeds: number;
   /** Epochs of each probe head over the probe dataset's train split. */
   probeEpochs: number;
   /** Probe head kind (headPresets key): a linear head on the frozen encoder. */
@@ -24,9 +26,9 @@ export interface BenchmarkScale {
 /** The named scales. Change a scale's recipe only together with its name (results would mix). */
 export const benchmarkScales = {
   /** For a 2-core CPU through lavapipe: 1,600 pairs seen (200 x 8), minutes per dataset. */
-  nano: { model: "nano", steps: 200, batch: 8, blr: 0.032, seed: 0, probeEpochs: 10, probeHead: "linear" },
+  nano: { model: "nano", steps: 200, batch: 8, blr: 0.032, seed: 0, seeds: 3, probeEpochs: 10, probeHead: "linear" },
   /** ViT-Ti/16 at 224x224: 16,000 pairs seen (1000 x 16); for a real GPU. */
-  tiny: { model: "tiny", steps: 1000, batch: 16, blr: 0.032, seed: 0, probeEpochs: 20, probeHead: "linear" },
+  tiny: { model: "tiny", steps: 1000, batch: 16, blr: 0.032, seed: 0, seeds: 3, probeEpochs: 20, probeHead: "linear" },
 } as const satisfies Record<string, BenchmarkScale>;
 
 export type ScaleName = keyof typeof benchmarkScales;
@@ -47,6 +49,7 @@ export function scaleProblems(name: string, s: BenchmarkScale): string[] {
   posInt("steps");
   posInt("batch");
   posInt("seed", 0);
+  posInt("seeds");
   posInt("probeEpochs");
   if (!(Number.isFinite(s.blr) && s.blr > 0)) p.push(`scale ${name}: blr must be a positive number, got ${s.blr}`);
   if (!(s.probeHead in headPresets))

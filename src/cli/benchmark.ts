@@ -13,6 +13,9 @@ interface BenchmarkFlags {
   scale: string;
   out: string;
   steps?: string;
+  seeds?: string;
+  objectives: string;
+  randomInit: boolean;
   makeBaselines?: string;
   seed: string;
   json?: boolean;
@@ -28,6 +31,9 @@ export function benchmarkCommand(): Command {
     .addOption(new Option("--scale <name>", "fixed recipe (see README 'Curation benchmark')").choices(scales).default("nano"))
     .option("--out <dir>", "output folder: leaderboard.json, leaderboard.md, runs/<dataset>/", "benchmark-out")
     .option("--steps <n>", "override the scale's step count (a custom scale named like nano@steps=N; not comparable to the named scale)")
+    .option("--seeds <n>", "seeds per entry (pretraining and probe head), the intervals are over them; default the scale's (3)")
+    .option("--objectives <list>", "pretraining objectives per dataset, comma-separated: croco, mae (MAE on the same frames)", "croco")
+    .option("--no-random-init", "leave out the random-init reference row")
     .option(
       "--make-baselines <videos-dir>",
       `first make the baseline datasets (${baselineRecipes.map((b) => b.name).join(", ")}) from these videos in <out>/baselines/ (kept if there) and benchmark them too`,
@@ -58,11 +64,30 @@ export function benchmarkCommand(): Command {
           scaleName = `${o.scale}@steps=${steps}`;
         }
       }
+      if (o.seeds !== undefined) {
+        const seeds = intFlag("seeds", o.seeds);
+        if (seeds !== scale.seeds) {
+          scale = { ...scale, seeds };
+          scaleName = `${scaleName}@seeds=${seeds}`;
+        }
+      }
+      const objectives = o.objectives.split(",").map((x) => x.trim());
+      for (const x of objectives)
+        if (x !== "croco" && x !== "mae") throw new UsageError(`--objectives: unknown objective '${x}'; use croco, mae or croco,mae`);
+      if (new Set(objectives).size !== objectives.length) throw new UsageError(`--objectives lists an objective twice: '${o.objectives}'`);
       const problems = scaleProblems(scaleName, scale);
       if (problems.length) throw new UsageError(problems.join("; "));
       let outcome: Awaited<ReturnType<typeof runBenchmark>>;
       try {
-        outcome = await runBenchmark(datasets, { probe: o.probe, scaleName, scale, out: path.resolve(o.out), quiet: o.quiet || o.json });
+        outcome = await runBenchmark(datasets, {
+          probe: o.probe,
+          scaleName,
+          scale,
+          out: path.resolve(o.out),
+          objectives: objectives as Array<"croco" | "mae">,
+          randomInit: o.randomInit,
+          quiet: o.quiet || o.json,
+        });
       } catch (e) {
         if (e instanceof BenchmarkInputError) throw new UsageError(e.message);
         throw e;

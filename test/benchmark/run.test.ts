@@ -83,13 +83,14 @@ describe("mimic benchmark", () => {
     expect(() => readDatasetInfo(empty)).toThrow(`dataset ${empty} has no pairs.csv`);
   });
 
-  it("trains each dataset with the scale's fixed recipe, probes depth and seg, writes a sorted leaderboard, and resumes", async () => {
+  it("trains each dataset with every seed of the scale's fixed recipe, probes depth and seg, adds random init, ranks, and resumes", async () => {
     const ds = [dataset("small", 5, "aaa"), dataset("big", 20, "bbb"), dataset("nan", 7, null)];
     const out = path.join(tmp, "out");
     const calls: string[][] = [];
-    const s = benchmarkScales.nano;
-    const r = await runBenchmark(ds, { probe, scaleName: "nano", scale: s, out, quiet: true, runner: fakeRunner(calls) });
-    expect(calls.map((c) => c[0])).toEqual(["train", "probe", "probe", "train", "probe", "probe", "train", "probe", "probe"]);
+    const s = { ...benchmarkScales.nano, seeds: 2 };
+    const r = await runBenchmark(ds, { probe, scaleName: "nano@seeds=2", scale: s, out, quiet: true, runner: fakeRunner(calls) });
+    // 3 datasets x 2 seeds x (train + 2 probes), then random init: 2 seeds x 2 probes
+    expect(calls.map((c) => c[0])).toEqual([...Array(6).fill(["train", "probe", "probe"]).flat(), "probe", "probe", "probe", "probe"]);
     const train = calls[0];
     for (const [f, v] of [
       ["--objective", "croco"],
@@ -100,42 +101,69 @@ describe("mimic benchmark", () => {
       ["--seed", String(s.seed)],
     ])
       expect(train[train.indexOf(f) + 1], f).toBe(v);
+    expect(calls[3][calls[3].indexOf("--seed") + 1]).toBe(String(s.seed + 1));
     const probeCall = calls[1];
     expect(probeCall[probeCall.indexOf("--epochs") + 1]).toBe(String(s.probeEpochs));
     expect(probeCall[probeCall.indexOf("--head") + 1]).toBe(s.probeHead);
     expect(probeCall[probeCall.indexOf("--data") + 1]).toBe(probe);
+    expect(probeCall[probeCall.indexOf("--seed") + 1]).toBe(String(s.seed));
+    const randomProbe = calls[18];
+    expect(randomProbe.slice(0, 5)).toEqual(["probe", "--ckpt", "random", "--arch", s.model]);
 
     expect(r.failures).toEqual([]);
-    expect(r.leaderboard.rows.map((x) => [x.rank, x.dataset, x.pairs, x.configHash])).toEqual([
+    // the fake scores do not depend on the seed: intervals of width 0, every entry told apart
+    expect(r.leaderboard.rows.map((x) => [x.rank.depth, x.name, x.pairs, x.configHash])).toEqual([
       [1, "big", 20, "bbb"],
-      [2, "small", 5, "aaa"],
-      [3, "nan", 7, "none"],
+      [2, "nan", 7, "none"],
+      [3, "small", 5, "aaa"],
+      [4, "random init", 0, "-"],
     ]);
-    expect(r.leaderboard.rows[2].depth.delta1).toBeNull();
-    expect(r.leaderboard.rows[0].seg).toEqual({ mIoU: 0.1, pixelAcc: 0.4 });
+    expect(r.leaderboard.rows[1].depth.delta1.mean).toBeNull();
+    expect(r.leaderboard.rows[0].seg.mIoU).toEqual({ mean: 0.1, lo: 0.1, hi: 0.1, values: [0.1, 0.1] });
     const json = fs.readFileSync(path.join(out, "leaderboard.json"), "utf8");
     const md = fs.readFileSync(path.join(out, "leaderboard.md"), "utf8");
     expect(md).toBe(r.markdown);
-    expect(fs.existsSync(path.join(out, "runs", "big", "result.json"))).toBe(true);
+    expect(fs.existsSync(path.join(out, "runs", "big", "seed1", "result.json"))).toBe(true);
+    expect(fs.existsSync(path.join(out, "runs", "random-init", "seed0", "result.json"))).toBe(true);
 
     // Resume: nothing is rerun, and the files come out byte-identical.
     const again: string[][] = [];
-    const r2 = await runBenchmark(ds, { probe, scaleName: "nano", scale: s, out, quiet: true, runner: fakeRunner(again) });
+    const r2 = await runBenchmark(ds, { probe, scaleName: "nano@seeds=2", scale: s, out, quiet: true, runner: fakeRunner(again) });
     expect(again).toEqual([]);
-    expect(r2.reused).toEqual(["small", "big", "nan"]);
+    expect(r2.reused).toHaveLength(8);
     expect(fs.readFileSync(path.join(out, "leaderboard.json"), "utf8")).toBe(json);
     expect(fs.readFileSync(path.join(out, "leaderboard.md"), "utf8")).toBe(md);
 
-    // A dataset re-mined with another config is rerun (only that one).
+    // A dataset re-mined with another config is rerun (only that one, every seed).
     fs.writeFileSync(path.join(ds[0], "config.json"), JSON.stringify({ configHash: "aaa2" }));
     const remined: string[][] = [];
-    await runBenchmark(ds, { probe, scaleName: "nano", scale: s, out, quiet: true, runner: fakeRunner(remined) });
-    expect(remined.filter((c) => c[0] === "train").map((c) => c[c.indexOf("--data") + 1])).toEqual([ds[0]]);
+    await runBenchmark(ds, { probe, scaleName: "nano@seeds=2", scale: s, out, quiet: true, runner: fakeRunner(remined) });
+    expect(remined.filter((c) => c[0] === "train").map((c) => c[c.indexOf("--data") + 1])).toEqual([ds[0], ds[0]]);
 
     // Another scale (recipe) in the same folder reruns everything.
     const other: string[][] = [];
     await runBenchmark(ds, { probe, scaleName: "nano@steps=3", scale: { ...s, steps: 3 }, out, quiet: true, runner: fakeRunner(other) });
-    expect(other.filter((c) => c[0] === "train").length).toBe(3);
+    expect(other.filter((c) => c[0] === "train").length).toBe(6);
+  });
+
+  it("--objectives croco,mae: MAE on the same frames is its own row, named '<dataset> (mae)'", async () => {
+    const calls: string[][] = [];
+    const r = await runBenchmark([dataset("frames", 3, "f")], {
+      probe,
+      scaleName: "nano@seeds=1",
+      scale: { ...benchmarkScales.nano, seeds: 1 },
+      out: path.join(tmp, "out-mae"),
+      objectives: ["croco", "mae"],
+      randomInit: false,
+      quiet: true,
+      runner: fakeRunner(calls),
+    });
+    expect(calls.filter((c) => c[0] === "train").map((c) => c[c.indexOf("--objective") + 1])).toEqual(["croco", "mae"]);
+    expect(r.leaderboard.rows.map((x) => [x.name, x.objective]).sort()).toEqual([
+      ["frames (mae)", "mae"],
+      ["frames", "croco"],
+    ]);
+    expect(fs.existsSync(path.join(tmp, "out-mae", "runs", "frames.mae", "seed0", "result.json"))).toBe(true);
   });
 
   it("a failing step leaves that dataset off the leaderboard and names it; the others still run", async () => {
@@ -146,13 +174,14 @@ describe("mimic benchmark", () => {
     const r = await runBenchmark(ds, {
       probe,
       scaleName: "nano",
-      scale: benchmarkScales.nano,
+      scale: { ...benchmarkScales.nano, seeds: 1 },
       out: path.join(tmp, "out-fail"),
+      randomInit: false,
       quiet: true,
       runner,
     });
-    expect(r.leaderboard.rows.map((x) => x.dataset)).toEqual(["ok"]);
-    expect(r.failures).toEqual([{ dataset: "broken", error: expect.stringMatching(/mimic train failed \(exit 1\)/) }]);
+    expect(r.leaderboard.rows.map((x) => x.name)).toEqual(["ok"]);
+    expect(r.failures).toEqual([{ dataset: "broken", error: expect.stringMatching(/mimic train --objective croco \(seed 0\) failed \(exit 1\)/) }]);
   });
 
   it("CLI: a folder without pairs.csv, a missing --probe or duplicate names exit 2 with the folder named", () => {
