@@ -1,7 +1,8 @@
 enable subgroups;
 // Batched f32 matmul for CPU adapters (lavapipe), using subgroup shuffles:
 // C[z] (M, N) (+)= A[z](M, K) @ B[z](K, N) (+ bias). Problem, strides, batching, flags:
-// matmul_common.wgsl. Needs B vec4-aligned (ldb, B's offsets and N % 4 == 0) and the `subgroups`
+// matmul_common.wgsl. Needs B vec4-aligned (ldb and B's offsets % 4 == 0, and N % 4 == 0 or rows
+// padded to ldb >= N rounded up to 4: attention's K^T / V^T with 197 tokens) and the `subgroups`
 // feature with subgroups of at least 8 invocations (src/nn/matmul.ts picks it; else matmul.wgsl).
 // Bindings: a (f32), b (vec4), bias (N) (unused unless flags bit 1), c (out), params.
 //
@@ -53,8 +54,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) j: u
   let lastm = p.M - 1u;
   let lastk = p.K - 1u;
   let ldb4 = p.ldb / 4u;
-  // This lane's two vec4 columns of B (clamped to the last vec4 of the row).
-  let lastn4 = p.N / 4u - 1u;
+  // This lane's two vec4 columns of B (clamped to the last vec4 holding a column < N; with a
+  // ragged N its tail lies in the row's padding).
+  let lastn4 = (p.N + 3u) / 4u - 1u;
   let bc0 = boff4 + min(n0 / 4u + j, lastn4);
   let bc1 = boff4 + min(n0 / 4u + 8u + j, lastn4);
   // Start of each of the 16 rows of A.

@@ -8,6 +8,9 @@
 // and the output is written merged as (B, Lq, D), ready for the proj Linear. Gradients dq, dk, dv
 // are written (not accumulated) into views of the same kind (e.g. the qkv gradient).
 //
+// kT and vT rows are padded to ldk = Lk rounded up to 4 (attnLd), so S = Q kT and dP = dO vT take
+// the vec4 matmul kernels even when Lk is not a multiple of 4 (197 tokens: the scalar kernel was
+// 2-3x slower there); S, P and dP stay (B, H, Lq, Lk) contiguous.
 // Forward:  kT = K^T per head; S = Q kT; P = softmax(S / sqrt(dh)) (saved); O = P V.
 // Backward: vT = V^T per head; dP = dO vT; dV = P^T dO; dS = softmax'(P, dP); dQ = dS K; dK = dS^T Q.
 import type { Gpu } from "../gpu/device.js";
@@ -40,9 +43,12 @@ export function qkvViews(qkv: Tensor, B: number, L: number, D: number): { q: Hea
 export const tokens = (t: Tensor, L: number, D: number): HeadView => ({ t, sb: L * D, sl: D });
 
 /** Scratch and saved activations of one attention layer (allocate once per layer and shape). */
+/** Row length of kT / vT: Lk rounded up to 4 (vec4-aligned matmul B rows). */
+export const attnLd = (Lk: number): number => Math.ceil(Lk / 4) * 4;
+
 export interface AttnBuffers {
-  kT: Tensor; // (B, H, dh, Lk)
-  vT: Tensor; // (B, H, dh, Lk) (backward)
+  kT: Tensor; // (B, H, dh, attnLd(Lk))
+  vT: Tensor; // (B, H, dh, attnLd(Lk)) (backward)
   S: Tensor; // (B, H, Lq, Lk) scores, reused for dS in the backward
   P: Tensor; // (B, H, Lq, Lk) saved probabilities
   dP: Tensor; // (B, H, Lq, Lk)
@@ -51,14 +57,14 @@ export interface AttnBuffers {
 export function attnBuffers(gpu: Gpu, s: AttnShape, label: string, withBackward = true): AttnBuffers {
   const { B, H, Lq, Lk, dh } = s;
   const scores = [B, H, Lq, Lk];
-  const kT = tensor(gpu, `${label} kT`, [B, H, dh, Lk]);
+  const kT = tensor(gpu, `${label} kT`, [B, H, dh, attnLd(Lk)]);
   const S = tensor(gpu, `${label} S`, scores);
   const P = tensor(gpu, `${label} P`, scores);
   return {
     kT,
     S,
     P,
-    vT: withBackward ? tensor(gpu, `${label} vT`, [B, H, dh, Lk]) : kT,
+    vT: withBackward ? tensor(gpu, `${label} vT`, [B, H, dh, attnLd(Lk)]) : kT,
     dP: withBackward ? tensor(gpu, `${label} dP`, scores) : S,
   };
 }
@@ -68,7 +74,7 @@ function headTranspose(gpu: Gpu, src: HeadView, dst: Tensor, s: AttnShape): Call
     gpu,
     "nn/head_transpose.wgsl",
     [src.t, dst],
-    [s.Lk, s.H, s.dh, src.t.off, src.sb, src.sl, 0, 0].map(u32),
+    [s.Lk, s.H, s.dh, src.t.off, src.sb, src.sl, attnLd(s.Lk), 0].map(u32),
     [Math.ceil(s.Lk / 16), Math.ceil(s.dh / 4), s.B * s.H],
     {
       label: `head transpose ${src.t.label}`,
@@ -83,6 +89,8 @@ export function attentionForward(gpu: Gpu, s: AttnShape, q: HeadView, k: HeadVie
   const { B, H, Lq, Lk, dh } = s;
   const z = { batches: B * H, batchH: H };
   const sc: [number, number] = [H * Lq * Lk, Lq * Lk];
+  const ldk = attnLd(Lk);
+  const tr: [number, number] = [H * dh * ldk, dh * ldk];
   const Q = hv(q, dh);
   const V = hv(v, dh);
   const O = hv(out, dh);
@@ -97,7 +105,8 @@ export function attentionForward(gpu: Gpu, s: AttnShape, q: HeadView, k: HeadVie
       sam: Q.ld,
       aStride: Q.stride,
       b: buf.kT,
-      bStride: [H * dh * Lk, dh * Lk],
+      ldb: ldk,
+      bStride: tr,
       c: buf.S,
       cStride: sc,
       ...z,
@@ -138,7 +147,8 @@ export function attentionBackward(
   const { B, H, Lq, Lk, dh } = s;
   const z = { batches: B * H, batchH: H };
   const sc: [number, number] = [H * Lq * Lk, Lq * Lk];
-  const tr: [number, number] = [H * dh * Lk, dh * Lk];
+  const ldk = attnLd(Lk);
+  const tr: [number, number] = [H * dh * ldk, dh * ldk];
   const [Q, K, dO, dQ, dK, dV] = [q, k, dout, dq, dk, dv].map((x) => hv(x, dh));
   return [
     headTranspose(gpu, v, buf.vT, s),
@@ -151,6 +161,7 @@ export function attentionBackward(
       sam: dO.ld,
       aStride: dO.stride,
       b: buf.vT,
+      ldb: ldk,
       bStride: tr,
       c: buf.dP,
       cStride: sc,

@@ -53,11 +53,16 @@ export interface MatmulSpec {
   label?: string;
 }
 
-/** Whether the vec4 kernel can read B (aligned rows and batch offsets). */
+/**
+ * Whether the vec4 kernels can read B: aligned rows and batch offsets, and every row's last vec4
+ * inside the row (N % 4 == 0, or rows padded: ldb >= N rounded up to 4, as attention's K^T and V^T
+ * are, so a ragged N like 197 tokens still gets the vec4 kernels; columns past N are never stored).
+ */
 function bIsVec4(s: MatmulSpec): boolean {
   const ldb = s.ldb ?? s.N;
   const [s1, s2] = s.bStride ?? [0, 0];
-  return s.N % 4 === 0 && ldb % 4 === 0 && s.b.off % 4 === 0 && s1 % 4 === 0 && s2 % 4 === 0;
+  const rowsFit = s.N % 4 === 0 || ldb >= Math.ceil(s.N / 4) * 4;
+  return rowsFit && ldb % 4 === 0 && s.b.off % 4 === 0 && s1 % 4 === 0 && s2 % 4 === 0;
 }
 
 /** The shader a matmul call runs (see matmulCall). */
