@@ -6,7 +6,7 @@ import sharp from "sharp";
 import { createBuffer, upload } from "../src/gpu/buffers.js";
 import { describeAdapter, getGpu } from "../src/gpu/device.js";
 import { encodeBlur, encodeResize, gaussianBlur, resizeBilinear } from "../src/image/kernels.js";
-import { Pcg32 } from "../src/ref/prng.js";
+import { Pcg32 } from "../src/prng.js";
 import { type BenchOptions, type BenchResult, row, timeMs } from "./lib.js";
 
 export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {

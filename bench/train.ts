@@ -23,7 +23,7 @@ import { type ArchName, modelConfig, numPatches } from "../src/models/config.js"
 import { type Masking, randomMasking } from "../src/models/masking.js";
 import { initParams } from "../src/models/params.js";
 import type { Call } from "../src/nn/core.js";
-import { Pcg32 } from "../src/ref/prng.js";
+import { Pcg32 } from "../src/prng.js";
 import type { MimBatch } from "../src/train/data.js";
 import { GpuMimTrainer } from "../src/train/gpu_trainer.js";
 import { type BenchOptions, type BenchResult, type BenchRow, row, runPython } from "./lib.js";

@@ -24,9 +24,8 @@ export {
 } from "./benchmark/leaderboard.js";
 export { BenchmarkInputError, type BenchmarkOptions, readDatasetInfo, runBenchmark } from "./benchmark/run.js";
 export { type BenchmarkScale, benchmarkScales, getScale, type ScaleName, samplesSeen, scaleProblems } from "./benchmark/scales.js";
-export { runDemo } from "./cli/demo.js";
-export { doctor } from "./cli/doctor.js";
 export type { Features, Frame, HomographyFit, Matches, PairRecord } from "./contracts.js";
+export { type DoctorReport, doctor } from "./doctor.js";
 export { type SiftConfig, siftPresets } from "./features/config.js";
 export { scoreWarp, type WarpScore } from "./features/eval.js";
 export {
@@ -112,6 +111,7 @@ export { countParams, initParams, type ParamEntry, type ParamLayout, ParamStore,
 export { parseSafetensors, readSafetensors, Safetensors, serializeSafetensors, writeSafetensors } from "./models/safetensors.js";
 /** The training engine (layers with explicit forward/backward, AdamW): `nn.matmulCall`, `nn.Block`, ... */
 export * as nn from "./nn/index.js";
+export { Pcg32 } from "./prng.js";
 export { CpuHeadTrainer, type HeadTrainer, type ProbeTargets } from "./probe/cpu_trainer.js";
 export {
   type LoadedSample,
@@ -151,7 +151,6 @@ export {
   seedInterval,
 } from "./probe/stats.js";
 export { predictionGrid, writePredictionGrid } from "./probe/visualize.js";
-export { Pcg32 } from "./ref/prng.js";
 export { buildReport, type Report, type ReportOptions, type ReportSection, writeReport } from "./report/report.js";
 export {
   DEFAULT_TRAJECTORY,

@@ -2,7 +2,7 @@
 // random data, and comparisons that print the first values and the max difference on failure.
 import { expect } from "vitest";
 import { describeAdapter, type Gpu, getGpu } from "../src/gpu/device.js";
-import { Pcg32 } from "../src/ref/prng.js";
+import { Pcg32 } from "../src/prng.js";
 
 let announced = false;
 

@@ -9,10 +9,10 @@ import path from "node:path";
 import type { Frame, PairRecord } from "../contracts.js";
 import { byteOrder, videoId } from "../mine/shard.js";
 import { DatasetWriter, type VideoResult } from "../mine/writer.js";
-import { Pcg32 } from "../ref/prng.js";
+import { Pcg32 } from "../prng.js";
+import { type MimicRunner, runMimic } from "../run_mimic.js";
 import { decodeFrames } from "../video/decode.js";
 import { listVideos } from "../video/folder.js";
-import { type MimicRunner, runMimic } from "./run.js";
 
 /** The configHash recorded for random pairs (there is no mining config). */
 export const RANDOM_PAIRS_HASH = "random-pairs";

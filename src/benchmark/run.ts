@@ -12,11 +12,10 @@
 //   <out>/leaderboard.json  <out>/leaderboard.md
 //
 // Each step runs as the `mimic` command a user would type (like `mimic demo`).
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { openProbeDataset } from "../probe/datasets.js";
+import { type MimicRunner, runMimic } from "../run_mimic.js";
 import {
   buildLeaderboard,
   type EntryResult,
@@ -27,19 +26,7 @@ import {
 } from "./leaderboard.js";
 import type { BenchmarkScale } from "./scales.js";
 
-/** Runs `mimic <args>` and resolves with its exit code. */
-export type MimicRunner = (args: string[], quiet: boolean) => Promise<number>;
-
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../bin/mimic.js");
-
-/** Run `mimic <args>` as a child process (printed first unless quiet); resolves with the exit code. */
-export const runMimic: MimicRunner = (args, quiet) => {
-  if (!quiet) process.stderr.write(`\n$ mimic ${args.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(" ")}\n`);
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", quiet ? "ignore" : "inherit", quiet ? "ignore" : "inherit"] });
-    c.on("close", (code) => resolve(code ?? 1));
-  });
-};
+export type { MimicRunner };
 
 /** Bad benchmark input (missing folder, no pairs.csv, duplicate names): the CLI exits 2. */
 export class BenchmarkInputError extends Error {}

@@ -3,12 +3,11 @@
 //
 //   synth -> mine (default preset) -> eval-mining -> train CroCo and MAE (nano, same budget)
 //   -> probe depth and segmentation for CroCo, MAE and random init -> report.html
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { describeAdapter, getGpu } from "../gpu/device.js";
+import { runMimic } from "../run_mimic.js";
 import { packageVersion } from "../version.js";
 import { resolveFfmpeg } from "../video/ffmpeg.js";
 import { EXIT, printJson } from "./common.js";
@@ -32,17 +31,6 @@ export const demoPlans: Record<"full" | "quick", DemoPlan> = {
   quick: { scenes: 2, seconds: 8, fps: 5, trainSteps: 20, batch: 4, probeEpochs: 2, blr: 0.032 },
 };
 
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../bin/mimic.js");
-
-/** Run `mimic <args>`; resolves with the exit code. */
-function mimic(args: string[], quiet: boolean): Promise<number> {
-  if (!quiet) process.stderr.write(`\n$ mimic ${args.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(" ")}\n`);
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", quiet ? "ignore" : "inherit", quiet ? "ignore" : "inherit"] });
-    c.on("close", (code) => resolve(code ?? EXIT.failed));
-  });
-}
-
 export interface DemoSummary {
   out: string;
   report: string;
@@ -59,7 +47,7 @@ export async function runDemo(out: string, opts: { quick?: boolean; quiet?: bool
   fs.mkdirSync(out, { recursive: true });
   const step = async (name: string, args: string[], required = true) => {
     const t = performance.now();
-    const code = await mimic(args, q);
+    const code = await runMimic(args, q);
     steps.push({ step: name, code, seconds: Math.round((performance.now() - t) / 100) / 10 });
     if (code !== EXIT.ok && required) throw new Error(`demo step '${name}' failed (exit ${code}); see its output above`);
     return code;

@@ -9,8 +9,8 @@ import { detectAndDescribe } from "../features/sift.js";
 import { type TwoViewConfig, type TwoViewResult, twoView, twoViewPresets } from "../geometry/two_view.js";
 import { drawTwoView } from "../geometry/viz.js";
 import { getGpu } from "../gpu/device.js";
+import { rgbToGrayCpu } from "../image/cpu.js";
 import { readRgb, writePng } from "../image/io.js";
-import { rgbToGrayRef } from "../ref/image.js";
 import { EXIT, printJson, UsageError } from "./common.js";
 
 interface MatchFlags {
@@ -71,8 +71,8 @@ export function matchCommand(): Command {
       const grid = cfg.correspondence.width;
       const gpu = await getGpu();
       const [a, b] = [await load(file1, flags.size, grid), await load(file2, flags.size, grid)];
-      const fa = await detectAndDescribe(gpu, rgbToGrayRef(a.rgb, a.width * a.height), a.width, a.height, siftPresets.opencv);
-      const fb = await detectAndDescribe(gpu, rgbToGrayRef(b.rgb, b.width * b.height), b.width, b.height, siftPresets.opencv);
+      const fa = await detectAndDescribe(gpu, rgbToGrayCpu(a.rgb, a.width * a.height), a.width, a.height, siftPresets.opencv);
+      const fb = await detectAndDescribe(gpu, rgbToGrayCpu(b.rgb, b.width * b.height), b.width, b.height, siftPresets.opencv);
       const r = await twoView(gpu, fa, fb, cfg, { a, b });
       const s = summary(r, [file1, file2], flags.size, flags.preset);
       if (flags.viz) {

@@ -5,7 +5,7 @@ import { type MineConfig, type MinePresetName, minePresets, validateMineConfig }
 import { minePairs } from "../mine/pipeline.js";
 import { parseShard } from "../mine/shard.js";
 import { VideoError } from "../video/probe.js";
-import { EXIT, floatFlag, intFlag, printJson, UsageError } from "./common.js";
+import { EXIT, floatFlag, intFlag, type Progress, printJson, progress, UsageError } from "./common.js";
 
 /** Flags that override one MineConfig field each: [flag, field, kind, help]. */
 const FIELD_FLAGS: Array<[string, keyof MineConfig, "int" | "float" | "bool" | "enum", string, string[]?]> = [
@@ -91,6 +91,8 @@ export function mineCommand(): Command {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
+    const quiet = Boolean(opts.quiet) || Boolean(opts.json);
+    let bar: Progress | null = null;
     const summary = await minePairs({
       input,
       out: String(opts.out),
@@ -99,12 +101,18 @@ export function mineCommand(): Command {
       resume: Boolean(opts.resume),
       force: Boolean(opts.force),
       shard,
-      quiet: Boolean(opts.quiet) || Boolean(opts.json),
-    }).catch((e: unknown) => {
-      // A frame folder without timestamp names and no --fps: a bad argument, nothing was written.
-      if (e instanceof VideoError && e.code === "needs-fps") throw new UsageError(e.message);
-      throw e;
-    });
+      quiet,
+      onProgress(done, total, run) {
+        bar ??= progress("mining", total, { quiet, format: "videos | {frames} frames | {kept} pairs | {rate} pairs/s" });
+        if (done > 0) bar.update(done, { frames: run.frames, kept: run.kept, rate: run.rate.toFixed(1) });
+      },
+    })
+      .catch((e: unknown) => {
+        // A frame folder without timestamp names and no --fps: a bad argument, nothing was written.
+        if (e instanceof VideoError && e.code === "needs-fps") throw new UsageError(e.message);
+        throw e;
+      })
+      .finally(() => bar?.stop());
     if (opts.json) printJson(summary);
     else if (!opts.quiet)
       console.error(

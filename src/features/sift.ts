@@ -15,6 +15,7 @@ import type { Features } from "../contracts.js";
 import { createBuffer, params, readbackRanges, readU32, upload } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
 import { type Binding, grid1d, groups, pipeline } from "../gpu/kernel.js";
+import { gaussianTaps } from "../image/cpu.js";
 import {
   checkSiftConfig,
   KP,
@@ -25,12 +26,11 @@ import {
   SIFT_ORI_SIG_FCTR,
   type SiftConfig,
   siftOctaves,
+  siftOutCapacity,
+  siftPresets,
   siftSigmas,
   siftThreshold,
-} from "../ref/features/config.js";
-import { siftOutCapacity } from "../ref/features/sift.js";
-import { gaussianTaps } from "../ref/image.js";
-import { siftPresets } from "./config.js";
+} from "./config.js";
 
 /** SIFT features of one image: the Features contract plus response and octave per keypoint. */
 export interface SiftFeatures extends Features {

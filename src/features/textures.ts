@@ -3,8 +3,8 @@
 // supersampling, optionally through a homography so warped views are exact renderings rather
 // than resamplings.
 import sharp from "sharp";
-import { gaussianBlurRef } from "../ref/image.js";
-import { Pcg32 } from "../ref/prng.js";
+import { gaussianBlurCpu } from "../image/cpu.js";
+import { Pcg32 } from "../prng.js";
 
 export type Texture = (x: number, y: number) => number;
 
@@ -124,7 +124,7 @@ export function standardWarps(w: number, h: number): Warp[] {
 export async function renderWarp(tex: Texture, w: number, h: number, warp: Warp): Promise<Float32Array> {
   const p = warp.photo ?? {};
   let img = render(tex, w, h, inv3(warp.H), p.gain ?? 1, p.bias ?? 0);
-  if (p.blurSigma) img = gaussianBlurRef(img, 1, h, w, p.blurSigma);
+  if (p.blurSigma) img = gaussianBlurCpu(img, 1, h, w, p.blurSigma);
   if (p.jpegQuality) {
     const bytes = Uint8Array.from(img, (v) => Math.round(v * 255));
     const buf = await sharp(bytes, { raw: { width: w, height: h, channels: 1 } })

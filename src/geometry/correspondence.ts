@@ -16,10 +16,10 @@
 import { createBuffer, params, readback, submit, upload } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
 import { dispatch, groups, pipeline } from "../gpu/kernel.js";
-import { gridCols, gridRows, type PatchGrid, patchCorrRef } from "../ref/geometry/patch_corr.js";
 import { invert3x3 } from "./homography.js";
+import { gridCols, gridRows, type PatchGrid, patchCorrCpu } from "./patch_corr_cpu.js";
 
-export type { PatchGrid } from "../ref/geometry/patch_corr.js";
+export type { PatchGrid } from "./patch_corr_cpu.js";
 
 export interface CorrespondenceConfig extends PatchGrid {
   /** "mimic": MIMIC's recipe; "improved": plus inlier support (and cycle consistency). */
@@ -95,7 +95,7 @@ export function encodePatchCorr(gpu: Gpu, enc: GPUCommandEncoder, hs: GPUBuffer,
 
 /** Majority targets (N, P) for homographies hs (N, 9), on the GPU or with the CPU twin. */
 export async function patchTargets(backend: Gpu | "cpu", hs: Float32Array, g: PatchGrid): Promise<Int32Array> {
-  if (backend === "cpu") return patchCorrRef(hs, g);
+  if (backend === "cpu") return patchCorrCpu(hs, g);
   const nh = hs.length / 9;
   const np = gridCols(g) * gridRows(g);
   if (nh === 0) return new Int32Array(0);

@@ -2,12 +2,11 @@
 // problems (frame pairs) and over batches of hypotheses until the confidence bound is met; the
 // best hypothesis (most inliers, lowest index on ties) is refined on the host in float64 by
 // least squares on its inliers, iterated as LO-RANSAC (refit, recount, while the support grows).
-// The CPU twin of the kernel is src/ref/geometry/ransac_homography.ts; pass backend "cpu" to use it.
+// The CPU twin of the kernel is src/geometry/ransac_cpu.ts; pass backend "cpu" to use it.
 import type { Features, HomographyFit, Matches } from "../contracts.js";
 import { createBuffer, params, readback, submit, upload } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
 import { dispatch, groups, pipeline } from "../gpu/kernel.js";
-import { type RansacHypotheses, ransacHypothesesRef } from "../ref/geometry/ransac_homography.js";
 import {
   dltLeastSquares,
   inliersOf,
@@ -19,6 +18,7 @@ import {
   reprojError2,
 } from "./homography.js";
 import { findHomographyCv } from "./opencv_homography.js";
+import { type RansacHypotheses, ransacHypothesesCpu } from "./ransac_cpu.js";
 
 export interface RansacConfig {
   /** Reprojection error threshold in view b, px. MIMIC (cv2.findHomography RANSAC): 5. */
@@ -305,7 +305,7 @@ export async function ransacBatch(
       const count = Math.min(cfg.batch, cfg.maxHypotheses - first);
       const res = runner
         ? await runner.run(problems, first, cfg)
-        : ransacHypothesesRef(packed.pts, problems, first, cfg.batch, cfg.seed, cfg.maxAttempts);
+        : ransacHypothesesCpu(packed.pts, problems, first, cfg.batch, cfg.seed, cfg.maxAttempts);
       for (let i = 0; i < np; i++) {
         if (done[i]) continue;
         for (let k = 0; k < count; k++) {

@@ -3,7 +3,7 @@
 // of outlier correspondences (b's point moved to a random place) and unmatched distractors.
 // Everything is seeded (PCG32), so runs are reproducible.
 import type { Features } from "../contracts.js";
-import { Pcg32 } from "../ref/prng.js";
+import { Pcg32 } from "../prng.js";
 
 export interface SyntheticPairOptions {
   /** Corresponding points (inliers + outliers). */

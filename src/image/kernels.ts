@@ -4,7 +4,7 @@
 import { createBuffer, params, readF32, submit, upload } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
 import { dispatch, grid1d, groups, pipeline } from "../gpu/kernel.js";
-import { gaussianTaps } from "../ref/image.js";
+import { gaussianTaps } from "./cpu.js";
 
 /** rgb: (count*3) bytes packed in u32 words -> gray: (count) f32. */
 export function encodeRgbToGray(gpu: Gpu, enc: GPUCommandEncoder, rgb: GPUBuffer, gray: GPUBuffer, count: number): void {

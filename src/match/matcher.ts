@@ -1,13 +1,13 @@
 // Brute-force descriptor matching on the GPU (shaders/match/bf_match.wgsl), batched over frame
 // pairs, with Lowe's ratio test and an optional mutual-nearest check on the host.
-// CPU twin of the kernel: src/ref/match/bf_match.ts; `selectMatches` is shared by both paths.
+// CPU twin of the kernel: src/match/bf_match_cpu.ts; `selectMatches` is shared by both paths.
 import type { Features, Matches } from "../contracts.js";
 import { createBuffer, params, readU32, submit, upload } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
 import { dispatch, groups, pipeline } from "../gpu/kernel.js";
-import { bfMatchRef, type NearestNeighbours } from "../ref/match/bf_match.js";
+import { bfMatchCpu, type NearestNeighbours } from "./bf_match_cpu.js";
 
-export type { NearestNeighbours } from "../ref/match/bf_match.js";
+export type { NearestNeighbours } from "./bf_match_cpu.js";
 
 /** How putative matches are selected from nearest neighbours. */
 export interface MatchConfig {
@@ -161,7 +161,7 @@ export async function matchPairs(
   const packed = packFeatures(feats);
   const all = cfg.mutual ? [...pairList, ...pairList.map(([a, b]) => [b, a] as const)] : [...pairList];
   const { pairs, rows } = packPairs(packed.frames, all);
-  const nn = backend === "cpu" ? bfMatchRef(packed.desc, packed.frames, pairs, rows) : await nearestNeighbours(backend, packed, all);
+  const nn = backend === "cpu" ? bfMatchCpu(packed.desc, packed.frames, pairs, rows) : await nearestNeighbours(backend, packed, all);
   return pairList.map(([a], i) => {
     const rev = pairList.length + i;
     return selectMatches(nn, pairs[4 * i + 2], feats[a].count, cfg, cfg.mutual ? nn : undefined, cfg.mutual ? pairs[4 * rev + 2] : 0);

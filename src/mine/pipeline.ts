@@ -9,7 +9,6 @@
 // the next video's decoder is stopped by backpressure after a fixed number of frames.
 import fs from "node:fs";
 import path from "node:path";
-import { progress } from "../cli/common.js";
 import type { Features, Frame, PairRecord } from "../contracts.js";
 import type { SiftConfig } from "../features/config.js";
 import { siftPresets } from "../features/config.js";
@@ -46,6 +45,9 @@ export interface MineOptions {
   force?: boolean;
   shard?: Shard | null;
   quiet?: boolean;
+  /** Called with (0, total) before the first video and after each video: videos done, videos to do,
+   *  and the run's frames, kept pairs and kept pairs per second so far (the CLI draws its bar from this). */
+  onProgress?: (done: number, total: number, run: { frames: number; kept: number; rate: number }) => void;
   /** Frames per GPU submission (default 8). */
   batch?: number;
 }
@@ -131,7 +133,7 @@ export async function minePairs(opts: MineOptions): Promise<MineSummary> {
     if (!writer.finished.has(rel) && inShard(rel, opts.shard ?? null)) writer.finishVideo(failed(rel, e.message), []);
   }
 
-  const bar = progress("mining", todo.length, { quiet: opts.quiet, format: "videos | {frames} frames | {kept} pairs | {rate} pairs/s" });
+  opts.onProgress?.(0, todo.length, { frames: 0, kept: 0, rate: 0 });
   const timings: Record<string, number> = {}; // seconds per stage, on the main thread's clock
   let runFrames = 0;
   let runCandidates = 0;
@@ -160,11 +162,10 @@ export async function minePairs(opts: MineOptions): Promise<MineSummary> {
     runCandidates += result.candidates;
     runKept += result.kept;
     const secs = (performance.now() - t0) / 1e3;
-    bar.update(i + 1, { frames: runFrames, kept: runKept, rate: (runKept / Math.max(secs, 1e-9)).toFixed(1) });
+    opts.onProgress?.(i + 1, todo.length, { frames: runFrames, kept: runKept, rate: runKept / Math.max(secs, 1e-9) });
     if (result.status === "failed" && !opts.quiet) process.stderr.write(`mimic mine: ${v.rel}: ${result.error}\n`);
     if (!opts.quiet) for (const w of result.warnings ?? []) process.stderr.write(`mimic mine: ${v.rel}: ${w}\n`);
   }
-  bar.stop();
 
   const seconds = (performance.now() - t0) / 1e3;
   const stats: MineStats = {

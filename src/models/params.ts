@@ -11,7 +11,8 @@
 // array uploads as is. Kernels take element offsets (no 256-byte binding offsets needed). The
 // padding between tensors is zero and stays zero.
 
-import { Pcg32 } from "../ref/prng.js";
+import { createHash } from "node:crypto";
+import { Pcg32 } from "../prng.js";
 import { gridSize, type ModelConfig, patchDim } from "./config.js";
 
 /** How a tensor is initialised (MAE's initialize_weights). */
@@ -294,4 +295,12 @@ export function isEncoderParam(name: string): boolean {
     name.startsWith("blocks.") ||
     name.startsWith("norm.")
   );
+}
+
+/** Short hash of the encoder tensors (so the probe's feature caches follow the weights, not the file name). */
+export function encoderHash(params: ParamStore): string {
+  const h = createHash("sha256");
+  for (const [name, v] of params.tensors())
+    if (isEncoderParam(name)) h.update(name).update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  return h.digest("hex").slice(0, 12);
 }

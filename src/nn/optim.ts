@@ -1,15 +1,15 @@
 // AdamW on the GPU over a ParamStore's flat buffers (shaders/nn/adamw.wgsl), with the global
 // gradient norm (reduce.wgsl sumsq) and clipping computed in the same pass: no readback.
-// Twin: src/ref/nn/adamw.ts (adamwStep, lrAt, maeLr). The LR schedule runs on the host: each step
+// Twin: src/ref/nn/adamw.ts (adamwStep). The LR schedule (optim_config.ts) runs on the host: each step
 // writes the new lr and bias corrections into the kernel's uniform buffer (no allocation).
 import type { Gpu } from "../gpu/device.js";
 import { grid1d } from "../gpu/kernel.js";
-import type { AdamWConfig } from "../ref/nn/adamw.js";
 import { type Call, dummyBuffer, makeCall, numel, readTensor, type Tensor, tensor } from "./core.js";
 import { reduceCalls } from "./layers.js";
+import type { AdamWConfig } from "./optim_config.js";
 import type { ParamStore } from "./params.js";
 
-export { type AdamWConfig, adamwPresets, type LrSchedule, lrAt, maeLr } from "../ref/nn/adamw.js";
+export { type AdamWConfig, adamwPresets, type LrSchedule, lrAt, maeLr } from "./optim_config.js";
 
 export class AdamW {
   readonly m: Tensor;

@@ -1,10 +1,21 @@
-// A head trainer on the CPU: the reference forward/backward (src/ref/probe/heads.ts, losses.ts)
-// with AdamW. It is the oracle for the GPU trainer (same batches, same update) and is fast enough
+// A head trainer on the CPU: the head forward/backward of the float64 twin (src/ref/probe/heads.ts)
+// in float32, the probe losses (losses.ts) and AdamW. It is the oracle for the GPU trainer (same batches, same update) and is fast enough
 // for tiny probes (tests, smoke runs); real probes run the GPU engine behind the same interface.
 
-import { gelu, geluGrad, type HeadDims, type HeadWeights, pixelShuffleBackward, pixelShuffleForward } from "../ref/probe/heads.js";
-import { crossEntropyBackward, crossEntropyForward, SILOG_LAMBDA, siLogBackward, siLogForward } from "../ref/probe/losses.js";
-import { type HeadConfig, type HeadParams, headDims, headParamSpecs, initHeadParams } from "./heads.js";
+import {
+  gelu,
+  geluGrad,
+  type HeadConfig,
+  type HeadDims,
+  type HeadParams,
+  type HeadWeights,
+  headDims,
+  headParamSpecs,
+  initHeadParams,
+  pixelShuffleBackward,
+  pixelShuffleForward,
+} from "./heads.js";
+import { crossEntropyBackward, crossEntropyForward, SILOG_LAMBDA, siLogBackward, siLogForward } from "./losses.js";
 
 /** Targets of a batch: depth (B, H*W) metres (0 = no data) or classes (B, H*W) 0..K-1, 255 = ignore. */
 export type ProbeTargets = { kind: "depth"; depth: Float32Array } | { kind: "seg"; classes: Uint8Array };

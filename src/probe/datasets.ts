@@ -17,8 +17,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import sharp from "sharp";
+import { resizeBilinearCpu } from "../image/cpu.js";
 import { readGray, readRgb } from "../image/io.js";
-import { resizeBilinearRef } from "../ref/image.js";
 import { type CropBox, EIGEN_CROP, resolveCrop } from "./metrics.js";
 
 export type ProbeTask = "depth" | "seg";
@@ -435,7 +435,7 @@ export function resizeNearest<T extends Uint8Array | Float32Array>(
 export function resizeRgbBilinear(rgb: Uint8Array, sh: number, sw: number, dh: number, dw: number): Uint8Array {
   const planes = new Float32Array(3 * sh * sw); // (3, H, W)
   for (let i = 0; i < sh * sw; i++) for (let c = 0; c < 3; c++) planes[c * sh * sw + i] = rgb[3 * i + c];
-  const out = resizeBilinearRef(planes, 3, sh, sw, dh, dw);
+  const out = resizeBilinearCpu(planes, 3, sh, sw, dh, dw);
   const dst = new Uint8Array(dh * dw * 3);
   for (let i = 0; i < dh * dw; i++)
     for (let c = 0; c < 3; c++) dst[3 * i + c] = Math.min(255, Math.max(0, Math.round(out[c * dh * dw + i])));

@@ -1,4 +1,4 @@
-// Frozen encoders for the probe from the models' CPU reference (src/ref/models/mim.ts encoderRef):
+// Frozen encoders for the probe from the models' CPU reference (src/models/mim_cpu.ts encoderCpu):
 // a checkpoint, or a random initialisation (the `--ckpt random` baseline). They give correct
 // features on any machine (the reference); `device: "gpu"` gives the same encoders on the training
 // engine's GPU encoder (src/probe/gpu_encoder.ts), same name (weights hash) and features within
@@ -6,12 +6,11 @@
 //
 // Tokens are the encoder output after the final norm (forward_encoder with no masking), cls token
 // dropped: (B, L, D), patch n = row * G + col.
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import { decoderMayBeMissing, loadCheckpoint, loadParams, resolveCheckpointPath } from "../models/checkpoint.js";
 import { type ArchName, modelConfig, type VitArch } from "../models/config.js";
-import { initParams, isEncoderParam, type ParamStore } from "../models/params.js";
-import { encoderRef } from "../ref/models/mim.js";
+import { encoderCpu } from "../models/mim_cpu.js";
+import { encoderHash, initParams, type ParamStore } from "../models/params.js";
 import { gpuEncoder } from "./gpu_encoder.js";
 import type { FrozenEncoder } from "./pipeline.js";
 
@@ -21,14 +20,6 @@ export type EncoderDevice = "gpu" | "cpu";
 /** The encoder over a parameter store on a device (same name, same features within float32 rounding). */
 export function encoderOn(device: EncoderDevice, params: ParamStore, label: string): FrozenEncoder {
   return device === "gpu" ? gpuEncoder(params, label) : referenceEncoder(params, label);
-}
-
-/** Short hash of the encoder tensors (so feature caches follow the weights, not the file name). */
-export function encoderHash(params: ParamStore): string {
-  const h = createHash("sha256");
-  for (const [name, v] of params.tensors())
-    if (isEncoderParam(name)) h.update(name).update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-  return h.digest("hex").slice(0, 12);
 }
 
 /** The CPU reference encoder over a parameter store. */
@@ -43,7 +34,7 @@ export function referenceEncoder(params: ParamStore, label: string): FrozenEncod
     imageHeight: c.imgSize,
     imageWidth: c.imgSize,
     async encode(images: Float32Array, B: number): Promise<Float32Array> {
-      const { latent, tokens } = encoderRef((n) => params.get(n), c, images, B, null); // (B, 1 + L, D)
+      const { latent, tokens } = encoderCpu((n) => params.get(n), c, images, B, null); // (B, 1 + L, D)
       if (tokens !== 1 + L) throw new Error(`encoder returned ${tokens} tokens per image, expected 1 + ${L}`);
       const out = new Float32Array(B * L * D); // (B, L, D)
       for (let b = 0; b < B; b++) out.set(latent.subarray((b * (1 + L) + 1) * D, (b + 1) * (1 + L) * D), b * L * D);

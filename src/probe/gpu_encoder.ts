@@ -15,10 +15,9 @@
 import { type Gpu, getGpu } from "../gpu/device.js";
 import { numPatches } from "../models/config.js";
 import { GpuEncoder, mimParamStore } from "../models/mim_gpu.js";
-import type { ParamStore } from "../models/params.js";
+import { encoderHash, type ParamStore } from "../models/params.js";
 import { type Call, encodeCalls, writeTensor } from "../nn/core.js";
 import type { ParamStore as NnParamStore } from "../nn/params.js";
-import { encoderHash } from "./encoders.js";
 import type { FrozenEncoder } from "./pipeline.js";
 
 interface EncoderPlan {

@@ -1,5 +1,6 @@
-// Probe heads on a frozen encoder: configuration, parameter table and init (shapes only; the math
-// is in src/ref/probe/heads.ts, and the GPU engine runs the same layout).
+// Probe heads on a frozen encoder: configuration, dims, parameter table and init, and the layout
+// maths the CPU trainer and the float64 twins share (exact GELU, pixel shuffle). The head's forward
+// and backward: src/probe/cpu_trainer.ts (float32) and src/ref/probe/heads.ts (float64, the oracle).
 //
 // A head turns the encoder's patch tokens (B, L, D) (L = gh * gw, cls token dropped) into a dense
 // map (B, gh*p, gw*p, C) channel-last: each token predicts its own p x p pixels (pixel shuffle).
@@ -11,10 +12,76 @@
 // Parameters follow the models' conventions (src/models/params.ts): PyTorch names and shapes
 // (Linear weight (out, in)), one flat Float32Array with every tensor at a PARAM_ALIGN-aligned
 // offset, xavier_uniform weights and zero biases (MAE's init), seeded with PCG32.
+
+import { erf } from "../models/mim_cpu.js";
 import { layoutOf, type ParamLayout, type ParamSpec } from "../models/params.js";
-import { Pcg32 } from "../ref/prng.js";
-import type { HeadDims, HeadGrads, HeadWeights } from "../ref/probe/heads.js";
+import { Pcg32 } from "../prng.js";
 import type { ProbeTask } from "./datasets.js";
+
+type Arr = ArrayLike<number>;
+type Grad = Float32Array | Float64Array;
+
+export interface HeadDims {
+  B: number;
+  /** token grid rows, cols */
+  gh: number;
+  gw: number;
+  /** token width */
+  D: number;
+  /** patch size: each token predicts p x p pixels */
+  p: number;
+  /** output channels */
+  C: number;
+  /** mlp hidden width; 0 = linear head */
+  hidden: number;
+}
+
+/** linear: w1 (p*p*C, D), b1 (p*p*C); mlp: w1 (hidden, D), b1 (hidden), w2 (p*p*C, hidden), b2 (p*p*C) */
+export interface HeadWeights {
+  w1: Arr;
+  b1: Arr;
+  w2?: Arr;
+  b2?: Arr;
+}
+
+export interface HeadGrads {
+  w1: Grad;
+  b1: Grad;
+  w2?: Grad;
+  b2?: Grad;
+}
+
+/** Exact GELU x * Phi(x) and its derivative Phi(x) + x phi(x). */
+export const gelu = (x: number): number => 0.5 * x * (1 + erf(x / Math.SQRT2));
+export const geluGrad = (x: number): number => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
+
+/** (B, gh*gw, p*p*C) per-token blocks -> (B, gh*p, gw*p, C) map. */
+export function pixelShuffleForward(x: Arr, B: number, gh: number, gw: number, p: number, C: number): Float64Array {
+  const W = gw * p;
+  const out = new Float64Array(B * gh * p * W * C);
+  for (let b = 0; b < B; b++)
+    for (let ty = 0; ty < gh; ty++)
+      for (let tx = 0; tx < gw; tx++)
+        for (let py = 0; py < p; py++)
+          for (let px = 0; px < p; px++)
+            for (let c = 0; c < C; c++)
+              out[((b * gh * p + ty * p + py) * W + tx * p + px) * C + c] =
+                x[((b * gh + ty) * gw + tx) * p * p * C + (py * p + px) * C + c];
+  return out;
+}
+
+/** Gradient of pixelShuffleForward: dx (B, gh*gw, p*p*C) += the blocks of dy (B, gh*p, gw*p, C). */
+export function pixelShuffleBackward(dy: Arr, dx: Grad, B: number, gh: number, gw: number, p: number, C: number): void {
+  const W = gw * p;
+  for (let b = 0; b < B; b++)
+    for (let ty = 0; ty < gh; ty++)
+      for (let tx = 0; tx < gw; tx++)
+        for (let py = 0; py < p; py++)
+          for (let px = 0; px < p; px++)
+            for (let c = 0; c < C; c++)
+              dx[((b * gh + ty) * gw + tx) * p * p * C + (py * p + px) * C + c] +=
+                dy[((b * gh * p + ty * p + py) * W + tx * p + px) * C + c];
+}
 
 export type HeadKind = "linear" | "mlp";
 

@@ -10,8 +10,8 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { resizeBilinearRef } from "../ref/image.js";
-import { Pcg32 } from "../ref/prng.js";
+import { resizeBilinearCpu } from "../image/cpu.js";
+import { Pcg32 } from "../prng.js";
 import { IMAGENET_MEAN, IMAGENET_STD } from "../train/data.js";
 import { CpuHeadTrainer, type HeadTrainer, type ProbeTargets } from "./cpu_trainer.js";
 import { type LoadedSample, loadSample, type ProbeDataset, type ProbeSample } from "./datasets.js";
@@ -445,7 +445,7 @@ export function upsampleChannels(x: ArrayLike<number>, sh: number, sw: number, C
   if (sh === dh && sw === dw) return Float32Array.from(x);
   const planes = new Float32Array(C * sh * sw); // (C, sh, sw)
   for (let i = 0; i < sh * sw; i++) for (let c = 0; c < C; c++) planes[c * sh * sw + i] = x[i * C + c];
-  const r = resizeBilinearRef(planes, C, sh, sw, dh, dw); // (C, dh, dw)
+  const r = resizeBilinearCpu(planes, C, sh, sw, dh, dw); // (C, dh, dw)
   const out = new Float32Array(dh * dw * C);
   for (let i = 0; i < dh * dw; i++) for (let c = 0; c < C; c++) out[i * C + c] = r[c * dh * dw + i];
   return out;

@@ -6,7 +6,7 @@
 // - Pixels: u to the right, v down, (0, 0) the top-left corner of the top-left pixel, so pixel
 //   (i, j) has its centre at (i + 0.5, j + 0.5); u = fx * x / z + cx, v = fy * y / z + cy.
 import { mat4, vec3 } from "gl-matrix";
-import { Pcg32 } from "../ref/prng.js";
+import { Pcg32 } from "../prng.js";
 import type { Scene, Vec3 } from "./scene.js";
 
 export interface Intrinsics {

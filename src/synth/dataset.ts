@@ -14,7 +14,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Gpu } from "../gpu/device.js";
 import { readGray, writeJpeg, writePng } from "../image/io.js";
-import { Pcg32 } from "../ref/prng.js";
+import { Pcg32 } from "../prng.js";
 import { resolveFfmpeg } from "../video/ffmpeg.js";
 import { type Intrinsics, intrinsicsFromFov, makeTrajectory, type TrajectoryKind } from "./camera.js";
 import { classesJson } from "./classes.js";

@@ -5,7 +5,7 @@
 // World frame: metres, y up; the room spans x in [0, size[0]], y in [0, size[1]], z in [0, size[2]].
 // A free elliptical ring around the room centre (see Scene.walkable) holds no furniture, so the
 // camera trajectories in camera.ts never pass through objects.
-import { Pcg32 } from "../ref/prng.js";
+import { Pcg32 } from "../prng.js";
 import { CLASS } from "./classes.js";
 
 /** Texture kinds; the numbers are the `kind` switch in scene.wgsl's albedo(). */

@@ -18,7 +18,7 @@ import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import sharp from "sharp";
-import { Pcg32 } from "../ref/prng.js";
+import { Pcg32 } from "../prng.js";
 
 /** ImageNet channel mean and std (torchvision Normalize in MAE/MIMIC). */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;

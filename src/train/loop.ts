@@ -16,7 +16,7 @@ import type { ModelConfig } from "../models/config.js";
 import type { Masking } from "../models/masking.js";
 import { initParams, ParamStore } from "../models/params.js";
 import type { Safetensors, TensorToWrite } from "../models/safetensors.js";
-import { type LrSchedule, lrAt, maeLr } from "../ref/nn/adamw.js";
+import { type LrSchedule, lrAt, maeLr } from "../nn/optim_config.js";
 import { FrameLoader, type MimBatch, type MimLoader, PairLoader } from "./data.js";
 import { reconstructionPanels, stepMasking } from "./reconstruct.js";
 

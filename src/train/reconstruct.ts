@@ -7,8 +7,8 @@ import type { RgbImage } from "../image/io.js";
 import { writePng } from "../image/io.js";
 import { gridSize, type ModelConfig, numPatches, patchDim } from "../models/config.js";
 import { explicitMasking, type Masking, maskedIndices, randomMasking } from "../models/masking.js";
+import { mimForwardCpu, patchifyCpu, unpatchifyCpu } from "../models/mim_cpu.js";
 import type { ParamStore } from "../models/params.js";
-import { mimForwardRef, patchifyRef, unpatchifyRef } from "../ref/models/mim.js";
 import { denormalizeRgb, loadImage } from "./data.js";
 
 /** A forward pass + loss: views (B, 3, H, W) normalised, masking for view 1 -> loss and pred (B, L, p*p*3). */
@@ -21,9 +21,9 @@ export type MimForward = (
   masking: Masking,
 ) => Promise<{ loss: number; pred: Float32Array }>;
 
-/** The CPU reference forward (src/ref/models/mim.ts): exact, slow; fine for nano/tiny single images. */
+/** The CPU reference forward (src/models/mim_cpu.ts): exact, slow; fine for nano/tiny single images. */
 export const cpuForward: MimForward = async (params, config, view1, view2, B, masking) => {
-  const r = mimForwardRef((n) => params.get(n), config, view1, view2, B, masking);
+  const r = mimForwardCpu((n) => params.get(n), config, view1, view2, B, masking);
   return { loss: r.loss, pred: r.pred };
 };
 
@@ -56,7 +56,7 @@ export function reconstructionPanels(
   const pd = patchDim(config);
   const per = 3 * S * S;
   const img = view1.subarray(b * per, (b + 1) * per);
-  const target = patchifyRef(img, 1, S, p); // (L, pd)
+  const target = patchifyCpu(img, 1, S, p); // (L, pd)
   const predB = pred.slice(b * L * pd, (b + 1) * L * pd);
   if (config.normPixLoss) {
     for (let n = 0; n < L; n++) {
@@ -76,7 +76,7 @@ export function reconstructionPanels(
     masked.fill(0, n * pd, (n + 1) * pd);
     pasted.set(predB.subarray(n * pd, (n + 1) * pd), n * pd);
   }
-  const panels = [unpatchifyRef(masked, 1, S, p), unpatchifyRef(pasted, 1, S, p), img];
+  const panels = [unpatchifyCpu(masked, 1, S, p), unpatchifyCpu(pasted, 1, S, p), img];
   if (view2) panels.push(view2.subarray(b * per, (b + 1) * per));
   const gap = 2;
   const W = panels.length * S + (panels.length - 1) * gap;

@@ -5,13 +5,12 @@
 // pipelines independently. Images: procedural textures (src/features/textures.ts), odd sizes and
 // a batch of 2.
 import { describe, expect, test } from "vitest";
-import { siftPresets } from "../../src/features/config.js";
+import { KP, KP_WORDS, type SiftConfig, siftPresets } from "../../src/features/config.js";
 import { createSiftPlan, detectAndDescribeBatch, encodeSift, type SiftPlan, siftBlurGrid } from "../../src/features/sift.js";
 import { makeTexture, render } from "../../src/features/textures.js";
 import { createBuffer, params, readF32, readU32, upload } from "../../src/gpu/buffers.js";
 import type { Gpu } from "../../src/gpu/device.js";
 import { dispatch, pipeline } from "../../src/gpu/kernel.js";
-import { KP, KP_WORDS, type SiftConfig } from "../../src/ref/features/config.js";
 import {
   descriptorRef,
   detectRef,

@@ -3,8 +3,8 @@ import { cornerErrors } from "../../src/geometry/homography.js";
 import { encodeRansacHypotheses, hypothesesNeeded, type RansacProblem, ransacBatch, ransacPresets } from "../../src/geometry/ransac.js";
 import { syntheticPair } from "../../src/geometry/synthetic.js";
 import { createBuffer, readF32, readU32, upload } from "../../src/gpu/buffers.js";
+import { Pcg32 } from "../../src/prng.js";
 import { ransacHypothesesRef } from "../../src/ref/geometry/ransac_homography.js";
-import { Pcg32 } from "../../src/ref/prng.js";
 import { testGpu } from "../helpers.js";
 
 /** The true correspondences of a synthetic pair (inliers with noise + outliers), as a RANSAC problem. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { explicitMasking, maskedIndices, noMasking, randomMasking } from "../../src/models/masking.js";
-import { Pcg32 } from "../../src/ref/prng.js";
+import { Pcg32 } from "../../src/prng.js";
 
 describe("MAE random masking (src/ref/models/masking.ts)", () => {
   it("keeps int(L * (1 - ratio)) lowest-noise patches per sample; ids_restore inverts the shuffle", () => {

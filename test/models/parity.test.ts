@@ -5,10 +5,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadParamsInto } from "../../src/models/checkpoint.js";
 import { type ModelConfig, modelConfig } from "../../src/models/config.js";
-import { explicitMasking } from "../../src/models/masking.js";
+import { explicitMasking, maskingFromShuffle } from "../../src/models/masking.js";
 import { ParamStore, paramShapes } from "../../src/models/params.js";
 import { readSafetensors } from "../../src/models/safetensors.js";
-import { maskingFromShuffle } from "../../src/ref/models/masking.js";
 import { mimForwardRef } from "../../src/ref/models/mim.js";
 import { expectClose } from "../helpers.js";
 

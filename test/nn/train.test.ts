@@ -10,11 +10,11 @@ import { geluBackward, geluForward, type MaskedMseArgs, maskedMseBackward, maske
 import { linearBackward, linearForward } from "../../src/nn/matmul.js";
 import { AdamW, type AdamWConfig, lrAt, maeLr } from "../../src/nn/optim.js";
 import { ParamStore } from "../../src/nn/params.js";
+import { Pcg32 } from "../../src/prng.js";
 import { adamwStep } from "../../src/ref/nn/adamw.js";
 import { blockBackward, blockForward, crossBlockBackward, crossBlockForward } from "../../src/ref/nn/block.js";
 import * as ref from "../../src/ref/nn/layers.js";
 import { linearBackward as refLinB, linearForward as refLinF } from "../../src/ref/nn/matmul.js";
-import { Pcg32 } from "../../src/ref/prng.js";
 import { expectClose as expectCloseArr, testGpu } from "../helpers.js";
 import { f32, gpuTensor, rand64 } from "./util.js";
 

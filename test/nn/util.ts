@@ -3,7 +3,7 @@
 import { expect } from "vitest";
 import type { Gpu } from "../../src/gpu/device.js";
 import { type Call, readTensor, runCalls, type Tensor, tensor, writeTensor } from "../../src/nn/core.js";
-import { Pcg32 } from "../../src/ref/prng.js";
+import { Pcg32 } from "../../src/prng.js";
 
 /** Seeded values in [lo, hi) as float64. */
 export function rand64(n: number, seed: number, lo = -1, hi = 1): Float64Array {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { PARAM_ALIGN } from "../../src/models/params.js";
+import { Pcg32 } from "../../src/prng.js";
 import { headDims, headOutputShape, headParamSpecs, initHeadParams, makeHeadConfig } from "../../src/probe/heads.js";
 import { unpatchifyRef } from "../../src/ref/models/mim.js";
-import { Pcg32 } from "../../src/ref/prng.js";
 import {
   gelu,
   geluGrad,

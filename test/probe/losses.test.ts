@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Pcg32 } from "../../src/ref/prng.js";
+import { Pcg32 } from "../../src/prng.js";
 import { crossEntropyBackward, crossEntropyForward, SILOG_LAMBDA, siLogBackward, siLogForward } from "../../src/ref/probe/losses.js";
 
 function rand(n: number, seed: number, lo: number, hi: number): Float64Array {

@@ -4,6 +4,7 @@ import path from "node:path";
 import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
 import { writePng } from "../../src/image/io.js";
+import { Pcg32 } from "../../src/prng.js";
 import { openProbeDataset } from "../../src/probe/datasets.js";
 import type { DepthMetrics, SegMetrics } from "../../src/probe/metrics.js";
 import {
@@ -17,7 +18,6 @@ import {
   trainValSplit,
   upsampleChannels,
 } from "../../src/probe/pipeline.js";
-import { Pcg32 } from "../../src/ref/prng.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-probe-run-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createBuffer, params, readF32, readU32 } from "../../src/gpu/buffers.js";
 import { dispatch, groups, pipeline } from "../../src/gpu/kernel.js";
-import { Pcg32 } from "../../src/ref/prng.js";
+import { Pcg32 } from "../../src/prng.js";
 import { testGpu } from "../helpers.js";
 
 describe("PCG32", () => {

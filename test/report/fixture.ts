@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import sharp from "sharp";
-import { Pcg32 } from "../../src/ref/prng.js";
+import { Pcg32 } from "../../src/prng.js";
 
 /** A string that breaks a page if it is not escaped. */
 export const NASTY = `<script>alert("pwned")</script> & 'q' "dq"`;

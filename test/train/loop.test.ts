@@ -13,8 +13,9 @@ import { type ModelConfig, modelConfig, numPatches, patchDim } from "../../src/m
 import type { Masking } from "../../src/models/masking.js";
 import { ParamStore } from "../../src/models/params.js";
 import type { Safetensors } from "../../src/models/safetensors.js";
+import { adamwPresets } from "../../src/nn/optim_config.js";
 import { mimForwardRef } from "../../src/ref/models/mim.js";
-import { adamwPresets, adamwStep } from "../../src/ref/nn/adamw.js";
+import { adamwStep } from "../../src/ref/nn/adamw.js";
 import type { MimBatch } from "../../src/train/data.js";
 import { type MimTrainer, train } from "../../src/train/loop.js";
 import { randomBytes } from "../helpers.js";

@@ -5,8 +5,8 @@
 //
 // Layout shared with the kernels:
 //   gauss[o]: (L+3, N, h, w) f32 per octave, dog[o]: (L+2, N, h, w) f32 (L = nOctaveLayers)
-//   keypoint records: KP_WORDS f32 each (fields in KP, config.ts)
-import { blurPassRef, downsample2Ref, gaussianTaps, resizeBilinearRef } from "../image.js";
+//   keypoint records: KP_WORDS f32 each (fields in KP, src/features/config.ts)
+
 import {
   KP,
   KP_WORDS,
@@ -18,7 +18,8 @@ import {
   siftOctaves,
   siftSigmas,
   siftThreshold,
-} from "./config.js";
+} from "../../features/config.js";
+import { blurPassRef, downsample2Ref, gaussianTaps, resizeBilinearRef } from "../image.js";
 
 const f = Math.fround;
 const FLT_EPSILON = 1.1920928955078125e-7;
@@ -393,11 +394,6 @@ export function selectRef(oriented: Float32Array[], maxFeatures: number, nOctave
   const out: Float32Array[] = [];
   for (let o = 0; o < nOctaves; o++) out.push(...keep.filter((k) => k[KP.octave] === o).sort(keypointKeyCompare));
   return out;
-}
-
-/** Output capacity per image after the cap. */
-export function siftOutCapacity(cfg: SiftConfig): number {
-  return cfg.maxFeatures > 0 ? Math.min(cfg.capacity, cfg.maxFeatures + 32) : cfg.capacity;
 }
 
 /**

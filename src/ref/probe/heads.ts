@@ -1,6 +1,6 @@
 // CPU twins of the probe heads: plain loops in float64, the oracle for the GPU versions the
-// training engine will run. Same argument order as the GPU calls will have: inputs, params,
-// outputs, sizes. Forward saves what backward needs; backward ACCUMULATES (+=) into the gradients.
+// training engine runs (the dims/weights types, GELU and the pixel shuffle come from
+// src/probe/heads.ts). Same argument order as the GPU calls: inputs, params, outputs, sizes. Forward saves what backward needs; backward ACCUMULATES (+=) into the gradients.
 //
 // A head maps frozen encoder tokens (B, L, D), L = gh * gw patch tokens (no cls token), to a dense
 // map (B, H, W, C), H = gh * p, W = gw * p, channel-last: each token predicts the p x p block of
@@ -10,40 +10,20 @@
 //   linear: y = tokens @ W^T + b                        W (p*p*C, D)
 //   mlp:    y = gelu(tokens @ W1^T + b1) @ W2^T + b2     W1 (hidden, D), W2 (p*p*C, hidden); exact erf GELU
 // Depth heads output C = 1 log depth (metres = exp); segmentation heads output C = K logits.
-import { erf } from "../models/mim.js";
+import {
+  gelu,
+  geluGrad,
+  type HeadDims,
+  type HeadGrads,
+  type HeadWeights,
+  pixelShuffleBackward,
+  pixelShuffleForward,
+} from "../../probe/heads.js";
+
+export { gelu, geluGrad, type HeadDims, type HeadGrads, type HeadWeights, pixelShuffleBackward, pixelShuffleForward };
 
 type Arr = ArrayLike<number>;
 type Grad = Float32Array | Float64Array;
-
-export interface HeadDims {
-  B: number;
-  /** token grid rows, cols */
-  gh: number;
-  gw: number;
-  /** token width */
-  D: number;
-  /** patch size: each token predicts p x p pixels */
-  p: number;
-  /** output channels */
-  C: number;
-  /** mlp hidden width; 0 = linear head */
-  hidden: number;
-}
-
-/** linear: w1 (p*p*C, D), b1 (p*p*C); mlp: w1 (hidden, D), b1 (hidden), w2 (p*p*C, hidden), b2 (p*p*C) */
-export interface HeadWeights {
-  w1: Arr;
-  b1: Arr;
-  w2?: Arr;
-  b2?: Arr;
-}
-
-export interface HeadGrads {
-  w1: Grad;
-  b1: Grad;
-  w2?: Grad;
-  b2?: Grad;
-}
 
 export interface HeadActs {
   dims: HeadDims;
@@ -97,38 +77,6 @@ function linearBack(
       }
     }
   return dx;
-}
-
-/** Exact GELU x * Phi(x) and its derivative Phi(x) + x phi(x). */
-export const gelu = (x: number): number => 0.5 * x * (1 + erf(x / Math.SQRT2));
-export const geluGrad = (x: number): number => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
-
-/** (B, gh*gw, p*p*C) per-token blocks -> (B, gh*p, gw*p, C) map. */
-export function pixelShuffleForward(x: Arr, B: number, gh: number, gw: number, p: number, C: number): Float64Array {
-  const W = gw * p;
-  const out = new Float64Array(B * gh * p * W * C);
-  for (let b = 0; b < B; b++)
-    for (let ty = 0; ty < gh; ty++)
-      for (let tx = 0; tx < gw; tx++)
-        for (let py = 0; py < p; py++)
-          for (let px = 0; px < p; px++)
-            for (let c = 0; c < C; c++)
-              out[((b * gh * p + ty * p + py) * W + tx * p + px) * C + c] =
-                x[((b * gh + ty) * gw + tx) * p * p * C + (py * p + px) * C + c];
-  return out;
-}
-
-/** Gradient of pixelShuffleForward: dx (B, gh*gw, p*p*C) += the blocks of dy (B, gh*p, gw*p, C). */
-export function pixelShuffleBackward(dy: Arr, dx: Grad, B: number, gh: number, gw: number, p: number, C: number): void {
-  const W = gw * p;
-  for (let b = 0; b < B; b++)
-    for (let ty = 0; ty < gh; ty++)
-      for (let tx = 0; tx < gw; tx++)
-        for (let py = 0; py < p; py++)
-          for (let px = 0; px < p; px++)
-            for (let c = 0; c < C; c++)
-              dx[((b * gh + ty) * gw + tx) * p * p * C + (py * p + px) * C + c] +=
-                dy[((b * gh * p + ty * p + py) * W + tx * p + px) * C + c];
 }
 
 /** Head forward: tokens (B, L, D) -> out (B, gh*p, gw*p, C). */

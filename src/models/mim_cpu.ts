@@ -1,0 +1,485 @@
+// The MIM models on the CPU: ViT encoder, MAE decoder, CroCo decoder and the masked-patch loss, as
+// MIMIC's models_multiviewmae.py (on MAE, timm and CroCo) computes them. Plain loops over float32
+// arrays, float64 accumulation, forward only. The probe's CPU encoder and `mimic reconstruct` run
+// it; it is also the oracle for the GPU model (src/ref/models/mim.ts re-exports it under its twin
+// names). Parameters are looked up by their PyTorch names through `P(name)`; shapes as in params.ts.
+
+import type { Masking } from "./masking.js";
+
+/** The dimensions the reference needs (a ModelConfig satisfies it). */
+export interface CpuMimDims {
+  imgSize: number;
+  patchSize: number;
+  width: number;
+  depth: number;
+  heads: number;
+  decoderWidth: number;
+  decoderDepth: number;
+  decoderHeads: number;
+  mlpRatio: number;
+  lnEps: number;
+  objective: "croco" | "mae";
+  normPixLoss: boolean;
+}
+
+/** Parameter lookup by PyTorch name. */
+export type ParamGetter = (name: string) => Float32Array;
+
+// ---------------------------------------------------------------------------------------------
+// Layers
+
+/** erf(x) to ~1e-14: Maclaurin series for |x| < 3, continued fraction for erfc beyond. */
+export function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 3) {
+    // erf(x) = 2/sqrt(pi) * sum_n (-1)^n x^(2n+1) / (n! (2n+1))
+    let term = ax;
+    let sum = ax;
+    const x2 = ax * ax;
+    for (let n = 1; n < 80; n++) {
+      term *= -x2 / n;
+      const t = term / (2 * n + 1);
+      sum += t;
+      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
+    }
+    const r = (2 / Math.sqrt(Math.PI)) * sum;
+    return x < 0 ? -r : r;
+  }
+  if (ax > 10) return x < 0 ? -1 : 1;
+  // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...)))))
+  let f = ax;
+  for (let k = 60; k >= 1; k--) f = ax + k / 2 / f;
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+  return x < 0 ? erfc - 1 : 1 - erfc;
+}
+
+/** Exact GELU: x * 0.5 * (1 + erf(x / sqrt(2))), in place. */
+export function geluCpu(x: Float32Array): Float32Array {
+  for (let i = 0; i < x.length; i++) x[i] = x[i] * 0.5 * (1 + erf(x[i] / Math.SQRT2));
+  return x;
+}
+
+/** y (N, out) = x (N, in) @ W^T + b, W (out, in) as PyTorch's nn.Linear. */
+export function linearCpu(
+  x: Float32Array,
+  N: number,
+  inDim: number,
+  W: Float32Array,
+  b: Float32Array | null,
+  outDim: number,
+): Float32Array {
+  if (x.length !== N * inDim || W.length !== outDim * inDim)
+    throw new Error(`linearCpu: shapes x ${x.length} vs (${N},${inDim}), W ${W.length} vs (${outDim},${inDim})`);
+  const y = new Float32Array(N * outDim);
+  for (let n = 0; n < N; n++) {
+    const xo = n * inDim;
+    for (let o = 0; o < outDim; o++) {
+      const wo = o * inDim;
+      let s = b ? b[o] : 0;
+      for (let i = 0; i < inDim; i++) s += x[xo + i] * W[wo + i];
+      y[n * outDim + o] = s;
+    }
+  }
+  return y;
+}
+
+/** LayerNorm over the last dim (biased variance), x (N, D). */
+export function layerNormCpu(x: Float32Array, N: number, D: number, w: Float32Array, b: Float32Array, eps: number): Float32Array {
+  const y = new Float32Array(N * D);
+  for (let n = 0; n < N; n++) {
+    const o = n * D;
+    let mean = 0;
+    for (let i = 0; i < D; i++) mean += x[o + i];
+    mean /= D;
+    let v = 0;
+    for (let i = 0; i < D; i++) v += (x[o + i] - mean) ** 2;
+    const rstd = 1 / Math.sqrt(v / D + eps);
+    for (let i = 0; i < D; i++) y[o + i] = (x[o + i] - mean) * rstd * w[i] + b[i];
+  }
+  return y;
+}
+
+/**
+ * Multi-head attention core: q (Nq, D), k and v (Nk, D) with head h in channels [h*hd, (h+1)*hd);
+ * softmax(q k^T / sqrt(hd)) v per head -> (Nq, D). Strided so q/k/v can live inside a qkv buffer:
+ * row n of q starts at qOff + n*qStride (same for k, v).
+ */
+export function attentionCpu(
+  q: Float32Array,
+  qOff: number,
+  qStride: number,
+  k: Float32Array,
+  kOff: number,
+  kStride: number,
+  v: Float32Array,
+  vOff: number,
+  vStride: number,
+  Nq: number,
+  Nk: number,
+  D: number,
+  heads: number,
+): Float32Array {
+  const hd = D / heads;
+  const scale = hd ** -0.5;
+  const out = new Float32Array(Nq * D);
+  const s = new Float64Array(Nk);
+  for (let h = 0; h < heads; h++) {
+    const c0 = h * hd;
+    for (let i = 0; i < Nq; i++) {
+      const qi = qOff + i * qStride + c0;
+      let max = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < Nk; j++) {
+        const kj = kOff + j * kStride + c0;
+        let dot = 0;
+        for (let c = 0; c < hd; c++) dot += q[qi + c] * k[kj + c];
+        s[j] = dot * scale;
+        if (s[j] > max) max = s[j];
+      }
+      let sum = 0;
+      for (let j = 0; j < Nk; j++) {
+        s[j] = Math.exp(s[j] - max);
+        sum += s[j];
+      }
+      for (let c = 0; c < hd; c++) {
+        let acc = 0;
+        for (let j = 0; j < Nk; j++) acc += s[j] * v[vOff + j * vStride + c0 + c];
+        out[i * D + c0 + c] = acc / sum;
+      }
+    }
+  }
+  return out;
+}
+
+function addInPlace(x: Float32Array, y: Float32Array): void {
+  for (let i = 0; i < x.length; i++) x[i] += y[i];
+}
+
+/** timm Attention on (N, D) tokens of ONE sample: qkv -> heads -> proj. */
+function selfAttention(P: ParamGetter, pre: string, x: Float32Array, N: number, D: number, heads: number): Float32Array {
+  const qkv = linearCpu(x, N, D, P(`${pre}.qkv.weight`), P(`${pre}.qkv.bias`), 3 * D); // (N, 3D): [q | k | v]
+  const a = attentionCpu(qkv, 0, 3 * D, qkv, D, 3 * D, qkv, 2 * D, 3 * D, N, N, D, heads);
+  return linearCpu(a, N, D, P(`${pre}.proj.weight`), P(`${pre}.proj.bias`), D);
+}
+
+/** CroCo CrossAttention of ONE sample: queries x (Nq, D), keys/values y (Nk, D). */
+function crossAttention(
+  P: ParamGetter,
+  pre: string,
+  x: Float32Array,
+  Nq: number,
+  y: Float32Array,
+  Nk: number,
+  D: number,
+  heads: number,
+): Float32Array {
+  const q = linearCpu(x, Nq, D, P(`${pre}.projq.weight`), P(`${pre}.projq.bias`), D);
+  const k = linearCpu(y, Nk, D, P(`${pre}.projk.weight`), P(`${pre}.projk.bias`), D);
+  const v = linearCpu(y, Nk, D, P(`${pre}.projv.weight`), P(`${pre}.projv.bias`), D);
+  const a = attentionCpu(q, 0, D, k, 0, D, v, 0, D, Nq, Nk, D, heads);
+  return linearCpu(a, Nq, D, P(`${pre}.proj.weight`), P(`${pre}.proj.bias`), D);
+}
+
+function mlp(P: ParamGetter, pre: string, x: Float32Array, N: number, D: number, hidden: number): Float32Array {
+  const h = geluCpu(linearCpu(x, N, D, P(`${pre}.fc1.weight`), P(`${pre}.fc1.bias`), hidden));
+  return linearCpu(h, N, hidden, P(`${pre}.fc2.weight`), P(`${pre}.fc2.bias`), D);
+}
+
+const ln = (P: ParamGetter, pre: string, x: Float32Array, N: number, D: number, eps: number) =>
+  layerNormCpu(x, N, D, P(`${pre}.weight`), P(`${pre}.bias`), eps);
+
+/** timm pre-norm Block, in place on x (N, D): x += attn(norm1 x); x += mlp(norm2 x). */
+export function vitBlockCpu(
+  P: ParamGetter,
+  pre: string,
+  x: Float32Array,
+  N: number,
+  D: number,
+  heads: number,
+  hidden: number,
+  eps: number,
+): void {
+  addInPlace(x, selfAttention(P, `${pre}.attn`, ln(P, `${pre}.norm1`, x, N, D, eps), N, D, heads));
+  addInPlace(x, mlp(P, `${pre}.mlp`, ln(P, `${pre}.norm2`, x, N, D, eps), N, D, hidden));
+}
+
+/** CroCo DecoderBlock, in place on x (Nq, D); y (Nk, D) is the (un-normed) memory, left unchanged. */
+export function crocoBlockCpu(
+  P: ParamGetter,
+  pre: string,
+  x: Float32Array,
+  Nq: number,
+  y: Float32Array,
+  Nk: number,
+  D: number,
+  heads: number,
+  hidden: number,
+  eps: number,
+): void {
+  addInPlace(x, selfAttention(P, `${pre}.attn`, ln(P, `${pre}.norm1`, x, Nq, D, eps), Nq, D, heads));
+  const yn = ln(P, `${pre}.norm_y`, y, Nk, D, eps);
+  addInPlace(x, crossAttention(P, `${pre}.cross_attn`, ln(P, `${pre}.norm2`, x, Nq, D, eps), Nq, yn, Nk, D, heads));
+  addInPlace(x, mlp(P, `${pre}.mlp`, ln(P, `${pre}.norm3`, x, Nq, D, eps), Nq, D, hidden));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model
+
+/** (B, L, p*p*3) patches of (B, 3, H, W) images; within a patch the order is (row, col, channel). */
+export function patchifyCpu(imgs: Float32Array, B: number, imgSize: number, p: number): Float32Array {
+  const G = imgSize / p;
+  const L = G * G;
+  const pd = p * p * 3;
+  const out = new Float32Array(B * L * pd);
+  for (let b = 0; b < B; b++)
+    for (let gr = 0; gr < G; gr++)
+      for (let gc = 0; gc < G; gc++)
+        for (let i = 0; i < p; i++)
+          for (let j = 0; j < p; j++)
+            for (let c = 0; c < 3; c++)
+              out[((b * L + gr * G + gc) * p + i) * p * 3 + j * 3 + c] = imgs[((b * 3 + c) * imgSize + gr * p + i) * imgSize + gc * p + j];
+  return out;
+}
+
+/** Inverse of patchifyCpu: (B, L, p*p*3) -> (B, 3, H, W). */
+export function unpatchifyCpu(x: Float32Array, B: number, imgSize: number, p: number): Float32Array {
+  const G = imgSize / p;
+  const L = G * G;
+  const out = new Float32Array(B * 3 * imgSize * imgSize);
+  for (let b = 0; b < B; b++)
+    for (let gr = 0; gr < G; gr++)
+      for (let gc = 0; gc < G; gc++)
+        for (let i = 0; i < p; i++)
+          for (let j = 0; j < p; j++)
+            for (let c = 0; c < 3; c++)
+              out[((b * 3 + c) * imgSize + gr * p + i) * imgSize + gc * p + j] = x[((b * L + gr * G + gc) * p + i) * p * 3 + j * 3 + c];
+  return out;
+}
+
+/** Conv patch embedding: (B, 3, H, W) -> (B, L, D) with weight (D, 3, p, p) and bias (D). */
+export function patchEmbedCpu(
+  imgs: Float32Array,
+  B: number,
+  imgSize: number,
+  p: number,
+  W: Float32Array,
+  bias: Float32Array,
+  D: number,
+): Float32Array {
+  const G = imgSize / p;
+  const L = G * G;
+  const out = new Float32Array(B * L * D);
+  for (let b = 0; b < B; b++)
+    for (let gr = 0; gr < G; gr++)
+      for (let gc = 0; gc < G; gc++)
+        for (let d = 0; d < D; d++) {
+          let s = bias[d];
+          for (let c = 0; c < 3; c++)
+            for (let i = 0; i < p; i++) {
+              const wo = ((d * 3 + c) * p + i) * p;
+              const io = ((b * 3 + c) * imgSize + gr * p + i) * imgSize + gc * p;
+              for (let j = 0; j < p; j++) s += W[wo + j] * imgs[io + j];
+            }
+          out[(b * L + gr * G + gc) * D + d] = s;
+        }
+  return out;
+}
+
+/**
+ * ViT encoder (forward_encoder): patch embed, + pos_embed[1:], keep masking.idsKeep (all patches in
+ * order when masking is null), prepend cls_token + pos_embed[0], blocks, norm.
+ * imgs (B, 3, H, W) -> latent (B, 1 + keep, D).
+ */
+export function encoderCpu(
+  P: ParamGetter,
+  c: CpuMimDims,
+  imgs: Float32Array,
+  B: number,
+  masking: Masking | null,
+): { latent: Float32Array; tokens: number } {
+  const D = c.width;
+  const p = c.patchSize;
+  const G = c.imgSize / p;
+  const L = G * G;
+  if (imgs.length !== B * 3 * c.imgSize * c.imgSize)
+    throw new Error(`encoderCpu: images have ${imgs.length} floats, expected (${B}, 3, ${c.imgSize}, ${c.imgSize})`);
+  const emb = patchEmbedCpu(imgs, B, c.imgSize, p, P("patch_embed.proj.weight"), P("patch_embed.proj.bias"), D); // (B, L, D)
+  const pos = P("pos_embed"); // (1, 1 + L, D)
+  const cls = P("cls_token");
+  const keep = masking ? masking.keep : L;
+  const T = 1 + keep;
+  const latent = new Float32Array(B * T * D);
+  for (let b = 0; b < B; b++) {
+    const x = new Float32Array(T * D);
+    for (let d = 0; d < D; d++) x[d] = cls[d] + pos[d];
+    for (let t = 0; t < keep; t++) {
+      const patch = masking ? masking.idsKeep[b * keep + t] : t;
+      for (let d = 0; d < D; d++) x[(1 + t) * D + d] = emb[(b * L + patch) * D + d] + pos[(1 + patch) * D + d];
+    }
+    for (let i = 0; i < c.depth; i++) vitBlockCpu(P, `blocks.${i}`, x, T, D, c.heads, D * c.mlpRatio, c.lnEps);
+    latent.set(ln(P, "norm", x, T, D, c.lnEps), b * T * D);
+  }
+  return { latent, tokens: T };
+}
+
+/** decoder_embed, mask tokens, unshuffle with ids_restore, + decoder_pos_embed: (B, 1 + L, Dd). */
+function decoderInput(P: ParamGetter, c: CpuMimDims, latent: Float32Array, B: number, masking: Masking): Float32Array {
+  const D = c.width;
+  const Dd = c.decoderWidth;
+  const L = masking.L;
+  const keep = masking.keep;
+  const T = 1 + keep;
+  const emb = linearCpu(latent, B * T, D, P("decoder_embed.weight"), P("decoder_embed.bias"), Dd); // (B, 1 + keep, Dd)
+  const mt = P("mask_token");
+  const pos = P("decoder_pos_embed");
+  const x = new Float32Array(B * (1 + L) * Dd);
+  for (let b = 0; b < B; b++) {
+    const xo = b * (1 + L) * Dd;
+    for (let d = 0; d < Dd; d++) x[xo + d] = emb[b * T * Dd + d] + pos[d];
+    for (let i = 0; i < L; i++) {
+      const j = masking.idsRestore[b * L + i]; // position of patch i in [kept..., removed...]
+      for (let d = 0; d < Dd; d++) {
+        const v = j < keep ? emb[(b * T + 1 + j) * Dd + d] : mt[d];
+        x[xo + (1 + i) * Dd + d] = v + pos[(1 + i) * Dd + d];
+      }
+    }
+  }
+  return x;
+}
+
+/** decoder_norm, decoder_pred, drop cls: (B, 1 + L, Dd) -> pred (B, L, p*p*3). */
+function decoderHead(P: ParamGetter, c: CpuMimDims, x: Float32Array, B: number, L: number): Float32Array {
+  const Dd = c.decoderWidth;
+  const pd = c.patchSize * c.patchSize * 3;
+  const y = linearCpu(
+    ln(P, "decoder_norm", x, B * (1 + L), Dd, c.lnEps),
+    B * (1 + L),
+    Dd,
+    P("decoder_pred.weight"),
+    P("decoder_pred.bias"),
+    pd,
+  );
+  const pred = new Float32Array(B * L * pd);
+  for (let b = 0; b < B; b++) pred.set(y.subarray((b * (1 + L) + 1) * pd, (b + 1) * (1 + L) * pd), b * L * pd);
+  return pred;
+}
+
+/** MAE decoder (forward_decoder, blocks `decoder_blocks.{i}`): latent (B, 1 + keep, D) -> pred (B, L, p*p*3). */
+export function maeDecoderCpu(P: ParamGetter, c: CpuMimDims, latent: Float32Array, B: number, masking: Masking): Float32Array {
+  const Dd = c.decoderWidth;
+  const L = masking.L;
+  const x = decoderInput(P, c, latent, B, masking);
+  for (let b = 0; b < B; b++) {
+    const xb = x.subarray(b * (1 + L) * Dd, (b + 1) * (1 + L) * Dd);
+    for (let i = 0; i < c.decoderDepth; i++) vitBlockCpu(P, `decoder_blocks.${i}`, xb, 1 + L, Dd, c.decoderHeads, Dd * c.mlpRatio, c.lnEps);
+  }
+  return decoderHead(P, c, x, B, L);
+}
+
+/**
+ * CroCo decoder (forward_decoder_croco, blocks `decoder_blocks_croco.{i}`): view 1's latent
+ * (B, 1 + keep, D) with its masking, view 2's unmasked latent (B, 1 + L, D), which goes through the
+ * same decoder_embed + decoder_pos_embed and is the (per-block norm_y'd) cross-attention memory.
+ */
+export function crocoDecoderCpu(
+  P: ParamGetter,
+  c: CpuMimDims,
+  latent1: Float32Array,
+  B: number,
+  masking: Masking,
+  latent2: Float32Array,
+): Float32Array {
+  const D = c.width;
+  const Dd = c.decoderWidth;
+  const L = masking.L;
+  const x = decoderInput(P, c, latent1, B, masking);
+  if (latent2.length !== B * (1 + L) * D)
+    throw new Error(`crocoDecoderCpu: view-2 latent has ${latent2.length} floats, expected (${B}, ${1 + L}, ${D})`);
+  const y = linearCpu(latent2, B * (1 + L), D, P("decoder_embed.weight"), P("decoder_embed.bias"), Dd);
+  const pos = P("decoder_pos_embed");
+  for (let b = 0; b < B; b++) for (let i = 0; i < (1 + L) * Dd; i++) y[b * (1 + L) * Dd + i] += pos[i];
+  for (let b = 0; b < B; b++) {
+    const xb = x.subarray(b * (1 + L) * Dd, (b + 1) * (1 + L) * Dd);
+    const yb = y.subarray(b * (1 + L) * Dd, (b + 1) * (1 + L) * Dd);
+    for (let i = 0; i < c.decoderDepth; i++)
+      crocoBlockCpu(P, `decoder_blocks_croco.${i}`, xb, 1 + L, yb, 1 + L, Dd, c.decoderHeads, Dd * c.mlpRatio, c.lnEps);
+  }
+  return decoderHead(P, c, x, B, L);
+}
+
+/**
+ * Reconstruction target: patchify(imgs); with normPixLoss each patch is (t - mean) / sqrt(var + 1e-6)
+ * with torch.var's unbiased variance (N - 1), as MAE. (B, L, p*p*3).
+ */
+export function targetCpu(imgs: Float32Array, B: number, imgSize: number, p: number, normPix: boolean): Float32Array {
+  const t = patchifyCpu(imgs, B, imgSize, p);
+  if (!normPix) return t;
+  const pd = p * p * 3;
+  for (let o = 0; o < t.length; o += pd) {
+    let mean = 0;
+    for (let i = 0; i < pd; i++) mean += t[o + i];
+    mean /= pd;
+    let v = 0;
+    for (let i = 0; i < pd; i++) v += (t[o + i] - mean) ** 2;
+    v /= pd - 1;
+    const r = 1 / Math.sqrt(v + 1e-6);
+    for (let i = 0; i < pd; i++) t[o + i] = (t[o + i] - mean) * r;
+  }
+  return t;
+}
+
+/** Mean over removed patches of the per-patch mean squared error: sum(loss * mask) / sum(mask). */
+export function maskedMseCpu(pred: Float32Array, target: Float32Array, mask: Float32Array, B: number, L: number, pd: number): number {
+  let num = 0;
+  let den = 0;
+  for (let n = 0; n < B * L; n++) {
+    let s = 0;
+    for (let i = 0; i < pd; i++) s += (pred[n * pd + i] - target[n * pd + i]) ** 2;
+    num += (s / pd) * mask[n];
+    den += mask[n];
+  }
+  return num / den;
+}
+
+export interface MimForwardCpu {
+  loss: number;
+  /** (B, L, p*p*3) */
+  pred: Float32Array;
+  /** (B, L, p*p*3) */
+  target: Float32Array;
+  /** (B, 1 + keep, D) view 1 (MAE: the only view). */
+  latent1: Float32Array;
+  /** (B, 1 + L, D) view 2 (CroCo only). */
+  latent2: Float32Array | null;
+}
+
+/**
+ * Whole forward + loss. CroCo: view1 (B, 3, H, W) masked by `masking`, view2 encoded unmasked by the
+ * same encoder, loss on view 1's removed patches. MAE: view2 must be null.
+ */
+export function mimForwardCpu(
+  P: ParamGetter,
+  c: CpuMimDims,
+  view1: Float32Array,
+  view2: Float32Array | null,
+  B: number,
+  masking: Masking,
+): MimForwardCpu {
+  const p = c.patchSize;
+  const L = (c.imgSize / p) ** 2;
+  if (masking.L !== L || masking.batch !== B)
+    throw new Error(`mimForwardCpu: masking is for (${masking.batch}, ${masking.L}), model needs (${B}, ${L})`);
+  const { latent: latent1 } = encoderCpu(P, c, view1, B, masking);
+  let pred: Float32Array;
+  let latent2: Float32Array | null = null;
+  if (c.objective === "croco") {
+    if (!view2) throw new Error("mimForwardCpu: the CroCo objective needs view 2");
+    latent2 = encoderCpu(P, c, view2, B, null).latent;
+    pred = crocoDecoderCpu(P, c, latent1, B, masking, latent2);
+  } else {
+    if (view2) throw new Error("mimForwardCpu: the MAE objective takes one view");
+    pred = maeDecoderCpu(P, c, latent1, B, masking);
+  }
+  const target = targetCpu(view1, B, c.imgSize, p, c.normPixLoss);
+  const loss = maskedMseCpu(pred, target, masking.mask, B, L, p * p * 3);
+  return { loss, pred, target, latent1, latent2 };
+}
