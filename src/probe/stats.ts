@@ -11,7 +11,7 @@
 //
 // Paired: both encoders' metrics on the same resample of images, the interval of (b - a); the
 // difference is significant at 95% when that interval excludes 0.
-import { Pcg32 } from "../ref/prng.js";
+import { Pcg32 } from "../prng.js";
 import { type ImageStats, scalarMetricsOf } from "./metrics.js";
 
 /** PCG32 stream of the bootstrap resamples (so the head seed's other streams are not reused). */

@@ -10,7 +10,7 @@ import {
   resamples,
   seedInterval,
 } from "../../src/probe/stats.js";
-import { Pcg32 } from "../../src/ref/prng.js";
+import { Pcg32 } from "../../src/prng.js";
 
 /** n standard-normal draws (Box-Muller on PCG32). */
 function normals(rng: Pcg32, n: number, mean = 0, sd = 1): number[] {
