@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Pcg32 } from "../../src/prng.js";
 import { DepthAccumulator, SegAccumulator, scalarMetricsOf } from "../../src/probe/metrics.js";
 import {
   bootstrapIntervals,
@@ -10,7 +11,6 @@ import {
   resamples,
   seedInterval,
 } from "../../src/probe/stats.js";
-import { Pcg32 } from "../../src/prng.js";
 
 /** n standard-normal draws (Box-Muller on PCG32). */
 function normals(rng: Pcg32, n: number, mean = 0, sd = 1): number[] {
