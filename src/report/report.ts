@@ -3,7 +3,7 @@
 // small inline script draws the hover highlight of patch correspondences, so the file works offline
 // and can be mailed around. Everything read from files is HTML-escaped.
 //
-// The folder it reads (each part optional):
+// The folder it reads (each part optional; ReportOptions names other places for each part):
 //   <dir>/mined/        pairs.jsonl, stats.json, config.json, candidates.jsonl (all candidates' overlaps)
 //   <dir>/train/<run>/  metrics.jsonl ({step, loss, lr, imgPerSec, epoch?} per line), config.json,
 //                       recon-<step>.png or checkpoint-<step>.recon.png
@@ -32,7 +32,37 @@ export interface ReportOptions {
   maxPairs?: number;
   /** Reconstruction images per training run, first and last included (default 4). */
   maxRecons?: number;
+  /** The mined dataset folder (default <dir>/mined). */
+  mined?: string;
+  /** Training run folders (default every folder in <dir>/train). */
+  runs?: string[];
+  /** Probe output folders, named <encoder>-<task> (default every folder in <dir>/probe). */
+  probes?: string[];
 }
+
+/** Where a report looks for each part: explicit options first, else the demo/tour layout under `dir`. */
+export interface ReportInputs {
+  mined: string | null;
+  runs: string[] | { dir: string };
+  probes: string[] | { dir: string };
+  evalMining: string[];
+  env: string | null;
+}
+
+export function reportInputs(dir: string | undefined, opts: ReportOptions = {}): ReportInputs {
+  const mined = opts.mined ?? (dir ? path.join(dir, "mined") : null);
+  return {
+    mined,
+    runs: opts.runs ?? { dir: dir ? path.join(dir, "train") : "" },
+    probes: opts.probes ?? { dir: dir ? path.join(dir, "probe") : "" },
+    // mimic eval-mining writes <mined>/eval-mining.json by default; a demo may put it at the top.
+    evalMining: [...(dir ? [path.join(dir, "eval-mining.json")] : []), ...(mined ? [path.join(mined, "eval-mining.json")] : [])],
+    env: dir ? path.join(dir, "env.json") : null,
+  };
+}
+
+/** Sections whose input was found: a report with none of them has nothing to show. */
+export const CONTENT_SECTIONS = ["pairs", "overlap", "mining", "training", "reconstructions", "probe", "eval-mining"];
 
 export interface Report {
   html: string;
@@ -101,36 +131,51 @@ function notRun(s: ReportSection, what: string): Built {
   return { section: s, body: `<p class="notrun">not run: ${what}</p>` };
 }
 
-/** Build the report of a demo folder. Throws only if `dir` is not a folder. */
-export async function buildReport(dir: string, opts: ReportOptions = {}): Promise<Report> {
-  if (!isDir(dir)) throw new Error(`report: ${dir} is not a folder. Fix: pass the folder that mimic demo (or mine/train/probe) wrote`);
-  const mined = readMined(path.join(dir, "mined"));
+/**
+ * Build the report of a demo/tour folder, or of the parts `opts` names (then `dir` may be
+ * undefined). Throws only if `dir` is given and is not a folder.
+ */
+export async function buildReport(dir: string | undefined, opts: ReportOptions = {}): Promise<Report> {
+  if (dir !== undefined && !isDir(dir))
+    throw new Error(`report: ${dir} is not a folder. Fix: pass the folder that mimic demo (or mine/train/probe) wrote`);
+  const inputs = reportInputs(dir, opts);
+  const mined = readMined(inputs.mined ?? "");
   const parts: Built[] = [
     pairsSection(mined, opts.maxPairs ?? 24),
     overlapSection(mined),
     miningSection(mined),
-    ...trainingSections(path.join(dir, "train"), opts.maxRecons ?? 4),
-    probeSection(path.join(dir, "probe")),
-    // mimic eval-mining writes <mined>/eval-mining.json by default; a demo may put it at the top.
-    evalMiningSection(
-      [path.join(dir, "eval-mining.json"), path.join(dir, "mined", "eval-mining.json")].find((f) => fs.existsSync(f)) ??
-        path.join(dir, "eval-mining.json"),
-    ),
-    environmentSection(dir, mined),
+    ...trainingSections(inputs.runs, opts.maxRecons ?? 4),
+    probeSection(inputs.probes),
+    evalMiningSection(inputs.evalMining.find((f) => fs.existsSync(f)) ?? inputs.evalMining[0] ?? ""),
+    environmentSection(inputs.env, mined),
   ];
   const sections = parts.map((p) => p.section);
-  const html = page(dir, parts);
+  const html = page(dir ?? inputs.mined ?? "report", parts);
   return { html, sections };
+}
+
+/** What `reportInputs` looks for, in words (for "nothing found" messages). */
+export function describeInputs(dir: string | undefined, opts: ReportOptions = {}): string[] {
+  const i = reportInputs(dir, opts);
+  const where = (x: string[] | { dir: string }, what: string) =>
+    Array.isArray(x) ? x.map((d) => `${d}/${what}`) : x.dir ? [`${x.dir}/*/${what}`] : [];
+  return [
+    ...(i.mined ? [`${i.mined}/pairs.jsonl, stats.json, candidates.jsonl`] : []),
+    ...where(i.runs, "metrics.jsonl"),
+    ...where(i.probes, "metrics.json"),
+    ...i.evalMining,
+  ];
 }
 
 /** Write the report (default <dir>/report.html). Returns the file written and the sections. */
 export async function writeReport(
-  dir: string,
+  dir: string | undefined,
   out?: string,
   opts: ReportOptions = {},
 ): Promise<{ out: string; sections: ReportSection[] }> {
   const r = await buildReport(dir, opts);
-  const file = out ?? path.join(dir, "report.html");
+  if (out === undefined && dir === undefined) throw new Error("report: say where to write it (--out) when no folder is given");
+  const file = out ?? path.join(dir as string, "report.html");
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   fs.writeFileSync(file, r.html);
   return { out: file, sections: r.sections };
@@ -412,28 +457,36 @@ interface Run {
   recons: Array<{ step: number; file: string }>;
 }
 
-function trainingSections(trainDir: string, maxRecons: number): Built[] {
+function trainingSections(where: string[] | { dir: string }, maxRecons: number): Built[] {
   const s = section("training", "Training: loss curves");
   const r = section("reconstructions", "Reconstructions");
-  if (!isDir(trainDir)) return [notRun(s, "no train/ folder"), notRun(r, "no train/ folder")];
-  const runs: Run[] = fs
-    .readdirSync(trainDir)
-    .sort()
-    .filter((name) => isDir(path.join(trainDir, name)))
-    .map((name) => {
-      const dir = path.join(trainDir, name);
-      const metrics = readJsonl(path.join(dir, "metrics.jsonl"), s.notes) ?? [];
-      const config = readJson(path.join(dir, "config.json"), s.notes);
-      const recons = fs
-        .readdirSync(dir)
-        // recon-<step>.png, or the trainer's checkpoint-<step>.recon.png
-        .map((f) => ({ f, m: /^(?:recon-|checkpoint-)(\d+)(?:\.recon)?\.png$/.exec(f) }))
-        .filter((x) => x.m)
-        .map((x) => ({ step: Number(x.m![1]), file: path.join(dir, x.f) }))
-        .sort((a, b) => a.step - b.step);
-      return { name, dir, metrics, config, recons };
-    });
-  if (runs.length === 0) return [notRun(s, "train/ has no run folders"), notRun(r, "train/ has no run folders")];
+  let dirs: string[];
+  if (Array.isArray(where)) {
+    for (const d of where) if (!isDir(d)) s.notes.push(`${d}: not a folder`);
+    dirs = where.filter(isDir);
+  } else {
+    const trainDir = where.dir;
+    if (!trainDir || !isDir(trainDir)) return [notRun(s, "no train/ folder"), notRun(r, "no train/ folder")];
+    dirs = fs
+      .readdirSync(trainDir)
+      .sort()
+      .map((name) => path.join(trainDir, name))
+      .filter(isDir);
+  }
+  const runs: Run[] = dirs.map((dir) => {
+    const name = path.basename(dir);
+    const metrics = readJsonl(path.join(dir, "metrics.jsonl"), s.notes) ?? [];
+    const config = readJson(path.join(dir, "config.json"), s.notes);
+    const recons = fs
+      .readdirSync(dir)
+      // recon-<step>.png, or the trainer's checkpoint-<step>.recon.png
+      .map((f) => ({ f, m: /^(?:recon-|checkpoint-)(\d+)(?:\.recon)?\.png$/.exec(f) }))
+      .filter((x) => x.m)
+      .map((x) => ({ step: Number(x.m![1]), file: path.join(dir, x.f) }))
+      .sort((a, b) => a.step - b.step);
+    return { name, dir, metrics, config, recons };
+  });
+  if (runs.length === 0) return [notRun(s, "no training run folders"), notRun(r, "no training run folders")];
   return [lossBody(s, runs), reconBody(r, runs, maxRecons)];
 }
 
@@ -528,13 +581,24 @@ const METRICS: Array<{ keys: string[]; name: string; higher: boolean }> = [
 const NOT_SCORES = new Set(["pixels", "images", "classesCounted", "numClasses", "steps", "seconds"]);
 const ENCODER_ORDER = ["croco", "mae", "random"];
 
-function probeSection(probeDir: string): Built {
+function probeSection(where: string[] | { dir: string }): Built {
   const s = section("probe", "Probes: frozen encoder + head");
-  if (!isDir(probeDir)) return notRun(s, "no probe/ folder");
+  let dirs: string[];
+  if (Array.isArray(where)) dirs = where;
+  else {
+    if (!where.dir || !isDir(where.dir)) return notRun(s, "no probe/ folder");
+    dirs = fs
+      .readdirSync(where.dir)
+      .sort()
+      .map((name) => path.join(where.dir, name));
+  }
   const byTask = new Map<string, Array<{ encoder: string; dir: string; m: Json }>>();
-  for (const name of fs.readdirSync(probeDir).sort()) {
-    const dir = path.join(probeDir, name);
-    if (!isDir(dir)) continue;
+  for (const dir of dirs) {
+    const name = path.basename(dir);
+    if (!isDir(dir)) {
+      if (Array.isArray(where)) s.notes.push(`${dir}: not a folder`);
+      continue;
+    }
     const file = readJson(path.join(dir, "metrics.json"), s.notes);
     if (!file) {
       if (!fs.existsSync(path.join(dir, "metrics.json"))) s.notes.push(`${dir}: no metrics.json`);
@@ -548,7 +612,7 @@ function probeSection(probeDir: string): Built {
     const task = typeof file.task === "string" && inner ? file.task : cut > 0 ? name.slice(cut + 1) : "probe";
     byTask.set(task, [...(byTask.get(task) ?? []), { encoder, dir, m }]);
   }
-  if (byTask.size === 0) return notRun(s, "probe/ has no <encoder>-<task>/metrics.json");
+  if (byTask.size === 0) return notRun(s, "no <encoder>-<task>/metrics.json");
   const rank = (e: string) => {
     const i = ENCODER_ORDER.indexOf(e.toLowerCase());
     return i < 0 ? ENCODER_ORDER.length : i;
@@ -679,9 +743,9 @@ function flatten(o: Json, prefix = "", out: Array<[string, unknown]> = []): Arra
   return out;
 }
 
-function environmentSection(dir: string, m: Mined): Built {
+function environmentSection(envFile: string | null, m: Mined): Built {
   const s = section("environment", "Environment");
-  const env = readJson(path.join(dir, "env.json"), s.notes);
+  const env = envFile ? readJson(envFile, s.notes) : null;
   const rows: Array<[string, unknown]> = env ? flatten(env) : [];
   const have = new Set(rows.map((r) => r[0]));
   const add = (k: string, v: unknown) => {

@@ -243,6 +243,10 @@ describe("mimic report: CLI", () => {
       return true;
     });
     const se = vi.spyOn(console, "error").mockImplementation((s) => void err.push(String(s)));
+    const sw = vi.spyOn(process.stderr, "write").mockImplementation((s) => {
+      err.push(String(s));
+      return true;
+    });
     const sl = vi.spyOn(console, "log").mockImplementation((s) => void out.push(`${String(s)}\n`));
     const prev = process.exitCode;
     process.exitCode = 0;
@@ -253,6 +257,7 @@ describe("mimic report: CLI", () => {
       process.exitCode = prev;
       so.mockRestore();
       se.mockRestore();
+      sw.mockRestore();
       sl.mockRestore();
     }
   }
@@ -266,14 +271,57 @@ describe("mimic report: CLI", () => {
     expect(fs.readFileSync(j.out, "utf8")).toBe(rep.html);
   });
 
-  it("--out writes elsewhere; an empty folder exits 0", async () => {
+  it("--out writes elsewhere; the summary goes to stderr, nothing to stdout", async () => {
     const out = path.join(tmp, "sub", "r.html");
+    const r = await run(fx.dir, "-o", out);
+    expect(r.code, r.err).toBe(0);
+    expect(fs.readFileSync(out, "utf8")).toBe(rep.html);
+    expect(r.err).toContain(`wrote ${out}`);
+    expect(r.out).toBe("");
+  });
+
+  it("--mined, --run and --probe read parts from anywhere (the tour's layout is the default)", async () => {
+    const out = path.join(tmp, "parts.html");
+    const runs = ["croco", "mae"].flatMap((n) => ["--run", path.join(fx.dir, "train", n)]);
+    const probes = fs.readdirSync(path.join(fx.dir, "probe")).flatMap((n) => ["--probe", path.join(fx.dir, "probe", n)]);
+    const r = await run("--mined", path.join(fx.dir, "mined"), ...runs, ...probes, "--out", out, "--json");
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    const status = Object.fromEntries(j.sections.map((s: { id: string; status: string }) => [s.id, s.status]));
+    // eval-mining.json and env.json sit at the top of the demo folder, which was not given
+    expect(status).toEqual({
+      pairs: "ok",
+      overlap: "ok",
+      mining: "ok",
+      training: "ok",
+      reconstructions: "ok",
+      probe: "ok",
+      "eval-mining": "not run",
+      environment: "not run",
+    });
+    expect(sectionHtml(fs.readFileSync(out, "utf8"), "probe")).toBe(sectionHtml(rep.html, "probe"));
+    // one run only: the other is not shown
+    const one = await run("--run", path.join(fx.dir, "train", "mae"), "--out", path.join(tmp, "one.html"), "--json");
+    expect(one.code, one.err).toBe(0);
+    const training = sectionHtml(fs.readFileSync(path.join(tmp, "one.html"), "utf8"), "training");
+    expect(training).toContain("mae");
+    expect(training).not.toContain("croco");
+  });
+
+  it("a folder with nothing to report exits 1, writes nothing and says where it looked", async () => {
     const empty = path.join(tmp, "empty2");
     fs.mkdirSync(empty);
-    const r = await run(empty, "--out", out);
-    expect(r.code, r.err).toBe(0);
-    expect(fs.existsSync(out)).toBe(true);
-    expect(r.out).toContain(`wrote ${out}`);
+    const r = await run(empty);
+    expect(r.code).toBe(1);
+    expect(fs.existsSync(path.join(empty, "report.html"))).toBe(false);
+    expect(r.err).toContain("found nothing to report");
+    for (const w of ["mined/pairs.jsonl", "train/*/metrics.jsonl", "probe/*/metrics.json", "eval-mining.json"])
+      expect(r.err).toContain(path.join(empty, w));
+  });
+
+  it("without a folder, --out and a part are required (exit 2)", async () => {
+    expect((await run("--out", path.join(tmp, "x.html"))).code).toBe(2);
+    expect((await run("--mined", path.join(fx.dir, "mined"))).code).toBe(2);
   });
 
   it("a missing folder exits 2 with the fix", async () => {
