@@ -28,7 +28,7 @@ export function benchmarkCommand(): Command {
     .description("curation benchmark: fixed CroCo recipe + depth/seg probes per dataset -> leaderboard (markdown and JSON)")
     .argument("[dataset-dirs...]", "mined dataset folders (pairs.csv), compared by folder name")
     .option("--probe <dir>", "probe dataset folder (e.g. a 'mimic synth' output); the same for every dataset")
-    .addOption(new Option("--scale <name>", "fixed recipe (see README 'Curation benchmark')").choices(scales).default("nano"))
+    .addOption(new Option("--scale <name>", "fixed recipe (see docs/benchmark.md)").choices(scales).default("nano"))
     .option("--out <dir>", "output folder: leaderboard.json, leaderboard.md, runs/<dataset>/", "benchmark-out")
     .option("--steps <n>", "override the scale's step count (a custom scale named like nano@steps=N; not comparable to the named scale)")
     .option("--seeds <n>", "seeds per entry (pretraining and probe head), the intervals are over them; default the scale's (3)")

@@ -25,7 +25,7 @@ export interface DemoPlan {
 }
 
 export const demoPlans: Record<"full" | "quick", DemoPlan> = {
-  // probes: the linear preset as README's probe table (standardised features, 20 epochs at lr 1e-2:
+  // probes: the linear preset of docs/probes.md (standardised features, 20 epochs at lr 1e-2:
   // a fitted head); 5 epochs at lr 1e-3 left heads unfitted and ranked encoders by head speed.
   full: { scenes: 4, seconds: 20, fps: 5, trainSteps: 120, batch: 4, probeEpochs: 20, blr: 0.032 },
   quick: { scenes: 2, seconds: 8, fps: 5, trainSteps: 20, batch: 4, probeEpochs: 2, blr: 0.032 },
