@@ -78,9 +78,10 @@ export {
   packFeatures,
   selectMatches,
 } from "./match/matcher.js";
-export { configHash, type MineConfig, minePresets } from "./mine/config.js";
+export { configHash, type MineConfig, minePresets, readMineConfig } from "./mine/config.js";
 export { mergeShards } from "./mine/merge.js";
 export { type MineOptions, type MineSummary, minePairs } from "./mine/pipeline.js";
+export { describeBatch, loadWorkingFrame, stageConfigs, type Verdict, verifyPairs } from "./mine/verify.js";
 export {
   type CheckpointSidecar,
   checkpointTensorsPath,

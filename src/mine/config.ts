@@ -1,6 +1,8 @@
 // Mining configuration: one typed object, two named presets. The CLI parses flags into the same
 // type; the effective config and its hash go into every record.
 import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 
 export interface MineConfig {
   /** Seconds between sampled frames (MIMIC: 1). */
@@ -150,4 +152,27 @@ export function validateMineConfig(c: MineConfig): void {
   if (!Number.isInteger(c.window) || c.window < 1) bad("window", "must be an integer >= 1");
   if (!(c.jpegQuality >= 1 && c.jpegQuality <= 100)) bad("jpegQuality", "must be in [1, 100]");
   if (c.fps !== undefined && !(c.fps > 0 && Number.isFinite(c.fps))) bad("fps", "must be > 0");
+}
+
+/**
+ * The config a dataset was mined with: `<dataset>/config.json` (or that file's path). Throws an
+ * Error naming the file when it is missing or is not a mined dataset's config.
+ */
+export function readMineConfig(datasetOrFile: string): { config: MineConfig; configHash: string; file: string } {
+  const file =
+    fs.existsSync(datasetOrFile) && fs.statSync(datasetOrFile).isDirectory() ? path.join(datasetOrFile, "config.json") : datasetOrFile;
+  let parsed: { config?: MineConfig; configHash?: string };
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(`cannot read ${file}: ${(e as Error).message}. Fix: pass a mined dataset folder or its config.json`);
+  }
+  const config = parsed.config;
+  if (!config || typeof config !== "object" || !("everySec" in config))
+    throw new Error(`${file} has no mining config (a 'config' object). Fix: pass the config.json that 'mimic mine' wrote`);
+  validateMineConfig(config);
+  const hash = configHash(config);
+  if (parsed.configHash && parsed.configHash !== hash)
+    throw new Error(`${file}: its config hashes to ${hash}, not the recorded ${parsed.configHash} (edited, or written by another version)`);
+  return { config, configHash: hash, file };
 }

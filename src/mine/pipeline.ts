@@ -11,23 +11,17 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Features, Frame, PairRecord } from "../contracts.js";
 import type { SiftConfig } from "../features/config.js";
-import { siftPresets } from "../features/config.js";
-import { encodeSift, readFeatures, siftPlan } from "../features/sift.js";
-import { type CorrespondenceConfig, correspondencePresets, correspondenceRecord } from "../geometry/correspondence.js";
-import { ransacPresets } from "../geometry/ransac.js";
-import { type TwoViewConfig, type TwoViewResult, twoViewBatch } from "../geometry/two_view.js";
-import { createBuffer, readF32 } from "../gpu/buffers.js";
+import { correspondenceRecord } from "../geometry/correspondence.js";
+import type { TwoViewConfig } from "../geometry/two_view.js";
 import { describeAdapter, type Gpu, getGpu } from "../gpu/device.js";
-import { encodeRgbToGray } from "../image/kernels.js";
-import { cropRect, decodeFrames, type VideoWarning } from "../video/decode.js";
+import { decodeFrames, type VideoWarning } from "../video/decode.js";
 import { listVideos, VIDEO_EXTENSIONS, type VideoEntry, type VideoList, videoIdOf } from "../video/folder.js";
 import { VideoError } from "../video/probe.js";
 import { decodeSequence, sequenceTimes } from "../video/sequence.js";
 import { type MineStats, writeCard, writeStats } from "./card.js";
 import { configHash, type MineConfig, validateMineConfig } from "./config.js";
-import { cvResizeLinear, encodeRgbToGrayU8 } from "./opencv.js";
 import { byteOrder, inShard, type Shard, videoId } from "./shard.js";
-import { encodeSharpness } from "./sharpness.js";
+import { describeBatch, isBlurry, stageConfigs, type Verdict, verifyPairs, workingFrame } from "./verify.js";
 import { type CandidateLine, DatasetWriter, type VideoResult } from "./writer.js";
 
 export interface MineOptions {
@@ -54,35 +48,6 @@ export interface MineOptions {
 
 export interface MineSummary extends MineStats {
   out: string;
-}
-
-/** The stage configs a MineConfig stands for. */
-export function stageConfigs(c: MineConfig): { sift: SiftConfig; twoView: TwoViewConfig } {
-  const sift: SiftConfig = {
-    ...siftPresets.opencv,
-    upsample: c.siftUpsample,
-    contrastThreshold: c.siftContrast,
-    maxFeatures: c.maxFeatures,
-    capacity: c.maxFeatures ? Math.max(4096, 4 * c.maxFeatures) : 16384,
-  };
-  const base = c.correspondence === "mimic" ? correspondencePresets.mimic : correspondencePresets.default;
-  const correspondence: CorrespondenceConfig = {
-    ...base,
-    width: c.size,
-    height: c.size,
-    patch: c.patch,
-    samples: c.patchSamples,
-    overlapRange: [c.overlapLower, c.overlapUpper],
-  };
-  const ransac = {
-    ...(c.correspondence === "mimic" ? ransacPresets.mimic : ransacPresets.default),
-    threshold: c.ransacThreshold,
-    minMatches: c.minMatches,
-    confidence: c.ransacConfidence,
-    maxHypotheses: c.ransacMaxIters,
-    seed: c.seed,
-  };
-  return { sift, twoView: { match: { ratio: c.ratio, mutual: c.mutual }, ransac, correspondence } };
 }
 
 /** Mine every video of `opts.input` into `opts.out`. One broken video never stops the run. */
@@ -223,23 +188,6 @@ function decodeForMining(v: VideoEntry, cfg: MineConfig, gpu: Gpu, times?: numbe
   return new Prefetch(decodeFrames(v.path, base), 32, (f) => workingFrame(f, cfg));
 }
 
-/**
- * 'opencv-linear': a frame decoded at its native size, cropped as MIMIC crops
- * (`frame[: -int(0.2 * height)]`: int() truncates) and resized as cv2.resize does.
- */
-export function workingFrame(f: Frame, cfg: MineConfig): Frame {
-  const size = { width: cfg.size, height: cfg.size };
-  const kept = f.height - Math.trunc(cfg.cropBottom * f.height);
-  const r = cropRect(f.width, kept, undefined, size, cfg.resize);
-  let rgb = f.rgb;
-  if (r.x !== 0 || r.y !== 0 || r.w !== f.width || r.h !== f.height) {
-    rgb = new Uint8Array(r.w * r.h * 3);
-    for (let y = 0; y < r.h; y++)
-      rgb.set(f.rgb.subarray(((r.y + y) * f.width + r.x) * 3, ((r.y + y) * f.width + r.x + r.w) * 3), y * r.w * 3);
-  }
-  return { ...f, width: size.width, height: size.height, rgb: cvResizeLinear(rgb, r.w, r.h, 3, size.width, size.height) };
-}
-
 /** The videos and frame sequences of a folder or list file, or a single video file. */
 function listInput(input: string): VideoList {
   const ext = path.extname(input).toLowerCase();
@@ -261,13 +209,10 @@ interface Sample {
   sharp: number;
 }
 
-interface Outcome {
+/** A candidate's verdict (verify.ts) and which samples it joins. */
+interface Outcome extends Verdict {
   a: number;
   b: number;
-  overlap: number | null;
-  /** null: passes every filter (in the band). */
-  reason: string | null;
-  tv: TwoViewResult;
 }
 
 /** Mine one video: returns its pairs (already written as folders) and counts. */
@@ -359,31 +304,28 @@ async function mineVideo(
     timings.features = (timings.features ?? 0) + (performance.now() - t) / 1e3;
     for (const [i, f] of batch.entries()) {
       const s: Sample = { index: nSamples++, frame: f, feats: fresh.feats[i], sharp: fresh.sharp[i] };
-      if (cfg.minSharpness > 0 && s.sharp < cfg.minSharpness) reject("blurry-frame");
+      if (isBlurry(s.sharp, cfg)) reject("blurry-frame");
       held.push(s);
     }
     // Candidate pairs that became complete with this batch.
     const pairs: Array<[number, number]> = [];
     for (const s of held.slice(-batch.length)) for (let a = Math.max(0, s.index - k); a < s.index; a++) pairs.push([a, s.index]);
-    const usable = pairs.filter(([a, b]) => {
-      const blurry = cfg.minSharpness > 0 && (sampleAt(a).sharp < cfg.minSharpness || sampleAt(b).sharp < cfg.minSharpness);
-      return !blurry;
-    });
+    const usable = pairs.filter(([a, b]) => !isBlurry(sampleAt(a).sharp, cfg) && !isBlurry(sampleAt(b).sharp, cfg));
     nCandidates += usable.length;
     const featList = held.map((h) => h.feats);
     const pos = (index: number) => held.findIndex((h) => h.index === index);
-    const results = usable.length
-      ? await twoViewBatch(
+    const verdicts = usable.length
+      ? await verifyPairs(
           gpu,
           featList,
           usable.map(([a, b]) => [pos(a), pos(b)] as [number, number]),
-          stages.twoView,
-          undefined,
+          cfg,
+          stages,
           timings,
         )
       : [];
     for (const [j, [a, b]] of usable.entries()) {
-      const o = judge(a, b, results[j], sampleAt(a).feats, sampleAt(b).feats, cfg);
+      const o: Outcome = { a, b, ...verdicts[j] };
       if (k === 1) {
         if (o.reason === null) {
           note(o, true);
@@ -452,80 +394,8 @@ async function mineVideo(
   };
 }
 
-/** Apply the pair filters to one verified candidate. */
-function judge(a: number, b: number, tv: TwoViewResult, fa: Features, fb: Features, cfg: MineConfig): Outcome {
-  const o: Outcome = { a, b, overlap: null, reason: null, tv };
-  const h = tv.homography;
-  if (h.kind !== "model") {
-    o.reason = h.reason === "too-few-matches" ? "too-few-matches" : "no-homography";
-    return o;
-  }
-  if (!tv.correspondence) {
-    o.reason = "no-homography";
-    return o;
-  }
-  o.overlap = tv.correspondence.overlap;
-  const pct = 100 * o.overlap;
-  if (cfg.minMotionPx > 0 && medianMotion(tv, fa, fb, h.fit.inliers) < cfg.minMotionPx) o.reason = "static";
-  else if (!(pct > cfg.overlapLower)) o.reason = "overlap-below-band";
-  else if (!(pct < cfg.overlapUpper)) o.reason = "overlap-above-band";
-  return o;
-}
-
-/** Median displacement (px) of the inlier matches. */
-function medianMotion(tv: TwoViewResult, fa: Features, fb: Features, inliers: Uint8Array): number {
-  const d: number[] = [];
-  const m = tv.matches;
-  for (let i = 0; i < m.count; i++) {
-    if (!inliers[i]) continue;
-    const ia = m.idx[2 * i];
-    const ib = m.idx[2 * i + 1];
-    d.push(Math.hypot(fb.xy[2 * ib] - fa.xy[2 * ia], fb.xy[2 * ib + 1] - fa.xy[2 * ia + 1]));
-  }
-  if (!d.length) return 0;
-  d.sort((x, y) => x - y);
-  return d[d.length >> 1];
-}
-
 /** Pair writes in flight per video (each holds its two frames until written). */
 const MAX_WRITES = 16;
-
-// ---- GPU: gray, sharpness and SIFT for a batch of frames in one submission ----------------------------
-
-const batchBuffers = new WeakMap<GPUDevice, Map<string, { rgb: GPUBuffer; sharp: GPUBuffer }>>();
-
-async function describeBatch(
-  gpu: Gpu,
-  frames: Frame[],
-  size: number,
-  sift: SiftConfig,
-  gray: MineConfig["gray"],
-): Promise<{ feats: Features[]; sharp: Float32Array }> {
-  const n = frames.length;
-  for (const f of frames)
-    if (f.width !== size || f.height !== size)
-      throw new Error(`frame ${f.index} of ${f.videoId} is ${f.width}x${f.height}, expected ${size}x${size}`);
-  let cache = batchBuffers.get(gpu.device);
-  if (!cache) batchBuffers.set(gpu.device, (cache = new Map()));
-  const key = `${n}x${size}`;
-  let bufs = cache.get(key);
-  if (!bufs) {
-    bufs = { rgb: createBuffer(gpu, `mine rgb ${key}`, n * size * size * 3), sharp: createBuffer(gpu, `mine sharpness ${key}`, n * 4) };
-    cache.set(key, bufs);
-  }
-  const rgb = new Uint8Array(Math.ceil((n * size * size * 3) / 4) * 4); // (N, H, W, 3) bytes
-  for (const [i, f] of frames.entries()) rgb.set(f.rgb, i * size * size * 3);
-  gpu.device.queue.writeBuffer(bufs.rgb, 0, rgb);
-  const plan = siftPlan(gpu, size, size, n, sift);
-  const enc = gpu.device.createCommandEncoder({ label: `mine batch ${key}` });
-  (gray === "u8" ? encodeRgbToGrayU8 : encodeRgbToGray)(gpu, enc, bufs.rgb, plan.input, n * size * size); // (N, H, W) in [0, 1]
-  encodeSharpness(gpu, enc, plan.input, bufs.sharp, n, size, size);
-  const out = encodeSift(plan, enc, plan.input);
-  gpu.device.queue.submit([enc.finish()]);
-  const [feats, sharp] = await Promise.all([readFeatures(gpu, out), readF32(gpu, bufs.sharp, n)]);
-  gpu.check(`mining batch of ${n} frames of ${frames[0].videoId}`);
-  return { feats, sharp };
-}
 
 // ---- decoding ahead -------------------------------------------------------------------------------
 

@@ -4,9 +4,11 @@ import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { program } from "../../src/cli/main.js";
 import { makeTexture, render } from "../../src/features/textures.js";
-import { correspondencePresets, patchCorrespondences } from "../../src/geometry/correspondence.js";
+import { patchCorrespondences } from "../../src/geometry/correspondence.js";
 import { cornerErrors, invert3x3 } from "../../src/geometry/homography.js";
 import { writePng } from "../../src/image/io.js";
+import { minePresets } from "../../src/mine/config.js";
+import { stageConfigs } from "../../src/mine/verify.js";
 import { testGpu } from "../helpers.js";
 
 async function writeGray(file: string, g: Float32Array, w: number, h: number) {
@@ -49,12 +51,13 @@ describe("mimic match (src/cli/match.ts)", () => {
     expect(s.inliers).toBeGreaterThan(20);
     const errs = cornerErrors(s.H, H, 224, 224).sort((x, y) => x - y);
     expect((errs[1] + errs[2]) / 2, "median corner error, px").toBeLessThan(1);
-    const [truth] = await patchCorrespondences("cpu", [H], correspondencePresets.mimic);
+    // The truth with the correspondence settings the mimic preset mines with.
+    const [truth] = await patchCorrespondences("cpu", [H], stageConfigs(minePresets.mimic).twoView.correspondence);
     expect(Math.abs(s.overlap - truth.overlap) * 196, "overlap vs the true H's, patches").toBeLessThanOrEqual(4);
     expect(fs.statSync(viz).size).toBeGreaterThan(1000);
     // text output and a bad flag
-    expect(await run(["match", a, b])).toMatch(/overlap\s+\d+(\.\d)?% of 14x14 patches/);
-    await expect(run(["match", a, b, "--size", "300"])).rejects.toThrow(/--size must be 224 or native/);
+    expect(await run(["match", a, b])).toMatch(/overlap\s+\d+(\.\d)?% of 14x14 patches[\s\S]*decision\s+(kept|rejected: \S+)/);
+    await expect(run(["match", a, b, "--config", path.join(dir, "none")])).rejects.toThrow(/cannot read .*none/);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
