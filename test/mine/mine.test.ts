@@ -8,6 +8,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeTexture, render } from "../../src/features/textures.js";
 import { writePng } from "../../src/image/io.js";
+import { listTree } from "../tree.js";
 import { ffmpeg } from "../video/gen.js";
 
 const bin = path.resolve(__dirname, "../../bin/mimic.js");
@@ -96,8 +97,8 @@ describe("mimic mine", () => {
     // Kill as soon as the first pair folder exists (mid-video), or after the first video at the latest.
     await new Promise<void>((resolve) => {
       const t = setInterval(() => {
-        const dirs = fs.existsSync(path.join(out, "videos")) ? fs.readdirSync(path.join(out, "videos"), { recursive: true }) : [];
-        if (dirs.some((d) => String(d).endsWith("0000.jpg"))) {
+        // A pair's .tmp-N folder may be renamed mid-listing: listTree skips what vanished.
+        if (listTree(path.join(out, "videos")).some((d) => d.endsWith("0000.jpg"))) {
           clearInterval(t);
           child.kill("SIGKILL");
           resolve();
