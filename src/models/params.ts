@@ -6,12 +6,12 @@
 // state_dict order (the module's own tensors first, then submodules in registration order).
 //
 // The GPU engine uploads `ParamStore.data` as ONE buffer; each tensor is a view at `offset` floats.
-// Offsets are multiples of 4 floats (16 bytes: vec4 loads), the same rule as src/nn/params.ts's
-// ParamStore.add, so adding paramSpecs(c) there in this order gives the same offsets and this
-// array uploads as is. Kernels take element offsets (no 256-byte binding offsets needed). The
-// padding between tensors is zero and stays zero.
+// Offsets follow the one layout rule (src/nn/layout.ts: multiples of PARAM_ALIGN floats, in table
+// order), which the engine's ParamStore.add also uses, so registering paramSpecs(c) there in this
+// order gives the same offsets and this array uploads as is.
 
 import { createHash } from "node:crypto";
+import { type ParamLayout as GenericLayout, type LayoutEntry, layoutOf as layoutOfSpecs, PARAM_ALIGN } from "../nn/layout.js";
 import { Pcg32 } from "../prng.js";
 import { gridSize, type ModelConfig, patchDim } from "./config.js";
 
@@ -38,26 +38,12 @@ export interface ParamSpec {
   decay: boolean;
 }
 
-export interface ParamEntry extends ParamSpec {
-  /** Offset in floats into the flat array (multiple of PARAM_ALIGN). */
-  offset: number;
-  /** Element count (product of shape). */
-  size: number;
-}
+/** A tensor of the table with its place in the flat array (offset a multiple of PARAM_ALIGN). */
+export type ParamEntry = ParamSpec & LayoutEntry;
 
-export interface ParamLayout {
-  entries: ParamEntry[];
-  byName: Map<string, ParamEntry>;
-  /** Floats in the flat array (including alignment padding). */
-  totalFloats: number;
-  /** Parameter count without padding. */
-  count: number;
-}
+export type ParamLayout = GenericLayout<ParamEntry>;
 
-/** Alignment of every tensor's offset, in floats (16 bytes, as src/nn/params.ts). */
-export const PARAM_ALIGN = 4;
-
-const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
+export { PARAM_ALIGN };
 
 function linear(out: ParamSpec[], name: string, inDim: number, outDim: number): void {
   out.push({ name: `${name}.weight`, shape: [outDim, inDim], init: "xavier", trainable: true, decay: true });
@@ -134,21 +120,9 @@ export function paramShapes(c: ModelConfig): [string, number[]][] {
   return paramSpecs(c).map((s) => [s.name, s.shape]);
 }
 
-/** The flat layout of any list of tensors: each offset aligned to PARAM_ALIGN floats, in list order. */
+/** The flat layout of any list of tensors (the one rule, src/nn/layout.ts): aligned offsets in list order. */
 export function layoutOf(specs: ParamSpec[]): ParamLayout {
-  const entries: ParamEntry[] = [];
-  const byName = new Map<string, ParamEntry>();
-  let offset = 0;
-  let count = 0;
-  for (const s of specs) {
-    const size = prod(s.shape);
-    const e: ParamEntry = { ...s, offset, size };
-    entries.push(e);
-    byName.set(s.name, e);
-    count += size;
-    offset += Math.ceil(size / PARAM_ALIGN) * PARAM_ALIGN;
-  }
-  return { entries, byName, totalFloats: offset, count };
+  return layoutOfSpecs(specs);
 }
 
 /** The flat layout: every tensor's offset (aligned to PARAM_ALIGN floats) in one Float32Array. */

@@ -6,16 +6,14 @@
 //   const w = ps.add("blocks.0.attn.qkv.weight", [3 * D, D], { decay: true });
 //   ...; ps.allocate(gpu); ps.param("blocks.0.attn.qkv.weight") -> Tensor view (offset, shape)
 //
-// Each view starts at a multiple of 4 elements (16 bytes), so the vec4 matmul path can read
-// weights in place.
+// The offsets follow the one layout rule (layout.ts: each view at a multiple of PARAM_ALIGN
+// elements, in the order added), so adding a model's tensors in its table order gives the offsets
+// of its host array (src/models/params.ts), which then uploads as is.
 import type { Gpu } from "../gpu/device.js";
 import { numel, readTensor, type Tensor, tensor, view, writeTensor } from "./core.js";
+import { appendEntry, emptyLayout, type LayoutEntry, type ParamLayout } from "./layout.js";
 
-export interface ParamSpec {
-  name: string;
-  shape: number[];
-  /** Offset in the flat buffers (elements). */
-  offset: number;
+export interface ParamSpec extends LayoutEntry {
   /** AdamW weight decay applies (false for norms, biases, tokens, positional embeddings). */
   decay: boolean;
   /** Updated by the optimizer (false: frozen, e.g. MAE's fixed sin-cos position embeddings). */
@@ -29,33 +27,30 @@ export function defaultDecay(name: string, shape: readonly number[]): boolean {
 }
 
 export class ParamStore {
-  readonly specs: ParamSpec[] = [];
-  private byName = new Map<string, ParamSpec>();
-  /** Total elements (padded). */
-  size = 0;
+  private readonly layout: ParamLayout<ParamSpec> = emptyLayout();
   params: Tensor | null = null;
   grads: Tensor | null = null;
   /** (size) optimizer mask: 1 = decayed, 0 = not decayed, -1 = frozen (see adamw.wgsl). */
   decay: Tensor | null = null;
 
+  /** The tensors in the order added, with their offsets. */
+  get specs(): readonly ParamSpec[] {
+    return this.layout.entries;
+  }
+
+  /** Total elements (padded). */
+  get size(): number {
+    return this.layout.totalFloats;
+  }
+
   add(name: string, shape: number[], opts: { decay?: boolean; trainable?: boolean } = {}): ParamSpec {
     if (this.params) throw new Error(`ParamStore: add('${name}') after allocate()`);
-    if (this.byName.has(name)) throw new Error(`ParamStore: duplicate parameter name '${name}'`);
-    const spec: ParamSpec = {
-      name,
-      shape: [...shape],
-      offset: this.size,
-      decay: opts.decay ?? defaultDecay(name, shape),
-      trainable: opts.trainable ?? true,
-    };
-    this.size += Math.ceil(numel(shape) / 4) * 4;
-    this.specs.push(spec);
-    this.byName.set(name, spec);
-    return spec;
+    if (this.layout.byName.has(name)) throw new Error(`ParamStore: duplicate parameter name '${name}'`);
+    return appendEntry(this.layout, { name, shape, decay: opts.decay ?? defaultDecay(name, shape), trainable: opts.trainable ?? true });
   }
 
   spec(name: string): ParamSpec {
-    const s = this.byName.get(name);
+    const s = this.layout.byName.get(name);
     if (!s)
       throw new Error(
         `ParamStore: no parameter named '${name}' (have ${this.specs.length}: ${this.specs

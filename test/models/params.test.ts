@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { archPresets, gridSize, modelConfig, numKeep, numPatches } from "../../src/models/config.js";
+import { mimParamStore } from "../../src/models/mim_gpu.js";
 import { initParams, PARAM_ALIGN, paramLayout, paramShapes, sincosPosEmbed2d } from "../../src/models/params.js";
 
 describe("model config presets", () => {
@@ -65,6 +66,17 @@ describe("parameter table and flat layout", () => {
     }
     expect(lay.totalFloats).toBeGreaterThanOrEqual(end);
     expect(lay.totalFloats - end).toBeLessThan(PARAM_ALIGN);
+  });
+
+  it("the engine's ParamStore (src/nn) gets the host array's offsets for every preset and objective", () => {
+    for (const name of Object.keys(archPresets) as (keyof typeof archPresets)[])
+      for (const objective of ["croco", "mae"] as const) {
+        const c = modelConfig(name, objective);
+        const lay = paramLayout(c);
+        const ps = mimParamStore(c);
+        expect(ps.size, `${name} ${objective}`).toBe(lay.totalFloats);
+        expect(ps.specs.map((s) => [s.name, s.offset])).toEqual(lay.entries.map((e) => [e.name, e.offset]));
+      }
   });
 
   it("sin-cos position embedding: cls row zero, column in the first half, row in the second", () => {

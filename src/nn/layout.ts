@@ -1,0 +1,58 @@
+// The flat parameter layout: every tensor is a view into one Float32Array (on the host) or one GPU
+// buffer, in the order the tensors are listed, each at an offset that is a multiple of PARAM_ALIGN
+// floats (16 bytes), so the vec4 matmul path reads weights in place and kernels take element
+// offsets. The padding between tensors is zero and stays zero.
+//
+// This is the one place the rule lives: the engine's ParamStore (params.ts) appends with it, and
+// the host parameter tables (src/models/params.ts, src/probe/heads.ts) lay out with layoutOf, so
+// the same list of tensors gives the same offsets everywhere and a host array uploads as is.
+// Pure (no GPU), so host-only code can use it.
+
+/** Alignment of every tensor's offset, in floats (16 bytes: vec4 loads). */
+export const PARAM_ALIGN = 4;
+
+export interface LayoutEntry {
+  name: string;
+  shape: number[];
+  /** Offset in floats into the flat array (a multiple of PARAM_ALIGN). */
+  offset: number;
+  /** Element count (product of shape). */
+  size: number;
+}
+
+export interface ParamLayout<E extends LayoutEntry = LayoutEntry> {
+  entries: E[];
+  byName: Map<string, E>;
+  /** Floats in the flat array (including alignment padding). */
+  totalFloats: number;
+  /** Parameter count without padding. */
+  count: number;
+}
+
+export function emptyLayout<E extends LayoutEntry>(): ParamLayout<E> {
+  return { entries: [], byName: new Map(), totalFloats: 0, count: 0 };
+}
+
+/** Place one more tensor at the next aligned offset; returns its entry. */
+export function appendEntry<S extends { name: string; shape: readonly number[] }>(
+  layout: ParamLayout<Omit<S, "shape"> & LayoutEntry>,
+  spec: S,
+): Omit<S, "shape"> & LayoutEntry {
+  if (layout.byName.has(spec.name)) throw new Error(`parameter layout: duplicate tensor name '${spec.name}'`);
+  const size = spec.shape.reduce((a, b) => a * b, 1);
+  const e = { ...spec, shape: [...spec.shape], offset: layout.totalFloats, size };
+  layout.entries.push(e);
+  layout.byName.set(spec.name, e);
+  layout.count += size;
+  layout.totalFloats += Math.ceil(size / PARAM_ALIGN) * PARAM_ALIGN;
+  return e;
+}
+
+/** The layout of a list of tensors, in list order. */
+export function layoutOf<S extends { name: string; shape: readonly number[] }>(
+  specs: readonly S[],
+): ParamLayout<Omit<S, "shape"> & LayoutEntry> {
+  const layout = emptyLayout<Omit<S, "shape"> & LayoutEntry>();
+  for (const s of specs) appendEntry(layout, s);
+  return layout;
+}
