@@ -29,6 +29,7 @@ export class AdamW {
   ) {
     if (!store.params || !store.grads || !store.decay) throw new Error("AdamW: allocate the ParamStore first");
     this.n = numel(store.params.shape);
+    if (this.n % 4) throw new Error(`AdamW: ${this.n} parameter floats; adamw.wgsl steps vec4s (ParamStore pads tensors to 4)`);
     this.m = tensor(gpu, "adamw m", [this.n]);
     this.v = tensor(gpu, "adamw v", [this.n]);
     this.stats = tensor(gpu, "adamw stats", [4]);
@@ -40,7 +41,7 @@ export class AdamW {
       "nn/adamw.wgsl",
       [store.grads, store.decay, stats, store.params, this.m, this.v, this.uniform],
       null,
-      grid1d(this.n, 64),
+      grid1d(this.n / 4, 64),
       {
         label: "adamw",
       },
