@@ -71,11 +71,20 @@ export function layernormBackward(
   ];
 }
 
+/** Whether an elementwise call over n elements can take the vec4 entry (n and offsets % 4 == 0). */
+const vec4Ok = (n: number, ...ts: Tensor[]): boolean => n % 4 === 0 && ts.every((t) => t.off % 4 === 0);
+
+/** The entry and grid of an elementwise call: `<entry>4` over n / 4 vec4s when vec4Ok, else `<entry>`. */
+function ew(entry: string, n: number, ts: Tensor[]): { entry: string; grid: [number, number] } {
+  return vec4Ok(n, ...ts) ? { entry: `${entry}4`, grid: grid1d(n / 4, 64) } : { entry, grid: grid1d(n, 64) };
+}
+
 // ---- GELU (exact, erf) ----
 
 export function geluForward(gpu: Gpu, x: Tensor, y: Tensor, n: number): Call {
-  return makeCall(gpu, "nn/gelu.wgsl", [x, y], [u32(n), u32(x.off), u32(0), u32(y.off), u32(0)], grid1d(n, 64), {
-    entry: "forward",
+  const e = ew("forward", n, [x, y]);
+  return makeCall(gpu, "nn/gelu.wgsl", [x, y], [u32(n), u32(x.off), u32(0), u32(y.off), u32(0)], e.grid, {
+    entry: e.entry,
     bindingNumbers: [0, 2, 3],
     label: `gelu fwd ${x.label}`,
   });
@@ -83,33 +92,29 @@ export function geluForward(gpu: Gpu, x: Tensor, y: Tensor, n: number): Call {
 
 /** dx (= or += when accumulate) = dy * gelu'(x). */
 export function geluBackward(gpu: Gpu, x: Tensor, dy: Tensor, dx: Tensor, n: number, accumulate = false): Call {
-  return makeCall(
-    gpu,
-    "nn/gelu.wgsl",
-    [x, dy, dx],
-    [u32(n), u32(x.off), u32(dy.off), u32(dx.off), u32(accumulate ? 1 : 0)],
-    grid1d(n, 64),
-    {
-      entry: "backward",
-      label: `gelu bwd ${x.label}`,
-    },
-  );
+  const e = ew("backward", n, [x, dy, dx]);
+  return makeCall(gpu, "nn/gelu.wgsl", [x, dy, dx], [u32(n), u32(x.off), u32(dy.off), u32(dx.off), u32(accumulate ? 1 : 0)], e.grid, {
+    entry: e.entry,
+    label: `gelu bwd ${x.label}`,
+  });
 }
 
 // ---- elementwise (residuals, gradient plumbing) ----
 
 /** out = a + b (residual forward). */
 export function addCall(gpu: Gpu, a: Tensor, b: Tensor, out: Tensor, n: number): Call {
-  return makeCall(gpu, "nn/elementwise.wgsl", [a, b, out], [u32(n), u32(a.off), u32(b.off), u32(out.off), f32(0)], grid1d(n, 64), {
-    entry: "add",
+  const e = ew("add", n, [a, b, out]);
+  return makeCall(gpu, "nn/elementwise.wgsl", [a, b, out], [u32(n), u32(a.off), u32(b.off), u32(out.off), f32(0)], e.grid, {
+    entry: e.entry,
     label: `add ${a.label}+${b.label}`,
   });
 }
 
 /** out += alpha * a (residual backward, gradient accumulation). */
 export function axpyCall(gpu: Gpu, a: Tensor, out: Tensor, n: number, alpha = 1): Call {
-  return makeCall(gpu, "nn/elementwise.wgsl", [a, out], [u32(n), u32(a.off), u32(0), u32(out.off), f32(alpha)], grid1d(n, 64), {
-    entry: "axpy",
+  const e = ew("axpy", n, [a, out]);
+  return makeCall(gpu, "nn/elementwise.wgsl", [a, out], [u32(n), u32(a.off), u32(0), u32(out.off), f32(alpha)], e.grid, {
+    entry: e.entry,
     bindingNumbers: [0, 2, 3],
     label: `axpy ${a.label}->${out.label}`,
   });
@@ -117,8 +122,9 @@ export function axpyCall(gpu: Gpu, a: Tensor, out: Tensor, n: number, alpha = 1)
 
 /** out = alpha * a. */
 export function scaleCall(gpu: Gpu, a: Tensor, out: Tensor, n: number, alpha: number): Call {
-  return makeCall(gpu, "nn/elementwise.wgsl", [a, out], [u32(n), u32(a.off), u32(0), u32(out.off), f32(alpha)], grid1d(n, 64), {
-    entry: "scale",
+  const e = ew("scale", n, [a, out]);
+  return makeCall(gpu, "nn/elementwise.wgsl", [a, out], [u32(n), u32(a.off), u32(0), u32(out.off), f32(alpha)], e.grid, {
+    entry: e.entry,
     bindingNumbers: [0, 2, 3],
     label: `scale ${a.label}`,
   });
@@ -126,8 +132,9 @@ export function scaleCall(gpu: Gpu, a: Tensor, out: Tensor, n: number, alpha: nu
 
 /** out = alpha (e.g. zeroing a gradient inside the step's pass). */
 export function fillCall(gpu: Gpu, out: Tensor, n: number, alpha = 0): Call {
-  return makeCall(gpu, "nn/elementwise.wgsl", [out], [u32(n), u32(0), u32(0), u32(out.off), f32(alpha)], grid1d(n, 64), {
-    entry: "fill",
+  const e = ew("fill", n, [out]);
+  return makeCall(gpu, "nn/elementwise.wgsl", [out], [u32(n), u32(0), u32(0), u32(out.off), f32(alpha)], e.grid, {
+    entry: e.entry,
     bindingNumbers: [2, 3],
     label: `fill ${out.label}`,
   });
