@@ -4,11 +4,11 @@
 // and more than cap_out records at or above it, the order used to decide which ties survived
 // (issue 23). Both the twin and the kernel must keep the same set whatever the order.
 import { describe, expect, test } from "vitest";
+import { KP, KP_WORDS } from "../../src/features/config.js";
 import { createBuffer, params, readF32, readU32, upload } from "../../src/gpu/buffers.js";
 import { dispatch, pipeline } from "../../src/gpu/kernel.js";
-import { KP, KP_WORDS } from "../../src/ref/features/config.js";
+import { Pcg32 } from "../../src/prng.js";
 import { keypointKeyCompare, selectRef } from "../../src/ref/features/sift.js";
-import { Pcg32 } from "../../src/ref/prng.js";
 import { testGpu } from "../helpers.js";
 
 const N_OCT = 3;
