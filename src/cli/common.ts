@@ -1,11 +1,13 @@
 // Helpers shared by the CLI commands: exit codes, errors, JSON output, progress bars.
+import path from "node:path";
 import cliProgress from "cli-progress";
+import { UsageError } from "../io/errors.js";
 
 /** Exit codes: 0 success, 1 the work failed (or partly: some inputs failed), 2 bad arguments. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-/** An error the user caused (bad flag, missing input): printed without a stack, exit 2. */
-export class UsageError extends Error {}
+/** An error the user caused (bad flag, missing input): printed without a stack, exit 2. Library code throws it too. */
+export { UsageError };
 
 /** Print a JSON value on stdout (one object, for scripts). */
 export function printJson(value: unknown): void {
@@ -17,6 +19,12 @@ export function intFlag(name: string, v: string, min = 1): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${v}'`);
   return n;
+}
+
+/** An output path flag: refused when empty (path.resolve('') would be the current folder). */
+export function outFlag(v: string | undefined, name = "out"): string {
+  if (typeof v !== "string" || v.trim() === "") throw new UsageError(`--${name} is empty. Fix: give the output path`);
+  return path.resolve(v);
 }
 
 /** Parse a float flag or throw a UsageError naming it. */

@@ -1,8 +1,10 @@
 // Mining configuration: one typed object, two named presets. The CLI parses flags into the same
 // type; the effective config and its hash go into every record.
+
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { UsageError } from "../io/errors.js";
 
 export interface MineConfig {
   /** Seconds between sampled frames (MIMIC: 1). */
@@ -136,7 +138,7 @@ export function configHash(cfg: MineConfig): string {
 /** Check a config's values; throws naming the field. */
 export function validateMineConfig(c: MineConfig): void {
   const bad = (field: string, why: string) => {
-    throw new Error(`mine config: ${field} ${why}`);
+    throw new UsageError(`mine config: ${field} ${why}`); // a bad config is a bad argument: exit 2
   };
   if (!(c.everySec > 0)) bad("everySec", "must be > 0");
   if (!Number.isInteger(c.size) || c.size < 16) bad("size", "must be an integer >= 16");
@@ -150,6 +152,11 @@ export function validateMineConfig(c: MineConfig): void {
   if (!(c.overlapLower >= 0 && c.overlapLower < c.overlapUpper && c.overlapUpper <= 100))
     bad("overlapLower/overlapUpper", "must satisfy 0 <= lower < upper <= 100");
   if (!Number.isInteger(c.window) || c.window < 1) bad("window", "must be an integer >= 1");
+  if (!(c.ransacConfidence > 0 && c.ransacConfidence < 1)) bad("ransacConfidence", "must be in (0, 1)");
+  if (!(c.ransacThreshold > 0)) bad("ransacThreshold", "must be > 0");
+  if (!Number.isInteger(c.ransacMaxIters) || c.ransacMaxIters < 1) bad("ransacMaxIters", "must be an integer >= 1");
+  if (!(c.minSharpness >= 0)) bad("minSharpness", "must be >= 0");
+  if (!(c.minMotionPx >= 0)) bad("minMotionPx", "must be >= 0");
   if (!(c.jpegQuality >= 1 && c.jpegQuality <= 100)) bad("jpegQuality", "must be in [1, 100]");
   if (c.fps !== undefined && !(c.fps > 0 && Number.isFinite(c.fps))) bad("fps", "must be > 0");
 }

@@ -4,6 +4,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { PairRecord } from "../contracts.js";
+import { UsageError } from "../io/errors.js";
+import { prepareOut, safeSegment } from "../io/outdir.js";
 import { byteOrder } from "./shard.js";
 import { csvLine, readLines, totalsOf, type VideoResult } from "./writer.js";
 
@@ -14,7 +16,7 @@ export interface MergeResult {
   pairs: number;
 }
 
-export function mergeShards(shardDirs: string[], out: string, opts: { force?: boolean } = {}): MergeResult {
+export function mergeShards(shardDirs: string[], out: string, opts: { force?: boolean; log?: (msg: string) => void } = {}): MergeResult {
   if (shardDirs.length === 0) throw new Error("merge: give at least one shard folder");
   let source = "";
   let hash = "";
@@ -25,6 +27,7 @@ export function mergeShards(shardDirs: string[], out: string, opts: { force?: bo
     const cfgFile = path.join(dir, "config.json");
     if (!fs.existsSync(cfgFile)) throw new Error(`merge: ${dir} has no config.json. Fix: give folders written by 'mimic mine'`);
     const cfg = JSON.parse(fs.readFileSync(cfgFile, "utf8")) as { configHash: string; source: string };
+    safeSegment(`merge: ${cfgFile}: source`, cfg.source); // it names a folder under --out: never '..' or a path
     if (!hash) {
       hash = cfg.configHash;
       source = cfg.source;
@@ -39,10 +42,11 @@ export function mergeShards(shardDirs: string[], out: string, opts: { force?: bo
       results.push(r);
       if (r.status === "done") done.add(r.videoId);
     }
-    for (const line of readLines(path.join(dir, "pairs.jsonl"))) {
+    readLines(path.join(dir, "pairs.jsonl")).forEach((line, i) => {
       const r = JSON.parse(line) as PairRecord;
+      checkRecord(r, source, `${path.join(dir, "pairs.jsonl")} line ${i + 1}`);
       if (done.has(r.id.split("/")[1])) records.push(r);
-    }
+    });
   }
   const seen = new Set<string>();
   for (const r of results) {
@@ -50,17 +54,42 @@ export function mergeShards(shardDirs: string[], out: string, opts: { force?: bo
       throw new Error(`merge: video ${r.video} appears in two shards. Fix: merge only shards of one run (same --shard N)`);
     seen.add(r.video);
   }
-  if (fs.existsSync(out) && fs.readdirSync(out).length > 0) {
-    if (!opts.force) throw new Error(`merge: output ${out} is not empty. Fix: choose another --out or pass --force`);
-    fs.rmSync(out, { recursive: true, force: true });
+  // --out may not be, hold or sit inside a shard; --force replaces only a mimic-kit dataset; locked.
+  const claim = prepareOut(out, { command: "merge", force: opts.force, inputs: shardDirs, owns: [source], log: opts.log });
+  try {
+    return writeMerged(shardDirs, out, source, hash, configJson, results, records);
+  } finally {
+    claim.lock.release();
   }
-  fs.mkdirSync(out, { recursive: true });
+}
 
+/** A pair record must name its own pair folder <source>/<video-id>/<n> and the two images in it. */
+function checkRecord(r: PairRecord, source: string, where: string): void {
+  const m = typeof r.id === "string" ? /^([^/\\]+)\/([^/\\]+)\/(\d+)$/.exec(r.id) : null;
+  if (!m || m[1] !== source || m[2] === "." || m[2] === ".." || r.path1 !== `${r.id}/0000.jpg` || r.path2 !== `${r.id}/0001.jpg`)
+    throw new UsageError(
+      `${where}: record ${JSON.stringify({ id: r.id, path1: r.path1, path2: r.path2 })} is not a pair of source '${source}' (<source>/<video-id>/<n>/0000.jpg, 0001.jpg). Fix: merge folders written by 'mimic mine'`,
+    );
+}
+
+function writeMerged(
+  shardDirs: string[],
+  out: string,
+  source: string,
+  hash: string,
+  configJson: string,
+  results: VideoResult[],
+  records: PairRecord[],
+): MergeResult {
   // Copy pair folders.
   for (const dir of shardDirs) {
     const srcRoot = path.join(dir, source);
     if (!fs.existsSync(srcRoot)) continue;
-    for (const vid of fs.readdirSync(srcRoot)) fs.cpSync(path.join(srcRoot, vid), path.join(out, source, vid), { recursive: true });
+    for (const vid of fs.readdirSync(srcRoot)) {
+      // Copy real folders only: a symlink in a shard would bring in files from anywhere.
+      if (!fs.lstatSync(path.join(srcRoot, vid)).isDirectory()) continue;
+      fs.cpSync(path.join(srcRoot, vid), path.join(out, source, vid), { recursive: true, verbatimSymlinks: true });
+    }
   }
   // Manifests in video order (then pair number), as an unsharded run writes them.
   const videoOf = new Map(results.map((r) => [r.videoId, r.video]));

@@ -14,6 +14,8 @@ import type { SiftConfig } from "../features/config.js";
 import { correspondenceRecord } from "../geometry/correspondence.js";
 import type { TwoViewConfig } from "../geometry/two_view.js";
 import { describeAdapter, type Gpu, getGpu } from "../gpu/device.js";
+import { UsageError } from "../io/errors.js";
+import { safeSegment } from "../io/outdir.js";
 import { decodeFrames, type VideoWarning } from "../video/decode.js";
 import { listVideos, VIDEO_EXTENSIONS, type VideoEntry, type VideoList, videoIdOf } from "../video/folder.js";
 import { VideoError } from "../video/probe.js";
@@ -55,7 +57,13 @@ export async function minePairs(opts: MineOptions): Promise<MineSummary> {
   const cfg = opts.config;
   validateMineConfig(cfg);
   const t0 = performance.now();
+  if (!fs.existsSync(opts.input))
+    throw new UsageError(`input ${opts.input} does not exist. Fix: give a folder of videos, a list file or a video`);
   const list = listInput(opts.input);
+  if (list.videos.length === 0 && list.errors.length === 0)
+    throw new Error(
+      `no videos in ${opts.input} (extensions ${VIDEO_EXTENSIONS.join(" ")}${list.ignored.length ? `; ${list.ignored.length} other file(s) ignored` : ""}). Fix: point it at a folder or list of videos`,
+    );
   // Frame times of the sequences, checked before anything is written: a sequence without
   // timestamp names needs cfg.fps (VideoError 'needs-fps', naming the folders).
   const times = new Map<string, number[]>();
@@ -75,8 +83,7 @@ export async function minePairs(opts: MineOptions): Promise<MineSummary> {
       `${noFps.length === 1 ? "this frame folder's names are" : `the names of ${noFps.length} frame folders (this one first) are`} not timestamps (like 1341847980.722988.png), so the frame rate is needed`,
       "pass --fps <frames per second>",
     );
-  const source =
-    (opts.source ?? path.basename(path.resolve(opts.input)).replace(/\.[^.]+$/, "")).replace(/[^A-Za-z0-9._-]+/g, "_") || "videos";
+  const source = sourceLabel(opts.input, opts.source);
   const hash = configHash(cfg);
   const writer = DatasetWriter.open(opts.out, {
     source,
@@ -86,7 +93,38 @@ export async function minePairs(opts: MineOptions): Promise<MineSummary> {
     jpegQuality: cfg.jpegQuality,
     resume: Boolean(opts.resume),
     force: Boolean(opts.force),
+    // --out may not be, hold or sit inside the input, nor hold a listed video (--force would delete it).
+    inputs: [opts.input, ...list.videos.map((v) => v.path)],
   });
+  try {
+    return await mineInto(writer, list, times, source, hash, t0, opts);
+  } finally {
+    writer.close();
+  }
+}
+
+/**
+ * The name of <out>/<source>: --source as given (odd characters replaced; '', '.', '..' and
+ * separators refused), or the input's name without its extension with leading dots dropped
+ * (a video named '...mp4' gives 'videos', never '..').
+ */
+export function sourceLabel(input: string, given?: string): string {
+  const clean = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, "_");
+  if (given !== undefined) return safeSegment("--source", clean(safeSegment("--source", given)));
+  const stem = clean(path.basename(path.resolve(input)).replace(/\.[^.]+$/, "")).replace(/^\.+/, "");
+  return safeSegment("the default source label", stem || "videos");
+}
+
+async function mineInto(
+  writer: DatasetWriter,
+  list: VideoList,
+  times: Map<string, number[]>,
+  source: string,
+  hash: string,
+  t0: number,
+  opts: MineOptions,
+): Promise<MineSummary> {
+  const cfg = opts.config;
   const gpu = await getGpu();
   const stages = stageConfigs(cfg);
   const videos = list.videos.filter((v) => inShard(v.rel, opts.shard ?? null)).sort((a, b) => byteOrder(a.rel, b.rel));

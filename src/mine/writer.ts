@@ -17,6 +17,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { PairRecord } from "../contracts.js";
 import { encodeJpeg, type RgbImage } from "../image/io.js";
+import { type OutLock, prepareOut, safeSegment } from "../io/outdir.js";
 import { byteOrder } from "./shard.js";
 
 /** What happened to one video; one line of progress.jsonl. */
@@ -64,13 +65,20 @@ export interface WriterOptions {
   jpegQuality: number;
   /** Continue a previous run in `out` (same config hash required). */
   resume: boolean;
-  /** Delete an existing non-empty `out` first. */
+  /** Replace a previous mimic-kit output in `out` (only the entries mine wrote are removed). */
   force: boolean;
+  /** What the run reads (input folder, list file, videos): `out` may not be, hold or sit in one. */
+  inputs?: string[];
+  /** "merge" for merged datasets (default "mine"). */
+  command?: "mine" | "merge";
+  /** Where --force removals and lock take-overs are reported (default stderr). */
+  log?: (msg: string) => void;
 }
 
 export class DatasetWriter {
   /** Videos already finished (from progress.jsonl), by relative path. */
   readonly finished = new Map<string, VideoResult>();
+  private lock: OutLock | null = null;
 
   private constructor(
     readonly out: string,
@@ -78,22 +86,43 @@ export class DatasetWriter {
   ) {}
 
   static open(out: string, opts: WriterOptions): DatasetWriter {
+    safeSegment("the source label", opts.source);
+    // Refuses an --out that is or holds an input, a non-empty one without --resume/--force, and
+    // --force on a folder mimic-kit did not write; --force removes only what mine wrote; locks.
+    const claim = prepareOut(out, {
+      command: opts.command ?? "mine",
+      resume: opts.resume,
+      force: opts.force,
+      inputs: opts.inputs,
+      owns: [opts.source],
+      log: opts.log,
+    });
     const w = new DatasetWriter(out, opts);
-    const exists = fs.existsSync(out) && fs.readdirSync(out).length > 0;
-    if (exists && opts.force) fs.rmSync(out, { recursive: true, force: true });
-    else if (exists && !opts.resume)
-      throw new Error(
-        `output folder ${out} is not empty. Fix: pass --resume to continue that run, --force to overwrite it, or choose another --out`,
+    w.lock = claim.lock;
+    try {
+      const srcDir = path.join(out, opts.source);
+      if (fs.existsSync(srcDir) && !fs.lstatSync(srcDir).isDirectory())
+        throw new Error(
+          `${srcDir} is not a folder (a file or a symlink); mimic-kit writes pairs only into folders it made. Fix: choose another --out`,
+        );
+      if (claim.existed && opts.resume) w.recover();
+      fs.writeFileSync(
+        path.join(out, "config.json"),
+        `${JSON.stringify({ configHash: opts.configHash, source: opts.source, config: opts.config }, null, 2)}\n`,
       );
-    fs.mkdirSync(out, { recursive: true });
-    if (exists && opts.resume) w.recover();
-    fs.writeFileSync(
-      path.join(out, "config.json"),
-      `${JSON.stringify({ configHash: opts.configHash, source: opts.source, config: opts.config }, null, 2)}\n`,
-    );
-    if (!fs.existsSync(w.csvPath)) fs.writeFileSync(w.csvPath, "path1,path2,correspondence\n");
-    if (!fs.existsSync(w.jsonlPath)) fs.writeFileSync(w.jsonlPath, "");
+      if (!fs.existsSync(w.csvPath)) fs.writeFileSync(w.csvPath, "path1,path2,correspondence\n");
+      if (!fs.existsSync(w.jsonlPath)) fs.writeFileSync(w.jsonlPath, "");
+    } catch (e) {
+      w.close();
+      throw e;
+    }
     return w;
+  }
+
+  /** Release the output folder's lock (the run is over). */
+  close(): void {
+    this.lock?.release();
+    this.lock = null;
   }
 
   get csvPath(): string {
@@ -159,8 +188,11 @@ export class DatasetWriter {
     );
     // Pair folders of unfinished videos (and temp folders) go.
     const srcDir = path.join(this.out, this.opts.source);
+    // (srcDir is a real folder directly under out: open() checked; a symlinked entry is unlinked, not followed.)
     if (fs.existsSync(srcDir))
-      for (const vid of fs.readdirSync(srcDir)) if (!done.has(vid)) fs.rmSync(path.join(srcDir, vid), { recursive: true, force: true });
+      for (const vid of fs.readdirSync(srcDir))
+        if (!done.has(vid) || fs.lstatSync(path.join(srcDir, vid)).isSymbolicLink())
+          fs.rmSync(path.join(srcDir, vid), { recursive: true, force: true });
   }
 
   /** Write one pair's folder atomically. Returns its record (appended by finishVideo). */

@@ -38,6 +38,14 @@ const VIDEOS = ["b/clip 2.mp4", "a/clip1.mp4", "c.mov", "d.webm"].sort(byteOrder
 /** Mine the fake videos: video i yields i+1 pairs; stop after `crashAfter` pair writes if given. */
 async function fakeMine(out: string, o: ReturnType<typeof opts>, videos = VIDEOS, crashAfter = Infinity): Promise<boolean> {
   const w = DatasetWriter.open(out, o);
+  try {
+    return await fakeMineInto(w, videos, crashAfter);
+  } finally {
+    w.close(); // the lock goes (a killed process leaves it, and the next run takes the stale lock over)
+  }
+}
+
+async function fakeMineInto(w: DatasetWriter, videos: string[], crashAfter: number): Promise<boolean> {
   let writes = 0;
   for (const [i, v] of videos.entries()) {
     if (w.finished.has(v)) continue;
