@@ -12,6 +12,8 @@
 //   <dir>/env.json           {adapter, node, mimicKit, ffmpeg, configHashes, ...}
 import fs from "node:fs";
 import path from "node:path";
+import type { ImageStats } from "../probe/metrics.js";
+import { compareProbeRuns } from "../probe/stats.js";
 import { packageVersion } from "../version.js";
 import { esc, fmt, fmtValue, imageDataUri, kvTable, table } from "./html.js";
 import { barChart, histogram, lineChart } from "./svg.js";
@@ -592,7 +594,7 @@ function probeSection(where: string[] | { dir: string }): Built {
       .sort()
       .map((name) => path.join(where.dir, name));
   }
-  const byTask = new Map<string, Array<{ encoder: string; dir: string; m: Json }>>();
+  const byTask = new Map<string, Array<{ encoder: string; dir: string; m: Json; ci: Json | null; stats: ImageStats | null }>>();
   for (const dir of dirs) {
     const name = path.basename(dir);
     if (!isDir(dir)) {
@@ -610,7 +612,11 @@ function probeSection(where: string[] | { dir: string }): Built {
     const cut = name.lastIndexOf("-");
     const encoder = cut > 0 ? name.slice(0, cut) : name;
     const task = typeof file.task === "string" && inner ? file.task : cut > 0 ? name.slice(cut + 1) : "probe";
-    byTask.set(task, [...(byTask.get(task) ?? []), { encoder, dir, m }]);
+    // intervals and per-image statistics, as mimic probe writes them
+    const ci = obj(obj(file.intervals)?.ci);
+    const st = obj(file.imageStats);
+    const stats = st && Array.isArray(st.ids) && (st.kind === "depth" || st.kind === "seg") ? (st as unknown as ImageStats) : null;
+    byTask.set(task, [...(byTask.get(task) ?? []), { encoder, dir, m, ci, stats }]);
   }
   if (byTask.size === 0) return notRun(s, "no <encoder>-<task>/metrics.json");
   const rank = (e: string) => {
@@ -622,7 +628,7 @@ function probeSection(where: string[] | { dir: string }): Built {
   for (const [task, rows] of [...byTask].sort((a, b) => a[0].localeCompare(b[0]))) {
     rows.sort((a, b) => rank(a.encoder) - rank(b.encoder) || a.encoder.localeCompare(b.encoder));
     // Columns: known metrics present in any row, in order, then other numeric fields.
-    const cols: Array<{ name: string; higher: boolean | null; get: (m: Json) => number | null }> = [];
+    const cols: Array<{ name: string; higher: boolean | null; get: (m: Json) => number | null; key?: (m: Json) => string | null }> = [];
     const used = new Set<string>();
     for (const k of METRICS) {
       const present = rows.some((r) => k.keys.some((key) => key in r.m));
@@ -635,6 +641,7 @@ function probeSection(where: string[] | { dir: string }): Built {
             for (const key of k.keys) if (key in m) return num(m[key]);
             return null;
           },
+          key: (m) => k.keys.find((key) => key in m) ?? null,
         });
     }
     const extra = [...new Set(rows.flatMap((r) => Object.keys(r.m)))].filter(
@@ -652,10 +659,16 @@ function probeSection(where: string[] | { dir: string }): Built {
       ...cols.map((c, i) => {
         const v = c.get(r.m);
         const text = esc(fmt(v, 4));
-        return v !== null && best[i] !== null && v === best[i] ? `<b class="best">${text}</b>` : text;
+        const key = c.key?.(r.m);
+        const iv = key && r.ci && Array.isArray(r.ci[key]) ? (r.ci[key] as unknown[]).map(num) : null;
+        const ci = iv && iv[0] !== null && iv[1] !== null ? ` <span class="ci">[${esc(fmt(iv[0], 3))}, ${esc(fmt(iv[1], 3))}]</span>` : "";
+        return (v !== null && best[i] !== null && v === best[i] ? `<b class="best">${text}</b>` : text) + ci;
       }),
     ]);
     body += `<h3>${esc(task)}</h3>${table(head, trs, "probe")}`;
+    const paired = pairedTable(rows);
+    body += paired.html;
+    summary.push(...paired.summary);
     // Headline: the first known metric (AbsRel for depth, mIoU for seg), every encoder, best first.
     const hi = cols.findIndex((c) => c.higher !== null);
     if (hi >= 0) {
@@ -678,8 +691,75 @@ function probeSection(where: string[] | { dir: string }): Built {
     if (preds.length)
       body += `<div class="recons">${preds.map((x) => `<figure class="recon"><img src="${x.uri}" alt="${esc(`${x.r.encoder} ${task} predictions`)}"><figcaption>${esc(x.r.encoder)}: predictions</figcaption></figure>`).join("")}</div>`;
   }
-  body += `<p class="sub">Bold: best per column (↑ higher is better, ↓ lower is better).</p>`;
+  body += `<p class="sub">Bold: best per column (↑ higher is better, ↓ lower is better). [lo, hi]: 95% interval, ${esc(intervalNote(byTask))}. A difference is significant when the 95% interval of the paired difference (both encoders on the same val images, resampled together) excludes 0.</p>`;
   return { section: s, body, summary: summary.map((l) => `probe ${l}`) };
+}
+
+/** The interval method as mimic probe described it ("95% CI, percentile bootstrap over N val images, ..."). */
+function intervalNote(byTask: Map<string, Array<{ ci: Json | null; dir: string }>>): string {
+  for (const rows of byTask.values())
+    for (const r of rows) {
+      const f = readJson(path.join(r.dir, "metrics.json"), []);
+      const d = obj(f?.intervals)?.description;
+      if (typeof d === "string") return d.replace(/^95% CI, /, "");
+    }
+  return "not in these metrics.json files";
+}
+
+/** Headline metrics compared pairwise, with their direction. */
+const PAIRED: Record<string, Array<{ key: string; name: string; higher: boolean }>> = {
+  depth: [
+    { key: "absRel", name: "AbsRel", higher: false },
+    { key: "delta1", name: "δ<1.25", higher: true },
+  ],
+  seg: [
+    { key: "mIoU", name: "mIoU", higher: true },
+    { key: "pixelAccuracy", name: "pixel acc", higher: true },
+  ],
+};
+
+/**
+ * Every pair of encoders of one task with per-image statistics: the paired bootstrap of the
+ * difference (same val images, resampled together; 1000 resamples, seed 0), and whether it is
+ * significant. Summary lines say which differences are and are not.
+ */
+function pairedTable(rows: Array<{ encoder: string; stats: ImageStats | null }>): { html: string; summary: string[] } {
+  const have = rows.filter((r) => r.stats);
+  if (have.length < 2) return { html: "", summary: [] };
+  const trs: string[][] = [];
+  const summary: string[] = [];
+  for (let i = 0; i < have.length; i++)
+    for (let j = i + 1; j < have.length; j++) {
+      const a = have[i];
+      const b = have[j];
+      let cmp: ReturnType<typeof compareProbeRuns>;
+      try {
+        cmp = compareProbeRuns(b.stats!, a.stats!, { resamples: 1000, seed: 0 });
+      } catch (e) {
+        trs.push([esc(`${a.encoder} vs ${b.encoder}`), "—", "—", esc((e as Error).message)]);
+        continue;
+      }
+      for (const m of PAIRED[a.stats!.kind] ?? []) {
+        const d = cmp.diff[m.key];
+        if (!d) continue;
+        const better = d.diff > 0 === m.higher ? a.encoder : b.encoder;
+        const verdict = d.significant ? `${better} better (significant)` : "no significant difference";
+        trs.push([
+          esc(`${a.encoder} − ${b.encoder}`),
+          esc(m.name),
+          `${esc(fmt(d.diff, 3))} <span class="ci">[${esc(fmt(d.ci.lo, 3))}, ${esc(fmt(d.ci.hi, 3))}]</span>`,
+          d.significant ? `<b>${esc(verdict)}</b>` : esc(verdict),
+        ]);
+        if (m === PAIRED[a.stats!.kind][0])
+          summary.push(
+            `${esc(a.stats!.kind)} ${esc(m.name)}: ${esc(a.encoder)} vs ${esc(b.encoder)}: ${d.significant ? `<b>${esc(better)} better</b>` : "no significant difference"} (${esc(a.encoder)} − ${esc(b.encoder)} = ${esc(fmt(d.diff, 3))} [${esc(fmt(d.ci.lo, 3))}, ${esc(fmt(d.ci.hi, 3))}])`,
+          );
+      }
+    }
+  return {
+    html: `<p class="sub">Paired differences (row − row on the same val images, 95% interval):</p>${table(["pair", "metric", "difference [95% CI]", "verdict"], trs, "paired")}`,
+    summary,
+  };
 }
 
 /** Per-class IoU (perClassIoU {name: iou} or iou [..] with optional classNames) as a collapsed table. */
@@ -772,7 +852,7 @@ nav a{color:#fff}.status{font-size:11px;padding:1px 6px;border-radius:8px}.statu
 main{padding:8px 24px 40px;max-width:1500px}section{background:#fff;border:1px solid #e2e2e2;border-radius:6px;padding:8px 16px 16px;margin:16px 0}
 h2{font-size:18px;margin:8px 0}h3{font-size:15px;margin:16px 0 6px}.sub{color:#666}.notrun{color:#8d6e63;font-style:italic}
 .notes{color:#b45309;font-size:12px}table{border-collapse:collapse;margin:6px 0}th,td{border-bottom:1px solid #e6e6e6;padding:3px 10px;text-align:right}
-th:first-child,td:first-child{text-align:left}table.kv thead{display:none}table.kv td{text-align:left}b.best{color:#0b5394}
+th:first-child,td:first-child{text-align:left}table.kv thead{display:none}table.kv td{text-align:left}b.best{color:#0b5394}span.ci{color:#666;font-size:85%;white-space:nowrap}
 pre{background:#f4f4f4;padding:8px;overflow:auto;font-size:12px}
 .gallery{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}figure.pair figcaption{font-size:12px;color:#444;max-width:460px;overflow-wrap:anywhere}
 .views{position:relative}.views img,.views .missing{position:absolute;top:0;width:${DISPLAY}px;height:${DISPLAY}px}

@@ -6,6 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
+import { DepthAccumulator, depthEvalPresets } from "../../src/probe/metrics.js";
+import { describeBootstrap, metricIntervals } from "../../src/probe/stats.js";
 import { buildReport, type Report } from "../../src/report/report.js";
 import { type Fixture, makeFixture, NASTY } from "./fixture.js";
 
@@ -121,6 +123,61 @@ describe("mimic report: content", () => {
     expect(perClass).toMatch(/<td>sky<\/td><td>—<\/td>/);
     expect(perClass).toContain("&lt;script&gt;alert");
     expect(p).toContain("predictions");
+  });
+
+  it("probe intervals and paired differences: which differences are significant", async () => {
+    // three encoders' depth probes on the same 40 val images, as mimic probe writes them
+    // (metrics, intervals, imageStats): croco beats random on every image by a wide margin;
+    // mae equals croco up to per-image noise of either sign
+    const d = path.join(tmp, "paired");
+    const acc = (bias: number, jitter: number) => {
+      const a = new DepthAccumulator({ ...depthEvalPresets.synth });
+      for (let i = 0; i < 40; i++) {
+        const gt = Array.from({ length: 9 }, (_, k) => 1 + ((i * 9 + k) % 7) * 0.5);
+        a.add(
+          gt.map((g, k) => g * (1 + bias + jitter * Math.cos(7 * i) + 0.2 * Math.sin(i + k))),
+          gt,
+          3,
+          3,
+          `img${i}`,
+        );
+      }
+      return a;
+    };
+    for (const [enc, bias, jitter] of [
+      ["croco", 0, 0],
+      ["mae", 0, 0.01],
+      ["random", 0.3, 0],
+    ] as const) {
+      const a = acc(bias, jitter);
+      const st = a.imageStats();
+      const iv = metricIntervals(st, { resamples: 300, seed: 0 });
+      fs.mkdirSync(path.join(d, "probe", `${enc}-depth`), { recursive: true });
+      fs.writeFileSync(
+        path.join(d, "probe", `${enc}-depth`, "metrics.json"),
+        JSON.stringify({
+          task: "depth",
+          encoder: enc,
+          metrics: a.result(),
+          intervals: {
+            description: describeBootstrap(iv.info),
+            info: iv.info,
+            ci: Object.fromEntries(Object.entries(iv.ci).map(([k, v]) => [k, [v.lo, v.hi]])),
+          },
+          imageStats: st,
+        }),
+      );
+    }
+    const r = await buildReport(d);
+    const p = sectionHtml(r.html, "probe");
+    expect(p).toMatch(/<span class="ci">\[0\.\d+, 0\.\d+\]<\/span>/);
+    expect(p).toContain("percentile bootstrap over 40 val images, 300 resamples, seed 0");
+    const row = (pair: string, metric: string) => p.split(`<td>${pair}</td><td>${metric}</td>`)[1]?.split("</tr>")[0] ?? "";
+    expect(row("croco − random", "AbsRel")).toContain("croco better (significant)");
+    expect(row("croco − mae", "AbsRel")).toContain("no significant difference");
+    const sum = sectionHtml(r.html, "summary");
+    expect(sum).toMatch(/depth AbsRel: croco vs random: <b>croco better<\/b>/);
+    expect(sum).toMatch(/depth AbsRel: croco vs mae: no significant difference/);
   });
 
   it("eval-mining shows each preset's precision and recall", () => {
