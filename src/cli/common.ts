@@ -35,31 +35,51 @@ export function floatFlag(name: string, v: string, lo = -Infinity, hi = Infinity
 }
 
 export interface Progress {
-  update(value: number, payload?: Record<string, string | number>): void;
+  /** A new value (and payload); `total` when the estimate of the total changed. */
+  update(value: number, payload?: Record<string, string | number>, total?: number): void;
   stop(): void;
+}
+
+const BAR_KEYS = new Set(["bar", "percentage", "value", "total", "eta", "eta_formatted", "duration", "duration_formatted"]);
+
+/**
+ * The payload a bar starts with: `payload`, and "-" for every other key `format` names, so a bar
+ * never shows a raw {key} before its first update.
+ */
+export function initialPayload(format: string, payload: Record<string, string | number> = {}): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const m of format.matchAll(/\{(\w+)\}/g)) if (!BAR_KEYS.has(m[1])) out[m[1]] = "-";
+  return { ...out, ...payload };
 }
 
 /**
  * A progress bar on a TTY (stderr); plain log lines about every 10% otherwise; nothing if quiet.
- * `format` may use {bar} {percentage} {value} {total} {eta_formatted} and payload keys.
+ * `format` may use {bar} {percentage} {value} {total} {eta_formatted} and payload keys; the bar
+ * starts with `payload` filled in. `eta: false` drops the bar's own ETA (the format carries one).
  */
-export function progress(label: string, total: number, opts: { quiet?: boolean; format?: string } = {}): Progress {
+export function progress(
+  label: string,
+  total: number,
+  opts: { quiet?: boolean; format?: string; payload?: Record<string, string | number>; eta?: boolean; stream?: NodeJS.WriteStream } = {},
+): Progress {
   if (opts.quiet) return { update() {}, stop() {} };
-  if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      {
-        format: `${label} {bar} {percentage}% {value}/{total} ${opts.format ?? ""} ETA {eta_formatted}`,
-        stream: process.stderr,
-        hideCursor: true,
+  const stream = opts.stream ?? process.stderr;
+  if (stream.isTTY) {
+    const format = `${label} {bar} {percentage}% {value}/{total} ${opts.format ?? ""}${opts.eta === false ? "" : " ETA {eta_formatted}"}`;
+    const bar = new cliProgress.SingleBar({ format, stream, hideCursor: true }, cliProgress.Presets.shades_classic);
+    bar.start(total, 0, initialPayload(format, opts.payload));
+    return {
+      update: (v, p, t) => {
+        if (t !== undefined) bar.setTotal(t);
+        bar.update(v, p);
       },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(total, 0);
-    return { update: (v, p) => bar.update(v, p), stop: () => bar.stop() };
+      stop: () => bar.stop(),
+    };
   }
   let lastDecile = -1;
   return {
-    update(v, p) {
+    update(v, p, t) {
+      if (t !== undefined) total = t;
       const decile = total > 0 ? Math.floor((10 * v) / total) : 10;
       if (decile !== lastDecile) {
         lastDecile = decile;
@@ -68,7 +88,7 @@ export function progress(label: string, total: number, opts: { quiet?: boolean; 
               .map(([k, x]) => `${k}=${x}`)
               .join(" ")
           : "";
-        process.stderr.write(`${label}: ${v}/${total} ${extra}\n`);
+        stream.write(`${label}: ${v}/${total} ${extra}\n`);
       }
     },
     stop() {},

@@ -3,6 +3,7 @@
 import { Command, Option } from "commander";
 import { type MineConfig, type MinePresetName, minePresets, validateMineConfig } from "../mine/config.js";
 import { minePairs } from "../mine/pipeline.js";
+import type { MineProgress } from "../mine/progress.js";
 import { parseShard } from "../mine/shard.js";
 import { VideoError } from "../video/probe.js";
 import { EXIT, floatFlag, intFlag, type Progress, printJson, progress, UsageError } from "./common.js";
@@ -37,6 +38,29 @@ const FIELD_FLAGS: Array<[string, keyof MineConfig, "int" | "float" | "bool" | "
   ["jpeg-quality", "jpegQuality", "int", "JPEG quality of written frames"],
   ["seed", "seed", "int", "RANSAC sampling seed"],
 ];
+
+/** The mining bar: samples decoded of those expected (the bar), then the payload of minePayload(). */
+const MINE_BAR = "frames | {videos} videos | {video} | {kept} pairs | {rate} candidate pairs/s | ETA {left}";
+
+const clock = (sec: number): string => {
+  const s = Math.round(sec);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? `${h}h${String(m).padStart(2, "0")}m` : `${m}m${String(s % 60).padStart(2, "0")}s`;
+};
+
+/** The bar's payload for one progress report: the current video's counts, the run's pairs, rate and ETA. */
+export function minePayload(p: MineProgress): Record<string, string | number> {
+  const name = p.video === null ? "" : p.video.length > 32 ? `...${p.video.slice(-29)}` : p.video;
+  const expected = p.videoSamplesExpected === null ? "" : `/${p.videoSamplesExpected}`;
+  return {
+    videos: `${p.videosDone}/${p.videos}`,
+    video: p.video === null ? "-" : `${name}: ${p.videoSamples}${expected} samples, ${p.videoCandidates} candidates verified`,
+    kept: p.kept,
+    rate: p.candidatesPerSec.toFixed(1),
+    left: p.etaSec === null ? "-" : clock(p.etaSec),
+  };
+}
 
 export function parseMineConfig(preset: string, opts: Record<string, unknown>): MineConfig {
   if (!(preset in minePresets)) throw new UsageError(`--preset must be one of ${Object.keys(minePresets).join(", ")}, got '${preset}'`);
@@ -102,9 +126,10 @@ export function mineCommand(): Command {
       force: Boolean(opts.force),
       shard,
       quiet,
-      onProgress(done, total, run) {
-        bar ??= progress("mining", total, { quiet, format: "videos | {frames} frames | {kept} pairs | {rate} pairs/s" });
-        if (done > 0) bar.update(done, { frames: run.frames, kept: run.kept, rate: run.rate.toFixed(1) });
+      onProgress(p) {
+        const payload = minePayload(p);
+        if (bar) bar.update(p.frames, payload, p.framesExpected);
+        else bar = progress("mining", p.framesExpected, { quiet, format: MINE_BAR, payload, eta: false });
       },
     })
       .catch((e: unknown) => {

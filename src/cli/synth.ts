@@ -3,7 +3,7 @@
 import path from "node:path";
 import { Command } from "commander";
 import { getGpu } from "../gpu/device.js";
-import { DEFAULT_TRUTH, type SynthSummary, synthesize } from "../synth/dataset.js";
+import { DEFAULT_TRUTH, type SynthSummary, sceneId, synthesize } from "../synth/dataset.js";
 import { synthPreset } from "../synth/presets.js";
 import { EXIT, floatFlag, intFlag, printJson, progress, UsageError } from "./common.js";
 
@@ -72,7 +72,7 @@ export function synthCommand(): Command {
       };
       const gpu = await getGpu();
       const total = cfg.scenes * Math.max(1, Math.round(cfg.seconds * cfg.fps));
-      const bar = progress("synth", total, { quiet: opts.quiet || opts.json, format: "{scene}" });
+      const bar = progress("synth", total, { quiet: opts.quiet || opts.json, format: "{scene}", payload: { scene: sceneId(0) } });
       let summary: SynthSummary;
       try {
         summary = await synthesize(gpu, cfg, (d, _t, scene) => bar.update(d, { scene }));

@@ -22,6 +22,7 @@ import { VideoError } from "../video/probe.js";
 import { decodeSequence, sequenceTimes } from "../video/sequence.js";
 import { type MineStats, writeCard, writeStats } from "./card.js";
 import { configHash, type MineConfig, validateMineConfig } from "./config.js";
+import { type MineProgress, RunProgress } from "./progress.js";
 import { byteOrder, inShard, type Shard, videoId } from "./shard.js";
 import { describeBatch, isBlurry, stageConfigs, type Verdict, verifyPairs, workingFrame } from "./verify.js";
 import { type CandidateLine, DatasetWriter, type VideoResult } from "./writer.js";
@@ -41,9 +42,11 @@ export interface MineOptions {
   force?: boolean;
   shard?: Shard | null;
   quiet?: boolean;
-  /** Called with (0, total) before the first video and after each video: videos done, videos to do,
-   *  and the run's frames, kept pairs and kept pairs per second so far (the CLI draws its bar from this). */
-  onProgress?: (done: number, total: number, run: { frames: number; kept: number; rate: number }) => void;
+  /**
+   * Called before the first video, when each video starts and finishes, and after each batch of
+   * frames within a video: counts within the video and the run, rates and an ETA (progress.ts).
+   */
+  onProgress?: (p: MineProgress) => void;
   /** Frames per GPU submission (default 8). */
   batch?: number;
 }
@@ -136,11 +139,11 @@ async function mineInto(
     if (!writer.finished.has(rel) && inShard(rel, opts.shard ?? null)) writer.finishVideo(failed(rel, e.message), []);
   }
 
-  opts.onProgress?.(0, todo.length, { frames: 0, kept: 0, rate: 0 });
+  const tracker = new RunProgress(todo, cfg.everySec, times, opts.onProgress);
+  opts.onProgress?.(tracker.snapshot());
   const timings: Record<string, number> = {}; // seconds per stage, on the main thread's clock
   let runFrames = 0;
   let runCandidates = 0;
-  let runKept = 0;
   // The next video is decoded while the GPU works on the current one.
   const decodeNext = (v: VideoEntry) => decodeForMining(v, cfg, gpu, times.get(v.rel));
   let next: Prefetch | null = todo.length ? decodeNext(todo[0]) : null;
@@ -148,11 +151,12 @@ async function mineInto(
     const frames = next as Prefetch;
     next = i + 1 < todo.length ? decodeNext(todo[i + 1]) : null;
     const tv = performance.now();
+    tracker.start(i);
     let result: VideoResult;
     let records: PairRecord[] = [];
     let candidates: CandidateLine[] = [];
     try {
-      const r = await mineVideo(gpu, v, frames, cfg, stages, writer, opts.batch ?? 8, timings);
+      const r = await mineVideo(gpu, v, frames, cfg, stages, writer, opts.batch ?? 8, timings, (n, c, kept) => tracker.batch(n, c, kept));
       records = r.records;
       candidates = r.candidates;
       result = { ...r.result, seconds: round3((performance.now() - tv) / 1e3) };
@@ -163,13 +167,12 @@ async function mineInto(
     writer.finishVideo(result, records, candidates);
     runFrames += result.frames;
     runCandidates += result.candidates;
-    runKept += result.kept;
-    const secs = (performance.now() - t0) / 1e3;
-    opts.onProgress?.(i + 1, todo.length, { frames: runFrames, kept: runKept, rate: runKept / Math.max(secs, 1e-9) });
+    tracker.finish(result.frames, result.candidates, result.kept);
     if (result.status === "failed" && !opts.quiet) process.stderr.write(`mimic mine: ${v.rel}: ${result.error}\n`);
     if (!opts.quiet) for (const w of result.warnings ?? []) process.stderr.write(`mimic mine: ${v.rel}: ${w}\n`);
   }
 
+  tracker.stop();
   const seconds = (performance.now() - t0) / 1e3;
   const stats: MineStats = {
     source,
@@ -263,6 +266,8 @@ async function mineVideo(
   writer: DatasetWriter,
   batchSize: number,
   timings: Record<string, number>,
+  /** After each batch: samples decoded, candidates verified, pairs kept so far in this video. */
+  onBatch?: (samples: number, candidates: number, kept: number) => void,
 ): Promise<{ result: VideoResult; records: PairRecord[]; candidates: CandidateLine[] }> {
   const id = videoId(v.rel);
   const rejected: Record<string, number> = {};
@@ -385,6 +390,7 @@ async function mineVideo(
     // Drop samples no pending pair needs.
     const keepFrom = Math.min(held[held.length - 1].index - k, ...[...pending.keys()]);
     while (held.length && held[0].index < keepFrom) held.shift();
+    onBatch?.(nSamples, nCandidates, writes.length);
   };
 
   try {
