@@ -19,6 +19,18 @@ import { type Call, dummyBuffer, expectShape, makeCall, numel, type Tensor, u32 
  */
 export const matmulWorkgroup = (N: number): number => (N <= 64 ? 8 : 16);
 
+/**
+ * matmul_sg.wgsl's vec4 column groups per lane for N columns: 2 (64 columns per workgroup, more
+ * reuse of each A value) unless N <= 32 or a quarter or more of the 64-column tiles would be tail
+ * (N = 96, nano's decoder width: 128 computed for 96), where 1 (32 columns) wastes nothing.
+ * Timestamps of single dispatches on lavapipe, min of 18: 1576x96x96 2.62 -> 2.42 ms,
+ * 1576x96x384 9.90 -> 8.45 ms with 1; 1576x288x96 (10% tail) 7.21 with 2 vs 7.54 with 1.
+ */
+export function sgColsFor(N: number): 1 | 2 {
+  const padded = Math.ceil(N / 64) * 64;
+  return N <= 32 || 4 * (padded - N) >= padded ? 1 : 2;
+}
+
 export interface MatmulSpec {
   /** C (M, N) = A (M, K) @ B (K, N), per batch. */
   M: number;
@@ -50,6 +62,8 @@ export interface MatmulSpec {
    * "tiled" forces the latter (tests run both).
    */
   kernel?: "auto" | "tiled";
+  /** matmul_sg.wgsl only: vec4 column groups per lane (1: 32 columns per workgroup, 2: 64); default by N. */
+  sgCols?: 1 | 2;
   label?: string;
 }
 
@@ -96,7 +110,7 @@ export function matmulCall(gpu: Gpu, s: MatmulSpec): Call {
   const shader = matmulShader(gpu, s);
   const subgroup = shader === "nn/matmul_sg.wgsl";
   const wg = matmulWorkgroup(N);
-  const sgCols = N <= 32 ? 1 : 2; // matmul_sg.wgsl: vec4 column groups per lane
+  const sgCols = s.sgCols ?? sgColsFor(N); // matmul_sg.wgsl: vec4 column groups per lane
   return makeCall(
     gpu,
     shader,
