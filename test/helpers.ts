@@ -54,9 +54,3 @@ export function expectClose(gpu: ArrayLike<number>, cpu: ArrayLike<number>, tol:
     expect.fail(msg);
   }
 }
-
-/** Tolerances for f32 kernels vs their twins, by kind of operation. */
-export const TOL_F32 = {
-  elementwise: 1e-6,
-  stencil: 2e-6,
-} as const;

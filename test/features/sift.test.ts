@@ -25,8 +25,9 @@ import {
 } from "../../src/ref/features/sift.js";
 import { gaussianTaps } from "../../src/ref/image.js";
 import { expectClose, randomFloats, testGpu } from "../helpers.js";
+import { TOL as ALL_TOL } from "../tolerances.js";
 
-const TOL = { level: 2e-5, px: 1e-3, scale: 1e-3, angleDeg: 1e-2, response: 1e-5, desc: 1e-4 };
+const TOL = ALL_TOL.sift;
 
 interface Case {
   name: string;
@@ -119,7 +120,7 @@ test.each([
     const wg = siftBlurGrid(axis, w, h, n);
     dispatch(gpu, enc, pipeline(gpu, "features/sift_blur.wgsl", "main", { RADIUS: (taps.length - 1) >> 1 }), [src, tapBuf, dst, p], wg);
     gpu.device.queue.submit([enc.finish()]);
-    expectClose(await readF32(gpu, dst), siftBlurPassRef(x, n, h, w, taps, axis), 1e-6, `sift_blur axis ${axis}`);
+    expectClose(await readF32(gpu, dst), siftBlurPassRef(x, n, h, w, taps, axis), TOL.blur, `sift_blur axis ${axis}`);
   }
 });
 
@@ -150,7 +151,7 @@ describe.each(CASES)("SIFT stages vs twins: $name", (c) => {
     for (let o = 0; o < plan.octaves.length; o++) {
       const { w, h } = plan.octaves[o];
       const g = await levels(gpu, plan, plan.gauss[o], o, L + 3);
-      expectClose(await levels(gpu, plan, plan.dog[o], o, L + 2), dogRef(g, L + 3, c.n * w * h), 0, `sift_dog octave ${o}`);
+      expectClose(await levels(gpu, plan, plan.dog[o], o, L + 2), dogRef(g, L + 3, c.n * w * h), ALL_TOL.exact, `sift_dog octave ${o}`);
     }
   });
 
@@ -296,7 +297,7 @@ describe.each(CASES)("SIFT stages vs twins: $name", (c) => {
       for (let i = 0; i < f.count; i++) {
         let s = 0;
         for (let k = 0; k < 128; k++) s += f.desc[i * 128 + k] ** 2;
-        expect(Math.abs(Math.sqrt(s) - 1)).toBeLessThan(1e-4);
+        expect(Math.abs(Math.sqrt(s) - 1)).toBeLessThan(TOL.descNorm);
       }
     }
   }, 60_000);

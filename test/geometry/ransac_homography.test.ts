@@ -6,6 +6,7 @@ import { createBuffer, readF32, readU32, upload } from "../../src/gpu/buffers.js
 import { Pcg32 } from "../../src/prng.js";
 import { ransacHypothesesRef } from "../../src/ref/geometry/ransac_homography.js";
 import { testGpu } from "../helpers.js";
+import { TOL } from "../tolerances.js";
 
 /** The true correspondences of a synthetic pair (inliers with noise + outliers), as a RANSAC problem. */
 function problemOf(seed: number, outlierFraction: number, points = 200): { prob: RansacProblem; H: Float64Array } {
@@ -79,7 +80,7 @@ describe("ransac_homography.wgsl vs CPU twin (src/ref/geometry/ransac_homography
       for (let k = 0; k < 9; k++) maxRel = Math.max(maxRel, Math.abs(g[k] - c[k]) / norm);
     }
     expect(degenerateDiffs, "degenerate-sample decisions differ").toBe(0);
-    expect(maxRel, `ransac_homography: max relative H difference ${maxRel}`).toBeLessThan(1e-3);
+    expect(maxRel, `ransac_homography: max relative H difference ${maxRel}`).toBeLessThan(TOL.ransac.hypothesisRel);
     // problem 2 has 3 matches: nothing; problem 1 (7 matches) has valid hypotheses
     for (let k = 0; k < K; k++) expect(counts[2 * K + k]).toBe(0);
     expect(Math.max(...counts.subarray(K, 2 * K))).toBeGreaterThan(0);
@@ -104,7 +105,7 @@ describe("ransac_homography.wgsl vs CPU twin (src/ref/geometry/ransac_homography
       expect(gi.bestHypothesis, `problem ${i}: best hypothesis index`).toBe(ci.bestHypothesis);
       expect(gi.hypotheses).toBe(ci.hypotheses);
       const scale = Math.max(...Array.from(ci.fit.H, Math.abs));
-      for (let k = 0; k < 9; k++) expect(Math.abs(gi.fit.H[k] - ci.fit.H[k]) / scale, `H[${k}]`).toBeLessThan(1e-6);
+      for (let k = 0; k < 9; k++) expect(Math.abs(gi.fit.H[k] - ci.fit.H[k]) / scale, `H[${k}]`).toBeLessThan(TOL.ransac.fitRel);
       expect(Array.from(gi.fit.inliers)).toEqual(Array.from(ci.fit.inliers));
     }
   });

@@ -3,7 +3,7 @@
 // (b) nothing outside src/cli/ imports src/cli/ (library code reports progress through callbacks);
 // (c) the graph has no cycle.
 // Type-only imports count too: a type pulled from ref/ or cli/ is still an arrow pointing the wrong way.
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
@@ -21,10 +21,10 @@ function sourceFiles(dir: string): string[] {
   return out.sort();
 }
 
-/** file (relative to the repository root) -> the src files it imports (relative), from every import/export/import(). */
-function importGraph(): Map<string, string[]> {
+/** file (relative to the repository root) -> the files it imports (relative), from every import/export/import(). */
+function importGraph(dir = SRC): Map<string, string[]> {
   const graph = new Map<string, string[]>();
-  for (const file of sourceFiles(SRC)) {
+  for (const file of sourceFiles(dir)) {
     const info = ts.preProcessFile(readFileSync(file, "utf8"), true, true);
     const deps: string[] = [];
     for (const { fileName } of info.importedFiles) {
@@ -82,6 +82,16 @@ describe("house plan: imports point down", () => {
 
   it("the import graph has no cycle", () => {
     expect(cycles(graph).map((c) => c.join(" -> "))).toEqual([]);
+  });
+
+  it("every relative import of test/, bench/ and examples/ resolves to a file (a moved module leaves none behind)", () => {
+    const missing: string[] = [];
+    for (const dir of ["test", "bench", "examples"])
+      for (const [f, ds] of importGraph(join(ROOT, dir)))
+        for (const d of ds)
+          if (d.endsWith(".ts") && !existsSync(join(ROOT, d)) && !existsSync(join(ROOT, d.replace(/\.ts$/, ".js"))))
+            missing.push(`${f} -> ${d}`);
+    expect(missing).toEqual([]);
   });
 
   it("the cycle finder finds a cycle when there is one (so the test above can fail)", () => {

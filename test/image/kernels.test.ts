@@ -1,7 +1,8 @@
 import { describe, it } from "vitest";
 import { downsample2, gaussianBlur, resizeBilinear, rgbToGray } from "../../src/image/kernels.js";
 import { downsample2Ref, gaussianBlurRef, resizeBilinearRef, rgbToGrayRef } from "../../src/ref/image.js";
-import { expectClose, randomBytes, randomFloats, TOL_F32, testGpu } from "../helpers.js";
+import { expectClose, randomBytes, randomFloats, testGpu } from "../helpers.js";
+import { TOL } from "../tolerances.js";
 
 // (h, w) sizes from the foundation issue, including degenerate and odd ones.
 const SIZES: Array<[number, number]> = [
@@ -16,7 +17,7 @@ describe("image kernels vs CPU twins (src/ref/image.ts)", () => {
     it(`rgb_to_gray ${w}x${h}`, async () => {
       const gpu = await testGpu();
       const rgb = randomBytes(h * w * 3, h * 1000 + w);
-      expectClose(await rgbToGray(gpu, rgb, h * w), rgbToGrayRef(rgb, h * w), TOL_F32.elementwise, `rgb_to_gray ${w}x${h}`);
+      expectClose(await rgbToGray(gpu, rgb, h * w), rgbToGrayRef(rgb, h * w), TOL.f32.elementwise, `rgb_to_gray ${w}x${h}`);
     });
 
     it(`resize_bilinear ${w}x${h} -> down, up and odd`, async () => {
@@ -29,7 +30,7 @@ describe("image kernels vs CPU twins (src/ref/image.ts)", () => {
         [5, 9],
       ]) {
         const got = await resizeBilinear(gpu, src, n, h, w, dh, dw);
-        expectClose(got, resizeBilinearRef(src, n, h, w, dh, dw), TOL_F32.stencil, `resize ${w}x${h} -> ${dw}x${dh}`);
+        expectClose(got, resizeBilinearRef(src, n, h, w, dh, dw), TOL.f32.stencil, `resize ${w}x${h} -> ${dw}x${dh}`);
       }
     });
 
@@ -38,7 +39,7 @@ describe("image kernels vs CPU twins (src/ref/image.ts)", () => {
       const src = randomFloats(h * w, 3 * h + w);
       for (const sigma of [0.5, 1.6, 3.2]) {
         const got = await gaussianBlur(gpu, src, 1, h, w, sigma);
-        expectClose(got, gaussianBlurRef(src, 1, h, w, sigma), TOL_F32.stencil * 2, `blur ${w}x${h} sigma ${sigma}`);
+        expectClose(got, gaussianBlurRef(src, 1, h, w, sigma), TOL.f32.stencil * 2, `blur ${w}x${h} sigma ${sigma}`);
       }
     });
 
@@ -49,7 +50,7 @@ describe("image kernels vs CPU twins (src/ref/image.ts)", () => {
         expectClose(
           await downsample2(gpu, src, 2, h, w, mode),
           downsample2Ref(src, 2, h, w, mode),
-          TOL_F32.elementwise,
+          TOL.f32.elementwise,
           `downsample2 mode ${mode} ${w}x${h}`,
         );
     });

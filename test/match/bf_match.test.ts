@@ -3,6 +3,7 @@ import { randomFeatures, syntheticPair } from "../../src/geometry/synthetic.js";
 import { matchFeatures, matchPairs, matchPresets, nearestNeighbours, packFeatures, packPairs } from "../../src/match/matcher.js";
 import { bfMatchRef } from "../../src/ref/match/bf_match.js";
 import { expectClose, testGpu } from "../helpers.js";
+import { TOL } from "../tolerances.js";
 
 describe("bf_match.wgsl vs CPU twin (src/ref/match/bf_match.ts)", () => {
   it("batched nearest / second nearest over ragged frame pairs", async () => {
@@ -24,8 +25,8 @@ describe("bf_match.wgsl vs CPU twin (src/ref/match/bf_match.ts)", () => {
     const want = bfMatchRef(packed.desc, packed.frames, pairs, rows);
     const diff = got.idx.findIndex((v, i) => v !== want.idx[i]);
     expect(diff, `bf_match: first differing best index at row ${diff}: gpu ${got.idx[diff]} cpu ${want.idx[diff]}`).toBe(-1);
-    expectClose(got.best, want.best, 2e-6, "bf_match best dot");
-    expectClose(got.second, want.second, 2e-6, "bf_match second dot");
+    expectClose(got.best, want.best, TOL.f32.dot, "bf_match best dot");
+    expectClose(got.second, want.second, TOL.f32.dot, "bf_match second dot");
     // self-matching (1,1): every query finds itself
     const off = pairs[4 * 3 + 2];
     for (let q = 0; q < 37; q++) expect(got.idx[off + q]).toBe(q);
@@ -58,7 +59,7 @@ describe("bf_match.wgsl vs CPU twin (src/ref/match/bf_match.ts)", () => {
       const [g] = await matchPairs(gpu, [s.a, s.b], [[0, 1]], cfg);
       const [c] = await matchPairs("cpu", [s.a, s.b], [[0, 1]], cfg);
       expect(Array.from(g.idx)).toEqual(Array.from(c.idx));
-      expectClose(g.ratio, c.ratio, 1e-5, "match ratio");
+      expectClose(g.ratio, c.ratio, TOL.f32.ratio, "match ratio");
       let correct = 0;
       for (let i = 0; i < g.count; i++) if (s.partner[g.idx[2 * i]] === g.idx[2 * i + 1]) correct++;
       expect(g.count).toBeGreaterThan(200);

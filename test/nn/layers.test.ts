@@ -85,7 +85,7 @@ describe("gelu.wgsl (exact erf GELU)", () => {
     expect(Math.abs(ref.erf(3.5) - 0.9999992569016276)).toBeLessThan(1e-14);
     let worst = 0;
     for (let x = -8; x <= 8; x += 0.001) worst = Math.max(worst, Math.abs(ref.erfApprox(x) - ref.erf(x)));
-    expect(worst, "max |erf_f32 - erf| on [-8, 8]").toBeLessThan(1.5e-7);
+    expect(worst, "max |erf_f32 - erf| on [-8, 8]").toBeLessThan(TOL.f32.erf);
   });
 
   it("twin gradient check", () => {
@@ -104,8 +104,8 @@ describe("gelu.wgsl (exact erf GELU)", () => {
     const DY = gpuTensor(gpu, "dy", [n], g);
     const DX = gpuTensor(gpu, "dx", [n]);
     const [y, dx] = await run(gpu, [L.geluForward(gpu, X, Y, n), L.geluBackward(gpu, X, DY, DX, n)], Y, DX);
-    expectClose(y, ref.geluForward(x), 1e-6, "gelu y");
-    expectClose(dx, ref.geluBackward(x, g), 1e-6, "gelu dx");
+    expectClose(y, ref.geluForward(x), TOL.f32.elementwise, "gelu y");
+    expectClose(dx, ref.geluBackward(x, g), TOL.f32.elementwise, "gelu dx");
   });
 });
 
@@ -137,7 +137,7 @@ describe("elementwise.wgsl (residual add, axpy, scale, fill)", () => {
       TOL.f32.elementwise,
       "scale",
     );
-    expectClose(f, new Float64Array(n).fill(3), 0, "fill");
+    expectClose(f, new Float64Array(n).fill(3), TOL.exact, "fill");
   });
 });
 
@@ -249,7 +249,7 @@ describe("patchify.wgsl", () => {
     const imgs = rand64(2 * 3 * 4 * 6, 30);
     for (const order of [0, 1] as const) {
       const x = ref.patchify(imgs, 2, 4, 6, 2, order);
-      expectClose(ref.unpatchify(x, 2, 4, 6, 2, order), imgs, 0, `unpatchify order ${order}`);
+      expectClose(ref.unpatchify(x, 2, 4, 6, 2, order), imgs, TOL.exact, `unpatchify order ${order}`);
     }
     // MAE: x[b, h*w_ + w, (p*P + q)*3 + c] = imgs[b, c, h*P + p, w*P + q]; spot-check one element.
     const x = ref.patchify(imgs, 2, 4, 6, 2, 0);
@@ -266,8 +266,8 @@ describe("patchify.wgsl", () => {
       const X = gpuTensor(gpu, "x", [s.B, 6, 48]);
       const I2 = gpuTensor(gpu, "imgs2", [s.B, 3, s.H, s.W]);
       const [x, back] = await run(gpu, [L.patchify(gpu, I, X, { ...s, order }), L.unpatchify(gpu, X, I2, { ...s, order })], X, I2);
-      expectClose(x, ref.patchify(imgs, s.B, s.H, s.W, s.P, order), 0, `patchify order ${order}`);
-      expectClose(back, imgs, 0, `unpatchify order ${order}`);
+      expectClose(x, ref.patchify(imgs, s.B, s.H, s.W, s.P, order), TOL.exact, `patchify order ${order}`);
+      expectClose(back, imgs, TOL.exact, `unpatchify order ${order}`);
     }
   });
 });
@@ -287,8 +287,8 @@ describe("gather_rows.wgsl (ids_keep)", () => {
     const s = { B, Ls: 1 + Lt, Lo: Lk, D, row0: 1, So: 1 + Lk, so0: 1 };
     const [dec, back] = await run(gpu, [L.scatterRows(gpu, E, idsBuf, Dd, s, false), L.gatherRows(gpu, Dd, idsBuf, E2, s)], Dd, E2);
     const want = ref.scatterRows(enc, ids, Float64Array.from(dec0), B, 1 + Lt, Lk, D, 1, false, 1 + Lk, 1);
-    expectClose(dec, want, 0, "unshuffle scatter");
-    expectClose(back, ref.gatherRows(want, ids, B, 1 + Lt, Lk, D, 1, 1 + Lk, 1), 0, "gather back");
+    expectClose(dec, want, TOL.exact, "unshuffle scatter");
+    expectClose(back, ref.gatherRows(want, ids, B, 1 + Lt, Lk, D, 1, 1 + Lk, 1), TOL.exact, "gather back");
   });
 
   it("twin: scatter is the adjoint of gather", () => {
@@ -314,7 +314,7 @@ describe("gather_rows.wgsl (ids_keep)", () => {
     const DX = gpuTensor(gpu, "dx", [B, Ls, D], d0);
     const s = { B, Ls, Lo, D, row0: 1 };
     const [y, dx] = await run(gpu, [L.gatherRows(gpu, X, idsBuf, Y, s), L.scatterRows(gpu, G, idsBuf, DX, s, true)], Y, DX);
-    expectClose(y, ref.gatherRows(x, ids, B, Ls, Lo, D, 1), 0, "gather");
+    expectClose(y, ref.gatherRows(x, ids, B, Ls, Lo, D, 1), TOL.exact, "gather");
     expectClose(dx, ref.scatterRows(g, ids, Float64Array.from(d0), B, Ls, Lo, D, 1, true), TOL.f32.elementwise, "scatter");
   });
 });
@@ -370,7 +370,7 @@ describe("reduce.wgsl (sum, sumsq, two-stage)", () => {
         [...L.reduceCalls(gpu, X, n, O, 1, { alpha: 1 / n, scratch }), ...L.reduceCalls(gpu, X, n, O, 2, { squares: true, scratch })],
         O,
       );
-      expectClose([o[1], o[2]], [ref.sum(x, 1 / n), ref.sumsq(x)], 1e-6 * Math.max(1, ref.sumsq(x)), `reduce n=${n}`);
+      expectClose([o[1], o[2]], [ref.sum(x, 1 / n), ref.sumsq(x)], TOL.f32.reductionRel * Math.max(1, ref.sumsq(x)), `reduce n=${n}`);
     }
   });
 });

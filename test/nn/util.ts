@@ -4,6 +4,7 @@ import { expect } from "vitest";
 import type { Gpu } from "../../src/gpu/device.js";
 import { type Call, readTensor, runCalls, type Tensor, tensor, writeTensor } from "../../src/nn/core.js";
 import { Pcg32 } from "../../src/prng.js";
+import { TOL } from "../tolerances.js";
 
 /** Seeded values in [lo, hi) as float64. */
 export function rand64(n: number, seed: number, lo = -1, hi = 1): Float64Array {
@@ -11,17 +12,21 @@ export function rand64(n: number, seed: number, lo = -1, hi = 1): Float64Array {
   return Float64Array.from({ length: n }, () => lo + (hi - lo) * r.nextFloat());
 }
 
-/** GPU-vs-twin tolerances (absolute, after scaling by the reference's magnitude where noted). */
-export const TOL = {
-  f32: { elementwise: 1e-6, reduction: 2e-5, matmul: 1e-4, attention: 1e-4, training: 2e-4 },
-  f16: { elementwise: 2e-3, reduction: 5e-3, matmul: 2e-2, attention: 2e-2, training: 2e-2 },
-} as const;
+/** The tests' one tolerance table (test/tolerances.ts), re-exported for test/nn. */
+export { TOL };
 
 /**
  * Check `grad` (analytic, from a twin's backward) against central differences of `loss` with
  * respect to `x` (perturbed in place). Prints the max relative error on failure.
  */
-export function gradCheck(what: string, x: Float64Array, grad: ArrayLike<number>, loss: () => number, h = 1e-6, tol = 1e-6): void {
+export function gradCheck(
+  what: string,
+  x: Float64Array,
+  grad: ArrayLike<number>,
+  loss: () => number,
+  h = 1e-6,
+  tol: number = TOL.f64.gradCheck,
+): void {
   let worst = 0;
   let at = -1;
   for (let i = 0; i < x.length; i++) {

@@ -3,6 +3,7 @@ import { CpuHeadTrainer, headBackwardF32, headForwardF32, probeLoss } from "../.
 import { headDims, makeHeadConfig } from "../../src/probe/heads.js";
 import { type HeadDims, headBackward, headForward } from "../../src/ref/probe/heads.js";
 import { expectClose, randomFloats } from "../helpers.js";
+import { TOL } from "../tolerances.js";
 
 describe("CPU head trainer", () => {
   for (const hidden of [0, 6])
@@ -22,7 +23,7 @@ describe("CPU head trainer", () => {
         : { w1: randomFloats(P * d.D, 2, -0.5, 0.5), b1: randomFloats(P, 3, -0.1, 0.1) };
       const fast = headForwardF32(tokens, w, d);
       const ref = headForward(tokens, w, d);
-      expectClose(fast.out, ref.out, 1e-5, "head forward f32 vs ref");
+      expectClose(fast.out, ref.out, TOL.head.forward, "head forward f32 vs ref");
       const dout = randomFloats(fast.out.length, 6, -1, 1);
       const zeros = (v: Float32Array) => new Float32Array(v.length);
       const gf = hidden ? { w1: zeros(w.w1), b1: zeros(w.b1), w2: zeros(w.w2!), b2: zeros(w.b2!) } : { w1: zeros(w.w1), b1: zeros(w.b1) };
@@ -36,7 +37,8 @@ describe("CPU head trainer", () => {
           }
         : { w1: new Float64Array(w.w1.length), b1: new Float64Array(w.b1.length) };
       headBackward(ref.acts, w, dout, gr);
-      for (const k of Object.keys(gf) as (keyof typeof gf)[]) expectClose(gf[k]!, gr[k]!, 2e-5, `head backward d${k} f32 vs ref`);
+      for (const k of Object.keys(gf) as (keyof typeof gf)[])
+        expectClose(gf[k]!, gr[k]!, TOL.head.backward, `head backward d${k} f32 vs ref`);
     });
 
   it("AdamW: the first step moves each parameter by lr * sign(grad) (+ decoupled decay on weights only)", async () => {

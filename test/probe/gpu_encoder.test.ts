@@ -12,6 +12,7 @@ import { initParams } from "../../src/models/params.js";
 import { checkpointEncoder, randomEncoder, referenceEncoder } from "../../src/probe/encoders.js";
 import { gpuEncoder } from "../../src/probe/gpu_encoder.js";
 import { maxAbsDiff, randomFloats, testGpu } from "../helpers.js";
+import { TOL } from "../tolerances.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-probe-gpuenc-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -56,13 +57,13 @@ describe("probe GPU encoder (GpuEncoder, unmasked) vs the CPU reference", () => 
     const want = await cpu.encode(imgs, B);
     const got = await g.encode(imgs, B);
     expect(got.length).toBe(B * 196 * 128);
-    expect(relDiff(got, want, "nano random B=2")).toBeLessThan(1e-3);
+    expect(relDiff(got, want, "nano random B=2")).toBeLessThan(TOL.model.encoderRel);
     // a second call at the same B (reused buffers) with other images; then another B
     const imgs2 = randomFloats(3 * 112 * 112, 12, -2, 2);
     const again = await g.encode(imgs, B);
     expect(maxAbsDiff(again, got).max).toBe(0);
     const one = await g.encode(imgs2, 1);
-    expect(relDiff(one, await cpu.encode(imgs2, 1), "nano random B=1")).toBeLessThan(1e-3);
+    expect(relDiff(one, await cpu.encode(imgs2, 1), "nano random B=1")).toBeLessThan(TOL.model.encoderRel);
     await expect(g.encode(imgs2, 2)).rejects.toThrow(/gpu encoder: .* for 2 images/);
   });
 
@@ -82,8 +83,8 @@ describe("probe GPU encoder (GpuEncoder, unmasked) vs the CPU reference", () => 
     expect(g.name).toBe(cpu.name);
     const imgs = randomFloats(3 * 3 * 16 * 16, 10, -2, 2);
     const want = await cpu.encode(imgs, 3);
-    expect(relDiff(await g.encode(imgs, 3), want, "toy checkpoint B=3")).toBeLessThan(1e-3);
-    expect(relDiff(await gpuEncoder(params, "direct").encode(imgs, 3), want, "toy direct B=3")).toBeLessThan(1e-3);
+    expect(relDiff(await g.encode(imgs, 3), want, "toy checkpoint B=3")).toBeLessThan(TOL.model.encoderRel);
+    expect(relDiff(await gpuEncoder(params, "direct").encode(imgs, 3), want, "toy direct B=3")).toBeLessThan(TOL.model.encoderRel);
   });
 
   it("mimic probe --ckpt random --task depth --device gpu on a tiny synth-layout set", async () => {

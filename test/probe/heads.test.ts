@@ -13,6 +13,7 @@ import {
   pixelShuffleForward,
 } from "../../src/ref/probe/heads.js";
 import { crossEntropyBackward, crossEntropyForward, siLogBackward, siLogForward } from "../../src/ref/probe/losses.js";
+import { TOL } from "../tolerances.js";
 
 function rand(n: number, seed: number, lo = -1, hi = 1): Float64Array {
   const r = new Pcg32(seed, 9);
@@ -51,7 +52,7 @@ describe("pixel shuffle (token blocks -> dense map)", () => {
         for (let xx = 0; xx < S; xx++)
           for (let c = 0; c < 3; c++)
             max = Math.max(max, Math.abs(ours[((b * S + y) * S + xx) * 3 + c] - mae[((b * 3 + c) * S + y) * S + xx]));
-    expect(max).toBeLessThan(1e-6); // mae is f32
+    expect(max).toBeLessThan(TOL.f32.elementwise); // mae is f32
     // <shuffle(x), y> = <x, shuffle^T(y)>
     const yv = rand(ours.length, 2);
     const back = new Float64Array(x.length);
@@ -124,7 +125,9 @@ describe("probe heads: CPU reference forward/backward", () => {
         num[i] = (up - down) / (2 * h);
       }
       const { max, at } = maxRelErr(g, num);
-      expect(max, `${kind}/${task} d${name}: max rel err ${max} at ${at} (analytic ${g[at]}, numeric ${num[at]})`).toBeLessThan(1e-7);
+      expect(max, `${kind}/${task} d${name}: max rel err ${max} at ${at} (analytic ${g[at]}, numeric ${num[at]})`).toBeLessThan(
+        TOL.head.gradCheckRel,
+      );
       expect(
         num.some((v) => Math.abs(v) > 1e-4),
         `${kind}/${task} d${name} is not all zero`,
