@@ -13,13 +13,31 @@ export function mimicBin(): string {
   return path.join(packageRoot(), "bin", "mimic.js");
 }
 
-/** Run `mimic <args>` as a child process (printed first unless quiet); resolves with the exit code (1 if killed). */
+/** How much of a quiet child's stderr is kept for its failure message. */
+const KEEP_STDERR = 64 * 1024;
+
+/**
+ * Run `mimic <args>` as a child process; resolves with the exit code (1 if killed). Not quiet: the
+ * command is printed first and the child writes to our stdout/stderr. Quiet: the child's stdout is
+ * dropped and its stderr kept (the last 64 KiB), then printed with the command if it fails, so a
+ * failing step still says why.
+ */
 export const runMimic: MimicRunner = (args, quiet) => {
-  if (!quiet) process.stderr.write(`\n$ mimic ${args.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(" ")}\n`);
+  const line = `$ mimic ${args.map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a)).join(" ")}`;
+  if (!quiet) process.stderr.write(`\n${line}\n`);
   return new Promise((resolve) => {
     const c = spawn(process.execPath, [mimicBin(), ...args], {
-      stdio: ["ignore", quiet ? "ignore" : "inherit", quiet ? "ignore" : "inherit"],
+      stdio: ["ignore", quiet ? "ignore" : "inherit", quiet ? "pipe" : "inherit"],
     });
-    c.on("close", (code) => resolve(code ?? 1));
+    let err = "";
+    c.stderr?.setEncoding("utf8");
+    c.stderr?.on("data", (s: string) => {
+      err = (err + s).slice(-KEEP_STDERR);
+    });
+    c.on("close", (code) => {
+      const rc = code ?? 1;
+      if (quiet && rc !== 0) process.stderr.write(`${line}\nfailed with exit ${rc}:\n${err}${err.endsWith("\n") ? "" : "\n"}`);
+      resolve(rc);
+    });
   });
 };

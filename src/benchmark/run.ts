@@ -182,7 +182,7 @@ export async function runBenchmark(datasets: string[], opts: BenchmarkOptions): 
         fs.mkdirSync(dir, { recursive: true });
         const step = async (what: string, args: string[]) => {
           const code = await run(args, q);
-          if (code !== 0) throw new Error(`${what} (seed ${seed}) failed (exit ${code}); rerun it by hand to see why`);
+          if (code !== 0) throw new Error(`${what} (seed ${seed}) failed (exit ${code})${q ? "; its error output is above" : ""}`);
         };
         let ckpt = "random";
         if (e.info) {
@@ -217,7 +217,7 @@ export async function runBenchmark(datasets: string[], opts: BenchmarkOptions): 
             "probe",
             "--ckpt",
             ckpt,
-            ...(ckpt === "random" ? ["--arch", s.model] : []),
+            ...(ckpt === "random" ? ["--model", s.model] : []),
             "--task",
             task,
             "--data",

@@ -29,7 +29,7 @@ export function benchmarkCommand(): Command {
     .argument("[dataset-dirs...]", "mined dataset folders (pairs.csv), compared by folder name")
     .option("--probe <dir>", "probe dataset folder (e.g. a 'mimic synth' output); the same for every dataset")
     .addOption(new Option("--scale <name>", "fixed recipe (see docs/benchmark.md)").choices(scales).default("nano"))
-    .option("--out <dir>", "output folder: leaderboard.json, leaderboard.md, runs/<dataset>/", "benchmark-out")
+    .option("-o, --out <dir>", "output folder: leaderboard.json, leaderboard.md, runs/<dataset>/", "benchmark-out")
     .option("--steps <n>", "override the scale's step count (a custom scale named like nano@steps=N; not comparable to the named scale)")
     .option("--seeds <n>", "seeds per entry (pretraining and probe head), the intervals are over them; default the scale's (3)")
     .option("--objectives <list>", "pretraining objectives per dataset, comma-separated: croco, mae (MAE on the same frames)", "croco")

@@ -49,7 +49,7 @@ export async function runDemo(out: string, opts: { quick?: boolean; quiet?: bool
     const t = performance.now();
     const code = await runMimic(args, q);
     steps.push({ step: name, code, seconds: Math.round((performance.now() - t) / 100) / 10 });
-    if (code !== EXIT.ok && required) throw new Error(`demo step '${name}' failed (exit ${code}); see its output above`);
+    if (code !== EXIT.ok && required) throw new Error(`demo step '${name}' failed (exit ${code}); its error output is above`);
     return code;
   };
   const d = (...p: string[]) => path.join(out, ...p);
@@ -135,7 +135,7 @@ export async function runDemo(out: string, opts: { quick?: boolean; quiet?: bool
 export function demoCommand(): Command {
   return new Command("demo")
     .description("synthetic videos -> mined pairs -> CroCo and MAE training -> depth and segmentation probes -> report.html")
-    .option("--out <dir>", "output folder", "demo-out")
+    .option("-o, --out <dir>", "output folder", "demo-out")
     .option("--quick", "a small run: for tests and a first look (README.md gives the measured time)")
     .option("--quiet", "no progress output")
     .option("--json", "print a JSON summary")

@@ -6,23 +6,24 @@ import { EXIT, printJson } from "./common.js";
 export function doctorCommand(): Command {
   return new Command("doctor")
     .description("check node, the WebGPU adapter and ffmpeg; print the fix for anything missing")
-    .option("--json", "print the report as JSON")
-    .action(async (opts: { json?: boolean }) => {
+    .option("--json", "print the report as JSON on stdout")
+    .option("--quiet", "print nothing; the exit code says whether anything required is missing")
+    .action(async (opts: { json?: boolean; quiet?: boolean }) => {
       const r = await doctor();
       if (opts.json) printJson(r);
-      else {
+      else if (!opts.quiet) {
         const line = (ok: boolean, what: string, detail: string) =>
-          console.log(`${ok ? "ok     " : "MISSING"} ${what.padEnd(9)} ${detail}`);
+          console.error(`${ok ? "ok     " : "MISSING"} ${what.padEnd(9)} ${detail}`);
         line(Number(r.node.split(".")[0]) >= 20, "node", `${r.node}${Number(r.node.split(".")[0]) >= 20 ? "" : " (need >= 20)"}`);
         line(true, "mimic-kit", r.mimicKit);
         line(r.adapter.ok, "webgpu", r.adapter.ok ? (r.adapter.name ?? "") : (r.adapter.fix ?? ""));
         if (r.adapter.ok) {
-          console.log(
+          console.error(
             `          limits    ${Object.entries(r.adapter.limits ?? {})
               .map(([k, v]) => `${k}=${v}`)
               .join(" ")}`,
           );
-          console.log(`          features  ${(r.adapter.features ?? []).join(" ") || "(none optional)"}`);
+          console.error(`          features  ${(r.adapter.features ?? []).join(" ") || "(none optional)"}`);
         }
         line(
           r.ffmpeg.ok,

@@ -11,9 +11,10 @@ export function evalMiningCommand(): Command {
     .description("score a mined dataset against the ground truth of the 'mimic synth' dataset it was mined from")
     .argument("<mined-dir>", "output folder of 'mimic mine' run on <synth-dir>/videos")
     .requiredOption("--gt <synth-dir>", "the 'mimic synth' output folder")
-    .option("--out <file>", "write the result JSON here (default <mined-dir>/eval-mining.json)")
-    .option("--json", "print the result as JSON")
-    .action(async (mined: string, opts: { gt: string; out?: string; json?: boolean }) => {
+    .option("-o, --out <file>", "write the result JSON here (default <mined-dir>/eval-mining.json)")
+    .option("--json", "print the result as JSON on stdout")
+    .option("--quiet", "no summary on stderr")
+    .action(async (mined: string, opts: { gt: string; out?: string; json?: boolean; quiet?: boolean }) => {
       for (const [what, d] of [
         ["mined dataset", mined],
         ["--gt", opts.gt],
@@ -23,24 +24,24 @@ export function evalMiningCommand(): Command {
       const out = opts.out ?? path.join(mined, "eval-mining.json");
       fs.writeFileSync(out, `${JSON.stringify(r, null, 2)}\n`);
       if (opts.json) printJson(r);
-      else {
+      else if (!opts.quiet) {
         const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-        console.log(`${r.pairs} mined pairs evaluated (${r.skippedPairs} skipped: video not in --gt)`);
+        console.error(`${r.pairs} mined pairs evaluated (${r.skippedPairs} skipped: video not in --gt)`);
         if (r.failedVideos.length)
-          console.log(`the miner failed on ${r.failedVideos.length} video(s) (see progress.jsonl): ${r.failedVideos.join(", ")}`);
-        console.log(`correspondence precision ${pct(r.precision)} (within one patch ${pct(r.precisionNeighbour)})`);
-        console.log(`recall ${pct(r.recall)} (to the true partner ${pct(r.recallCorrect)})`);
-        console.log(
+          console.error(`the miner failed on ${r.failedVideos.length} video(s) (see progress.jsonl): ${r.failedVideos.join(", ")}`);
+        console.error(`correspondence precision ${pct(r.precision)} (within one patch ${pct(r.precisionNeighbour)})`);
+        console.error(`recall ${pct(r.recall)} (to the true partner ${pct(r.recallCorrect)})`);
+        console.error(
           `mean |mined - true overlap| ${r.meanAbsOverlapError.toFixed(1)} points; kept pairs truly in band ${pct(r.keptInBand)}`,
         );
         const c = r.confusion;
-        console.log(
+        console.error(
           `keep/reject accuracy ${pct(r.keepRejectAccuracy)} over ${r.candidates} candidates (${r.candidateSource}) ` +
             `(kept: ${c.keptInBand} in band, ${c.keptOutOfBand} out; rejected: ${c.rejectedInBand} in band, ${c.rejectedOutOfBand} out)`,
         );
         if (r.candidateOverlapError !== null)
-          console.log(`mean |mined - true overlap| over all ${r.candidates} candidates ${r.candidateOverlapError.toFixed(1)} points`);
-        console.log(`wrote ${out}`);
+          console.error(`mean |mined - true overlap| over all ${r.candidates} candidates ${r.candidateOverlapError.toFixed(1)} points`);
+        console.error(`wrote ${out}`);
       }
       process.exitCode = EXIT.ok;
     });

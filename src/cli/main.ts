@@ -1,6 +1,6 @@
 // The `mimic` command: one subcommand per file in src/cli/. Thin: parse flags into typed configs
 // and call the library.
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Help } from "commander";
 import { packageVersion } from "../version.js";
 import { benchmarkCommand } from "./benchmark.js";
 import { EXIT, UsageError } from "./common.js";
@@ -34,7 +34,18 @@ export function program(): Command {
   p.addCommand(reportCommand());
   p.addCommand(demoCommand());
   p.addCommand(benchmarkCommand());
+  for (const c of p.commands) helpConventions(c);
   return p;
+}
+
+/**
+ * What every command's --help shares: a required option says so, and defaults print as the user
+ * types them (--scenes 4, --objective croco), not as JSON strings ("4").
+ */
+function helpConventions(c: Command): void {
+  for (const o of c.options) if (typeof o.defaultValue === "string" && o.defaultValue !== "") o.defaultValueDescription ??= o.defaultValue;
+  const base = new Help();
+  c.configureHelp({ optionDescription: (o) => `${o.mandatory ? "(required) " : ""}${base.optionDescription(o)}` });
 }
 
 export async function main(argv: string[]): Promise<void> {

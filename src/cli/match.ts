@@ -16,6 +16,7 @@ interface MatchFlags {
   preset: string;
   config?: string;
   json?: boolean;
+  quiet?: boolean;
   viz?: string;
 }
 
@@ -73,7 +74,8 @@ export function matchCommand(): Command {
     .argument("<image2>", "second image")
     .addOption(new Option("--preset <name>", "mining preset whose decision to give").choices(Object.keys(minePresets)).default("default"))
     .option("--config <dataset>", "a mined dataset (or its config.json): give the decision with its config (overrides --preset)")
-    .option("--json", "print one JSON object")
+    .option("--json", "print one JSON object on stdout")
+    .option("--quiet", "no summary on stderr")
     .option("--viz <out.png>", "draw matches and mapped patches side by side")
     .action(async (file1: string, file2: string, flags: MatchFlags) => {
       const { cfg, from } = pickConfig(flags);
@@ -95,40 +97,40 @@ export function matchCommand(): Command {
         await writePng(flags.viz, pic.width, pic.height, pic.rgb, 3);
       }
       if (flags.json) printJson(s);
-      else {
+      else if (!flags.quiet) {
         const f = (x: number) => x.toFixed(4);
         const grid = cfg.size / cfg.patch;
-        console.log(`config     ${from.config ?? `preset ${from.preset}`} (${s.configHash}), ${cfg.size}x${cfg.size}`);
-        console.log(`features   ${s.features.a} / ${s.features.b}; sharpness ${s.sharpness.a.toFixed(1)} / ${s.sharpness.b.toFixed(1)}`);
-        console.log(`matches    ${s.matches} (ratio ${cfg.ratio}${cfg.mutual ? ", mutual" : ""})`);
-        if (!s.model) console.log(`homography none: ${s.homography} (needs > ${cfg.minMatches} matches and a non-degenerate sample)`);
+        console.error(`config     ${from.config ?? `preset ${from.preset}`} (${s.configHash}), ${cfg.size}x${cfg.size}`);
+        console.error(`features   ${s.features.a} / ${s.features.b}; sharpness ${s.sharpness.a.toFixed(1)} / ${s.sharpness.b.toFixed(1)}`);
+        console.error(`matches    ${s.matches} (ratio ${cfg.ratio}${cfg.mutual ? ", mutual" : ""})`);
+        if (!s.model) console.error(`homography none: ${s.homography} (needs > ${cfg.minMatches} matches and a non-degenerate sample)`);
         else {
-          console.log(`inliers    ${s.inliers} (${cfg.ransacThreshold} px, ${s.hypotheses} hypotheses)`);
+          console.error(`inliers    ${s.inliers} (${cfg.ransacThreshold} px, ${s.hypotheses} hypotheses)`);
           const Hm = s.H as number[];
-          console.log("H (image 1 -> image 2, px at the working size)");
+          console.error("H (image 1 -> image 2, px at the working size)");
           for (let i = 0; i < 3; i++)
-            console.log(
+            console.error(
               `           ${Hm.slice(3 * i, 3 * i + 3)
                 .map(f)
                 .join("  ")}`,
             );
-          console.log(
+          console.error(
             `overlap    ${(100 * (s.overlap ?? 0)).toFixed(1)}% of ${grid}x${grid} patches (band ${cfg.overlapLower}..${cfg.overlapUpper}%)`,
           );
           const entries = Object.entries(s.correspondence);
-          console.log(
+          console.error(
             `correspondence (patch 1 -> patch 2): ${entries
               .slice(0, 24)
               .map(([k, x]) => `${k}:${x}`)
               .join(" ")}${entries.length > 24 ? " ..." : ""}`,
           );
         }
-        console.log(`decision   ${s.kept ? "kept" : `rejected: ${s.reason}`}`);
+        console.error(`decision   ${s.kept ? "kept" : `rejected: ${s.reason}`}`);
         if (s.kept && cfg.candidates === "window")
-          console.log(
+          console.error(
             "           (window mode: mine keeps, per frame, the in-band partner nearest the band's middle; the others are 'window-not-best')",
           );
-        if (flags.viz) console.log(`wrote ${flags.viz}`);
+        if (flags.viz) console.error(`wrote ${flags.viz}`);
       }
       process.exitCode = EXIT.ok;
     });

@@ -154,11 +154,12 @@ export function mergeCommand(): Command {
     .argument("<shards...>", "shard output folders")
     .requiredOption("-o, --out <dir>", "merged dataset folder")
     .option("--force", "overwrite a non-empty --out")
-    .option("--json", "print a JSON summary")
-    .action(async (shards: string[], opts: { out: string; force?: boolean; json?: boolean }) => {
+    .option("--json", "print a JSON summary on stdout")
+    .option("--quiet", "no summary on stderr")
+    .action(async (shards: string[], opts: { out: string; force?: boolean; json?: boolean; quiet?: boolean }) => {
       const { mergeShards } = await import("../mine/merge.js");
       const r = mergeShards(shards, opts.out, { force: opts.force });
       if (opts.json) printJson(r);
-      else console.error(`merged ${r.shards} shards: ${r.videos} videos, ${r.pairs} pairs -> ${r.out}`);
+      else if (!opts.quiet) console.error(`merged ${r.shards} shards: ${r.videos} videos, ${r.pairs} pairs -> ${r.out}`);
     });
 }

@@ -1,7 +1,7 @@
 // `mimic probe`: train a depth or segmentation head on a frozen encoder and report val metrics.
 // Thin: parses flags into a ProbeTrainConfig and calls runProbe (src/probe/pipeline.ts).
 import path from "node:path";
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { type ArchName, archPresets } from "../models/config.js";
 import { openProbeDataset, type ProbeFormat, type ProbeTask } from "../probe/datasets.js";
 import { checkpointEncoder, type EncoderDevice, randomEncoder } from "../probe/encoders.js";
@@ -15,7 +15,8 @@ interface ProbeFlags {
   task: string;
   data: string;
   out: string;
-  arch: string;
+  model: string;
+  arch?: string;
   seed: string;
   preset: string;
   head?: string;
@@ -40,8 +41,9 @@ export function probeCommand(): Command {
     )
     .requiredOption("--task <depth|seg>", "depth (AbsRel, RMSE, delta) or seg (mIoU, pixel accuracy)")
     .requiredOption("--data <dir>", "probe dataset: NYU (rgb/ + depth/ or a list file), ADE20K, or a 'mimic synth' folder")
-    .requiredOption("--out <dir>", "output folder: metrics.json, predictions.png")
-    .option("--arch <name>", `architecture for 'random' or a bare safetensors file (${Object.keys(archPresets).join(", ")})`, "nano")
+    .requiredOption("-o, --out <dir>", "output folder: metrics.json, predictions.png")
+    .option("--model <name>", `model preset of 'random' or of a bare safetensors file (${Object.keys(archPresets).join(", ")})`, "nano")
+    .addOption(new Option("--arch <name>", "old spelling of --model").hideHelp())
     .option("--seed <k>", "seed of the random encoder, the head and the bootstrap resamples", "0")
     .option("--resamples <n>", "bootstrap resamples (over val images) for each metric's 95% interval", String(DEFAULT_RESAMPLES))
     .option("--preset <name>", `training preset (${Object.keys(probePresets).join(", ")})`, "linear")
@@ -68,7 +70,8 @@ export function probeCommand(): Command {
         throw new UsageError(`unknown --head '${opts.head}'; use ${Object.keys(headPresets).join(", ")}`);
       if (opts.featureNorm && opts.featureNorm !== "standardize" && opts.featureNorm !== "none")
         throw new UsageError(`--feature-norm must be standardize or none, got '${opts.featureNorm}'`);
-      if (!(opts.arch in archPresets)) throw new UsageError(`unknown --arch '${opts.arch}'; use ${Object.keys(archPresets).join(", ")}`);
+      const model = opts.arch ?? opts.model; // --arch: the old spelling, kept for one release
+      if (!(model in archPresets)) throw new UsageError(`unknown --model '${model}'; use ${Object.keys(archPresets).join(", ")}`);
       if (opts.device !== "gpu" && opts.device !== "cpu") throw new UsageError(`--device must be gpu or cpu, got '${opts.device}'`);
       const device = opts.device as EncoderDevice;
       const seed = intFlag("seed", opts.seed, 0);
@@ -88,7 +91,7 @@ export function probeCommand(): Command {
       } catch (e) {
         throw new UsageError((e as Error).message);
       }
-      const arch = opts.arch as ArchName;
+      const arch = model as ArchName;
       const encoder = opts.ckpt === "random" ? randomEncoder(arch, seed, device) : await checkpointEncoder(opts.ckpt, arch, device);
       const quiet = opts.quiet || opts.json;
       let bar: Progress | null = null;
@@ -112,12 +115,12 @@ export function probeCommand(): Command {
       (bar as Progress | null)?.stop();
       if (opts.json) printJson(result);
       else {
-        console.log(
+        console.error(
           `${result.task} probe, ${result.encoder}, ${result.head.kind} head, ${result.dataset.train} train / ${result.dataset.val} val images`,
         );
-        for (const n of result.dataset.notes) console.log(`note: ${n}`);
-        console.log(formatMetrics(result.metrics, result.classNames, result.intervals));
-        console.log(`wrote ${result.files.metrics}${result.files.pictures ? ` and ${result.files.pictures}` : ""}`);
+        for (const n of result.dataset.notes) console.error(`note: ${n}`);
+        console.error(formatMetrics(result.metrics, result.classNames, result.intervals));
+        console.error(`wrote ${result.files.metrics}${result.files.pictures ? ` and ${result.files.pictures}` : ""}`);
       }
       process.exitCode = EXIT.ok;
     });

@@ -26,6 +26,7 @@ interface ReconstructFlags {
   objective?: string;
   device: string;
   json?: boolean;
+  quiet?: boolean;
 }
 
 /** Parameters + config from a sidecar (.json), a checkpoint's .safetensors, a run's latest.json (or run folder), or a bare safetensors file. */
@@ -79,11 +80,12 @@ export function reconstructCommand(): Command {
     .option("--view2 <image>", "the second view (CroCo checkpoints)")
     .option("--mask <file>", "JSON list of masked patch indices (row-major from the top left); default: a seeded random mask")
     .option("--seed <k>", "seed of the random mask", "0")
-    .requiredOption("--out <png>", "where to write the side-by-side picture")
+    .requiredOption("-o, --out <png>", "where to write the side-by-side picture")
     .option("--model <name>", `preset of a bare safetensors file (${Object.keys(archPresets).join(", ")})`)
     .option("--objective <croco|mae>", "objective of a bare safetensors file", undefined)
     .option("--device <gpu|cpu>", "gpu (WebGPU model) or cpu (the float64-accumulating reference)", "gpu")
-    .option("--json", "print the loss and the mask used as JSON")
+    .option("--json", "print the loss and the mask used as JSON on stdout")
+    .option("--quiet", "no summary on stderr")
     .action(async (o: ReconstructFlags) => {
       if (o.device !== "gpu" && o.device !== "cpu") throw new UsageError(`--device must be gpu or cpu, got '${o.device}'`);
       for (const f of [o.view1, o.view2].filter(Boolean) as string[]) if (!existsSync(f)) throw new UsageError(`image ${f} does not exist`);
@@ -114,8 +116,8 @@ export function reconstructCommand(): Command {
         device: o.device,
       };
       if (o.json) printJson(summary);
-      else
-        console.log(
+      else if (!o.quiet)
+        console.error(
           `${c.name} ${c.objective}: loss ${r.loss.toFixed(4)} on ${r.masked.length}/${numPatches(c)} masked patches; wrote ${summary.out}`,
         );
       process.exitCode = EXIT.ok;

@@ -34,7 +34,7 @@ export function parseSize(v: string): [number, number] {
 export function synthCommand(): Command {
   return new Command("synth")
     .description("render synthetic indoor scenes: videos with poses, ground-truth depth, labels, probe dataset")
-    .requiredOption("--out <dir>", "output folder")
+    .requiredOption("-o, --out <dir>", "output folder")
     .option("--scenes <n>", "number of scenes", "4")
     .option("--seconds <s>", "seconds of video per scene", "20")
     .option("--fps <f>", "frames per second", "10")
@@ -82,12 +82,12 @@ export function synthCommand(): Command {
       if (opts.json) printJson(summary);
       else {
         const o = summary.overlap1s;
-        console.log(
+        console.error(
           `wrote ${summary.scenes.length} scenes, ${summary.frames} frames (${width}x${height} @ ${cfg.fps} fps) to ${summary.out} ` +
             `in ${summary.seconds_elapsed.toFixed(1)} s (${summary.framesPerSecond.toFixed(1)} frames/s; video: ${summary.encoder ?? "none"})`,
         );
-        console.log(`probe images: ${summary.probeImages.train} train, ${summary.probeImages.val} val`);
-        console.log(
+        console.error(`probe images: ${summary.probeImages.train} train, ${summary.probeImages.val} val`);
+        console.error(
           `true overlap of frames 1 s apart: ${o.pairs} pairs, mean ${(100 * o.mean).toFixed(1)}%, ` +
             `in 50-75% band ${(100 * o.inBand).toFixed(0)}%, below ${(100 * o.below).toFixed(0)}%, above ${(100 * o.above).toFixed(0)}%`,
         );

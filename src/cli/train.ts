@@ -63,7 +63,7 @@ export function trainCommand(): Command {
   return new Command("train")
     .description("pretrain a ViT with CroCo (cross-view completion on mined pairs) or MAE on the GPU")
     .requiredOption("--data <dir>", "mined dataset folder (pairs.csv, from 'mimic mine')")
-    .requiredOption("--out <dir>", "run folder: config.json, metrics.jsonl, checkpoints with reconstruction PNGs")
+    .requiredOption("-o, --out <dir>", "run folder: config.json, metrics.jsonl, checkpoints with reconstruction PNGs")
     .option("--objective <croco|mae>", "croco: view 1 masked, view 2 as context; mae: single frames", "croco")
     .option("--model <name>", `model preset (${Object.keys(archPresets).join(", ")})`, "nano")
     .option("--steps <n>", "optimizer steps (or --epochs)")
@@ -219,7 +219,7 @@ export function trainCommand(): Command {
       };
       if (o.json) printJson(summary);
       else if (!o.quiet)
-        console.log(
+        console.error(
           `trained ${o.model} ${objective}: ${summary.stepsThisRun} steps in ${sec.toFixed(1)} s (${summary.stepsPerSec.toFixed(2)} steps/s), ` +
             `loss ${summary.firstLoss?.toFixed(4)} -> ${final.toFixed(4)}; checkpoint ${result.lastCheckpoint}`,
         );

@@ -62,7 +62,7 @@ export async function checkpointEncoder(file: string, arch?: ArchName | VitArch,
     const ck = await loadCheckpoint(sidecar);
     return encoderOn(device, ck.params, `${file}:step${ck.sidecar.step}`);
   }
-  if (!arch) throw new Error(`${file} has no ${sidecar} sidecar; say the architecture (e.g. --arch tiny) to load a bare safetensors file`);
+  if (!arch) throw new Error(`${file} has no ${sidecar} sidecar; say the model preset (e.g. --model tiny) to load a bare safetensors file`);
   const cfg = modelConfig(arch, "mae");
   const params = await loadParams(file, cfg, { allowMissing: decoderMayBeMissing, ignoreUnexpected: true }, initParams(cfg, 0));
   return encoderOn(device, params, file);

@@ -108,7 +108,7 @@ describe("mimic benchmark", () => {
     expect(probeCall[probeCall.indexOf("--data") + 1]).toBe(probe);
     expect(probeCall[probeCall.indexOf("--seed") + 1]).toBe(String(s.seed));
     const randomProbe = calls[18];
-    expect(randomProbe.slice(0, 5)).toEqual(["probe", "--ckpt", "random", "--arch", s.model]);
+    expect(randomProbe.slice(0, 5)).toEqual(["probe", "--ckpt", "random", "--model", s.model]);
 
     expect(r.failures).toEqual([]);
     // the fake scores do not depend on the seed: intervals of width 0, every entry told apart
@@ -181,7 +181,9 @@ describe("mimic benchmark", () => {
       runner,
     });
     expect(r.leaderboard.rows.map((x) => x.name)).toEqual(["ok"]);
-    expect(r.failures).toEqual([{ dataset: "broken", error: expect.stringMatching(/mimic train --objective croco \(seed 0\) failed \(exit 1\)/) }]);
+    expect(r.failures).toEqual([
+      { dataset: "broken", error: expect.stringMatching(/mimic train --objective croco \(seed 0\) failed \(exit 1\)/) },
+    ]);
   });
 
   it("CLI: a folder without pairs.csv, a missing --probe or duplicate names exit 2 with the folder named", () => {

@@ -36,6 +36,7 @@ describe("mimic CLI", () => {
       env: { ...process.env, FFMPEG_PATH: "/nonexistent/ffmpeg" },
     });
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/MISSING ffmpeg .*FFMPEG_PATH=\/nonexistent\/ffmpeg.*Fix:/);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/MISSING ffmpeg .*FFMPEG_PATH=\/nonexistent\/ffmpeg.*Fix:/);
   });
 });

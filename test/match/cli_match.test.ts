@@ -23,7 +23,7 @@ async function run(args: string[]): Promise<string> {
     out += String(s);
     return true;
   });
-  const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => {
+  const log = vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => {
     out += `${a.join(" ")}\n`;
   });
   try {

@@ -12,7 +12,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-probe-cli-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 async function run(args: string[]): Promise<string> {
-  const log = vi.spyOn(console, "log").mockImplementation(() => {});
+  const log = vi.spyOn(console, "error").mockImplementation(() => {});
   try {
     const cmd = probeCommand().exitOverride();
     await cmd.parseAsync(args, { from: "user" });
@@ -78,7 +78,9 @@ describe("mimic probe", () => {
     await expect(run([...base, "--task", "normals"])).rejects.toThrow(/--task must be depth or seg/);
     await expect(run([...base, "--task", "seg", "--preset", "big"])).rejects.toThrow(/unknown --preset 'big'/);
     await expect(run([...base, "--task", "seg", "--feature-norm", "bn"])).rejects.toThrow(/--feature-norm must be standardize or none/);
-    await expect(run([...base, "--task", "seg", "--arch", "huge"])).rejects.toThrow(/unknown --arch 'huge'/);
+    await expect(run([...base, "--task", "seg", "--model", "huge"])).rejects.toThrow(/unknown --model 'huge'/);
+    // --arch: the old spelling of --model, still read for one release
+    await expect(run([...base, "--task", "seg", "--arch", "huge"])).rejects.toThrow(/unknown --model 'huge'/);
     await expect(run(["--ckpt", "random", "--task", "seg", "--data", path.join(tmp, "nothing"), "--out", tmp])).rejects.toThrow(
       /does not exist/,
     );

@@ -116,7 +116,7 @@ describe("probe GPU encoder (GpuEncoder, unmasked) vs the CPU reference", () => 
     fs.writeFileSync(path.join(root, "classes.json"), JSON.stringify(["unlabelled", "wall", "floor"]));
     fs.writeFileSync(path.join(root, "splits.json"), JSON.stringify({ train: ["scene000", "scene001"], val: ["scene002"] }));
     const out = path.join(tmp, "out");
-    const log = vi.spyOn(console, "log").mockImplementation(() => {});
+    const log = vi.spyOn(console, "error").mockImplementation(() => {});
     let text = "";
     try {
       const cmd = probeCommand().exitOverride();
