@@ -3,7 +3,11 @@
 // directions on the keypoint's Gaussian level, smoothed with [1 4 6 4 1]/16; one output keypoint
 // per local peak >= peak_ratio * max, its angle refined by a parabola through the peak.
 // gauss: (L+3, stride) f32 (levels (N, h, w) padded to `stride`), cands: (N, n_oct, cap, 12),
-// cand_counts: (N, n_oct) u32, out: (N, cap, 12) keypoint records, out_counts: (N) atomic u32.
+// cand_counts: (N, n_oct) u32, out: (N, cap, 12) keypoint records, out_counts: (N) atomic u32
+// (may exceed cap: overflow count), out_octave_counts: (N, n_oct) atomic u32 (records per octave,
+// appended or not: sift_select keeps only the octaves that fitted whole).
+// An octave whose candidate list overflowed (cand_counts > cap) is skipped whole: which
+// candidates made it into the list depended on invocation order.
 // Dispatched indirectly (x from sift_refine). One workgroup of 16 per candidate (wid.x = candidate,
 // wid.y = image): the invocations take every 16th row of the window into private histograms,
 // summed in workgroup memory; invocation 0 smooths and finds the peaks.
@@ -21,7 +25,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read> cand_counts: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out_counts: array<atomic<u32>>;
-@group(0) @binding(5) var<uniform> p: Params;
+@group(0) @binding(5) var<storage, read_write> out_octave_counts: array<atomic<u32>>;
+@group(0) @binding(6) var<uniform> p: Params;
 
 const WG: i32 = 16;
 var<workgroup> partial: array<f32, 1024>; // (WG, 64) per-invocation histograms
@@ -32,7 +37,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let b = wid.y;
   let slot = b * p.n_oct + p.octave;
   // Uniform per workgroup: the whole workgroup returns together.
-  if (b >= p.n || wid.x >= min(cand_counts[slot], p.cap)) { return; }
+  if (b >= p.n || cand_counts[slot] > p.cap || wid.x >= cand_counts[slot]) { return; }
   let ci = (slot * p.cap + wid.x) * 12u;
   let layer = u32(cands[ci + 6u]);
   let r = i32(cands[ci + 7u]);
@@ -95,6 +100,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       if (bin < 0.0) { bin = f32(nb) + bin; } else if (bin >= f32(nb)) { bin = bin - f32(nb); }
       var angle = 360.0 - (360.0 / f32(nb)) * bin;
       if (abs(angle - 360.0) < 1.1920928955078125e-7) { angle = 0.0; }
+      atomicAdd(&out_octave_counts[slot], 1u);
       let idx = atomicAdd(&out_counts[b], 1u);
       if (idx < p.cap) {
         let o = (b * p.cap + idx) * 12u;

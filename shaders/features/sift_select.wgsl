@@ -9,8 +9,12 @@
 // one histogram have distinct angles). When more than cap_out records tie at or above the
 // threshold, the ties at the threshold are kept in key order until cap_out are kept.
 // The order of the kept records within an octave's run is the input order (not canonical);
-// readFeatures sorts them.
-// oriented: (N, cap, 12) keypoint records, ori_counts: (N) u32,
+// readFeatures sorts them. Capacity: the orientation passes append octave after octave, so when
+// more than cap records were appended, the octaves before the one that crossed cap are whole and
+// kept; that octave (only partly appended, which part depending on invocation order) and the
+// later ones are dropped, as if they had no keypoints (counted by readCounts).
+// oriented: (N, cap, 12) keypoint records, octave after octave; ori_octave_counts: (N, n_oct) u32
+// records per octave (appended or not),
 // kps: (N, cap_out, 12), counts: (N) u32, ranges: (N, n_oct + 1) u32 (run of octave o =
 // [ranges[o], ranges[o+1])), args: indirect dispatch triples of the descriptor passes (x of the
 // triple at arg0 + 9 o (triples per octave: refine, orientation, descriptor) is raised to the
@@ -23,7 +27,7 @@
 struct Params { n: u32, cap: u32, cap_out: u32, max_features: u32, n_oct: u32, arg0: u32 }
 
 @group(0) @binding(0) var<storage, read> oriented: array<f32>;
-@group(0) @binding(1) var<storage, read> ori_counts: array<u32>;
+@group(0) @binding(1) var<storage, read> ori_octave_counts: array<u32>;
 @group(0) @binding(2) var<storage, read_write> kps: array<f32>;
 @group(0) @binding(3) var<storage, read_write> counts: array<u32>;
 @group(0) @binding(4) var<storage, read_write> ranges: array<u32>;
@@ -49,8 +53,14 @@ fn key_less(i: u32, j: u32) -> bool {
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let b = wid.x;
   if (b >= p.n) { return; }
-  let count = min(ori_counts[b], p.cap);
   let src = b * p.cap * 12u;
+  // The whole octaves that fitted: their records are the first `count` of the list.
+  var count = 0u;
+  for (var o = 0u; o < p.n_oct; o++) {
+    let next = count + ori_octave_counts[b * p.n_oct + o];
+    if (next > p.cap) { break; }
+    count = next;
+  }
   var thr = 0u;
   var limit = false;
   var need = 0u;

@@ -51,10 +51,12 @@ export interface GpuFeatures {
   /** Per image, where each octave's keypoints start: (N, nOctaves + 1) u32. */
   ranges: GPUBuffer;
   /** Raw extrema (no capacity: a flag map), refined candidates and oriented keypoints counted
-   *  before the capacity cut: (N, nOctaves), (N, nOctaves) and (N) u32. */
+   *  before the capacity cut: (N, nOctaves), (N, nOctaves) and (N) u32; oriented keypoints per
+   *  octave (N, nOctaves) u32. Past the capacity whole octaves are dropped (see readCounts). */
   rawCounts: GPUBuffer;
   candCounts: GPUBuffer;
   orientedCounts: GPUBuffer;
+  orientedOctaveCounts: GPUBuffer;
   /** Slots per image (and octave) of the candidate and oriented buffers (cfg.capacity). */
   candidateCapacity: number;
   /** Octave offset for the octave field of readFeatures (-1 when upsampling). */
@@ -146,6 +148,7 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
   const argAt = (o: number, pass: 0 | 1 | 2) => (o * 3 + pass) * 3; // u32 index of the triple
   const cands = createBuffer(gpu, `${tag} cands`, n * nOct * cap * KP_WORDS * 4);
   const orientedCounts = createBuffer(gpu, `${tag} oriented counts`, n * 4);
+  const orientedOctaveCounts = createBuffer(gpu, `${tag} oriented counts per octave`, n * nOct * 4);
   const oriented = createBuffer(gpu, `${tag} oriented`, n * cap * KP_WORDS * 4);
   const out: GpuFeatures = {
     n,
@@ -157,6 +160,7 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
     rawCounts,
     candCounts,
     orientedCounts,
+    orientedOctaveCounts,
     candidateCapacity: cap,
     firstOctave: cfg.upsample ? -1 : 0,
   };
@@ -301,7 +305,7 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
     ]);
     steps.push({
       pipe: oriPipe,
-      group: bind(gpu, oriPipe, [gauss[o], cands, candCounts, oriented, orientedCounts, op], `${tag} orientation`),
+      group: bind(gpu, oriPipe, [gauss[o], cands, candCounts, oriented, orientedCounts, orientedOctaveCounts, op], `${tag} orientation`),
       wg: [groups(cap, 64), n, 1],
       indirect: { buffer: args2, offset: argAt(o, 1) * 4 },
     });
@@ -317,7 +321,7 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
   ]);
   steps.push({
     pipe: selPipe,
-    group: bind(gpu, selPipe, [oriented, orientedCounts, out.keypoints, out.counts, out.ranges, args, sp], `${tag} select`),
+    group: bind(gpu, selPipe, [oriented, orientedOctaveCounts, out.keypoints, out.counts, out.ranges, args, sp], `${tag} select`),
     wg: [n, 1, 1],
   });
   octaves.forEach(({ w, h }, o) => {
@@ -385,6 +389,7 @@ export function destroySiftPlan(plan: SiftPlan): void {
     plan.out.rawCounts,
     plan.out.candCounts,
     plan.out.orientedCounts,
+    plan.out.orientedOctaveCounts,
   ])
     b.destroy();
 }
@@ -407,6 +412,7 @@ export function encodeSift(plan: SiftPlan, enc: GPUCommandEncoder, gray: GPUBuff
   enc.clearBuffer(plan.out.rawCounts);
   enc.clearBuffer(plan.out.candCounts);
   enc.clearBuffer(plan.out.orientedCounts);
+  enc.clearBuffer(plan.out.orientedOctaveCounts);
   enc.copyBufferToBuffer(plan.argsInit, 0, plan.args, 0, plan.args.size);
   enc.copyBufferToBuffer(plan.argsInit, 0, plan.args2, 0, plan.args2.size);
   const pass = enc.beginComputePass({ label: `sift ${plan.width}x${plan.height}x${plan.n}` });
@@ -421,18 +427,25 @@ export function encodeSift(plan: SiftPlan, enc: GPUCommandEncoder, gray: GPUBuff
 }
 
 /**
- * Per-image counts after the cap, and how many keypoints were lost to the fixed capacities
- * (candidates per octave or oriented keypoints past cfg.capacity; raise it when non-zero).
+ * Per-image counts after the cap, and how many keypoints were lost to the fixed capacities (raise
+ * cfg.capacity when non-zero). Past a capacity, whole octaves are dropped, never an arbitrary part
+ * (which part fits would depend on invocation order): an octave with more refined candidates than
+ * the capacity (its candidates are counted), and the oriented keypoints of the octave whose
+ * records crossed the capacity and of the octaves after it.
  */
 export async function readCounts(gpu: Gpu, f: GpuFeatures): Promise<{ counts: Uint32Array; dropped: Uint32Array }> {
   const counts = await readU32(gpu, f.counts, f.n);
-  const ori = await readU32(gpu, f.orientedCounts, f.n);
   const cand = await readU32(gpu, f.candCounts);
+  const ori = await readU32(gpu, f.orientedOctaveCounts);
   const per = cand.length / f.n;
   const dropped = new Uint32Array(f.n);
   for (let b = 0; b < f.n; b++) {
-    dropped[b] = Math.max(0, ori[b] - f.candidateCapacity);
-    for (let o = 0; o < per; o++) dropped[b] += Math.max(0, cand[b * per + o] - f.candidateCapacity);
+    let appended = 0;
+    for (let o = 0; o < per; o++) {
+      if (cand[b * per + o] > f.candidateCapacity) dropped[b] += cand[b * per + o];
+      appended += ori[b * per + o];
+      if (appended > f.candidateCapacity) dropped[b] += ori[b * per + o];
+    }
   }
   return { counts, dropped };
 }

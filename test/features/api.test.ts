@@ -2,10 +2,11 @@
 // counted, not fatal; bad inputs fail with a message naming the fix; GPU-resident results match
 // the host convenience path.
 import { describe, expect, test } from "vitest";
-import { siftPresets } from "../../src/features/config.js";
+import { KP, KP_WORDS, siftPresets } from "../../src/features/config.js";
 import { detectAndDescribe, encodeSift, readCounts, readFeatures, siftPlan } from "../../src/features/sift.js";
 import { makeTexture, render } from "../../src/features/textures.js";
 import { readU32, upload } from "../../src/gpu/buffers.js";
+import { siftRef } from "../../src/ref/features/sift.js";
 import { testGpu } from "../helpers.js";
 
 describe("SIFT API", () => {
@@ -13,23 +14,30 @@ describe("SIFT API", () => {
   const h = 120;
   const img = render(makeTexture(5, 200), w, h);
 
-  test("a tiny capacity drops keypoints (counted by readCounts) without breaking the batch", async () => {
+  test("a tiny capacity drops whole octaves (counted by readCounts), as siftRef does, without breaking the batch", async () => {
     const gpu = await testGpu();
     const full = await detectAndDescribe(gpu, img, w, h);
-    const cfg = { ...siftPresets.opencv, capacity: 16 };
-    const plan = siftPlan(gpu, w, h, 1, cfg);
-    gpu.device.queue.writeBuffer(plan.input, 0, img);
-    const enc = gpu.device.createCommandEncoder();
-    const out = encodeSift(plan, enc);
-    gpu.device.queue.submit([enc.finish()]);
-    const { counts, dropped } = await readCounts(gpu, out);
-    const [f] = await readFeatures(gpu, out);
     expect(full.count, "uncapped run").toBeGreaterThan(40);
-    expect(counts[0]).toBe(f.count);
-    expect(f.count).toBeLessThanOrEqual(16);
-    expect(f.count).toBeGreaterThan(0);
-    expect(dropped[0], "overflow must be reported").toBeGreaterThan(0);
-    for (const v of f.desc) expect(Number.isFinite(v)).toBe(true);
+    // Which part of an overflowing list fits would depend on invocation order: whole octaves go.
+    for (const capacity of [16, 64]) {
+      const cfg = { ...siftPresets.opencv, capacity };
+      const plan = siftPlan(gpu, w, h, 1, cfg);
+      gpu.device.queue.writeBuffer(plan.input, 0, img);
+      const enc = gpu.device.createCommandEncoder();
+      const out = encodeSift(plan, enc);
+      gpu.device.queue.submit([enc.finish()]);
+      const { counts, dropped } = await readCounts(gpu, out);
+      const [f] = await readFeatures(gpu, out);
+      expect(counts[0]).toBe(f.count);
+      expect(f.count).toBeLessThanOrEqual(capacity);
+      expect(dropped[0], "overflow must be reported").toBeGreaterThan(0);
+      for (const v of f.desc) expect(Number.isFinite(v)).toBe(true);
+      const ref = siftRef(img, 1, h, w, cfg);
+      expect(f.count, `capacity ${capacity}: keypoints kept, as the twin`).toBe(ref.counts[0]);
+      const octaves = (o: Int32Array | number[]) => [...new Set(o)].sort();
+      const refOctaves = Array.from({ length: ref.counts[0] }, (_, i) => ref.keypoints[0][i * KP_WORDS + KP.octave] - 1); // upsampled: octave -1 first;
+      expect(octaves(f.octave), `capacity ${capacity}: octaves kept`).toEqual(octaves(refOctaves));
+    }
   });
 
   test("a GPU buffer input gives the same features as the host array", async () => {

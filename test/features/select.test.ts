@@ -116,7 +116,12 @@ describe("sift_select: the kept set is a function of the records, not of their o
       ]);
       const bindings = [
         upload(gpu, "select test oriented", oriented),
-        upload(gpu, "select test oriented counts", Uint32Array.from(inputs.map((r) => r.length))),
+        // Records per octave (none past the capacity here).
+        upload(
+          gpu,
+          "select test oriented counts per octave",
+          Uint32Array.from(inputs.flatMap((r) => Array.from({ length: N_OCT }, (_, o) => r.filter((k) => k[KP.octave] === o).length))),
+        ),
         kps,
         counts,
         ranges,

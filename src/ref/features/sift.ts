@@ -512,11 +512,17 @@ export function siftRef(gray: Float32Array, n: number, height: number, width: nu
 }
 
 export function siftFromScaleSpaceRef(ss: ScaleSpace, n: number, cfg: SiftConfig): SiftRefResult {
+  // Capacity (cfg.capacity), as the kernels apply it: whole octaves are dropped, never a part.
+  // An octave with more refined candidates than the capacity has no oriented keypoints; the
+  // octaves' oriented keypoints are appended in octave order, and the octave whose records cross
+  // the capacity and all later ones are dropped (appended still counts them).
   const oriented: Float32Array[][] = Array.from({ length: n }, () => []);
+  const appended = new Array<number>(n).fill(0);
   ss.octaves.forEach(({ w, h }, o) => {
-    const cands = extremaRef(ss.dog[o], n, h, w, o, cfg);
+    const cands = extremaRef(ss.dog[o], n, h, w, o, cfg).map((l) => (l.length > cfg.capacity ? [] : l));
     orientationRef(ss.gauss[o], n, h, w, cands, cfg).forEach((l, b) => {
-      oriented[b].push(...l);
+      appended[b] += l.length;
+      if (appended[b] <= cfg.capacity) oriented[b].push(...l);
     });
   });
   const res: SiftRefResult = { keypoints: [], desc: [], counts: [] };
