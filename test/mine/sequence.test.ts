@@ -143,6 +143,19 @@ describe("mimic mine on frame folders", () => {
     for (const f of ["pairs.csv", "pairs.jsonl"]) expect(read(merged, f), f).toBe(read(full, f));
   });
 
+  it("--resume redoes an unfinished frame folder and gives the uninterrupted manifests", async () => {
+    const out = path.join(root, "resumed");
+    fs.cpSync(full, out, { recursive: true });
+    // As if killed after tum/rgb's manifest lines but before its progress line: it is unfinished.
+    const prog = read(out, "progress.jsonl").trim().split("\n");
+    expect(JSON.parse(prog[prog.length - 1]).video).toBe("tum/rgb");
+    fs.writeFileSync(path.join(out, "progress.jsonl"), `${prog.slice(0, -1).join("\n")}\n`);
+    const r = await mimic("mine", input, "--out", out, "--resume", "--json", ...FLAGS);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).run.videos).toBe(1); // only tum/rgb was mined again
+    for (const f of ["pairs.csv", "pairs.jsonl", "candidates.jsonl"]) expect(read(out, f), f).toBe(read(full, f));
+  });
+
   it("a list file may name videos and frame folders", async () => {
     const list = path.join(root, "list.txt");
     fs.writeFileSync(list, "mixed/tum/rgb\nmixed/pan.mp4\n");
