@@ -81,6 +81,7 @@ export {
 export { configHash, type MineConfig, minePresets, readMineConfig } from "./mine/config.js";
 export { mergeShards } from "./mine/merge.js";
 export { type MineOptions, type MineSummary, minePairs } from "./mine/pipeline.js";
+export { type MineProgress, RunProgress } from "./mine/progress.js";
 export { describeBatch, loadWorkingFrame, stageConfigs, type Verdict, verifyPairs } from "./mine/verify.js";
 export {
   type CheckpointSidecar,
@@ -209,3 +210,13 @@ export {
   videoIdOf,
 } from "./video/folder.js";
 export { probeVideo, VideoError, type VideoErrorCode, type VideoInfo } from "./video/probe.js";
+export {
+  decodeImage,
+  decodeSequence,
+  type FrameSequence,
+  IMAGE_EXTENSIONS,
+  naturalCompare,
+  sampleSequence,
+  sequenceOf,
+  sequenceTimes,
+} from "./video/sequence.js";
