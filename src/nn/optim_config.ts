@@ -1,6 +1,6 @@
 // AdamW hyperparameters with named presets, and the host learning-rate schedule (linear warmup,
-// half-cycle cosine). Shared by the GPU optimiser (optim.ts), the training loop and the CPU twin
-// (src/ref/nn/adamw.ts).
+// half-cycle cosine). Shared by the GPU optimiser (optim.ts), the training loop and the CPU step
+// (adamw_cpu.ts).
 
 export interface AdamWConfig {
   /** Peak learning rate (MAE: blr * batch / 256, see `maeLr`). */
@@ -18,6 +18,9 @@ export const adamwPresets = {
   mae: { lr: 1.5e-4, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.05, maxGradNorm: 0 },
   /** PyTorch's AdamW defaults. */
   torch: { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 0 },
+  /** Probe heads (src/probe): PyTorch's betas, light weight decay on weights only; the probe's
+   *  cosine schedule sets lr every step (1e-2 is its linear preset's peak). */
+  probe: { lr: 1e-2, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4, maxGradNorm: 0 },
 } satisfies Record<string, AdamWConfig>;
 
 export interface LrSchedule {

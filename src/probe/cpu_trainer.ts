@@ -1,7 +1,10 @@
 // A head trainer on the CPU: the head forward/backward of the float64 twin (src/ref/probe/heads.ts)
-// in float32, the probe losses (losses.ts) and AdamW. It is the oracle for the GPU trainer (same batches, same update) and is fast enough
-// for tiny probes (tests, smoke runs); real probes run the GPU engine behind the same interface.
+// in float32, the probe losses (losses.ts) and the CPU AdamW (src/nn/adamw_cpu.ts). It is the
+// oracle for the GPU trainer (same batches, same update) and is fast enough for tiny probes
+// (tests, smoke runs); real probes run the GPU engine behind the same interface.
 
+import { adamwStep } from "../nn/adamw_cpu.js";
+import { type AdamWConfig, adamwPresets } from "../nn/optim_config.js";
 import {
   gelu,
   geluGrad,
@@ -29,15 +32,8 @@ export interface HeadTrainer {
   predict(tokens: Float32Array, B: number): Promise<Float32Array>;
 }
 
-export interface AdamWConfig {
-  beta1: number;
-  beta2: number;
-  eps: number;
-  /** decoupled weight decay, applied to tensors whose spec says decay (weights, not biases) */
-  weightDecay: number;
-}
-
-export const adamwDefaults: AdamWConfig = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 1e-4 };
+/** The head optimiser's settings: AdamW (src/nn/adamw_cpu.ts) without clipping; lr comes per step. */
+export type HeadAdamW = Pick<AdamWConfig, "beta1" | "beta2" | "eps" | "weightDecay">;
 
 /** The loss of a head output against targets, and its gradient (dout, same layout as out). */
 export function probeLoss(
@@ -184,17 +180,24 @@ export class CpuHeadTrainer implements HeadTrainer {
   readonly params: HeadParams;
   private readonly m: Float32Array;
   private readonly v: Float32Array;
+  /** AdamW's per-element mask: 1 = decayed (weights), 0 = not (biases, padding). */
+  private readonly decay: Float32Array;
   private t = 0;
 
   constructor(
     readonly config: HeadConfig,
     seed: number,
     outputBias = 0,
-    readonly adamw: AdamWConfig = adamwDefaults,
+    readonly adamw: HeadAdamW = adamwPresets.probe,
   ) {
     this.params = initHeadParams(config, seed, outputBias);
     this.m = new Float32Array(this.params.data.length);
     this.v = new Float32Array(this.params.data.length);
+    this.decay = new Float32Array(this.params.data.length);
+    for (const spec of headParamSpecs(config)) {
+      const e = this.params.layout.byName.get(spec.name)!;
+      this.decay.fill(spec.decay ? 1 : 0, e.offset, e.offset + e.size);
+    }
   }
 
   private views(): { w1: Float32Array; b1: Float32Array; w2?: Float32Array; b2?: Float32Array } {
@@ -214,20 +217,7 @@ export class CpuHeadTrainer implements HeadTrainer {
     const g = this.params.zeroGrads();
     headBackwardF32(tokens, fwd, w, dout, g.grads as typeof w, dims);
     this.t++;
-    const { beta1, beta2, eps, weightDecay } = this.adamw;
-    const c1 = 1 - beta1 ** this.t;
-    const c2 = 1 - beta2 ** this.t;
-    const p = this.params.data;
-    for (const spec of headParamSpecs(this.config)) {
-      const e = this.params.layout.byName.get(spec.name)!;
-      const wd = spec.decay ? weightDecay : 0;
-      for (let i = e.offset; i < e.offset + e.size; i++) {
-        const gi = g.data[i];
-        this.m[i] = beta1 * this.m[i] + (1 - beta1) * gi;
-        this.v[i] = beta2 * this.v[i] + (1 - beta2) * gi * gi;
-        p[i] -= lr * (this.m[i] / c1 / (Math.sqrt(this.v[i] / c2) + eps) + wd * p[i]);
-      }
-    }
+    adamwStep(this.params.data, g.data, this.m, this.v, this.decay, { ...this.adamw, lr, maxGradNorm: 0 }, this.t);
     return loss;
   }
 }
