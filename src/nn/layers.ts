@@ -11,6 +11,14 @@ function sameBuffer(a: Tensor, b: Tensor, what: string): void {
     throw new Error(`${what}: '${a.label}' and '${b.label}' must be views of one buffer (the flat parameter / gradient buffer)`);
 }
 
+/** Whether an elementwise call over n elements can take the vec4 entry (n and offsets % 4 == 0). */
+const vec4Ok = (n: number, ...ts: Tensor[]): boolean => n % 4 === 0 && ts.every((t) => t.off % 4 === 0);
+
+/** The entry and grid of an elementwise call: `<entry>4` over n / 4 vec4s when vec4Ok, else `<entry>`. */
+function ew(entry: string, n: number, ts: Tensor[]): { entry: string; grid: [number, number] } {
+  return vec4Ok(n, ...ts) ? { entry: `${entry}4`, grid: grid1d(n / 4, 64) } : { entry, grid: grid1d(n, 64) };
+}
+
 // ---- LayerNorm ----
 
 export interface LayerNormArgs {
@@ -34,7 +42,7 @@ export function layernormForward(gpu: Gpu, a: LayerNormArgs): Call {
     [a.x, a.w, a.y, a.mean, a.rstd],
     [u32(a.N), u32(a.C), u32(a.x.off), u32(a.w.off), u32(a.b.off), u32(a.y.off), f32(a.eps ?? 1e-6), u32(0)],
     grid1d(a.N, 64),
-    { label: `layernorm fwd ${a.w.label}` },
+    { entry: vec4Ok(a.C, a.x, a.w, a.b, a.y) ? "main4" : "main", label: `layernorm fwd ${a.w.label}` },
   );
 }
 
@@ -57,26 +65,19 @@ export function layernormBackward(
 ): Call[] {
   sameBuffer(a.dw, a.db, "layernorm backward");
   const fields = [a.N, a.C, a.x.off, a.dy.off, a.w.off, a.dx.off, a.dw.off, a.db.off, a.accumulate ? 1 : 0].map(u32);
+  const v4 = vec4Ok(a.C, a.x, a.dy, a.w, a.dx, a.dw, a.db);
   return [
     makeCall(gpu, "nn/layernorm_backward.wgsl", [a.x, a.dy, a.w, a.mean, a.rstd, a.dx], fields, grid1d(a.N, 64), {
-      entry: "dx_main",
+      entry: v4 ? "dx4_main" : "dx_main",
       bindingNumbers: [0, 1, 2, 3, 4, 5, 7],
       label: `layernorm dx ${a.w.label}`,
     }),
-    makeCall(gpu, "nn/layernorm_backward.wgsl", [a.x, a.dy, a.mean, a.rstd, a.dw], fields, [Math.ceil(a.C / 64)], {
-      entry: "dparams",
+    makeCall(gpu, "nn/layernorm_backward.wgsl", [a.x, a.dy, a.mean, a.rstd, a.dw], fields, [Math.ceil(a.C / (v4 ? 256 : 64))], {
+      entry: v4 ? "dparams4" : "dparams",
       bindingNumbers: [0, 1, 3, 4, 6, 7],
       label: `layernorm dparams ${a.w.label}`,
     }),
   ];
-}
-
-/** Whether an elementwise call over n elements can take the vec4 entry (n and offsets % 4 == 0). */
-const vec4Ok = (n: number, ...ts: Tensor[]): boolean => n % 4 === 0 && ts.every((t) => t.off % 4 === 0);
-
-/** The entry and grid of an elementwise call: `<entry>4` over n / 4 vec4s when vec4Ok, else `<entry>`. */
-function ew(entry: string, n: number, ts: Tensor[]): { entry: string; grid: [number, number] } {
-  return vec4Ok(n, ...ts) ? { entry: `${entry}4`, grid: grid1d(n / 4, 64) } : { entry, grid: grid1d(n, 64) };
 }
 
 // ---- GELU (exact, erf) ----

@@ -169,13 +169,15 @@ export function transposeCall(gpu: Gpu, src: Tensor, dst: Tensor, rows: number, 
 
 /** db (N) (+)= sum over rows of dy (M, N) (shaders/nn/bias_grad.wgsl). */
 export function biasGradCall(gpu: Gpu, dy: Tensor, db: Tensor, M: number, N: number, accumulate = true): Call {
+  const vec4 = N % 4 === 0 && dy.off % 4 === 0 && db.off % 4 === 0;
   return makeCall(
     gpu,
     "nn/bias_grad.wgsl",
     [dy, db],
     [u32(M), u32(N), u32(dy.off), u32(db.off), u32(accumulate ? 1 : 0)],
-    [Math.ceil(N / 64)],
+    [Math.ceil(N / (vec4 ? 256 : 64))],
     {
+      entry: vec4 ? "main4" : "main",
       label: `bias grad ${db.label}`,
     },
   );
