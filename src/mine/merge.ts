@@ -1,13 +1,16 @@
 // `mimic merge`: join the outputs of sharded mining runs (`mimic mine --shard i/N`) into one
 // dataset. Shards must share the source and config hash. Records come out in video order, so the
-// merged manifests equal those of one unsharded run byte for byte.
+// merged manifests (pairs, candidates, progress) equal those of one unsharded run byte for byte;
+// stats.json and the dataset card are mine's, with the run fields summed over the shards.
 import fs from "node:fs";
 import path from "node:path";
 import type { PairRecord } from "../contracts.js";
 import { UsageError } from "../io/errors.js";
 import { prepareOut, safeSegment } from "../io/outdir.js";
+import { type MineStats, writeCard, writeStats } from "./card.js";
+import type { MineConfig } from "./config.js";
 import { byteOrder } from "./shard.js";
-import { csvLine, readLines, totalsOf, type VideoResult } from "./writer.js";
+import { type CandidateLine, csvLine, readLines, totalsOf, type VideoResult } from "./writer.js";
 
 export interface MergeResult {
   out: string;
@@ -100,10 +103,71 @@ function writeMerged(
   fs.writeFileSync(path.join(out, "pairs.jsonl"), records.map((r) => `${JSON.stringify(r)}\n`).join(""));
   fs.writeFileSync(path.join(out, "pairs.csv"), ["path1,path2,correspondence", ...records.map(csvLine)].map((l) => `${l}\n`).join(""));
   fs.writeFileSync(path.join(out, "progress.jsonl"), results.map((r) => `${JSON.stringify(r)}\n`).join(""));
-  const totals = totalsOf(results);
+  // Candidates of the videos merged, in video order (each video's lines in the order mined).
+  const merged = new Set(results.map((r) => r.video));
+  const candidates = new Map<string, string[]>();
+  for (const dir of shardDirs)
+    for (const line of readLines(path.join(dir, "candidates.jsonl"))) {
+      const video = (JSON.parse(line) as CandidateLine).video;
+      if (merged.has(video)) candidates.set(video, [...(candidates.get(video) ?? []), line]);
+    }
+  const order = [...candidates.keys()].sort(byteOrder);
   fs.writeFileSync(
-    path.join(out, "stats.json"),
-    `${JSON.stringify({ source, configHash: hash, mergedFrom: shardDirs.length, ...totals }, null, 2)}\n`,
+    path.join(out, "candidates.jsonl"),
+    order
+      .flatMap((v) => candidates.get(v) ?? [])
+      .map((l) => `${l}\n`)
+      .join(""),
   );
+  const stats = mergedStats(shardDirs, source, hash, JSON.parse(configJson).config as MineConfig, results);
+  writeStats(out, stats);
+  writeCard(out, stats);
   return { out, shards: shardDirs.length, videos: results.length, pairs: records.length };
+}
+
+/**
+ * stats.json of the merged dataset: mine's fields, totals over the merged videos, and run fields
+ * summed over the shards' runs (seconds are machine-seconds; rates are per machine-second).
+ */
+function mergedStats(
+  shardDirs: string[],
+  source: string,
+  hash: string,
+  config: MineConfig,
+  results: VideoResult[],
+): MineStats & { mergedFrom: number } {
+  const shards = shardDirs.map((d) => {
+    const f = path.join(d, "stats.json");
+    return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, "utf8")) as Partial<MineStats>) : {};
+  });
+  const run = { seconds: 0, videos: 0, candidates: 0, frames: 0, stageSeconds: {} as Record<string, number> };
+  for (const s of shards) {
+    if (!s.run) continue;
+    run.seconds += s.run.seconds;
+    run.videos += s.run.videos;
+    run.candidates += s.run.candidates;
+    run.frames += s.run.framesPerSec * s.run.seconds;
+    for (const [k, v] of Object.entries(s.run.stageSeconds ?? {})) run.stageSeconds[k] = (run.stageSeconds[k] ?? 0) + v;
+  }
+  const r3 = (v: number) => Math.round(v * 1e3) / 1e3;
+  const uniq = (xs: Array<string | undefined>) => [...new Set(xs.filter((x): x is string => !!x))].join("; ");
+  return {
+    source,
+    configHash: hash,
+    config,
+    input: uniq(shards.map((s) => s.input)) || shardDirs.join(", "),
+    shard: null,
+    ignoredFiles: Math.max(0, ...shards.map((s) => s.ignoredFiles ?? 0)),
+    ...totalsOf(results),
+    run: {
+      seconds: r3(run.seconds),
+      videos: run.videos,
+      candidates: run.candidates,
+      candidatesPerSec: r3(run.candidates / Math.max(run.seconds, 1e-9)),
+      framesPerSec: r3(run.frames / Math.max(run.seconds, 1e-9)),
+      stageSeconds: Object.fromEntries(Object.entries(run.stageSeconds).map(([k, v]) => [k, r3(v)])),
+    },
+    adapter: uniq(shards.map((s) => s.adapter)),
+    mergedFrom: shardDirs.length,
+  };
 }

@@ -129,7 +129,16 @@ describe("mimic mine", () => {
     const merged = path.join(root, "merged");
     const r = await mimic("merge", ...shards, "--out", merged, "--json");
     expect(r.status, r.stderr).toBe(0);
-    for (const f of ["pairs.csv", "pairs.jsonl"]) expect(read(merged, f), f).toBe(read(full, f));
+    for (const f of ["pairs.csv", "pairs.jsonl", "candidates.jsonl"]) expect(read(merged, f), f).toBe(read(full, f));
+    // stats.json and the dataset card as mine writes them: config and totals equal, run fields summed
+    const [ms, fs_] = [JSON.parse(read(merged, "stats.json")), JSON.parse(read(full, "stats.json"))];
+    for (const k of ["config", "configHash", "source", "videos", "candidates", "kept", "rejected", "frames"])
+      expect(ms[k], k).toEqual(fs_[k]);
+    expect(ms.run.videos).toBe(fs_.run.videos);
+    expect(ms.run.candidates).toBe(fs_.run.candidates);
+    expect(ms.run.seconds).toBeGreaterThan(0);
+    expect(ms.mergedFrom).toBe(2);
+    expect(read(merged, "README.md")).toContain(`pairs kept | ${fs_.kept} |`);
   });
 
   it("a folder with broken files still yields the good videos' pairs, exit 1, failures listed", async () => {
