@@ -6,7 +6,7 @@ import { Command, Option } from "commander";
 import { baselineRecipes, makeBaselines } from "../benchmark/baselines.js";
 import { BenchmarkInputError, runBenchmark } from "../benchmark/run.js";
 import { type BenchmarkScale, benchmarkScales, getScale, scaleProblems } from "../benchmark/scales.js";
-import { EXIT, intFlag, printJson, UsageError } from "./common.js";
+import { EXIT, intFlag, outFlag, printJson, UsageError } from "./common.js";
 
 interface BenchmarkFlags {
   probe?: string;
@@ -83,7 +83,7 @@ export function benchmarkCommand(): Command {
           probe: o.probe,
           scaleName,
           scale,
-          out: path.resolve(o.out),
+          out: outFlag(o.out),
           objectives: objectives as Array<"croco" | "mae">,
           randomInit: o.randomInit,
           quiet: o.quiet || o.json,

@@ -68,6 +68,7 @@ export async function runDemo(out: string, opts: { quick?: boolean; quiet?: bool
     "224x224",
     "--seed",
     "0",
+    "--force",
     ...qf,
   ]);
   await step("mine", ["mine", d("synth", "videos"), "--out", d("mined"), "--force", ...qf]);
@@ -91,6 +92,7 @@ export async function runDemo(out: string, opts: { quick?: boolean; quiet?: bool
       "0",
       "--out",
       d("train", objective),
+      "--force",
       ...qf,
     ]);
   await train("croco");

@@ -8,7 +8,7 @@ import { checkpointEncoder, type EncoderDevice, randomEncoder } from "../probe/e
 import { type HeadPresetName, headPresets } from "../probe/heads.js";
 import { type FeatureNorm, formatMetrics, type ProbeTrainConfig, probePresets, runProbe } from "../probe/pipeline.js";
 import { DEFAULT_RESAMPLES } from "../probe/stats.js";
-import { EXIT, floatFlag, intFlag, type Progress, printJson, progress, UsageError } from "./common.js";
+import { EXIT, floatFlag, intFlag, outFlag, type Progress, printJson, progress, UsageError } from "./common.js";
 
 interface ProbeFlags {
   ckpt: string;
@@ -100,7 +100,7 @@ export function probeCommand(): Command {
         dataset,
         encoder,
         config,
-        out: path.resolve(opts.out),
+        out: outFlag(opts.out),
         cacheDir: opts.cache ? path.resolve(opts.cache) : null,
         resamples,
         onProgress(s, done, total, info) {

@@ -13,7 +13,7 @@ import type { ParamStore } from "../models/params.js";
 import { readSafetensors } from "../models/safetensors.js";
 import { gpuForward } from "../train/gpu_trainer.js";
 import { cpuForward, reconstruct } from "../train/reconstruct.js";
-import { EXIT, intFlag, printJson, UsageError } from "./common.js";
+import { EXIT, intFlag, outFlag, printJson, UsageError } from "./common.js";
 
 interface ReconstructFlags {
   ckpt: string;
@@ -104,7 +104,7 @@ export function reconstructCommand(): Command {
         throw e;
       }
       const summary = {
-        out: path.resolve(o.out),
+        out: outFlag(o.out),
         loss: r.loss,
         masked: r.masked,
         numMasked: r.masked.length,

@@ -3,9 +3,10 @@
 import path from "node:path";
 import { Command } from "commander";
 import { getGpu } from "../gpu/device.js";
-import { DEFAULT_TRUTH, type SynthSummary, sceneId, synthesize } from "../synth/dataset.js";
+import { prepareOut } from "../io/outdir.js";
+import { DEFAULT_TRUTH, type SynthConfig, type SynthSummary, sceneId, synthesize } from "../synth/dataset.js";
 import { synthPreset } from "../synth/presets.js";
-import { EXIT, floatFlag, intFlag, printJson, progress, UsageError } from "./common.js";
+import { EXIT, floatFlag, intFlag, outFlag, printJson, progress, UsageError } from "./common.js";
 
 interface SynthFlags {
   out?: string;
@@ -18,6 +19,7 @@ interface SynthFlags {
   batch: string;
   video: boolean;
   textures?: string;
+  force?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -43,6 +45,7 @@ export function synthCommand(): Command {
     .option("--preset <name>", "scene/trajectory preset from datasets/synth-presets.json", "default")
     .option("--batch <n>", "frames per render submit", "8")
     .option("--textures <dir>", "folder of JPEG/PNG images used on some walls and pictures (sorted by name, up to 64)")
+    .option("--force", "replace a previous 'mimic synth' output in --out (only what synth wrote there is removed)")
     .option("--no-video", "skip the mp4 files (poses, ground truth and probe data are still written)")
     .option("--json", "print the summary as JSON")
     .option("--quiet", "no progress output")
@@ -56,8 +59,8 @@ export function synthCommand(): Command {
       } catch (e) {
         throw new UsageError((e as Error).message);
       }
-      const cfg = {
-        out: path.resolve(opts.out ?? "synth"),
+      const cfg: SynthConfig = {
+        out: outFlag(opts.out ?? "synth"),
         scenes: intFlag("scenes", opts.scenes),
         seconds: floatFlag("seconds", opts.seconds, 0.1, 3600),
         fps: floatFlag("fps", opts.fps, 0.5, 120),
@@ -70,28 +73,39 @@ export function synthCommand(): Command {
         truth: DEFAULT_TRUTH,
         textures: opts.textures,
       };
-      const gpu = await getGpu();
-      const total = cfg.scenes * Math.max(1, Math.round(cfg.seconds * cfg.fps));
-      const bar = progress("synth", total, { quiet: opts.quiet || opts.json, format: "{scene}", payload: { scene: sceneId(0) } });
-      let summary: SynthSummary;
+      // A non-empty --out needs --force (which removes only a previous synth output's files); --out
+      // may not be, hold or sit inside --textures; one run per folder at a time.
+      const claim = prepareOut(cfg.out, { command: "synth", force: opts.force, inputs: opts.textures ? [opts.textures] : [] });
       try {
-        summary = await synthesize(gpu, cfg, (d, _t, scene) => bar.update(d, { scene }));
+        await runSynth(opts, cfg, width, height);
       } finally {
-        bar.stop();
+        claim.lock.release();
       }
-      if (opts.json) printJson(summary);
-      else {
-        const o = summary.overlap1s;
-        console.error(
-          `wrote ${summary.scenes.length} scenes, ${summary.frames} frames (${width}x${height} @ ${cfg.fps} fps) to ${summary.out} ` +
-            `in ${summary.seconds_elapsed.toFixed(1)} s (${summary.framesPerSecond.toFixed(1)} frames/s; video: ${summary.encoder ?? "none"})`,
-        );
-        console.error(`probe images: ${summary.probeImages.train} train, ${summary.probeImages.val} val`);
-        console.error(
-          `true overlap of frames 1 s apart: ${o.pairs} pairs, mean ${(100 * o.mean).toFixed(1)}%, ` +
-            `in 50-75% band ${(100 * o.inBand).toFixed(0)}%, below ${(100 * o.below).toFixed(0)}%, above ${(100 * o.above).toFixed(0)}%`,
-        );
-      }
-      process.exitCode = EXIT.ok;
     });
+}
+
+async function runSynth(opts: SynthFlags, cfg: SynthConfig, width: number, height: number): Promise<void> {
+  const gpu = await getGpu();
+  const total = cfg.scenes * Math.max(1, Math.round(cfg.seconds * cfg.fps));
+  const bar = progress("synth", total, { quiet: opts.quiet || opts.json, format: "{scene}", payload: { scene: sceneId(0) } });
+  let summary: SynthSummary;
+  try {
+    summary = await synthesize(gpu, cfg, (d, _t, scene) => bar.update(d, { scene }));
+  } finally {
+    bar.stop();
+  }
+  if (opts.json) printJson(summary);
+  else {
+    const o = summary.overlap1s;
+    console.error(
+      `wrote ${summary.scenes.length} scenes, ${summary.frames} frames (${width}x${height} @ ${cfg.fps} fps) to ${summary.out} ` +
+        `in ${summary.seconds_elapsed.toFixed(1)} s (${summary.framesPerSecond.toFixed(1)} frames/s; video: ${summary.encoder ?? "none"})`,
+    );
+    console.error(`probe images: ${summary.probeImages.train} train, ${summary.probeImages.val} val`);
+    console.error(
+      `true overlap of frames 1 s apart: ${o.pairs} pairs, mean ${(100 * o.mean).toFixed(1)}%, ` +
+        `in 50-75% band ${(100 * o.inBand).toFixed(0)}%, below ${(100 * o.below).toFixed(0)}%, above ${(100 * o.above).toFixed(0)}%`,
+    );
+  }
+  process.exitCode = EXIT.ok;
 }

@@ -4,15 +4,17 @@
 // metrics.jsonl, checkpoint-NNNNNN.{safetensors,json,optim.safetensors,recon.png}, latest.json.
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { Command } from "commander";
 import { describeAdapter, getGpu } from "../gpu/device.js";
+import { prepareOut } from "../io/outdir.js";
 import { checkpointTensorsPath, readSidecar, resolveCheckpointPath } from "../models/checkpoint.js";
 import { type ArchName, archPresets, modelConfig, type Objective } from "../models/config.js";
 import { countParams } from "../models/params.js";
 import { GpuMimTrainer } from "../train/gpu_trainer.js";
 import { type StepInfo, type TrainOptions, train } from "../train/loop.js";
-import { EXIT, floatFlag, intFlag, type Progress, printJson, progress, UsageError } from "./common.js";
+import { EXIT, floatFlag, intFlag, outFlag, type Progress, printJson, progress, UsageError } from "./common.js";
 
 interface TrainFlags {
   data: string;
@@ -33,6 +35,7 @@ interface TrainFlags {
   seed: string;
   checkpointEvery: string;
   resume?: string | boolean;
+  force?: boolean;
   init?: string;
   workers: string;
   json?: boolean;
@@ -83,6 +86,7 @@ export function trainCommand(): Command {
       "--resume [ckpt]",
       "continue a run exactly from a checkpoint sidecar (.json, or a run's latest.json); no value: <out>/latest.json",
     )
+    .option("--force", "replace the previous run in --out (only the files 'mimic train' wrote there are removed)")
     .option(
       "--init <file>",
       "start from a compatible checkpoint (.safetensors, e.g. converted from PyTorch, a sidecar .json or a run's latest.json); decoder may be missing",
@@ -110,9 +114,10 @@ export function trainCommand(): Command {
       const minLr = floatFlag("min-lr", o.minLr, 0, 1);
       const weightDecay = floatFlag("weight-decay", o.weightDecay, 0, 10);
       const seed = intFlag("seed", o.seed, 0);
-      const out = path.resolve(o.out);
+      const out = outFlag(o.out);
       const warmupSteps = o.warmup !== undefined ? intFlag("warmup", o.warmup, 0) : undefined;
       const warmupEpochs = o.warmupEpochs !== undefined ? floatFlag("warmup-epochs", o.warmupEpochs, 0) : undefined;
+      const workers = Math.min(intFlag("workers", o.workers, 0), availableParallelism()); // more threads than cores only costs memory
       const resume = o.resume ? await resumeTarget(o.resume, out) : undefined;
       // --init takes model tensors: a sidecar or a run's latest.json stands for its .safetensors.
       if (o.init !== undefined) {
@@ -121,108 +126,161 @@ export function trainCommand(): Command {
         o.init = checkpointTensorsPath(o.init);
       }
       const quiet = o.quiet || o.json;
-
-      const gpu = await getGpu();
-      const trainer = new GpuMimTrainer(gpu, config, { weightDecay });
-      await mkdir(out, { recursive: true });
-      const runConfig = {
-        objective,
-        model: o.model,
-        steps: steps ?? null,
-        epochs: epochs ?? null,
-        batch,
-        accum,
-        blr,
-        lr: (blr * batch * accum) / 256,
-        minLr,
-        warmupSteps: warmupSteps ?? null,
-        warmupEpochs: warmupEpochs ?? null,
-        weightDecay,
-        maskRatio: config.maskRatio,
-        normPixLoss: config.normPixLoss,
-        seed,
-        data: path.resolve(o.data),
-        init: o.init ?? null,
-        resumedFrom: resume ?? null,
-        params: countParams(config),
-        adapter: describeAdapter(gpu.adapter),
-        modelConfig: config,
-      };
-
-      let bar: Progress | null = null;
-      const ipsWindow: number[] = [];
-      let last: StepInfo | null = null;
-      const t0 = Date.now();
-      const opts: TrainOptions = {
-        config,
-        data: path.resolve(o.data),
-        out,
-        batch,
-        accum,
-        steps,
-        epochs,
-        blr,
-        minLr,
-        warmupSteps,
-        warmupEpochs,
-        seed,
-        checkpointEvery: intFlag("checkpoint-every", o.checkpointEvery, 0),
-        resume,
-        init: o.init,
-        workers: intFlag("workers", o.workers, 0),
-        extra: { objective, model: o.model, weightDecay },
-        onStep(s) {
-          last = s;
-          ipsWindow.push(s.imgPerSec);
-          if (ipsWindow.length > 10) ipsWindow.shift();
-          if (!bar)
-            bar = progress(`train ${o.model} ${objective}`, s.totalSteps, {
-              quiet,
-              format: `loss {loss} lr {lr} {ips} ${objective === "croco" ? "pairs" : "img"}/s eta {eta}`,
-            });
-          const ips = ipsWindow.reduce((a, b) => a + b, 0) / ipsWindow.length;
-          bar.update(s.step, { loss: s.loss.toFixed(4), lr: s.lr.toExponential(2), ips: ips.toFixed(2), eta: fmtEta(s.etaSec) });
-        },
-      };
-      if (warmupSteps === undefined && warmupEpochs === undefined && !resume) {
-        // default warmup: 5% of the run (in steps; epochs are converted by the loop)
-        if (steps) opts.warmupSteps = Math.round(0.05 * steps);
-        else opts.warmupEpochs = 0.05 * (epochs ?? 0);
-      }
-      if (resume && warmupSteps === undefined && warmupEpochs === undefined) {
-        // continue with the warmup the run was started with (stored in the checkpoint's extra)
-        const ex = (await readSidecar(resume)).extra as { warmupSteps?: number | null; warmupEpochs?: number | null };
-        opts.warmupSteps = typeof ex.warmupSteps === "number" ? ex.warmupSteps : undefined;
-        opts.warmupEpochs = typeof ex.warmupEpochs === "number" ? ex.warmupEpochs : undefined;
-      }
-      opts.extra = { ...opts.extra, warmupSteps: opts.warmupSteps ?? null, warmupEpochs: opts.warmupEpochs ?? null, minLr };
-      runConfig.warmupSteps = opts.warmupSteps ?? null;
-      runConfig.warmupEpochs = opts.warmupEpochs ?? null;
-      await writeFile(path.join(out, "config.json"), `${JSON.stringify(runConfig, null, 2)}\n`);
-      let result: Awaited<ReturnType<typeof train>>;
+      // A non-empty --out needs --resume or --force (--force removes only a previous run's files);
+      // --out may not be, hold or sit inside --data or --init; one run per folder at a time.
+      const claim = prepareOut(out, {
+        command: "train",
+        resume: Boolean(o.resume),
+        force: o.force,
+        inputs: [o.data, ...(o.init ? [o.init] : [])],
+      });
       try {
-        result = await train(trainer, opts);
+        await runTraining(o, {
+          out,
+          config,
+          objective,
+          steps,
+          epochs,
+          batch,
+          accum,
+          blr,
+          minLr,
+          weightDecay,
+          seed,
+          warmupSteps,
+          warmupEpochs,
+          resume,
+          quiet,
+          workers,
+        });
       } finally {
-        (bar as Progress | null)?.stop();
+        claim.lock.release();
       }
-      const sec = (Date.now() - t0) / 1000;
-      const final = (last as StepInfo | null)?.loss ?? Number.NaN;
-      const summary = {
-        out,
-        steps: result.steps,
-        stepsThisRun: result.losses.length,
-        firstLoss: result.losses[0] ?? null,
-        finalLoss: final,
-        seconds: sec,
-        stepsPerSec: result.losses.length / sec,
-        lastCheckpoint: result.lastCheckpoint,
-      };
-      if (o.json) printJson(summary);
-      else if (!o.quiet)
-        console.error(
-          `trained ${o.model} ${objective}: ${summary.stepsThisRun} steps in ${sec.toFixed(1)} s (${summary.stepsPerSec.toFixed(2)} steps/s), ` +
-            `loss ${summary.firstLoss?.toFixed(4)} -> ${final.toFixed(4)}; checkpoint ${result.lastCheckpoint}`,
-        );
-      process.exitCode = EXIT.ok;
     });
+}
+
+interface Parsed {
+  out: string;
+  config: ReturnType<typeof modelConfig>;
+  objective: Objective;
+  steps?: number;
+  epochs?: number;
+  batch: number;
+  accum: number;
+  blr: number;
+  minLr: number;
+  weightDecay: number;
+  seed: number;
+  warmupSteps?: number;
+  warmupEpochs?: number;
+  resume?: string;
+  quiet?: boolean;
+  workers: number;
+}
+
+async function runTraining(o: TrainFlags, p: Parsed): Promise<void> {
+  const { out, config, objective, steps, epochs, batch, accum, blr, minLr, weightDecay, seed, warmupSteps, warmupEpochs, resume, quiet } =
+    p;
+  const gpu = await getGpu();
+  const trainer = new GpuMimTrainer(gpu, config, { weightDecay });
+  await mkdir(out, { recursive: true });
+  const runConfig = {
+    objective,
+    model: o.model,
+    steps: steps ?? null,
+    epochs: epochs ?? null,
+    batch,
+    accum,
+    blr,
+    lr: (blr * batch * accum) / 256,
+    minLr,
+    warmupSteps: warmupSteps ?? null,
+    warmupEpochs: warmupEpochs ?? null,
+    weightDecay,
+    maskRatio: config.maskRatio,
+    normPixLoss: config.normPixLoss,
+    seed,
+    data: path.resolve(o.data),
+    init: o.init ?? null,
+    resumedFrom: resume ?? null,
+    params: countParams(config),
+    adapter: describeAdapter(gpu.adapter),
+    modelConfig: config,
+  };
+
+  let bar: Progress | null = null;
+  const ipsWindow: number[] = [];
+  let last: StepInfo | null = null;
+  const t0 = Date.now();
+  const opts: TrainOptions = {
+    config,
+    data: path.resolve(o.data),
+    out,
+    batch,
+    accum,
+    steps,
+    epochs,
+    blr,
+    minLr,
+    warmupSteps,
+    warmupEpochs,
+    seed,
+    checkpointEvery: intFlag("checkpoint-every", o.checkpointEvery, 0),
+    resume,
+    init: o.init,
+    workers: p.workers,
+    extra: { objective, model: o.model, weightDecay },
+    onStep(s) {
+      last = s;
+      ipsWindow.push(s.imgPerSec);
+      if (ipsWindow.length > 10) ipsWindow.shift();
+      if (!bar)
+        bar = progress(`train ${o.model} ${objective}`, s.totalSteps, {
+          quiet,
+          format: `loss {loss} lr {lr} {ips} ${objective === "croco" ? "pairs" : "img"}/s eta {eta}`,
+        });
+      const ips = ipsWindow.reduce((a, b) => a + b, 0) / ipsWindow.length;
+      bar.update(s.step, { loss: s.loss.toFixed(4), lr: s.lr.toExponential(2), ips: ips.toFixed(2), eta: fmtEta(s.etaSec) });
+    },
+  };
+  if (warmupSteps === undefined && warmupEpochs === undefined && !resume) {
+    // default warmup: 5% of the run (in steps; epochs are converted by the loop)
+    if (steps) opts.warmupSteps = Math.round(0.05 * steps);
+    else opts.warmupEpochs = 0.05 * (epochs ?? 0);
+  }
+  if (resume && warmupSteps === undefined && warmupEpochs === undefined) {
+    // continue with the warmup the run was started with (stored in the checkpoint's extra)
+    const ex = (await readSidecar(resume)).extra as { warmupSteps?: number | null; warmupEpochs?: number | null };
+    opts.warmupSteps = typeof ex.warmupSteps === "number" ? ex.warmupSteps : undefined;
+    opts.warmupEpochs = typeof ex.warmupEpochs === "number" ? ex.warmupEpochs : undefined;
+  }
+  opts.extra = { ...opts.extra, warmupSteps: opts.warmupSteps ?? null, warmupEpochs: opts.warmupEpochs ?? null, minLr };
+  runConfig.warmupSteps = opts.warmupSteps ?? null;
+  runConfig.warmupEpochs = opts.warmupEpochs ?? null;
+  await writeFile(path.join(out, "config.json"), `${JSON.stringify(runConfig, null, 2)}\n`);
+  let result: Awaited<ReturnType<typeof train>>;
+  try {
+    result = await train(trainer, opts);
+  } finally {
+    (bar as Progress | null)?.stop();
+  }
+  const sec = (Date.now() - t0) / 1000;
+  const final = (last as StepInfo | null)?.loss ?? Number.NaN;
+  const summary = {
+    out,
+    steps: result.steps,
+    stepsThisRun: result.losses.length,
+    firstLoss: result.losses[0] ?? null,
+    finalLoss: final,
+    seconds: sec,
+    stepsPerSec: result.losses.length / sec,
+    lastCheckpoint: result.lastCheckpoint,
+  };
+  if (o.json) printJson(summary);
+  else if (!o.quiet)
+    console.error(
+      `trained ${o.model} ${objective}: ${summary.stepsThisRun} steps in ${sec.toFixed(1)} s (${summary.stepsPerSec.toFixed(2)} steps/s), ` +
+        `loss ${summary.firstLoss?.toFixed(4)} -> ${final.toFixed(4)}; checkpoint ${result.lastCheckpoint}`,
+    );
+  process.exitCode = EXIT.ok;
 }
