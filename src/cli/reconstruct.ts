@@ -36,6 +36,10 @@ export async function loadModelFile(file: string, model?: string, objective?: st
   if (!existsSync(file)) throw new UsageError(`--ckpt: the checkpoint ${file} that it names does not exist`);
   const sidecar = file.endsWith(".json") ? file : file.replace(/(\.optim)?\.safetensors$/, ".json");
   if (existsSync(sidecar) && !model) return (await loadCheckpoint(sidecar)).params;
+  if (model && file.endsWith(".json"))
+    throw new UsageError(
+      `--ckpt ${file} is a checkpoint sidecar, which names its own model; drop --model/--objective, or give the .safetensors file with --model`,
+    );
   let config: ModelConfig;
   if (model) {
     if (!(model in archPresets)) throw new UsageError(`unknown --model '${model}'; use ${Object.keys(archPresets).join(", ")}`);

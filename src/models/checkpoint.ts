@@ -14,7 +14,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { type ModelConfig, validateConfig } from "./config.js";
-import { isEncoderParam, ParamStore } from "./params.js";
+import { isEncoderParam, type ParamLayout, ParamStore, paramLayout } from "./params.js";
 import { readSafetensors, type Safetensors, type TensorToWrite, writeSafetensors } from "./safetensors.js";
 
 export const CHECKPOINT_FORMAT = "mimic-kit.checkpoint";
@@ -52,32 +52,7 @@ const list = (xs: string[], n = 12) => (xs.length <= n ? xs.join(", ") : `${xs.s
  * A leading "model." prefix (a converted PyTorch {"model": state_dict}) is accepted.
  */
 export function loadParamsInto(store: ParamStore, st: Safetensors, opts: LoadOptions = {}): { loaded: string[]; missing: string[] } {
-  const prefix = st.names().length > 0 && st.names().every((n) => n.startsWith("model.")) ? "model." : "";
-  const fileNames = new Set(st.names().map((n) => n.slice(prefix.length)));
-  const missing: string[] = [];
-  const allowedMissing: string[] = [];
-  const mismatched: string[] = [];
-  for (const e of store.layout.entries) {
-    if (!fileNames.has(e.name)) {
-      if (opts.allowMissing?.(e.name)) allowedMissing.push(e.name);
-      else missing.push(e.name);
-      continue;
-    }
-    const s = st.shape(prefix + e.name);
-    if (s.length !== e.shape.length || s.some((d, i) => d !== e.shape[i])) mismatched.push(`${e.name}: file [${s}] vs model [${e.shape}]`);
-  }
-  const unexpected = opts.ignoreUnexpected ? [] : [...fileNames].filter((n) => !store.has(n));
-  if (missing.length || mismatched.length || unexpected.length) {
-    const c = store.config;
-    const parts = [
-      `${st.source} does not fit model '${c.name}' (${c.objective}, width ${c.width}, depth ${c.depth}, ${c.imgSize}/${c.patchSize}):`,
-    ];
-    if (missing.length) parts.push(`  missing (${missing.length}): ${list(missing)}`);
-    if (unexpected.length) parts.push(`  unexpected (${unexpected.length}): ${list(unexpected)}`);
-    if (mismatched.length) parts.push(`  shape mismatches (${mismatched.length}): ${list(mismatched, 8)}`);
-    parts.push("  Pick the --model/--objective the checkpoint was trained with, or load only the encoder.");
-    throw new Error(parts.join("\n"));
-  }
+  const { prefix, fileNames, allowedMissing } = checkFits(store.config, store.layout, st, opts);
   const loaded: string[] = [];
   for (const e of store.layout.entries) {
     if (!fileNames.has(e.name)) continue;
@@ -87,9 +62,49 @@ export function loadParamsInto(store: ParamStore, st: Safetensors, opts: LoadOpt
   return { loaded, missing: allowedMissing };
 }
 
+/**
+ * Check a file's tensor names and shapes against a model layout (no parameter memory is allocated:
+ * a config read from a sidecar is trusted only as far as the tensors present agree with it).
+ */
+function checkFits(
+  c: ModelConfig,
+  layout: ParamLayout,
+  st: Safetensors,
+  opts: LoadOptions,
+): { prefix: string; fileNames: Set<string>; allowedMissing: string[] } {
+  const prefix = st.names().length > 0 && st.names().every((n) => n.startsWith("model.")) ? "model." : "";
+  const fileNames = new Set(st.names().map((n) => n.slice(prefix.length)));
+  const missing: string[] = [];
+  const allowedMissing: string[] = [];
+  const mismatched: string[] = [];
+  for (const e of layout.entries) {
+    if (!fileNames.has(e.name)) {
+      if (opts.allowMissing?.(e.name)) allowedMissing.push(e.name);
+      else missing.push(e.name);
+      continue;
+    }
+    const s = st.shape(prefix + e.name);
+    if (s.length !== e.shape.length || s.some((d, i) => d !== e.shape[i])) mismatched.push(`${e.name}: file [${s}] vs model [${e.shape}]`);
+  }
+  const unexpected = opts.ignoreUnexpected ? [] : [...fileNames].filter((n) => !layout.byName.has(n));
+  if (missing.length || mismatched.length || unexpected.length) {
+    const parts = [
+      `${st.source} does not fit model '${c.name}' (${c.objective}, width ${c.width}, depth ${c.depth}, ${c.imgSize}/${c.patchSize}):`,
+    ];
+    if (missing.length) parts.push(`  missing (${missing.length}): ${list(missing)}`);
+    if (unexpected.length) parts.push(`  unexpected (${unexpected.length}): ${list(unexpected)}`);
+    if (mismatched.length) parts.push(`  shape mismatches (${mismatched.length}): ${list(mismatched, 8)}`);
+    parts.push("  Pick the --model/--objective the checkpoint was trained with, or load only the encoder.");
+    throw new Error(parts.join("\n"));
+  }
+  return { prefix, fileNames, allowedMissing };
+}
+
 /** Load model tensors from a safetensors file into a new store (initialised from `init` when given). */
 export async function loadParams(file: string, config: ModelConfig, opts: LoadOptions = {}, init?: ParamStore): Promise<ParamStore> {
+  validateConfig(config);
   const st = await readSafetensors(file);
+  checkFits(config, paramLayout(config), st, opts); // before allocating the model
   const store = init ? init.clone() : new ParamStore(config);
   loadParamsInto(store, st, opts);
   return store;
@@ -215,6 +230,7 @@ export async function readSidecar(file: string): Promise<CheckpointSidecar> {
     bad.push(`version ${j.version} is not supported (max ${CHECKPOINT_VERSION})`);
   if (typeof j.model !== "string") bad.push("model (tensor file name) is missing");
   if (typeof j.step !== "number") bad.push("step is missing");
+  else if (!Number.isInteger(j.step) || j.step < 0) bad.push(`step ${j.step} is not a whole number >= 0`);
   if (typeof j.config !== "object" || j.config === null) bad.push("config is missing");
   if (bad.length) throw new Error(`checkpoint sidecar ${path} is invalid:\n  ${bad.join("\n  ")}`);
   try {

@@ -168,6 +168,22 @@ export function validateConfig(c: ModelConfig): void {
     if (!Number.isInteger(v) || v <= 0) bad.push(`${k} must be a positive integer (got ${v})`);
   };
   for (const k of ["imgSize", "patchSize", "width", "depth", "heads", "decoderWidth", "decoderDepth", "decoderHeads"] as const) posInt(k);
+  // Sane bounds, checked before any layout is built: a config read from a file (a checkpoint
+  // sidecar) must not make us allocate for minutes ("depth": 1e9) or build absurd arrays.
+  const most = (k: keyof ModelConfig, max: number) => {
+    if ((c[k] as number) > max) bad.push(`${k} ${c[k]} is above ${max}`);
+  };
+  most("imgSize", 4096);
+  most("patchSize", 256);
+  most("width", 8192);
+  most("decoderWidth", 8192);
+  most("depth", 256);
+  most("decoderDepth", 256);
+  most("heads", 256);
+  most("decoderHeads", 256);
+  most("mlpRatio", 64);
+  if (c.imgSize > 0 && c.patchSize > 0 && (c.imgSize / c.patchSize) ** 2 > 65536)
+    bad.push(`imgSize ${c.imgSize} / patchSize ${c.patchSize} gives more than 65536 patches`);
   if (c.inChans !== 3) bad.push(`inChans must be 3 (got ${c.inChans})`);
   if (c.imgSize % c.patchSize !== 0) bad.push(`imgSize ${c.imgSize} must be a multiple of patchSize ${c.patchSize}`);
   if (c.width % c.heads !== 0) bad.push(`width ${c.width} must be divisible by heads ${c.heads}`);

@@ -11,6 +11,7 @@
 import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writePng } from "../image/io.js";
+import { UsageError } from "../io/errors.js";
 import { decoderMayBeMissing, loadCheckpoint, loadParams, saveCheckpoint } from "../models/checkpoint.js";
 import type { ModelConfig } from "../models/config.js";
 import type { Masking } from "../models/masking.js";
@@ -129,6 +130,10 @@ export async function train(trainer: MimTrainer, o: TrainOptions): Promise<Train
         throw new Error(`--resume ${o.resume}: the checkpoint has no optimizer state; use --init to start from its weights`);
       await trainer.importOptimizer(ck.optimizer, ck.sidecar.optimizer.state);
       step = ck.sidecar.step;
+      if (step >= total)
+        throw new UsageError(
+          `--resume ${o.resume}: that checkpoint is at step ${step}, and this run has ${total} steps in all: nothing is left to train. Fix: raise --steps (or --epochs) above ${step}`,
+        );
     } else {
       let params: ParamStore = initParams(c, o.seed);
       if (o.init) params = await loadParams(o.init, c, { allowMissing: decoderMayBeMissing, ignoreUnexpected: true }, params);
