@@ -4,7 +4,6 @@
 // reference with --device cpu).
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import path from "node:path";
 import { Command } from "commander";
 import { getGpu } from "../gpu/device.js";
 import { loadCheckpoint, loadParams, resolveCheckpointPath } from "../models/checkpoint.js";

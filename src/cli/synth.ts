@@ -1,6 +1,5 @@
 // `mimic synth`: render seeded synthetic indoor scenes into videos with poses, ground-truth depth
 // and a probe dataset (rgb / depth / labels). Thin: parses flags into a SynthConfig.
-import path from "node:path";
 import { Command } from "commander";
 import { getGpu } from "../gpu/device.js";
 import { prepareOut } from "../io/outdir.js";

@@ -9,6 +9,7 @@ import { mimic, sandbox, treeDiff, treeHash } from "./helpers.js";
 /** A hand-made shard as `mimic mine --shard` writes it: one finished video with one pair. */
 function shard(dir: string, source: string, video: string, vid: string): void {
   const id = `${source}/${vid}/0`;
+  fs.mkdirSync(dir, { recursive: true });
   fs.mkdirSync(path.join(dir, id), { recursive: true });
   for (const f of ["0000.jpg", "0001.jpg"]) fs.writeFileSync(path.join(dir, id, f), `${vid} ${f}`);
   fs.writeFileSync(path.join(dir, id, "corresponding.json"), "{}\n");
