@@ -240,6 +240,14 @@ export interface PreparedOut {
   removed: string[];
 }
 
+function isLink(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 /** Entries of `out` other than MARKER and the lock (and its temp files). */
 function contents(out: string): string[] {
   if (!fs.existsSync(out)) return [];
@@ -275,7 +283,15 @@ export function prepareOut(out: string, o: PrepareOptions): PreparedOut {
           : `--${o.resume ? "resume" : "force"}: ${out} is not a mimic-kit output (no ${MARKER} in it), so mimic-kit will not ${o.resume ? "continue in" : "delete anything in"} it. Fix: choose another --out`,
       );
   }
+  // Writes follow symlinks: a planted <out>/stats.json -> /elsewhere would be written through.
+  const links = fs.existsSync(out) ? [MARKER, LOCK, ...entries].filter((n) => isLink(path.join(out, n))) : [];
+  if (links.length && !o.force)
+    throw new UsageError(
+      `${out} holds symlinks where mimic-kit writes (${links.join(", ")}); it never writes through a link. Fix: remove them, or choose another --out`,
+    );
   fs.mkdirSync(out, { recursive: true });
+  if (isLink(path.join(out, MARKER)) || isLink(path.join(out, LOCK)))
+    throw new UsageError(`${out}: ${MARKER} or ${LOCK} is a symlink. Fix: remove it, or choose another --out`);
   const lock = OutLock.acquire(out, o.command, log);
   const removed: string[] = [];
   try {

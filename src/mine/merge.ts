@@ -5,12 +5,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { PairRecord } from "../contracts.js";
-import { UsageError } from "../io/errors.js";
 import { prepareOut, safeSegment } from "../io/outdir.js";
 import { type MineStats, writeCard, writeStats } from "./card.js";
 import type { MineConfig } from "./config.js";
 import { byteOrder } from "./shard.js";
-import { type CandidateLine, csvLine, readLines, totalsOf, type VideoResult } from "./writer.js";
+import { type CandidateLine, checkRecord, csvLine, readLines, totalsOf, type VideoResult } from "./writer.js";
 
 export interface MergeResult {
   out: string;
@@ -64,15 +63,6 @@ export function mergeShards(shardDirs: string[], out: string, opts: { force?: bo
   } finally {
     claim.lock.release();
   }
-}
-
-/** A pair record must name its own pair folder <source>/<video-id>/<n> and the two images in it. */
-function checkRecord(r: PairRecord, source: string, where: string): void {
-  const m = typeof r.id === "string" ? /^([^/\\]+)\/([^/\\]+)\/(\d+)$/.exec(r.id) : null;
-  if (!m || m[1] !== source || m[2] === "." || m[2] === ".." || r.path1 !== `${r.id}/0000.jpg` || r.path2 !== `${r.id}/0001.jpg`)
-    throw new UsageError(
-      `${where}: record ${JSON.stringify({ id: r.id, path1: r.path1, path2: r.path2 })} is not a pair of source '${source}' (<source>/<video-id>/<n>/0000.jpg, 0001.jpg). Fix: merge folders written by 'mimic mine'`,
-    );
 }
 
 function writeMerged(

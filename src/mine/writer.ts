@@ -17,6 +17,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { PairRecord } from "../contracts.js";
 import { encodeJpeg, type RgbImage } from "../image/io.js";
+import { UsageError } from "../io/errors.js";
 import { type OutLock, prepareOut, safeSegment } from "../io/outdir.js";
 import { byteOrder } from "./shard.js";
 
@@ -164,12 +165,16 @@ export class DatasetWriter {
     );
     // Manifests: keep lines of finished videos only, in their original order.
     const records: PairRecord[] = [];
-    for (const line of readLines(this.jsonlPath)) {
+    readLines(this.jsonlPath).forEach((line, i) => {
+      let r: PairRecord;
       try {
-        const r = JSON.parse(line) as PairRecord;
-        if (done.has(r.id.split("/")[1])) records.push(r);
-      } catch {}
-    }
+        r = JSON.parse(line) as PairRecord;
+      } catch {
+        return;
+      }
+      checkRecord(r, this.opts.source, `${this.jsonlPath} line ${i + 1}`);
+      if (done.has(r.id.split("/")[1])) records.push(r);
+    });
     rewriteLines(
       this.jsonlPath,
       records.map((r) => JSON.stringify(r)),
@@ -276,6 +281,18 @@ export function totalsOf(results: VideoResult[]): Totals {
 }
 
 const round6 = (v: number) => Math.round(v * 1e6) / 1e6;
+
+/**
+ * A record read back from a manifest must name its own pair folder <source>/<video-id>/<n> and the
+ * two images in it: pairs.csv is rebuilt from these, and train reads the paths.
+ */
+export function checkRecord(r: PairRecord, source: string, where: string): void {
+  const m = typeof r.id === "string" ? /^([^/\\]+)\/([^/\\]+)\/(\d+)$/.exec(r.id) : null;
+  if (!m || m[1] !== source || m[2] === "." || m[2] === ".." || r.path1 !== `${r.id}/0000.jpg` || r.path2 !== `${r.id}/0001.jpg`)
+    throw new UsageError(
+      `${where}: record ${JSON.stringify({ id: r.id, path1: r.path1, path2: r.path2 })} is not a pair of source '${source}' (<source>/<video-id>/<n>/0000.jpg, 0001.jpg). Fix: repair the manifest, or mine into a new --out`,
+    );
+}
 
 /** One pairs.csv row (RFC 4180 quoting where needed). */
 export function csvLine(r: Pick<PairRecord, "path1" | "path2" | "id">): string {

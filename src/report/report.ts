@@ -12,6 +12,7 @@
 //   <dir>/env.json           {adapter, node, mimicKit, ffmpeg, configHashes, ...}
 import fs from "node:fs";
 import path from "node:path";
+import { isInside } from "../io/outdir.js";
 import type { ImageStats } from "../probe/metrics.js";
 import { compareProbeRuns } from "../probe/stats.js";
 import { packageVersion } from "../version.js";
@@ -295,7 +296,7 @@ function pairFigure(m: Mined, rec: Json, index: number, grid: number, notes: str
     const rel = typeof p === "string" ? p : "";
     // Only files inside mined/ are embedded (a manifest cannot pull other files into a shared report).
     const file = path.resolve(m.dir, rel);
-    const inside = file.startsWith(path.resolve(m.dir) + path.sep);
+    const inside = isInside(m.dir, file) && file !== path.resolve(m.dir); // after following symlinks
     const uri = rel && inside ? imageDataUri(file) : null;
     if (!uri) {
       notes.push(`pair ${String(rec.id)}: cannot read image '${rel}' under ${m.dir}`);
@@ -547,7 +548,7 @@ function reconBody(s: ReportSection, runs: Run[], maxRecons: number): Built {
     .map((run) => {
       const figs = spread(run.recons, maxRecons)
         .map((rc) => {
-          const uri = imageDataUri(rc.file);
+          const uri = isInside(run.dir, rc.file) ? imageDataUri(rc.file) : null; // a symlink out of the run is not embedded
           if (!uri) {
             s.notes.push(`${rc.file}: not a readable image`);
             return "";
@@ -685,7 +686,10 @@ function probeSection(where: string[] | { dir: string }): Built {
     const preds = rows
       .map((r) => ({
         r,
-        uri: fs.existsSync(path.join(r.dir, "predictions.png")) ? imageDataUri(path.join(r.dir, "predictions.png")) : null,
+        uri:
+          fs.existsSync(path.join(r.dir, "predictions.png")) && isInside(r.dir, path.join(r.dir, "predictions.png"))
+            ? imageDataUri(path.join(r.dir, "predictions.png"))
+            : null,
       }))
       .filter((x) => x.uri);
     if (preds.length)

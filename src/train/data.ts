@@ -18,6 +18,7 @@ import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import sharp from "sharp";
+import { insideOrThrow } from "../io/outdir.js";
 import { Pcg32 } from "../prng.js";
 
 /** ImageNet channel mean and std (torchvision Normalize in MAE/MIMIC). */
@@ -384,6 +385,11 @@ async function checkExists(dataset: string, files: string[], what: string): Prom
     );
 }
 
+/** A manifest path: relative, and inside the dataset after following symlinks, or a UsageError naming the row. */
+function inDataset(dataset: string, rel: string, row: number): string {
+  return insideOrThrow(dataset, rel, `${join(dataset, "pairs.csv")} row ${row + 1}`);
+}
+
 /** Pairs (view1, view2) from pairs.csv, for the CroCo objective. */
 export class PairLoader extends MimLoader {
   /** The rows of pairs.csv, by item index. */
@@ -392,7 +398,7 @@ export class PairLoader extends MimLoader {
   static async open(opts: LoaderOptions): Promise<PairLoader> {
     const dataset = resolve(opts.dataset);
     const rows = await readPairsCsv(dataset);
-    const items = rows.map((r) => [join(dataset, r.path1), join(dataset, r.path2)]);
+    const items = rows.map((r, i) => [inDataset(dataset, r.path1, i), inDataset(dataset, r.path2, i)]);
     if (opts.checkFiles ?? true) await checkExists(dataset, items.flat(), "image");
     const l = new PairLoader(items, opts);
     l.rows = rows;
@@ -406,7 +412,7 @@ export class FrameLoader extends MimLoader {
     const dataset = resolve(opts.dataset);
     const rows = await readPairsCsv(dataset);
     const seen = new Set<string>();
-    for (const r of rows) for (const p of [r.path1, r.path2]) seen.add(join(dataset, p));
+    for (const [i, r] of rows.entries()) for (const p of [r.path1, r.path2]) seen.add(inDataset(dataset, p, i));
     const files = [...seen];
     if (opts.checkFiles ?? true) await checkExists(dataset, files, "image");
     return new FrameLoader(
