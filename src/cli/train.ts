@@ -119,6 +119,13 @@ export function trainCommand(): Command {
       const warmupEpochs = o.warmupEpochs !== undefined ? floatFlag("warmup-epochs", o.warmupEpochs, 0) : undefined;
       const workers = Math.min(intFlag("workers", o.workers, 0), availableParallelism()); // more threads than cores only costs memory
       const resume = o.resume ? await resumeTarget(o.resume, out) : undefined;
+      if (resume && steps !== undefined) {
+        const at = (await readSidecar(resume)).step;
+        if (at >= steps)
+          throw new UsageError(
+            `--resume ${resume}: that checkpoint is at step ${at}, and this run has ${steps} steps in all: nothing is left to train. Fix: raise --steps above ${at}`,
+          );
+      }
       // --init takes model tensors: a sidecar or a run's latest.json stands for its .safetensors.
       if (o.init !== undefined) {
         if (!existsSync(o.init))

@@ -56,7 +56,14 @@ export function loadParamsInto(store: ParamStore, st: Safetensors, opts: LoadOpt
   const loaded: string[] = [];
   for (const e of store.layout.entries) {
     if (!fileNames.has(e.name)) continue;
-    store.get(e.name).set(st.float32(prefix + e.name));
+    const x = store.get(e.name);
+    x.set(st.float32(prefix + e.name));
+    // NaN/Inf weights would give NaN features, and a probe would report 'delta1 0.0000' as a result.
+    for (let i = 0; i < x.length; i++)
+      if (!Number.isFinite(x[i]))
+        throw new Error(
+          `${st.source}: tensor ${e.name} holds a non-finite value (${x[i]} at index ${i}); the checkpoint is unusable (a diverged run?). Fix: use an earlier checkpoint`,
+        );
     loaded.push(e.name);
   }
   return { loaded, missing: allowedMissing };

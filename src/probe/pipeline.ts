@@ -307,6 +307,11 @@ export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
         throw new Error(
           `encoder ${enc.name} returned ${tokens.length} floats for ${todo.length} images; expected (B, ${L}, ${enc.embedDim})`,
         );
+      const bad = tokens.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0)
+        throw new Error(
+          `encoder ${enc.name} gave non-finite features (${tokens[bad]}) for ${chunk[miss[Math.floor(bad / (L * enc.embedDim))]].rgbPath}; no metric can be computed from them. Fix: check the checkpoint's weights`,
+        );
       miss.forEach((j, k) => {
         cache.put(chunk[j].rgbPath, tokens.slice(k * L * enc.embedDim, (k + 1) * L * enc.embedDim));
       });

@@ -81,7 +81,8 @@ describe("checkpoints: clear messages, no allocation from a lying sidecar", () =
     const run = path.join(t, "run");
     sidecar = path.join(run, JSON.parse(fs.readFileSync(path.join(run, "latest.json"), "utf8")).checkpoint);
   });
-  const lie = (patch: (j: Record<string, unknown>) => void): string => {
+  type Sidecar = { config: Record<string, number>; step: number };
+  const lie = (patch: (j: Sidecar) => void): string => {
     const j = JSON.parse(fs.readFileSync(sidecar, "utf8"));
     patch(j);
     const f = path.join(path.dirname(sidecar), "lying.json");
@@ -90,14 +91,25 @@ describe("checkpoints: clear messages, no allocation from a lying sidecar", () =
   };
 
   it.each([
-    ["depth 1e9", (j: Record<string, any>) => (j.config.depth = 1e9), /depth 1000000000 is above/],
-    ["imgSize 100000", (j: Record<string, any>) => (j.config.imgSize = 100000), /imgSize 100000 is above/],
-    ["depth 5 (the file has 4 blocks)", (j: Record<string, any>) => (j.config.depth = 5), /missing .*blocks\.4/],
-    ["width 256 (the file has 128)", (j: Record<string, any>) => (j.config.width = 256), /shape mismatches/],
+    ["depth 1e9", (j: Sidecar) => (j.config.depth = 1e9), /depth 1000000000 is above/],
+    ["imgSize 100000", (j: Sidecar) => (j.config.imgSize = 100000), /imgSize 100000 is above/],
+    ["depth 5 (the file has 4 blocks)", (j: Sidecar) => (j.config.depth = 5), /missing .*blocks\.4/],
+    ["width 256 (the file has 128)", (j: Sidecar) => (j.config.width = 256), /shape mismatches/],
   ])("a sidecar claiming %s is refused quickly", async (_what, patch, msg) => {
     const t0 = performance.now();
     await expect(loadCheckpoint(lie(patch))).rejects.toThrow(msg);
     expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it("non-finite weights are named when loading, not probed into 'delta1 0.0000'", async () => {
+    const dir = path.dirname(sidecar);
+    const j = JSON.parse(fs.readFileSync(sidecar, "utf8"));
+    const bytes = fs.readFileSync(path.join(dir, j.model));
+    const headerLen = Number(bytes.readBigUInt64LE(0));
+    bytes.writeFloatLE(Number.NaN, 8 + headerLen); // the first value of the first tensor
+    fs.writeFileSync(path.join(dir, "nan.safetensors"), bytes);
+    fs.writeFileSync(path.join(dir, "nan.json"), JSON.stringify({ ...j, model: "nan.safetensors" }));
+    await expect(loadCheckpoint(path.join(dir, "nan.json"))).rejects.toThrow(/non-finite value \(NaN at index 0\)/);
   });
 
   it("a negative step is named, not '(intermediate value) is not iterable'", async () => {
@@ -105,7 +117,17 @@ describe("checkpoints: clear messages, no allocation from a lying sidecar", () =
   });
 
   it("reconstruct with a sidecar plus --model says the sidecar names its model (exit 2)", async () => {
-    const r = await mimic(["reconstruct", "--ckpt", sidecar, "--model", "nano", "--view1", "a.jpg", "--out", path.join(t, "r.png")]);
+    const r = await mimic([
+      "reconstruct",
+      "--ckpt",
+      sidecar,
+      "--model",
+      "nano",
+      "--view1",
+      path.join(data, "src/v/0/0000.jpg"),
+      "--out",
+      path.join(t, "r.png"),
+    ]);
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/sidecar, which names its own model/);
   });
