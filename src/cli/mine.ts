@@ -104,8 +104,13 @@ export function mineCommand(): Command {
     .option("--shard <i/N>", "mine only the videos whose stable hash falls in shard i of N")
     .option("--quiet", "no progress output")
     .option("--json", "print a JSON summary on stdout");
-  for (const [flag, , kind, help, choices] of FIELD_FLAGS)
-    cmd.option(`--${flag} <${kind === "bool" ? "true|false" : choices ? choices.join("|") : "n"}>`, help);
+  // Each field's value in each preset, so --help shows what a flag overrides.
+  const presetValues = (field: keyof MineConfig) => {
+    const v = Object.entries(minePresets).map(([name, c]) => [name, c[field] === undefined ? "unset" : String(c[field])]);
+    return v.every(([, x]) => x === v[0][1]) ? `all presets: ${v[0][1]}` : v.map(([n, x]) => `${n}: ${x}`).join(", ");
+  };
+  for (const [flag, field, kind, help, choices] of FIELD_FLAGS)
+    cmd.option(`--${flag} <${kind === "bool" ? "true|false" : choices ? choices.join("|") : "n"}>`, `${help} (${presetValues(field)})`);
   cmd.addHelpText("after", "\nExit codes: 0 success, 1 some videos failed (the rest are mined; see stats.json), 2 bad arguments.");
   cmd.action(async (input: string, opts: Record<string, unknown>) => {
     const config = parseMineConfig(String(opts.preset), opts);
