@@ -4,6 +4,7 @@
 // it; it is also the oracle for the GPU model (src/ref/models/mim.ts re-exports it under its twin
 // names). Parameters are looked up by their PyTorch names through `P(name)`; shapes as in params.ts.
 
+import { gelu, linearForward } from "../nn/cpu.js";
 import type { Masking } from "./masking.js";
 
 /** The dimensions the reference needs (a ModelConfig satisfies it). */
@@ -26,36 +27,11 @@ export interface CpuMimDims {
 export type ParamGetter = (name: string) => Float32Array;
 
 // ---------------------------------------------------------------------------------------------
-// Layers
-
-/** erf(x) to ~1e-14: Maclaurin series for |x| < 3, continued fraction for erfc beyond. */
-export function erf(x: number): number {
-  const ax = Math.abs(x);
-  if (ax < 3) {
-    // erf(x) = 2/sqrt(pi) * sum_n (-1)^n x^(2n+1) / (n! (2n+1))
-    let term = ax;
-    let sum = ax;
-    const x2 = ax * ax;
-    for (let n = 1; n < 80; n++) {
-      term *= -x2 / n;
-      const t = term / (2 * n + 1);
-      sum += t;
-      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
-    }
-    const r = (2 / Math.sqrt(Math.PI)) * sum;
-    return x < 0 ? -r : r;
-  }
-  if (ax > 10) return x < 0 ? -1 : 1;
-  // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...)))))
-  let f = ax;
-  for (let k = 60; k >= 1; k--) f = ax + k / 2 / f;
-  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
-  return x < 0 ? erfc - 1 : 1 - erfc;
-}
+// Layers (linear and GELU from the CPU layer library, src/nn/cpu.ts, in float32)
 
 /** Exact GELU: x * 0.5 * (1 + erf(x / sqrt(2))), in place. */
 export function geluCpu(x: Float32Array): Float32Array {
-  for (let i = 0; i < x.length; i++) x[i] = x[i] * 0.5 * (1 + erf(x[i] / Math.SQRT2));
+  for (let i = 0; i < x.length; i++) x[i] = gelu(x[i]);
   return x;
 }
 
@@ -70,17 +46,7 @@ export function linearCpu(
 ): Float32Array {
   if (x.length !== N * inDim || W.length !== outDim * inDim)
     throw new Error(`linearCpu: shapes x ${x.length} vs (${N},${inDim}), W ${W.length} vs (${outDim},${inDim})`);
-  const y = new Float32Array(N * outDim);
-  for (let n = 0; n < N; n++) {
-    const xo = n * inDim;
-    for (let o = 0; o < outDim; o++) {
-      const wo = o * inDim;
-      let s = b ? b[o] : 0;
-      for (let i = 0; i < inDim; i++) s += x[xo + i] * W[wo + i];
-      y[n * outDim + o] = s;
-    }
-  }
-  return y;
+  return linearForward(x, W, b, N, inDim, outDim, Float32Array);
 }
 
 /** LayerNorm over the last dim (biased variance), x (N, D). */

@@ -4,6 +4,7 @@
 // (tests, smoke runs); real probes run the GPU engine behind the same interface.
 
 import { adamwStep } from "../nn/adamw_cpu.js";
+import { linearBackward, linearForward } from "../nn/cpu.js";
 import { type AdamWConfig, adamwPresets } from "../nn/optim_config.js";
 import {
   gelu,
@@ -54,84 +55,6 @@ export function probeLoss(
   return { loss: f.loss, dout };
 }
 
-// Float32 matmuls with contiguous inner loops (4 accumulators): the same math as the reference
-// heads (src/ref/probe/heads.ts, float64, the oracle) at several times its speed.
-
-/** C (M, N) = A (M, K) @ B^T, B (N, K): dot products over contiguous K, 4 columns at a time. */
-function gemmNT(A: Float32Array, B: Float32Array, M: number, K: number, N: number): Float32Array {
-  const C = new Float32Array(M * N);
-  const n4 = N - (N % 4);
-  for (let m = 0; m < M; m++) {
-    const ao = m * K;
-    let n = 0;
-    for (; n < n4; n += 4) {
-      const b0 = n * K;
-      const b1 = b0 + K;
-      const b2 = b1 + K;
-      const b3 = b2 + K;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let k = 0; k < K; k++) {
-        const a = A[ao + k];
-        s0 += a * B[b0 + k];
-        s1 += a * B[b1 + k];
-        s2 += a * B[b2 + k];
-        s3 += a * B[b3 + k];
-      }
-      const co = m * N + n;
-      C[co] = s0;
-      C[co + 1] = s1;
-      C[co + 2] = s2;
-      C[co + 3] = s3;
-    }
-    for (; n < N; n++) {
-      let s = 0;
-      for (let k = 0; k < K; k++) s += A[ao + k] * B[n * K + k];
-      C[m * N + n] = s;
-    }
-  }
-  return C;
-}
-
-/** (cols, rows) = (rows, cols)^T */
-function transposeF32(x: Float32Array, rows: number, cols: number): Float32Array {
-  const t = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = x[r * cols + c];
-  return t;
-}
-
-/** y (M, N) = x (M, K) @ W^T + b, W (N, K). */
-function linearF32(x: Float32Array, w: Float32Array, b: Float32Array, M: number, K: number, N: number): Float32Array {
-  const y = gemmNT(x, w, M, K, N);
-  for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) y[m * N + n] += b[n];
-  return y;
-}
-
-/** dW (N, K) += dy^T x, db += colsum(dy); returns dx = dy @ W (M, K) when wanted. */
-function linearBackF32(
-  x: Float32Array,
-  w: Float32Array,
-  dy: Float32Array,
-  dw: Float32Array,
-  db: Float32Array,
-  M: number,
-  K: number,
-  N: number,
-  wantDx: boolean,
-): Float32Array | null {
-  const dyT = transposeF32(dy, M, N); // (N, M)
-  const gw = gemmNT(dyT, transposeF32(x, M, K), N, M, K); // (N, K)
-  for (let i = 0; i < gw.length; i++) dw[i] += gw[i];
-  for (let n = 0; n < N; n++) {
-    let s = 0;
-    for (let m = 0; m < M; m++) s += dyT[n * M + m];
-    db[n] += s;
-  }
-  return wantDx ? gemmNT(dy, transposeF32(w, N, K), M, N, K) : null;
-}
-
 /** Head forward in float32 (see src/ref/probe/heads.ts headForward): tokens (B, L, D) -> (B, H, W, C). */
 export function headForwardF32(
   tokens: Float32Array,
@@ -145,11 +68,11 @@ export function headForwardF32(
   let pre: Float32Array | null = null;
   let act: Float32Array | null = null;
   let y: Float32Array;
-  if (d.hidden === 0) y = linearF32(tokens, w.w1, w.b1, M, d.D, P);
+  if (d.hidden === 0) y = linearForward(tokens, w.w1, w.b1, M, d.D, P, Float32Array);
   else {
-    pre = linearF32(tokens, w.w1, w.b1, M, d.D, d.hidden);
+    pre = linearForward(tokens, w.w1, w.b1, M, d.D, d.hidden, Float32Array);
     act = pre.map(gelu);
-    y = linearF32(act, w.w2!, w.b2!, M, d.hidden, P);
+    y = linearForward(act, w.w2!, w.b2!, M, d.hidden, P, Float32Array);
   }
   return { out: Float32Array.from(pixelShuffleForward(y, d.B, d.gh, d.gw, d.p, d.C)), pre, act };
 }
@@ -168,12 +91,12 @@ export function headBackwardF32(
   const dy = new Float32Array(M * P);
   pixelShuffleBackward(dout, dy, d.B, d.gh, d.gw, d.p, d.C);
   if (d.hidden === 0) {
-    linearBackF32(tokens, w.w1, dy, g.w1, g.b1, M, d.D, P, false);
+    linearBackward(tokens, w.w1, dy, g.w1, g.b1, M, d.D, P, false, Float32Array);
     return;
   }
-  const dact = linearBackF32(fwd.act!, w.w2!, dy, g.w2!, g.b2!, M, d.hidden, P, true)!;
+  const dact = linearBackward(fwd.act!, w.w2!, dy, g.w2!, g.b2!, M, d.hidden, P, true, Float32Array)!;
   for (let i = 0; i < dact.length; i++) dact[i] *= geluGrad(fwd.pre![i]);
-  linearBackF32(tokens, w.w1, dact, g.w1, g.b1, M, d.D, d.hidden, false);
+  linearBackward(tokens, w.w1, dact, g.w1, g.b1, M, d.D, d.hidden, false, Float32Array);
 }
 
 export class CpuHeadTrainer implements HeadTrainer {

@@ -13,8 +13,8 @@
 // (Linear weight (out, in)), one flat Float32Array with every tensor at a PARAM_ALIGN-aligned
 // offset, xavier_uniform weights and zero biases (MAE's init), seeded with PCG32.
 
-import { erf } from "../models/mim_cpu.js";
 import { layoutOf, type ParamLayout, type ParamSpec } from "../models/params.js";
+import { gelu, geluGrad } from "../nn/cpu.js";
 import { Pcg32 } from "../prng.js";
 import type { ProbeTask } from "./datasets.js";
 
@@ -51,9 +51,8 @@ export interface HeadGrads {
   b2?: Grad;
 }
 
-/** Exact GELU x * Phi(x) and its derivative Phi(x) + x phi(x). */
-export const gelu = (x: number): number => 0.5 * x * (1 + erf(x / Math.SQRT2));
-export const geluGrad = (x: number): number => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
+/** Exact GELU and its derivative: the CPU layer library's (src/nn/cpu.ts). */
+export { gelu, geluGrad };
 
 /** (B, gh*gw, p*p*C) per-token blocks -> (B, gh*p, gw*p, C) map. */
 export function pixelShuffleForward(x: Arr, B: number, gh: number, gw: number, p: number, C: number): Float64Array {

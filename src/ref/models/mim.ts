@@ -7,7 +7,6 @@ export {
   crocoBlockCpu as crocoBlockRef,
   crocoDecoderCpu as crocoDecoderRef,
   encoderCpu as encoderRef,
-  erf,
   geluCpu as geluRef,
   layerNormCpu as layerNormRef,
   linearCpu as linearRef,
@@ -22,3 +21,4 @@ export {
   unpatchifyCpu as unpatchifyRef,
   vitBlockCpu as vitBlockRef,
 } from "../../models/mim_cpu.js";
+export { erf } from "../../nn/cpu.js";

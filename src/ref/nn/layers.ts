@@ -1,5 +1,6 @@
 // CPU twins of src/nn/layers.ts and src/nn/attention.ts (shaders/nn/*.wgsl): plain float64 loops,
 // same argument order as the GPU builders. The oracle for tests and the training-twin.
+import { erf, gelu, geluGrad } from "../../nn/cpu.js";
 import type { Arr } from "./matmul.js";
 
 // ---- LayerNorm (layernorm_forward.wgsl, layernorm_backward.wgsl) ----
@@ -58,27 +59,7 @@ export function layernormBackward(
 
 // ---- GELU (gelu.wgsl) ----
 
-/** float64 erf: Taylor series below 3, continued fraction for erfc above (|error| < 1e-13). */
-export function erf(x: number): number {
-  const a = Math.abs(x);
-  if (a < 3) {
-    let term = x;
-    let s = x;
-    const x2 = x * x;
-    for (let n = 1; n < 200; n++) {
-      term *= -x2 / n;
-      const add = term / (2 * n + 1);
-      s += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(s)) break;
-    }
-    return (2 / Math.sqrt(Math.PI)) * s;
-  }
-  // erfc(a) = exp(-a^2) / sqrt(pi) * 1 / (a + (1/2) / (a + 1 / (a + (3/2) / (a + 2 / (a + ...)))))
-  let f = a;
-  for (let n = 60; n >= 1; n--) f = a + n / 2 / f;
-  const erfc = Math.exp(-a * a) / Math.sqrt(Math.PI) / f;
-  return Math.sign(x) * (1 - erfc);
-}
+export { erf };
 
 /** The f32 erf of gelu.wgsl evaluated in float64 (documents the WGSL approximation). */
 export function erfApprox(z: number): number {
@@ -98,7 +79,7 @@ export function erfApprox(z: number): number {
 }
 
 export function geluForward(x: Arr): Float64Array {
-  return Float64Array.from(x as ArrayLike<number>, (v) => 0.5 * v * (1 + erf(v / Math.SQRT2)));
+  return Float64Array.from(x as ArrayLike<number>, gelu);
 }
 
 /** dx = dy * (Phi(x) + x phi(x)) (+ dxAcc). */
@@ -106,7 +87,7 @@ export function geluBackward(x: Arr, dy: Arr, dxAcc?: Arr): Float64Array {
   const dx = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
-    dx[i] = dy[i] * (0.5 * (1 + erf(v / Math.SQRT2)) + v * Math.exp(-0.5 * v * v) * 0.3989422804014327) + (dxAcc ? dxAcc[i] : 0);
+    dx[i] = dy[i] * geluGrad(v) + (dxAcc ? dxAcc[i] : 0);
   }
   return dx;
 }

@@ -1,5 +1,7 @@
 // CPU twins of src/nn/matmul.ts (shaders/nn/matmul*.wgsl, transpose_view.wgsl, bias_grad.wgsl).
-// Plain loops in float64, same argument order as the GPU calls. The oracle for tests.
+// Plain loops in float64, same argument order as the GPU calls. The oracle for tests. Linear comes
+// from the CPU layer library (src/nn/cpu.ts) that the CPU model and the probe trainer also use.
+import { linearBackward as linearBackwardCpu, linearForward as linearForwardCpu } from "../../nn/cpu.js";
 
 export type Arr = ArrayLike<number>;
 
@@ -69,20 +71,12 @@ export function biasGrad(dy: Arr, db: Float64Array, M: number, N: number, accumu
   return db;
 }
 
-/** Linear forward: y (M, out) = x (M, in) @ W^T + b, W (out, in) (PyTorch layout). */
-export function linearForward(x: Arr, w: Arr, b: Arr | null, M: number, inF: number, outF: number): Float64Array {
-  const y = new Float64Array(M * outF);
-  for (let m = 0; m < M; m++)
-    for (let o = 0; o < outF; o++) {
-      let s = b ? b[o] : 0;
-      for (let i = 0; i < inF; i++) s += x[m * inF + i] * w[o * inF + i];
-      y[m * outF + o] = s;
-    }
-  return y;
-}
+/** Linear forward: y (M, out) = x (M, in) @ W^T + b, W (out, in) (PyTorch layout); src/nn/cpu.ts, float64. */
+export const linearForward = (x: Arr, w: Arr, b: Arr | null, M: number, inF: number, outF: number): Float64Array =>
+  linearForwardCpu(x, w, b, M, inF, outF);
 
-/** Linear backward: dx = dy @ W, dW += dy^T @ x, db += colsum(dy) (dW, db accumulate in place). */
-export function linearBackward(
+/** Linear backward: dx = dy @ W, dW += dy^T @ x, db += colsum(dy) (dW, db accumulate in place); src/nn/cpu.ts, float64. */
+export const linearBackward = (
   x: Arr,
   w: Arr,
   dy: Arr,
@@ -91,19 +85,7 @@ export function linearBackward(
   M: number,
   inF: number,
   outF: number,
-): Float64Array {
-  const dx = new Float64Array(M * inF);
-  for (let m = 0; m < M; m++)
-    for (let o = 0; o < outF; o++) {
-      const g = dy[m * outF + o];
-      for (let i = 0; i < inF; i++) {
-        dx[m * inF + i] += g * w[o * inF + i];
-        dw[o * inF + i] += g * x[m * inF + i];
-      }
-      if (db) db[o] += g;
-    }
-  return dx;
-}
+): Float64Array => linearBackwardCpu(x, w, dy, dw, db, M, inF, outF, true) as Float64Array; // wantDx: never null
 
 /** Round to the nearest IEEE half (ties to even), as f16(x) in WGSL; overflow -> +-Infinity. */
 export function roundF16(x: number): number {

@@ -10,6 +10,8 @@
 //   linear: y = tokens @ W^T + b                        W (p*p*C, D)
 //   mlp:    y = gelu(tokens @ W1^T + b1) @ W2^T + b2     W1 (hidden, D), W2 (p*p*C, hidden); exact erf GELU
 // Depth heads output C = 1 log depth (metres = exp); segmentation heads output C = K logits.
+
+import { linearBackward, linearForward } from "../../nn/cpu.js";
 import {
   gelu,
   geluGrad,
@@ -23,7 +25,6 @@ import {
 export { gelu, geluGrad, type HeadDims, type HeadGrads, type HeadWeights, pixelShuffleBackward, pixelShuffleForward };
 
 type Arr = ArrayLike<number>;
-type Grad = Float32Array | Float64Array;
 
 export interface HeadActs {
   dims: HeadDims;
@@ -41,44 +42,6 @@ function checkDims(d: HeadDims): void {
   if (!(Number.isInteger(d.hidden) && d.hidden >= 0)) throw new Error(`head dims: hidden must be >= 0 (0 = linear), got ${d.hidden}`);
 }
 
-/** y (M, out) = x (M, in) @ W^T + b, W (out, in). */
-function linear(x: Arr, w: Arr, b: Arr, M: number, inF: number, outF: number): Float64Array {
-  const y = new Float64Array(M * outF);
-  for (let m = 0; m < M; m++)
-    for (let o = 0; o < outF; o++) {
-      let s = b[o];
-      for (let i = 0; i < inF; i++) s += x[m * inF + i] * w[o * inF + i];
-      y[m * outF + o] = s;
-    }
-  return y;
-}
-
-/** dx = dy @ W (if wanted); dW += dy^T x; db += colsum dy. */
-function linearBack(
-  x: Arr,
-  w: Arr,
-  dy: Arr,
-  dw: Grad,
-  db: Grad,
-  M: number,
-  inF: number,
-  outF: number,
-  wantDx: boolean,
-): Float64Array | null {
-  const dx = wantDx ? new Float64Array(M * inF) : null;
-  for (let m = 0; m < M; m++)
-    for (let o = 0; o < outF; o++) {
-      const g = dy[m * outF + o];
-      if (g === 0) continue;
-      db[o] += g;
-      for (let i = 0; i < inF; i++) {
-        dw[o * inF + i] += g * x[m * inF + i];
-        if (dx) dx[m * inF + i] += g * w[o * inF + i];
-      }
-    }
-  return dx;
-}
-
 /** Head forward: tokens (B, L, D) -> out (B, gh*p, gw*p, C). */
 export function headForward(tokens: Arr, weights: HeadWeights, dims: HeadDims): { out: Float64Array; acts: HeadActs } {
   checkDims(dims);
@@ -90,12 +53,12 @@ export function headForward(tokens: Arr, weights: HeadWeights, dims: HeadDims): 
   let pre: Float64Array | null = null;
   let act: Float64Array | null = null;
   let y: Float64Array;
-  if (hidden === 0) y = linear(tokens, weights.w1, weights.b1, M, D, P);
+  if (hidden === 0) y = linearForward(tokens, weights.w1, weights.b1, M, D, P);
   else {
     if (!weights.w2 || !weights.b2) throw new Error("head forward: an mlp head (hidden > 0) needs w2 and b2");
-    pre = linear(tokens, weights.w1, weights.b1, M, D, hidden);
+    pre = linearForward(tokens, weights.w1, weights.b1, M, D, hidden);
     act = pre.map(gelu);
-    y = linear(act, weights.w2, weights.b2, M, hidden, P);
+    y = linearForward(act, weights.w2, weights.b2, M, hidden, P);
   }
   return { out: pixelShuffleForward(y, B, gh, gw, p, C), acts: { dims, tokens, pre, act } };
 }
@@ -109,9 +72,9 @@ export function headBackward(acts: HeadActs, weights: HeadWeights, dout: Arr, gr
   if (dout.length !== M * P) throw new Error(`head backward: dout has ${dout.length} values, expected (B, H, W, C) with ${M * P}`);
   const dy = new Float64Array(M * P);
   pixelShuffleBackward(dout, dy, B, gh, gw, p, C);
-  if (hidden === 0) return linearBack(tokens, weights.w1, dy, grads.w1, grads.b1, M, D, P, wantDTokens);
+  if (hidden === 0) return linearBackward(tokens, weights.w1, dy, grads.w1, grads.b1, M, D, P, wantDTokens);
   if (!grads.w2 || !grads.b2) throw new Error("head backward: an mlp head needs w2 and b2 gradients");
-  const dact = linearBack(act!, weights.w2!, dy, grads.w2, grads.b2, M, hidden, P, true)!;
+  const dact = linearBackward(act!, weights.w2!, dy, grads.w2, grads.b2, M, hidden, P, true)!;
   for (let i = 0; i < dact.length; i++) dact[i] *= geluGrad(pre![i]);
-  return linearBack(tokens, weights.w1, dact, grads.w1, grads.b1, M, D, hidden, wantDTokens);
+  return linearBackward(tokens, weights.w1, dact, grads.w1, grads.b1, M, D, hidden, wantDTokens);
 }

@@ -1,0 +1,204 @@
+// The CPU layer library: plain loops over float32 or float64 arrays with float64 arithmetic inside,
+// one implementation per layer. Output arrays take the caller's precision (`F`, float64 by
+// default): the float32 CPU model (src/models/mim_cpu.ts) and the probe's CPU head trainer ask
+// for Float32Array where speed and memory matter, the float64 twins in src/ref/ (the oracle of the
+// GPU kernels) use the float64 default. Same argument order as the GPU builders (src/nn/*.ts):
+// inputs, params, outputs, sizes.
+
+export type Arr = ArrayLike<number>;
+export type FloatArray = Float32Array | Float64Array;
+export type FloatArrayConstructor<T extends FloatArray> = new (length: number) => T;
+
+// ---- GELU (exact, erf) ----
+
+/** erf(x) to ~1e-14: Maclaurin series for |x| < 3, continued fraction for erfc beyond. */
+export function erf(x: number): number {
+  const ax = Math.abs(x);
+  if (ax < 3) {
+    // erf(x) = 2/sqrt(pi) * sum_n (-1)^n x^(2n+1) / (n! (2n+1))
+    let term = ax;
+    let sum = ax;
+    const x2 = ax * ax;
+    for (let n = 1; n < 80; n++) {
+      term *= -x2 / n;
+      const t = term / (2 * n + 1);
+      sum += t;
+      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
+    }
+    const r = (2 / Math.sqrt(Math.PI)) * sum;
+    return x < 0 ? -r : r;
+  }
+  if (ax > 10) return x < 0 ? -1 : 1;
+  // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...)))))
+  let f = ax;
+  for (let k = 60; k >= 1; k--) f = ax + k / 2 / f;
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+  return x < 0 ? erfc - 1 : 1 - erfc;
+}
+
+/** Exact GELU x * Phi(x). */
+export const gelu = (x: number): number => 0.5 * x * (1 + erf(x / Math.SQRT2));
+
+/** d gelu / dx = Phi(x) + x phi(x). */
+export const geluGrad = (x: number): number => 0.5 * (1 + erf(x / Math.SQRT2)) + x * Math.exp(-0.5 * x * x) * 0.3989422804014327;
+
+// ---- Linear (PyTorch layout: W (out, in)) ----
+
+/** C (M, N) (+)= A (M, K) @ B^T, B (N, K): float64 dot products over contiguous K, 4 columns at a time. */
+function gemmNT(A: Arr, B: Arr, M: number, K: number, N: number, C: FloatArray, accumulate: boolean): void {
+  const n4 = N - (N % 4);
+  for (let m = 0; m < M; m++) {
+    const ao = m * K;
+    const co = m * N;
+    let n = 0;
+    for (; n < n4; n += 4) {
+      const b0 = n * K;
+      const b1 = b0 + K;
+      const b2 = b1 + K;
+      const b3 = b2 + K;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let k = 0; k < K; k++) {
+        const a = A[ao + k];
+        s0 += a * B[b0 + k];
+        s1 += a * B[b1 + k];
+        s2 += a * B[b2 + k];
+        s3 += a * B[b3 + k];
+      }
+      if (accumulate) {
+        C[co + n] += s0;
+        C[co + n + 1] += s1;
+        C[co + n + 2] += s2;
+        C[co + n + 3] += s3;
+      } else {
+        C[co + n] = s0;
+        C[co + n + 1] = s1;
+        C[co + n + 2] = s2;
+        C[co + n + 3] = s3;
+      }
+    }
+    for (; n < N; n++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += A[ao + k] * B[n * K + k];
+      C[co + n] = accumulate ? C[co + n] + s : s;
+    }
+  }
+}
+
+/** (cols, rows) = (rows, cols)^T, exact (float64). */
+function transpose64(x: Arr, rows: number, cols: number): Float64Array {
+  const t = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = x[r * cols + c];
+  return t;
+}
+
+/** y (M, out) = x (M, in) @ W^T + b: each output a float64 sum from the bias over `in` in order. */
+export function linearForward(x: Arr, w: Arr, b: Arr | null, M: number, inF: number, outF: number): Float64Array;
+export function linearForward<T extends FloatArray>(
+  x: Arr,
+  w: Arr,
+  b: Arr | null,
+  M: number,
+  inF: number,
+  outF: number,
+  F: FloatArrayConstructor<T>,
+): T;
+export function linearForward(
+  x: Arr,
+  w: Arr,
+  b: Arr | null,
+  M: number,
+  inF: number,
+  outF: number,
+  F: FloatArrayConstructor<FloatArray> = Float64Array,
+): FloatArray {
+  const y = new F(M * outF);
+  const n4 = outF - (outF % 4);
+  for (let m = 0; m < M; m++) {
+    const xo = m * inF;
+    const yo = m * outF;
+    let n = 0;
+    for (; n < n4; n += 4) {
+      const w0 = n * inF;
+      const w1 = w0 + inF;
+      const w2 = w1 + inF;
+      const w3 = w2 + inF;
+      let s0 = b ? b[n] : 0;
+      let s1 = b ? b[n + 1] : 0;
+      let s2 = b ? b[n + 2] : 0;
+      let s3 = b ? b[n + 3] : 0;
+      for (let i = 0; i < inF; i++) {
+        const a = x[xo + i];
+        s0 += a * w[w0 + i];
+        s1 += a * w[w1 + i];
+        s2 += a * w[w2 + i];
+        s3 += a * w[w3 + i];
+      }
+      y[yo + n] = s0;
+      y[yo + n + 1] = s1;
+      y[yo + n + 2] = s2;
+      y[yo + n + 3] = s3;
+    }
+    for (; n < outF; n++) {
+      let s = b ? b[n] : 0;
+      for (let i = 0; i < inF; i++) s += x[xo + i] * w[n * inF + i];
+      y[yo + n] = s;
+    }
+  }
+  return y;
+}
+
+/**
+ * Linear backward: dW (out, in) += dy^T x and db (out) += colsum(dy), each a float64 sum over the
+ * rows added once; returns dx (M, in) = dy @ W in precision F when wanted (else null).
+ */
+export function linearBackward(
+  x: Arr,
+  w: Arr,
+  dy: Arr,
+  dw: FloatArray,
+  db: FloatArray | null,
+  M: number,
+  inF: number,
+  outF: number,
+  wantDx?: boolean,
+): Float64Array | null;
+export function linearBackward<T extends FloatArray>(
+  x: Arr,
+  w: Arr,
+  dy: Arr,
+  dw: FloatArray,
+  db: FloatArray | null,
+  M: number,
+  inF: number,
+  outF: number,
+  wantDx: boolean,
+  F: FloatArrayConstructor<T>,
+): T | null;
+export function linearBackward(
+  x: Arr,
+  w: Arr,
+  dy: Arr,
+  dw: FloatArray,
+  db: FloatArray | null,
+  M: number,
+  inF: number,
+  outF: number,
+  wantDx = true,
+  F: FloatArrayConstructor<FloatArray> = Float64Array,
+): FloatArray | null {
+  const dyT = transpose64(dy, M, outF); // (out, M)
+  gemmNT(dyT, transpose64(x, M, inF), outF, M, inF, dw, true);
+  if (db)
+    for (let n = 0; n < outF; n++) {
+      let s = 0;
+      for (let m = 0; m < M; m++) s += dyT[n * M + m];
+      db[n] += s;
+    }
+  if (!wantDx) return null;
+  const dx = new F(M * inF);
+  gemmNT(dy, transpose64(w, outF, inF), M, outF, inF, dx, false);
+  return dx;
+}
