@@ -68,12 +68,12 @@ export function listVideos(source: string, opts: ListOptions = {}): VideoList {
   const isVideo = (p: string) => exts.has(path.extname(p).toLowerCase());
   const isImage = (p: string) => Boolean(opts.sequences) && IMAGE_EXTENSIONS.includes(path.extname(p).toLowerCase());
   const add = (abs: string, rel: string) => out.videos.push({ path: abs, rel, id: videoIdOf(rel) });
-  const addSequence = (abs: string, rel: string, names: string[]) =>
+  const addSequence = (abs: string, rel: string, sequence: FrameSequence) =>
     out.videos.push({
       path: abs,
       rel,
       id: rel.replace(/[/\\:*?"<>|\s]+/g, "_").replace(/^\.+/, "_") || "_",
-      sequence: sequenceOf(abs, names),
+      sequence,
     });
 
   if (st.isFile()) {
@@ -92,7 +92,8 @@ export function listVideos(source: string, opts: ListOptions = {}): VideoList {
       if (!s) out.errors.push(new VideoError("missing", abs, `listed on line ${i + 1} of ${source} but does not exist`, "fix the list"));
       else if (s.isDirectory() && opts.sequences) {
         const names = imageFiles(abs) ?? [];
-        if (names.length >= MIN_SEQUENCE_FRAMES) addSequence(abs, entry.split(path.sep).join("/").replace(/\/+$/, ""), names);
+        if (names.length >= MIN_SEQUENCE_FRAMES)
+          addSequence(abs, entry.split(path.sep).join("/").replace(/\/+$/, ""), sequenceOf(abs, names));
         else
           out.errors.push(
             new VideoError(
@@ -146,12 +147,31 @@ export function listVideos(source: string, opts: ListOptions = {}): VideoList {
       else if (s.isFile() && isImage(name)) images.push(name);
       else out.ignored.push(r);
     }
-    if (images.length >= MIN_SEQUENCE_FRAMES) addSequence(dir, rel || path.basename(root), images);
+    // A folder of 16-bit single-channel PNGs is depth (TUM, ScanNet, ARKitScenes export it beside
+    // the colour frames), not a sequence to mine; listing it explicitly still mines it.
+    const seq = images.length >= MIN_SEQUENCE_FRAMES ? sequenceOf(dir, images) : null;
+    if (seq && !isDepthPng(path.join(dir, seq.files[0]))) addSequence(dir, rel || path.basename(root), seq);
     else for (const name of images) out.ignored.push(rel ? `${rel}/${name}` : name);
   };
   walk(root, "");
   out.videos.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   return out;
+}
+
+/** Whether `file` is a 16-bit grayscale PNG (a depth map), from its IHDR chunk. */
+export function isDepthPng(file: string): boolean {
+  const head = Buffer.alloc(26);
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(file, "r");
+    if (fs.readSync(fd, head, 0, 26, 0) < 26) return false;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+  const png = head.readUInt32BE(0) === 0x89504e47 && head.toString("latin1", 12, 16) === "IHDR";
+  return png && head[24] === 16 && head[25] === 0;
 }
 
 export interface PerVideoResult<T> {

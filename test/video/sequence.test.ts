@@ -31,6 +31,13 @@ beforeAll(async () => {
   for (let k = 1; k <= 11; k++) await solid(path.join(root, "plain", `frame_${k}.jpg`), 20 * k);
   fs.writeFileSync(path.join(root, "plain", "notes.txt"), "x");
   await solid(path.join(root, "one", "only.png"), 1);
+  // TUM's depth/ beside rgb/: 16-bit single-channel PNGs, not a sequence to mine.
+  mk("tum/depth");
+  for (const k of [0, 1, 2])
+    await sharp(new Uint16Array(40 * 30).fill(5000 + k), { raw: { width: 40, height: 30, channels: 1 } })
+      .toColourspace("grey16")
+      .png()
+      .toFile(path.join(root, "tum/depth", `${(1341847980.5 + k * 0.25).toFixed(6)}.png`));
   ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=32x24:rate=5:duration=1", "-c:v", "mpeg4", path.join(root, "clip.mp4")]);
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -69,7 +76,13 @@ describe("frame sequences", () => {
       ["plain", 11],
       ["tum/rgb", 9],
     ]);
-    expect(l.ignored.sort()).toEqual(["one/only.png", "plain/notes.txt"]);
+    expect(l.ignored.sort()).toEqual([
+      "one/only.png",
+      "plain/notes.txt",
+      "tum/depth/1341847980.500000.png",
+      "tum/depth/1341847980.750000.png",
+      "tum/depth/1341847981.000000.png",
+    ]);
     expect(listVideos(root).videos.map((v) => v.rel)).toEqual(["clip.mp4"]); // without the option: videos only
     const list = path.join(root, "list.txt");
     fs.writeFileSync(list, "clip.mp4\ntum/rgb\none\n");
