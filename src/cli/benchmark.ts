@@ -40,7 +40,7 @@ export function benchmarkCommand(): Command {
     )
     .option("--seed <k>", "seed of the random-pairs baseline", "0")
     .option("--json", "print the leaderboard as JSON instead of markdown")
-    .option("--quiet", "no progress output")
+    .option("--quiet", "no progress or summary on stderr (errors still print)")
     .action(async (given: string[], o: BenchmarkFlags) => {
       const datasets = [...given];
       if (!o.probe) throw new UsageError("--probe <dir> is required: the probe dataset (e.g. a 'mimic synth' output)");
@@ -95,7 +95,7 @@ export function benchmarkCommand(): Command {
       if (o.json) printJson(outcome.leaderboard);
       else {
         process.stdout.write(outcome.markdown);
-        console.error(`wrote ${outcome.files.markdown} and ${outcome.files.json}`);
+        if (!o.quiet) console.error(`wrote ${outcome.files.markdown} and ${outcome.files.json}`);
       }
       for (const f of outcome.failures) console.error(`mimic benchmark: ${f.dataset}: ${f.error}`);
       process.exitCode = outcome.failures.length ? EXIT.failed : EXIT.ok;

@@ -139,11 +139,11 @@ export function demoCommand(): Command {
     .description("synthetic videos -> mined pairs -> CroCo and MAE training -> depth and segmentation probes -> report.html")
     .option("-o, --out <dir>", "output folder", "demo-out")
     .option("--quick", "a small run: for tests and a first look (README.md gives the measured time)")
-    .option("--quiet", "no progress output")
+    .option("--quiet", "no progress or summary on stderr (errors still print)")
     .option("--json", "print a JSON summary")
     .action(async (opts: { out: string; quick?: boolean; quiet?: boolean; json?: boolean }) => {
       const s = await runDemo(opts.out, { quick: opts.quick, quiet: opts.quiet || opts.json });
       if (opts.json) printJson(s);
-      else console.error(`\ndemo finished in ${s.seconds} s: open ${s.report}`);
+      else if (!opts.quiet) console.error(`\ndemo finished in ${s.seconds} s: open ${s.report}`);
     });
 }

@@ -7,7 +7,7 @@ export function doctorCommand(): Command {
   return new Command("doctor")
     .description("check node, the WebGPU adapter and ffmpeg; print the fix for anything missing")
     .option("--json", "print the report as JSON on stdout")
-    .option("--quiet", "print nothing; the exit code says whether anything required is missing")
+    .option("--quiet", "no progress or summary on stderr (errors still print)")
     .action(async (opts: { json?: boolean; quiet?: boolean }) => {
       const r = await doctor();
       if (opts.json) printJson(r);

@@ -13,7 +13,7 @@ export function evalMiningCommand(): Command {
     .requiredOption("--gt <synth-dir>", "the 'mimic synth' output folder")
     .option("-o, --out <file>", "write the result JSON here (default <mined-dir>/eval-mining.json)")
     .option("--json", "print the result as JSON on stdout")
-    .option("--quiet", "no summary on stderr")
+    .option("--quiet", "no progress or summary on stderr (errors still print)")
     .action(async (mined: string, opts: { gt: string; out?: string; json?: boolean; quiet?: boolean }) => {
       for (const [what, d] of [
         ["mined dataset", mined],

@@ -75,7 +75,7 @@ export function matchCommand(): Command {
     .addOption(new Option("--preset <name>", "mining preset whose decision to give").choices(Object.keys(minePresets)).default("default"))
     .option("--config <dataset>", "a mined dataset (or its config.json): give the decision with its config (overrides --preset)")
     .option("--json", "print one JSON object on stdout")
-    .option("--quiet", "no summary on stderr")
+    .option("--quiet", "no progress or summary on stderr (errors still print)")
     .option("--viz <out.png>", "draw matches and mapped patches side by side")
     .action(async (file1: string, file2: string, flags: MatchFlags) => {
       const { cfg, from } = pickConfig(flags);

@@ -102,7 +102,7 @@ export function mineCommand(): Command {
     .option("--resume", "continue an interrupted run in --out (skips finished videos)")
     .option("--force", "overwrite a non-empty --out")
     .option("--shard <i/N>", "mine only the videos whose stable hash falls in shard i of N")
-    .option("--quiet", "no progress output")
+    .option("--quiet", "no progress or summary on stderr (errors still print)")
     .option("--json", "print a JSON summary on stdout");
   // Each field's value in each preset, so --help shows what a flag overrides.
   const presetValues = (field: keyof MineConfig) => {
@@ -160,7 +160,7 @@ export function mergeCommand(): Command {
     .requiredOption("-o, --out <dir>", "merged dataset folder")
     .option("--force", "overwrite a non-empty --out")
     .option("--json", "print a JSON summary on stdout")
-    .option("--quiet", "no summary on stderr")
+    .option("--quiet", "no progress or summary on stderr (errors still print)")
     .action(async (shards: string[], opts: { out: string; force?: boolean; json?: boolean; quiet?: boolean }) => {
       const { mergeShards } = await import("../mine/merge.js");
       const r = mergeShards(shards, opts.out, { force: opts.force });

@@ -59,7 +59,7 @@ export function probeCommand(): Command {
     .option("--cache <dir>", "cache encoder features on disk here (reused while the weights are the same)")
     .option("--device <gpu|cpu>", "where the frozen encoder runs: gpu (WebGPU) or cpu (the reference; slow)", "gpu")
     .option("--json", "print the result as JSON")
-    .option("--quiet", "no progress output")
+    .option("--quiet", "no progress or summary on stderr (errors still print)")
     .action(async (opts: ProbeFlags) => {
       if (opts.task !== "depth" && opts.task !== "seg") throw new UsageError(`--task must be depth or seg, got '${opts.task}'`);
       if (!["auto", "nyu", "ade20k", "synth"].includes(opts.format))
@@ -114,7 +114,7 @@ export function probeCommand(): Command {
       });
       (bar as Progress | null)?.stop();
       if (opts.json) printJson(result);
-      else {
+      else if (!opts.quiet) {
         console.error(
           `${result.task} probe, ${result.encoder}, ${result.head.kind} head, ${result.dataset.train} train / ${result.dataset.val} val images`,
         );

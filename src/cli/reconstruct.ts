@@ -88,7 +88,7 @@ export function reconstructCommand(): Command {
     .option("--objective <croco|mae>", "objective of a bare safetensors file", undefined)
     .option("--device <gpu|cpu>", "gpu (WebGPU model) or cpu (the float64-accumulating reference)", "gpu")
     .option("--json", "print the loss and the mask used as JSON on stdout")
-    .option("--quiet", "no summary on stderr")
+    .option("--quiet", "no progress or summary on stderr (errors still print)")
     .action(async (o: ReconstructFlags) => {
       if (o.device !== "gpu" && o.device !== "cpu") throw new UsageError(`--device must be gpu or cpu, got '${o.device}'`);
       for (const f of [o.view1, o.view2].filter(Boolean) as string[]) if (!existsSync(f)) throw new UsageError(`image ${f} does not exist`);

@@ -36,7 +36,7 @@ export function reportCommand(): Command {
     .option("--probe <dir>", "a probe output folder named <encoder>-<task>; repeatable (default every folder in <dir>/probe)", collect)
     .option("--max-pairs <n>", "mined pairs shown in the gallery", "24")
     .option("--json", "print {out, sections} as JSON on stdout")
-    .option("--quiet", "no summary on stderr")
+    .option("--quiet", "no progress or summary on stderr (errors still print)")
     .action(async (dir: string | undefined, o: ReportFlags) => {
       if (dir !== undefined && (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()))
         throw new UsageError(`report: folder '${dir}' does not exist. Fix: pass the folder that mimic demo (or the tour) wrote`);

@@ -47,7 +47,7 @@ export function synthCommand(): Command {
     .option("--force", "replace a previous 'mimic synth' output in --out (only what synth wrote there is removed)")
     .option("--no-video", "skip the mp4 files (poses, ground truth and probe data are still written)")
     .option("--json", "print the summary as JSON")
-    .option("--quiet", "no progress output")
+    .option("--quiet", "no progress or summary on stderr (errors still print)")
     .action(async (opts: SynthFlags) => {
       const [width, height] = parseSize(opts.size);
       if (opts.video && (width % 2 || height % 2))
@@ -94,7 +94,7 @@ async function runSynth(opts: SynthFlags, cfg: SynthConfig, width: number, heigh
     bar.stop();
   }
   if (opts.json) printJson(summary);
-  else {
+  else if (!opts.quiet) {
     const o = summary.overlap1s;
     console.error(
       `wrote ${summary.scenes.length} scenes, ${summary.frames} frames (${width}x${height} @ ${cfg.fps} fps) to ${summary.out} ` +

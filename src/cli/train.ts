@@ -93,7 +93,7 @@ export function trainCommand(): Command {
     )
     .option("--workers <n>", "JPEG decode worker threads", "2")
     .option("--json", "print the result as JSON")
-    .option("--quiet", "no progress output")
+    .option("--quiet", "no progress or summary on stderr (errors still print)")
     .action(async (o: TrainFlags) => {
       if (o.objective !== "croco" && o.objective !== "mae") throw new UsageError(`--objective must be croco or mae, got '${o.objective}'`);
       if (!(o.model in archPresets)) throw new UsageError(`unknown --model '${o.model}'; use ${Object.keys(archPresets).join(", ")}`);
