@@ -5,7 +5,10 @@
 // (D, 3, P, P) flattened to (D, 3 P P), so the patch embedding is a Linear).
 // Entry `patchify`: x from imgs; entry `unpatchify`: imgs from x (its exact inverse and, since it
 // is a permutation, its adjoint: the backward of each is the other).
-// One invocation per image element: gid.x = pixel in plane (y * W + x), gid.y = c, gid.z = b.
+// One invocation per run of P pixels of one image row inside one patch (b, c, image row y, patch
+// column pc): gid.x = y * gw + pc, gid.y = c, gid.z = b. Integer division by a runtime value is
+// scalar per lane on lavapipe (no SIMD divide), so the index arithmetic is done once per P pixels
+// instead of per pixel (one invocation per pixel made patchify 10x the cost of an add per element).
 
 struct Params { B: u32, H: u32, W: u32, P: u32, order: u32, _p0: u32, _p1: u32, _p2: u32 }
 
@@ -13,29 +16,36 @@ struct Params { B: u32, H: u32, W: u32, P: u32, order: u32, _p0: u32, _p1: u32, 
 @group(0) @binding(1) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
 
-fn token_index(b: u32, c: u32, y: u32, x: u32) -> u32 {
+// Image element of the run's first pixel, token-feature offset of its patch row (i = y % P), and
+// the feature stride between consecutive pixels j: f = base + j * step.
+struct Run { img: u32, tok: u32, step: u32 }
+
+fn run_of(gid: vec3u) -> Run {
   let gw = p.W / p.P;
-  let l = (y / p.P) * gw + x / p.P;
+  let y = gid.x / gw;
+  let pc = gid.x % gw;
   let i = y % p.P;
-  let j = x % p.P;
+  let l = (y / p.P) * gw + pc;
   let L = (p.H / p.P) * gw;
   let F = p.P * p.P * 3u;
-  let f = select((i * p.P + j) * 3u + c, (c * p.P + i) * p.P + j, p.order == 1u);
-  return (b * L + l) * F + f;
+  let b = gid.z;
+  let c = gid.y;
+  let img = ((b * 3u + c) * p.H + y) * p.W + pc * p.P;
+  // order 0: f = (i * P + j) * 3 + c; order 1: f = (c * P + i) * P + j.
+  let f0 = select(i * p.P * 3u + c, (c * p.P + i) * p.P, p.order == 1u);
+  return Run(img, (b * L + l) * F + f0, select(3u, 1u, p.order == 1u));
 }
 
 @compute @workgroup_size(64)
 fn patchify(@builtin(global_invocation_id) gid: vec3u) {
-  if (gid.x >= p.H * p.W) { return; }
-  let y = gid.x / p.W;
-  let x = gid.x % p.W;
-  dst[token_index(gid.z, gid.y, y, x)] = src[((gid.z * 3u + gid.y) * p.H + y) * p.W + x];
+  if (gid.x >= p.H * (p.W / p.P)) { return; }
+  let r = run_of(gid);
+  for (var j = 0u; j < p.P; j++) { dst[r.tok + j * r.step] = src[r.img + j]; }
 }
 
 @compute @workgroup_size(64)
 fn unpatchify(@builtin(global_invocation_id) gid: vec3u) {
-  if (gid.x >= p.H * p.W) { return; }
-  let y = gid.x / p.W;
-  let x = gid.x % p.W;
-  dst[((gid.z * 3u + gid.y) * p.H + y) * p.W + x] = src[token_index(gid.z, gid.y, y, x)];
+  if (gid.x >= p.H * (p.W / p.P)) { return; }
+  let r = run_of(gid);
+  for (var j = 0u; j < p.P; j++) { dst[r.img + j] = src[r.tok + j * r.step]; }
 }

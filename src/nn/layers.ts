@@ -181,7 +181,7 @@ function patchCall(gpu: Gpu, entry: string, src: Tensor, dst: Tensor, s: PatchSh
     "nn/patchify.wgsl",
     [src, dst],
     [s.B, s.H, s.W, s.P, s.order, 0, 0, 0].map(u32),
-    [Math.ceil((s.H * s.W) / 64), 3, s.B],
+    [Math.ceil((s.H * (s.W / s.P)) / 64), 3, s.B],
     {
       entry,
       label: `${entry} ${src.label}`,
