@@ -4,7 +4,7 @@
 // it; it is also the oracle for the GPU model (src/ref/models/mim.ts re-exports it under its twin
 // names). Parameters are looked up by their PyTorch names through `P(name)`; shapes as in params.ts.
 
-import { gelu, linearForward } from "../nn/cpu.js";
+import { gelu, layernormForward, linearForward } from "../nn/cpu.js";
 import type { Masking } from "./masking.js";
 
 /** The dimensions the reference needs (a ModelConfig satisfies it). */
@@ -27,7 +27,7 @@ export interface CpuMimDims {
 export type ParamGetter = (name: string) => Float32Array;
 
 // ---------------------------------------------------------------------------------------------
-// Layers (linear and GELU from the CPU layer library, src/nn/cpu.ts, in float32)
+// Layers (linear, LayerNorm and GELU from the CPU layer library, src/nn/cpu.ts, in float32)
 
 /** Exact GELU: x * 0.5 * (1 + erf(x / sqrt(2))), in place. */
 export function geluCpu(x: Float32Array): Float32Array {
@@ -51,18 +51,7 @@ export function linearCpu(
 
 /** LayerNorm over the last dim (biased variance), x (N, D). */
 export function layerNormCpu(x: Float32Array, N: number, D: number, w: Float32Array, b: Float32Array, eps: number): Float32Array {
-  const y = new Float32Array(N * D);
-  for (let n = 0; n < N; n++) {
-    const o = n * D;
-    let mean = 0;
-    for (let i = 0; i < D; i++) mean += x[o + i];
-    mean /= D;
-    let v = 0;
-    for (let i = 0; i < D; i++) v += (x[o + i] - mean) ** 2;
-    const rstd = 1 / Math.sqrt(v / D + eps);
-    for (let i = 0; i < D; i++) y[o + i] = (x[o + i] - mean) * rstd * w[i] + b[i];
-  }
-  return y;
+  return layernormForward(x, w, b, N, D, eps, Float32Array).y;
 }
 
 /**

@@ -202,3 +202,82 @@ export function linearBackward(
   gemmNT(dy, transpose64(w, outF, inF), M, outF, inF, dx, false);
   return dx;
 }
+
+// ---- LayerNorm over the last dim (biased variance) ----
+
+/** LayerNorm output y (N, C) in the caller's precision and the saved float64 mean and rstd (N). */
+export interface LayernormOut<T extends FloatArray> {
+  y: T;
+  mean: Float64Array;
+  rstd: Float64Array;
+}
+
+/** y = (x - mean) * rstd * w + b over rows of x (N, C); returns y and the saved mean, rstd (N). */
+export function layernormForward(x: Arr, w: Arr, b: Arr, N: number, C: number, eps?: number): LayernormOut<Float64Array>;
+export function layernormForward<T extends FloatArray>(
+  x: Arr,
+  w: Arr,
+  b: Arr,
+  N: number,
+  C: number,
+  eps: number,
+  F: FloatArrayConstructor<T>,
+): LayernormOut<T>;
+export function layernormForward(
+  x: Arr,
+  w: Arr,
+  b: Arr,
+  N: number,
+  C: number,
+  eps = 1e-6,
+  F: FloatArrayConstructor<FloatArray> = Float64Array,
+): LayernormOut<FloatArray> {
+  const y = new F(N * C);
+  const mean = new Float64Array(N);
+  const rstd = new Float64Array(N);
+  for (let r = 0; r < N; r++) {
+    let s = 0;
+    for (let c = 0; c < C; c++) s += x[r * C + c];
+    const mu = s / C;
+    let v = 0;
+    for (let c = 0; c < C; c++) v += (x[r * C + c] - mu) ** 2;
+    const rs = 1 / Math.sqrt(v / C + eps);
+    for (let c = 0; c < C; c++) y[r * C + c] = (x[r * C + c] - mu) * rs * w[c] + b[c];
+    mean[r] = mu;
+    rstd[r] = rs;
+  }
+  return { y, mean, rstd };
+}
+
+/** dx (returned; added to `dxAcc` when given), dw += sum dy * xhat, db += sum dy. */
+export function layernormBackward(
+  x: Arr,
+  dy: Arr,
+  w: Arr,
+  mean: Arr,
+  rstd: Arr,
+  dw: Float64Array,
+  db: Float64Array,
+  N: number,
+  C: number,
+  dxAcc?: Arr,
+): Float64Array {
+  const dx = new Float64Array(N * C);
+  for (let r = 0; r < N; r++) {
+    let sg = 0;
+    let sgx = 0;
+    for (let c = 0; c < C; c++) {
+      const xhat = (x[r * C + c] - mean[r]) * rstd[r];
+      const g = dy[r * C + c] * w[c];
+      sg += g;
+      sgx += g * xhat;
+      dw[c] += dy[r * C + c] * xhat;
+      db[c] += dy[r * C + c];
+    }
+    for (let c = 0; c < C; c++) {
+      const xhat = (x[r * C + c] - mean[r]) * rstd[r];
+      dx[r * C + c] = rstd[r] * (dy[r * C + c] * w[c] - sg / C - (xhat * sgx) / C) + (dxAcc ? dxAcc[r * C + c] : 0);
+    }
+  }
+  return dx;
+}

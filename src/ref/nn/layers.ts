@@ -1,65 +1,13 @@
 // CPU twins of src/nn/layers.ts and src/nn/attention.ts (shaders/nn/*.wgsl): plain float64 loops,
 // same argument order as the GPU builders. The oracle for tests and the training-twin.
-import { erf, gelu, geluGrad } from "../../nn/cpu.js";
+import { erf, gelu, geluGrad, layernormBackward, layernormForward } from "../../nn/cpu.js";
 import type { Arr } from "./matmul.js";
 
 // ---- LayerNorm (layernorm_forward.wgsl, layernorm_backward.wgsl) ----
 
-/** y = (x - mean) * rstd * w + b over rows of x (N, C); returns y and the saved mean, rstd (N). */
-export function layernormForward(x: Arr, w: Arr, b: Arr, N: number, C: number, eps = 1e-6) {
-  const y = new Float64Array(N * C);
-  const mean = new Float64Array(N);
-  const rstd = new Float64Array(N);
-  for (let r = 0; r < N; r++) {
-    let s = 0;
-    for (let c = 0; c < C; c++) s += x[r * C + c];
-    const mu = s / C;
-    let v = 0;
-    for (let c = 0; c < C; c++) v += (x[r * C + c] - mu) ** 2;
-    const rs = 1 / Math.sqrt(v / C + eps);
-    for (let c = 0; c < C; c++) y[r * C + c] = (x[r * C + c] - mu) * rs * w[c] + b[c];
-    mean[r] = mu;
-    rstd[r] = rs;
-  }
-  return { y, mean, rstd };
-}
-
-/** dx (returned; added to `dxAcc` when given), dw += sum dy * xhat, db += sum dy. */
-export function layernormBackward(
-  x: Arr,
-  dy: Arr,
-  w: Arr,
-  mean: Arr,
-  rstd: Arr,
-  dw: Float64Array,
-  db: Float64Array,
-  N: number,
-  C: number,
-  dxAcc?: Arr,
-): Float64Array {
-  const dx = new Float64Array(N * C);
-  for (let r = 0; r < N; r++) {
-    let sg = 0;
-    let sgx = 0;
-    for (let c = 0; c < C; c++) {
-      const xhat = (x[r * C + c] - mean[r]) * rstd[r];
-      const g = dy[r * C + c] * w[c];
-      sg += g;
-      sgx += g * xhat;
-      dw[c] += dy[r * C + c] * xhat;
-      db[c] += dy[r * C + c];
-    }
-    for (let c = 0; c < C; c++) {
-      const xhat = (x[r * C + c] - mean[r]) * rstd[r];
-      dx[r * C + c] = rstd[r] * (dy[r * C + c] * w[c] - sg / C - (xhat * sgx) / C) + (dxAcc ? dxAcc[r * C + c] : 0);
-    }
-  }
-  return dx;
-}
-
 // ---- GELU (gelu.wgsl) ----
 
-export { erf };
+export { erf, layernormBackward, layernormForward };
 
 /** The f32 erf of gelu.wgsl evaluated in float64 (documents the WGSL approximation). */
 export function erfApprox(z: number): number {
