@@ -4,7 +4,7 @@
 // it; it is also the oracle for the GPU model (src/ref/models/mim.ts re-exports it under its twin
 // names). Parameters are looked up by their PyTorch names through `P(name)`; shapes as in params.ts.
 
-import { gelu, layernormForward, linearForward } from "../nn/cpu.js";
+import { gelu, layernormForward, linearForward, maskedMse } from "../nn/cpu.js";
 import type { Masking } from "./masking.js";
 
 /** The dimensions the reference needs (a ModelConfig satisfies it). */
@@ -361,40 +361,6 @@ export function crocoDecoderCpu(
   return decoderHead(P, c, x, B, L);
 }
 
-/**
- * Reconstruction target: patchify(imgs); with normPixLoss each patch is (t - mean) / sqrt(var + 1e-6)
- * with torch.var's unbiased variance (N - 1), as MAE. (B, L, p*p*3).
- */
-export function targetCpu(imgs: Float32Array, B: number, imgSize: number, p: number, normPix: boolean): Float32Array {
-  const t = patchifyCpu(imgs, B, imgSize, p);
-  if (!normPix) return t;
-  const pd = p * p * 3;
-  for (let o = 0; o < t.length; o += pd) {
-    let mean = 0;
-    for (let i = 0; i < pd; i++) mean += t[o + i];
-    mean /= pd;
-    let v = 0;
-    for (let i = 0; i < pd; i++) v += (t[o + i] - mean) ** 2;
-    v /= pd - 1;
-    const r = 1 / Math.sqrt(v + 1e-6);
-    for (let i = 0; i < pd; i++) t[o + i] = (t[o + i] - mean) * r;
-  }
-  return t;
-}
-
-/** Mean over removed patches of the per-patch mean squared error: sum(loss * mask) / sum(mask). */
-export function maskedMseCpu(pred: Float32Array, target: Float32Array, mask: Float32Array, B: number, L: number, pd: number): number {
-  let num = 0;
-  let den = 0;
-  for (let n = 0; n < B * L; n++) {
-    let s = 0;
-    for (let i = 0; i < pd; i++) s += (pred[n * pd + i] - target[n * pd + i]) ** 2;
-    num += (s / pd) * mask[n];
-    den += mask[n];
-  }
-  return num / den;
-}
-
 export interface MimForwardCpu {
   loss: number;
   /** (B, L, p*p*3) */
@@ -434,7 +400,7 @@ export function mimForwardCpu(
     if (view2) throw new Error("mimForwardCpu: the MAE objective takes one view");
     pred = maeDecoderCpu(P, c, latent1, B, masking);
   }
-  const target = targetCpu(view1, B, c.imgSize, p, c.normPixLoss);
-  const loss = maskedMseCpu(pred, target, masking.mask, B, L, p * p * 3);
-  return { loss, pred, target, latent1, latent2 };
+  // MAE's loss (norm_pix_loss: each target patch normalised by its mean and unbiased variance).
+  const mse = maskedMse(pred, patchifyCpu(view1, B, c.imgSize, p), masking.mask, B * L, p * p * 3, c.normPixLoss);
+  return { loss: mse.loss, pred, target: Float32Array.from(mse.tn), latent1, latent2 };
 }

@@ -281,3 +281,41 @@ export function layernormBackward(
   }
   return dx;
 }
+
+// ---- Masked MSE (MAE's loss, optional per-patch target normalisation) ----
+
+/** MAE loss: mean over masked patches of the per-patch MSE, target optionally normalised. */
+export function maskedMse(pred: Arr, target: Arr, mask: Arr, R: number, F: number, norm: boolean) {
+  const tn = new Float64Array(R * F);
+  const lp = new Float64Array(R);
+  let num = 0;
+  let den = 0;
+  for (let r = 0; r < R; r++) {
+    let mu = 0;
+    let rs = 1;
+    if (norm) {
+      for (let f = 0; f < F; f++) mu += target[r * F + f];
+      mu /= F;
+      let v = 0;
+      for (let f = 0; f < F; f++) v += (target[r * F + f] - mu) ** 2;
+      rs = 1 / Math.sqrt(v / Math.max(F - 1, 1) + 1e-6);
+    }
+    let acc = 0;
+    for (let f = 0; f < F; f++) {
+      const t = (target[r * F + f] - mu) * rs;
+      tn[r * F + f] = t;
+      acc += (pred[r * F + f] - t) ** 2;
+    }
+    lp[r] = acc / F;
+    num += lp[r] * mask[r];
+    den += mask[r];
+  }
+  return { loss: num / Math.max(den, 1e-12), lp, tn, maskSum: den };
+}
+
+export function maskedMseBackward(pred: Arr, tn: Arr, mask: Arr, maskSum: number, R: number, F: number, dloss = 1): Float64Array {
+  const d = new Float64Array(R * F);
+  for (let r = 0; r < R; r++)
+    for (let f = 0; f < F; f++) d[r * F + f] = (((mask[r] / Math.max(maskSum, 1e-12)) * dloss * 2) / F) * (pred[r * F + f] - tn[r * F + f]);
+  return d;
+}

@@ -12,12 +12,10 @@ export {
   linearCpu as linearRef,
   type MimForwardCpu as MimForwardRef,
   maeDecoderCpu as maeDecoderRef,
-  maskedMseCpu as maskedMseRef,
   mimForwardCpu as mimForwardRef,
   type ParamGetter,
   patchEmbedCpu as patchEmbedRef,
   patchifyCpu as patchifyRef,
-  targetCpu as targetRef,
   unpatchifyCpu as unpatchifyRef,
   vitBlockCpu as vitBlockRef,
 } from "../../models/mim_cpu.js";

@@ -1,13 +1,11 @@
 // CPU twins of src/nn/layers.ts and src/nn/attention.ts (shaders/nn/*.wgsl): plain float64 loops,
 // same argument order as the GPU builders. The oracle for tests and the training-twin.
-import { erf, gelu, geluGrad, layernormBackward, layernormForward } from "../../nn/cpu.js";
+import { erf, gelu, geluGrad, layernormBackward, layernormForward, maskedMse, maskedMseBackward } from "../../nn/cpu.js";
 import type { Arr } from "./matmul.js";
 
-// ---- LayerNorm (layernorm_forward.wgsl, layernorm_backward.wgsl) ----
+// ---- LayerNorm (layernorm_*.wgsl), GELU (gelu.wgsl), masked MSE (masked_mse.wgsl): src/nn/cpu.ts ----
 
-// ---- GELU (gelu.wgsl) ----
-
-export { erf, layernormBackward, layernormForward };
+export { erf, layernormBackward, layernormForward, maskedMse, maskedMseBackward };
 
 /** The f32 erf of gelu.wgsl evaluated in float64 (documents the WGSL approximation). */
 export function erfApprox(z: number): number {
@@ -256,44 +254,6 @@ export function scatterRows(
         dst[o] = (accumulate ? dst[o] : 0) + src[(b * So + so0 + i) * D + d];
       }
   return dst;
-}
-
-// ---- masked_mse.wgsl ----
-
-/** MAE loss: mean over masked patches of the per-patch MSE, target optionally normalised. */
-export function maskedMse(pred: Arr, target: Arr, mask: Arr, R: number, F: number, norm: boolean) {
-  const tn = new Float64Array(R * F);
-  const lp = new Float64Array(R);
-  let num = 0;
-  let den = 0;
-  for (let r = 0; r < R; r++) {
-    let mu = 0;
-    let rs = 1;
-    if (norm) {
-      for (let f = 0; f < F; f++) mu += target[r * F + f];
-      mu /= F;
-      let v = 0;
-      for (let f = 0; f < F; f++) v += (target[r * F + f] - mu) ** 2;
-      rs = 1 / Math.sqrt(v / Math.max(F - 1, 1) + 1e-6);
-    }
-    let acc = 0;
-    for (let f = 0; f < F; f++) {
-      const t = (target[r * F + f] - mu) * rs;
-      tn[r * F + f] = t;
-      acc += (pred[r * F + f] - t) ** 2;
-    }
-    lp[r] = acc / F;
-    num += lp[r] * mask[r];
-    den += mask[r];
-  }
-  return { loss: num / Math.max(den, 1e-12), lp, tn, maskSum: den };
-}
-
-export function maskedMseBackward(pred: Arr, tn: Arr, mask: Arr, maskSum: number, R: number, F: number, dloss = 1): Float64Array {
-  const d = new Float64Array(R * F);
-  for (let r = 0; r < R; r++)
-    for (let f = 0; f < F; f++) d[r * F + f] = (((mask[r] / Math.max(maskSum, 1e-12)) * dloss * 2) / F) * (pred[r * F + f] - tn[r * F + f]);
-  return d;
 }
 
 // ---- reduce.wgsl ----
