@@ -61,7 +61,6 @@ describe("mimic probe", () => {
       "2",
       "--feature-norm",
       "none",
-      "--quiet",
     ]);
     expect(text).toMatch(/depth probe, .*toy\.json:step7@[0-9a-f]+, linear head, 4 train \/ 1 val images/);
     expect(text).toMatch(/every 5th sample .* held out/);

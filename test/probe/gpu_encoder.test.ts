@@ -121,23 +121,7 @@ describe("probe GPU encoder (GpuEncoder, unmasked) vs the CPU reference", () => 
     try {
       const cmd = probeCommand().exitOverride();
       await cmd.parseAsync(
-        [
-          "--ckpt",
-          "random",
-          "--task",
-          "depth",
-          "--data",
-          root,
-          "--out",
-          out,
-          "--preset",
-          "quick",
-          "--epochs",
-          "1",
-          "--device",
-          "gpu",
-          "--quiet",
-        ],
+        ["--ckpt", "random", "--task", "depth", "--data", root, "--out", out, "--preset", "quick", "--epochs", "1", "--device", "gpu"],
         { from: "user" },
       );
       text = log.mock.calls.map((c) => c.join(" ")).join("\n");
