@@ -5,23 +5,25 @@
 // names). Parameters are looked up by their PyTorch names through `P(name)`; shapes as in params.ts.
 
 import { gelu, layernormForward, linearForward, maskedMse } from "../nn/cpu.js";
+import type { ModelConfig } from "./config.js";
 import type { Masking } from "./masking.js";
 
-/** The dimensions the reference needs (a ModelConfig satisfies it). */
-export interface CpuMimDims {
-  imgSize: number;
-  patchSize: number;
-  width: number;
-  depth: number;
-  heads: number;
-  decoderWidth: number;
-  decoderDepth: number;
-  decoderHeads: number;
-  mlpRatio: number;
-  lnEps: number;
-  objective: "croco" | "mae";
-  normPixLoss: boolean;
-}
+/** The dimensions the CPU model needs (a ModelConfig has them). */
+export type CpuMimDims = Pick<
+  ModelConfig,
+  | "imgSize"
+  | "patchSize"
+  | "width"
+  | "depth"
+  | "heads"
+  | "decoderWidth"
+  | "decoderDepth"
+  | "decoderHeads"
+  | "mlpRatio"
+  | "lnEps"
+  | "objective"
+  | "normPixLoss"
+>;
 
 /** Parameter lookup by PyTorch name. */
 export type ParamGetter = (name: string) => Float32Array;

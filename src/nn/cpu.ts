@@ -44,8 +44,11 @@ export const geluGrad = (x: number): number => 0.5 * (1 + erf(x / Math.SQRT2)) +
 
 // ---- Linear (PyTorch layout: W (out, in)) ----
 
-/** C (M, N) (+)= A (M, K) @ B^T, B (N, K): float64 dot products over contiguous K, 4 columns at a time. */
-function gemmNT(A: Arr, B: Arr, M: number, K: number, N: number, C: FloatArray, accumulate: boolean): void {
+/**
+ * C (M, N) (+)= A (M, K) @ B^T (+ bias), B (N, K): float64 dot products over contiguous K, 4 columns
+ * at a time, each starting from bias[n] (or 0) and summing k in order.
+ */
+function gemmNT(A: Arr, B: Arr, M: number, K: number, N: number, C: FloatArray, accumulate: boolean, bias: Arr | null = null): void {
   const n4 = N - (N % 4);
   for (let m = 0; m < M; m++) {
     const ao = m * K;
@@ -56,10 +59,10 @@ function gemmNT(A: Arr, B: Arr, M: number, K: number, N: number, C: FloatArray, 
       const b1 = b0 + K;
       const b2 = b1 + K;
       const b3 = b2 + K;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
+      let s0 = bias ? bias[n] : 0;
+      let s1 = bias ? bias[n + 1] : 0;
+      let s2 = bias ? bias[n + 2] : 0;
+      let s3 = bias ? bias[n + 3] : 0;
       for (let k = 0; k < K; k++) {
         const a = A[ao + k];
         s0 += a * B[b0 + k];
@@ -80,7 +83,7 @@ function gemmNT(A: Arr, B: Arr, M: number, K: number, N: number, C: FloatArray, 
       }
     }
     for (; n < N; n++) {
-      let s = 0;
+      let s = bias ? bias[n] : 0;
       for (let k = 0; k < K; k++) s += A[ao + k] * B[n * K + k];
       C[co + n] = accumulate ? C[co + n] + s : s;
     }
@@ -115,38 +118,7 @@ export function linearForward(
   F: FloatArrayConstructor<FloatArray> = Float64Array,
 ): FloatArray {
   const y = new F(M * outF);
-  const n4 = outF - (outF % 4);
-  for (let m = 0; m < M; m++) {
-    const xo = m * inF;
-    const yo = m * outF;
-    let n = 0;
-    for (; n < n4; n += 4) {
-      const w0 = n * inF;
-      const w1 = w0 + inF;
-      const w2 = w1 + inF;
-      const w3 = w2 + inF;
-      let s0 = b ? b[n] : 0;
-      let s1 = b ? b[n + 1] : 0;
-      let s2 = b ? b[n + 2] : 0;
-      let s3 = b ? b[n + 3] : 0;
-      for (let i = 0; i < inF; i++) {
-        const a = x[xo + i];
-        s0 += a * w[w0 + i];
-        s1 += a * w[w1 + i];
-        s2 += a * w[w2 + i];
-        s3 += a * w[w3 + i];
-      }
-      y[yo + n] = s0;
-      y[yo + n + 1] = s1;
-      y[yo + n + 2] = s2;
-      y[yo + n + 3] = s3;
-    }
-    for (; n < outF; n++) {
-      let s = b ? b[n] : 0;
-      for (let i = 0; i < inF; i++) s += x[xo + i] * w[n * inF + i];
-      y[yo + n] = s;
-    }
-  }
+  gemmNT(x, w, M, inF, outF, y, false, b);
   return y;
 }
 

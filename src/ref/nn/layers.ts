@@ -1,5 +1,7 @@
 // CPU twins of src/nn/layers.ts and src/nn/attention.ts (shaders/nn/*.wgsl): plain float64 loops,
 // same argument order as the GPU builders. The oracle for tests and the training-twin.
+
+import type { AttnShape } from "../../nn/attention.js";
 import { erf, gelu, geluGrad, layernormBackward, layernormForward, maskedMse, maskedMseBackward } from "../../nn/cpu.js";
 import type { Arr } from "./matmul.js";
 
@@ -73,13 +75,7 @@ export function softmaxBackward(P: Arr, dP: Arr, rows: number, n: number, scale:
 
 // ---- attention (src/nn/attention.ts) ----
 
-export interface AttnShape {
-  B: number;
-  H: number;
-  Lq: number;
-  Lk: number;
-  dh: number;
-}
+export type { AttnShape };
 
 /**
  * Multi-head attention on contiguous q (B, Lq, D), k, v (B, Lk, D), D = H * dh:
