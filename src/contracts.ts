@@ -1,4 +1,4 @@
-// The typed values passed between stages (../shared/DESIGN.md, "Contracts"). Stages exchange only
+// The typed values passed between stages. Stages exchange only
 // these; shapes are in the comments, arrays row-major.
 
 /** One decoded video frame. */

@@ -1,4 +1,4 @@
-// The mined dataset on disk (../shared/DESIGN.md, "The mined dataset"), written crash-safely:
+// The mined dataset on disk (README.md, "The mined dataset"), written crash-safely:
 //
 //   <out>/<source>/<video-id>/<pair-no>/0000.jpg 0001.jpg corresponding.json
 //   <out>/pairs.csv       path1,path2,correspondence (relative to <out>; MIMIC's loader columns)

@@ -1,7 +1,7 @@
 // Parameter names, shapes and one flat Float32Array layout for a model config, with MAE's init.
 //
 // Names and shapes are those of MIMIC's PyTorch model (model/models_multiviewmae.py, built on MAE
-// and timm) so checkpoints load both ways (../shared/DESIGN.md, "Checkpoints"): Linear weight is
+// and timm) so checkpoints load both ways (docs/training.md, "Checkpoints"): Linear weight is
 // (out, in), patch_embed.proj.weight is the conv kernel (D, 3, p, p). The table is in PyTorch's
 // state_dict order (the module's own tensors first, then submodules in registration order).
 //

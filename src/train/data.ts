@@ -1,4 +1,4 @@
-// Data for MIM pretraining from a mined dataset (../shared/DESIGN.md, "The mined dataset"):
+// Data for MIM pretraining from a mined dataset (README.md, "The mined dataset"):
 // <dataset>/pairs.csv with columns path1,path2,correspondence (paths relative to <dataset>).
 //
 // PairLoader: batches of (view1, view2), each (B, 3, H, W) float32, decoded with sharp, resized to
