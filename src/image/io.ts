@@ -49,8 +49,14 @@ export async function encodeJpeg(img: RgbImage, quality = 95): Promise<Buffer> {
 export async function writeJpeg(file: string, img: RgbImage, quality = 95): Promise<void> {
   await sharp(img.rgb, { raw: { width: img.width, height: img.height, channels: 3 } })
     .jpeg({ quality, chromaSubsampling: "4:4:4" })
-    .toFile(file);
+    .toFile(file)
+    .catch(writeFailed(file));
 }
+
+/** sharp's write errors do not name the file ("wbuffer_write: write failed"): say which, and why it may be. */
+const writeFailed = (file: string) => (e: Error) => {
+  throw new Error(`cannot write ${file}: ${e.message}. Fix: check that its folder exists and is writable, and that the disk has room`);
+};
 
 /** Write RGB (3 channels) or one channel (8-bit Uint8Array, 16-bit Uint16Array) as PNG. */
 export async function writePng(
@@ -67,10 +73,11 @@ export async function writePng(
     await sharp(data, { raw: { width, height, channels } })
       .toColourspace(channels === 1 ? "grey16" : "rgb16")
       .png({ compressionLevel: 6 })
-      .toFile(file);
+      .toFile(file)
+      .catch(writeFailed(file));
   } else {
     const img = sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels } });
     // Without 'b-w', sharp writes one raw channel as an RGB PNG.
-    await (channels === 1 ? img.toColourspace("b-w") : img).png({ compressionLevel: 6 }).toFile(file);
+    await (channels === 1 ? img.toColourspace("b-w") : img).png({ compressionLevel: 6 }).toFile(file).catch(writeFailed(file));
   }
 }

@@ -152,7 +152,10 @@ export class DatasetWriter {
     for (const line of readLines(this.progressPath)) {
       try {
         const r = JSON.parse(line) as VideoResult;
-        this.finished.set(r.video, r);
+        // A video that failed for a transient reason (I/O, no memory, too many open files) is
+        // retried: it is dropped here like an unfinished one.
+        if (r.status === "failed" && isTransient(r.error)) this.finished.delete(r.video);
+        else this.finished.set(r.video, r);
       } catch {
         // a torn last line from a crash: that video is not finished
       }
@@ -292,6 +295,11 @@ export function checkRecord(r: PairRecord, source: string, where: string): void 
     throw new UsageError(
       `${where}: record ${JSON.stringify({ id: r.id, path1: r.path1, path2: r.path2 })} is not a pair of source '${source}' (<source>/<video-id>/<n>/0000.jpg, 0001.jpg). Fix: repair the manifest, or mine into a new --out`,
     );
+}
+
+/** Whether a video's error is worth retrying on --resume (an errno of the moment, not a broken file). */
+export function isTransient(error: string | undefined): boolean {
+  return /\b(EIO|EAGAIN|EBUSY|EINTR|EMFILE|ENFILE|ENOMEM|ENOSPC|EDQUOT|ETIMEDOUT|ECONNRESET|ESTALE)\b/.test(error ?? "");
 }
 
 /** One pairs.csv row (RFC 4180 quoting where needed). */
