@@ -4,7 +4,7 @@
 // it; it is also the oracle for the GPU model (src/ref/models/mim.ts re-exports it under its twin
 // names). Parameters are looked up by their PyTorch names through `P(name)`; shapes as in params.ts.
 
-import { gelu, layernormForward, linearForward, maskedMse } from "../nn/cpu.js";
+import { gelu, layernormForward, linearForward, maskedMse, patchify, unpatchify } from "../nn/cpu.js";
 import type { ModelConfig } from "./config.js";
 import type { Masking } from "./masking.js";
 
@@ -183,33 +183,12 @@ export function crocoBlockCpu(
 
 /** (B, L, p*p*3) patches of (B, 3, H, W) images; within a patch the order is (row, col, channel). */
 export function patchifyCpu(imgs: Float32Array, B: number, imgSize: number, p: number): Float32Array {
-  const G = imgSize / p;
-  const L = G * G;
-  const pd = p * p * 3;
-  const out = new Float32Array(B * L * pd);
-  for (let b = 0; b < B; b++)
-    for (let gr = 0; gr < G; gr++)
-      for (let gc = 0; gc < G; gc++)
-        for (let i = 0; i < p; i++)
-          for (let j = 0; j < p; j++)
-            for (let c = 0; c < 3; c++)
-              out[((b * L + gr * G + gc) * p + i) * p * 3 + j * 3 + c] = imgs[((b * 3 + c) * imgSize + gr * p + i) * imgSize + gc * p + j];
-  return out;
+  return patchify(imgs, B, imgSize, imgSize, p, 0, Float32Array);
 }
 
 /** Inverse of patchifyCpu: (B, L, p*p*3) -> (B, 3, H, W). */
 export function unpatchifyCpu(x: Float32Array, B: number, imgSize: number, p: number): Float32Array {
-  const G = imgSize / p;
-  const L = G * G;
-  const out = new Float32Array(B * 3 * imgSize * imgSize);
-  for (let b = 0; b < B; b++)
-    for (let gr = 0; gr < G; gr++)
-      for (let gc = 0; gc < G; gc++)
-        for (let i = 0; i < p; i++)
-          for (let j = 0; j < p; j++)
-            for (let c = 0; c < 3; c++)
-              out[((b * 3 + c) * imgSize + gr * p + i) * imgSize + gc * p + j] = x[((b * L + gr * G + gc) * p + i) * p * 3 + j * 3 + c];
-  return out;
+  return unpatchify(x, B, imgSize, imgSize, p, 0, Float32Array);
 }
 
 /** Conv patch embedding: (B, 3, H, W) -> (B, L, D) with weight (D, 3, p, p) and bias (D). */

@@ -291,3 +291,75 @@ export function maskedMseBackward(pred: Arr, tn: Arr, mask: Arr, maskSum: number
     for (let f = 0; f < F; f++) d[r * F + f] = (((mask[r] / Math.max(maskSum, 1e-12)) * dloss * 2) / F) * (pred[r * F + f] - tn[r * F + f]);
   return d;
 }
+
+// ---- Patchify (MAE's patch order) ----
+
+/** imgs (B, 3, H, W) -> x (B, L, P*P*3); order 0 = MAE 'nhwpqc' (i, j, c), 1 = conv-weight (c, i, j). */
+export function patchify(imgs: Arr, B: number, H: number, W: number, P: number, order?: 0 | 1): Float64Array;
+export function patchify<T extends FloatArray>(
+  imgs: Arr,
+  B: number,
+  H: number,
+  W: number,
+  P: number,
+  order: 0 | 1,
+  F: FloatArrayConstructor<T>,
+): T;
+export function patchify(
+  imgs: Arr,
+  B: number,
+  H: number,
+  W: number,
+  P: number,
+  order: 0 | 1 = 0,
+  F: FloatArrayConstructor<FloatArray> = Float64Array,
+): FloatArray {
+  const gh = H / P;
+  const gw = W / P;
+  const pd = P * P * 3;
+  const x = new F(B * gh * gw * pd);
+  for (let b = 0; b < B; b++)
+    for (let c = 0; c < 3; c++)
+      for (let y = 0; y < H; y++)
+        for (let xx = 0; xx < W; xx++) {
+          const l = Math.floor(y / P) * gw + Math.floor(xx / P);
+          const i = y % P;
+          const j = xx % P;
+          const f = order === 0 ? (i * P + j) * 3 + c : (c * P + i) * P + j;
+          x[(b * gh * gw + l) * pd + f] = imgs[((b * 3 + c) * H + y) * W + xx];
+        }
+  return x;
+}
+
+/** Inverse (and adjoint) of patchify: x (B, L, P*P*3) -> imgs (B, 3, H, W). */
+export function unpatchify(x: Arr, B: number, H: number, W: number, P: number, order?: 0 | 1): Float64Array;
+export function unpatchify<T extends FloatArray>(
+  x: Arr,
+  B: number,
+  H: number,
+  W: number,
+  P: number,
+  order: 0 | 1,
+  F: FloatArrayConstructor<T>,
+): T;
+export function unpatchify(
+  x: Arr,
+  B: number,
+  H: number,
+  W: number,
+  P: number,
+  order: 0 | 1 = 0,
+  F: FloatArrayConstructor<FloatArray> = Float64Array,
+): FloatArray {
+  const imgs = new F(B * 3 * H * W);
+  const idx = patchify(
+    Float64Array.from({ length: imgs.length }, (_, i) => i),
+    B,
+    H,
+    W,
+    P,
+    order,
+  ); // where each image value goes
+  for (let t = 0; t < idx.length; t++) imgs[idx[t]] = x[t];
+  return imgs;
+}

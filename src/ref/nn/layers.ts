@@ -2,7 +2,17 @@
 // same argument order as the GPU builders. The oracle for tests and the training-twin.
 
 import type { AttnShape } from "../../nn/attention.js";
-import { erf, gelu, geluGrad, layernormBackward, layernormForward, maskedMse, maskedMseBackward } from "../../nn/cpu.js";
+import {
+  erf,
+  gelu,
+  geluGrad,
+  layernormBackward,
+  layernormForward,
+  maskedMse,
+  maskedMseBackward,
+  patchify,
+  unpatchify,
+} from "../../nn/cpu.js";
 import type { Arr } from "./matmul.js";
 
 // ---- LayerNorm (layernorm_*.wgsl), GELU (gelu.wgsl), masked MSE (masked_mse.wgsl): src/nn/cpu.ts ----
@@ -169,41 +179,9 @@ export function mergeQkv(q: Arr, k: Arr, v: Arr, B: number, L: number, D: number
   return out;
 }
 
-// ---- patchify.wgsl ----
+// ---- patchify.wgsl: src/nn/cpu.ts ----
 
-/** imgs (B, 3, H, W) -> x (B, L, P*P*3); order 0 = MAE 'nhwpqc', 1 = conv-weight (c, i, j). */
-export function patchify(imgs: Arr, B: number, H: number, W: number, P: number, order: 0 | 1 = 0): Float64Array {
-  const gh = H / P;
-  const gw = W / P;
-  const F = P * P * 3;
-  const x = new Float64Array(B * gh * gw * F);
-  for (let b = 0; b < B; b++)
-    for (let c = 0; c < 3; c++)
-      for (let y = 0; y < H; y++)
-        for (let xx = 0; xx < W; xx++) {
-          const l = Math.floor(y / P) * gw + Math.floor(xx / P);
-          const i = y % P;
-          const j = xx % P;
-          const f = order === 0 ? (i * P + j) * 3 + c : (c * P + i) * P + j;
-          x[(b * gh * gw + l) * F + f] = imgs[((b * 3 + c) * H + y) * W + xx];
-        }
-  return x;
-}
-
-/** Inverse (and adjoint) of patchify. */
-export function unpatchify(x: Arr, B: number, H: number, W: number, P: number, order: 0 | 1 = 0): Float64Array {
-  const imgs = new Float64Array(B * 3 * H * W);
-  const idx = patchify(
-    Float64Array.from({ length: imgs.length }, (_, i) => i),
-    B,
-    H,
-    W,
-    P,
-    order,
-  );
-  for (let t = 0; t < idx.length; t++) imgs[idx[t]] = x[t];
-  return imgs;
-}
+export { patchify, unpatchify };
 
 // ---- gather_rows.wgsl ----
 
