@@ -11,7 +11,7 @@
 // order gives the same offsets and this array uploads as is.
 
 import { createHash } from "node:crypto";
-import { type ParamLayout as GenericLayout, type LayoutEntry, layoutOf as layoutOfSpecs, PARAM_ALIGN } from "../nn/layout.js";
+import { FlatParams, type ParamLayout as GenericLayout, type LayoutEntry, layoutOf as layoutOfSpecs, PARAM_ALIGN } from "../nn/layout.js";
 import { Pcg32 } from "../prng.js";
 import { gridSize, type ModelConfig, patchDim } from "./config.js";
 
@@ -130,44 +130,13 @@ export function paramLayout(c: ModelConfig): ParamLayout {
   return layoutOf(paramSpecs(c));
 }
 
-/** A model's parameters: one flat array and named views into it. */
-export class ParamStore {
-  readonly layout: ParamLayout;
-  /** All parameters, laid out as `layout` says (the buffer the GPU engine uploads). */
-  readonly data: Float32Array;
-
+/** A model's parameters: one flat array (the layout of paramLayout(config)) and named views into it. */
+export class ParamStore extends FlatParams<ParamEntry> {
   constructor(
     readonly config: ModelConfig,
     data?: Float32Array,
   ) {
-    this.layout = paramLayout(config);
-    if (data && data.length !== this.layout.totalFloats)
-      throw new Error(`ParamStore: flat array has ${data.length} floats, layout of '${config.name}' needs ${this.layout.totalFloats}`);
-    this.data = data ?? new Float32Array(this.layout.totalFloats);
-  }
-
-  /** The view of one tensor (shares memory with `data`). */
-  get(name: string): Float32Array {
-    const e = this.layout.byName.get(name);
-    if (!e) throw new Error(`no parameter '${name}' in model '${this.config.name}' (${this.config.objective})`);
-    return this.data.subarray(e.offset, e.offset + e.size);
-  }
-
-  /** Whether the model has a tensor of this name. */
-  has(name: string): boolean {
-    return this.layout.byName.has(name);
-  }
-
-  /** Shape of one tensor. */
-  shape(name: string): number[] {
-    const e = this.layout.byName.get(name);
-    if (!e) throw new Error(`no parameter '${name}' in model '${this.config.name}'`);
-    return e.shape;
-  }
-
-  /** [name, view] pairs in state_dict order. */
-  *tensors(): IterableIterator<[string, Float32Array, number[]]> {
-    for (const e of this.layout.entries) yield [e.name, this.data.subarray(e.offset, e.offset + e.size), e.shape];
+    super(paramLayout(config), data, `model '${config.name}' (${config.objective})`);
   }
 
   /** A deep copy. */

@@ -56,3 +56,54 @@ export function layoutOf<S extends { name: string; shape: readonly number[] }>(
   for (const s of specs) appendEntry(layout, s);
   return layout;
 }
+
+/**
+ * Parameters on the host: one flat Float32Array in a layout (what the GPU engine uploads as is),
+ * with named views. A model's parameters (src/models/params.ts ParamStore) and a probe head's
+ * (src/probe/heads.ts HeadParams) are this plus their config.
+ */
+export class FlatParams<E extends LayoutEntry = LayoutEntry> {
+  /** All parameters, laid out as `layout` says. */
+  readonly data: Float32Array;
+
+  /** `what` names the owner in errors, e.g. "model 'nano' (croco)". */
+  constructor(
+    readonly layout: ParamLayout<E>,
+    data: Float32Array | undefined,
+    private readonly what: string,
+  ) {
+    if (data && data.length !== layout.totalFloats)
+      throw new Error(`parameters of ${what}: the flat array has ${data.length} floats, the layout needs ${layout.totalFloats}`);
+    this.data = data ?? new Float32Array(layout.totalFloats);
+  }
+
+  private entry(name: string): E {
+    const e = this.layout.byName.get(name);
+    if (!e) {
+      const names = [...this.layout.byName.keys()];
+      throw new Error(`no parameter '${name}' in ${this.what} (have ${names.slice(0, 5).join(", ")}${names.length > 5 ? ", ..." : ""})`);
+    }
+    return e;
+  }
+
+  /** The view of one tensor (shares memory with `data`). */
+  get(name: string): Float32Array {
+    const e = this.entry(name);
+    return this.data.subarray(e.offset, e.offset + e.size);
+  }
+
+  /** Whether there is a tensor of this name. */
+  has(name: string): boolean {
+    return this.layout.byName.has(name);
+  }
+
+  /** Shape of one tensor. */
+  shape(name: string): number[] {
+    return this.entry(name).shape;
+  }
+
+  /** [name, view, shape] in layout order. */
+  *tensors(): IterableIterator<[string, Float32Array, number[]]> {
+    for (const e of this.layout.entries) yield [e.name, this.data.subarray(e.offset, e.offset + e.size), e.shape];
+  }
+}

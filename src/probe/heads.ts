@@ -13,8 +13,9 @@
 // (Linear weight (out, in)), one flat Float32Array with every tensor at a PARAM_ALIGN-aligned
 // offset, xavier_uniform weights and zero biases (MAE's init), seeded with PCG32.
 
-import { layoutOf, type ParamLayout, type ParamSpec } from "../models/params.js";
+import { layoutOf, type ParamEntry, type ParamLayout, type ParamSpec } from "../models/params.js";
 import { gelu, geluGrad } from "../nn/cpu.js";
+import { FlatParams } from "../nn/layout.js";
 import { Pcg32 } from "../prng.js";
 import type { ProbeTask } from "./datasets.js";
 
@@ -165,31 +166,19 @@ export function headParamSpecs(c: HeadConfig): ParamSpec[] {
   return c.kind === "linear" ? lin("head", c.embedDim, out) : [...lin("head.fc1", c.embedDim, c.hidden), ...lin("head.fc2", c.hidden, out)];
 }
 
-/** The flat layout of a head's parameters (same alignment as the models' ParamStore). */
+/** The flat layout of a head's parameters (same rule as the models', src/nn/layout.ts); checks the config. */
 export function headLayout(c: HeadConfig): ParamLayout {
+  validateHeadConfig(c);
   return layoutOf(headParamSpecs(c));
 }
 
 /** A head's parameters: one flat array (what the GPU uploads) and named views. */
-export class HeadParams {
-  readonly layout: ParamLayout;
-  readonly data: Float32Array;
-
+export class HeadParams extends FlatParams<ParamEntry> {
   constructor(
     readonly config: HeadConfig,
     data?: Float32Array,
   ) {
-    validateHeadConfig(config);
-    this.layout = headLayout(config);
-    if (data && data.length !== this.layout.totalFloats)
-      throw new Error(`HeadParams: flat array has ${data.length} floats, the ${config.kind} head needs ${this.layout.totalFloats}`);
-    this.data = data ?? new Float32Array(this.layout.totalFloats);
-  }
-
-  get(name: string): Float32Array {
-    const e = this.layout.byName.get(name);
-    if (!e) throw new Error(`no parameter '${name}' in a ${this.config.kind} head (${[...this.layout.byName.keys()].join(", ")})`);
-    return this.data.subarray(e.offset, e.offset + e.size);
+    super(headLayout(config), data, `a ${config.kind} head`);
   }
 
   /** The views the reference forward/backward take. */
