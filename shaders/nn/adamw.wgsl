@@ -6,7 +6,7 @@
 // bc1 = 1 - b1^t, bc2 = 1 - b2^t (host computes them for step t). decay: (n) 1 = decayed, 0 = not
 // (norms, biases, tokens), -1 = frozen: not updated at all (MAE's fixed sin-cos pos_embed). stats[0] = sum of squared (scaled) gradients
 // from reduce.wgsl `sumsq` in the same pass.
-// One invocation per FOUR elements (vec4; n % 4 == 0: src/nn/params.ts pads every tensor to 4),
+// One invocation per FOUR elements (vec4; n % 4 == 0: src/nn/layout.ts aligns every tensor to 4),
 // grid1d layout. Why vec4: lavapipe expands every storage load and store lane by lane with a
 // bounds check, so one vec4 access instead of four f32 ones cuts those checks (5 loads and 3
 // stores per element here) by 4x.

@@ -29,7 +29,7 @@ export class AdamW {
   ) {
     if (!store.params || !store.grads || !store.decay) throw new Error("AdamW: allocate the ParamStore first");
     this.n = numel(store.params.shape);
-    if (this.n % 4) throw new Error(`AdamW: ${this.n} parameter floats; adamw.wgsl steps vec4s (ParamStore pads tensors to 4)`);
+    if (this.n % 4) throw new Error(`AdamW: ${this.n} parameter floats; adamw.wgsl steps vec4s (src/nn/layout.ts pads tensors to PARAM_ALIGN = 4)`);
     this.m = tensor(gpu, "adamw m", [this.n]);
     this.v = tensor(gpu, "adamw v", [this.n]);
     this.stats = tensor(gpu, "adamw stats", [4]);
