@@ -230,7 +230,7 @@ describe.each(CASES)("SIFT stages vs twins: $name", (c) => {
       expectClose(
         [...got].sort(keypointKeyCompare).flatMap((k) => Array.from(k)),
         [...want].sort(keypointKeyCompare).flatMap((k) => Array.from(k)),
-        0,
+        ALL_TOL.exact,
         `sift_select image ${b}`,
       );
       const ranges = await readU32(gpu, plan.out.ranges);

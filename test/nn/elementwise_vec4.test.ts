@@ -38,7 +38,7 @@ describe("vec4 elementwise entries (elementwise.wgsl *4, gelu.wgsl forward4 / ba
     expectClose(o, withIn(ref.add(a, b)), TOL.f32.elementwise, "add4");
     expectClose(acc, withIn(ref.axpy(a, Float64Array.from(b), 0.5)), TOL.f32.elementwise, "axpy4");
     expectClose(s, withIn(Float64Array.from(a, (x) => -2 * x)), TOL.f32.elementwise, "scale4");
-    expectClose(fl, withIn(new Float64Array(n).fill(3)), 0, "fill4");
+    expectClose(fl, withIn(new Float64Array(n).fill(3)), TOL.exact, "fill4");
   });
 
   it("gelu forward4 / backward4 (and backward4 accumulating) match the twins", async () => {
@@ -54,9 +54,9 @@ describe("vec4 elementwise entries (elementwise.wgsl *4, gelu.wgsl forward4 / ba
     const calls = [L.geluForward(gpu, X, Y, n), L.geluBackward(gpu, X, DY, DX, n), L.geluBackward(gpu, X, DY, DXA, n, true)];
     expect(calls.map(entry)).toEqual(["forward4", "backward4", "backward4"]);
     const [y, dx, dxa] = await run(gpu, calls, Y, DX, DXA);
-    expectClose(y, ref.geluForward(x), 1e-6, "gelu forward4");
-    expectClose(dx, ref.geluBackward(x, g), 1e-6, "gelu backward4");
+    expectClose(y, ref.geluForward(x), TOL.f32.elementwise, "gelu forward4");
+    expectClose(dx, ref.geluBackward(x, g), TOL.f32.elementwise, "gelu backward4");
     const acc = ref.geluBackward(x, g).map((v, i) => v + d0[i]);
-    expectClose(dxa, acc, 1e-6, "gelu backward4 accumulate");
+    expectClose(dxa, acc, TOL.f32.elementwise, "gelu backward4 accumulate");
   });
 });
