@@ -274,7 +274,7 @@ export function prepareOut(out: string, o: PrepareOptions): PreparedOut {
   if (entries.length > 0) {
     if (!o.resume && !o.force)
       throw new UsageError(
-        `output folder ${out} is not empty. Fix: pass --resume to continue that run, --force to replace it, or choose another --out`,
+        `output folder ${out} is not empty. Fix: ${o.command === "mine" || o.command === "train" ? "pass --resume to continue that run, " : ""}pass --force to replace it, or choose another --out`,
       );
     if (!mine)
       throw new UsageError(
