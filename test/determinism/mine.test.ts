@@ -17,6 +17,9 @@ import { ffmpeg } from "../video/gen.js";
 import { cpuHogs } from "./hogs.js";
 
 const bin = path.resolve(__dirname, "../../bin/mimic.js");
+// Each test runs the CLI two to four times, half of them beside busy loops: on a shared 2-core
+// machine that can take minutes.
+const SLOW = 400_000;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-determinism-"));
 const videos = path.join(root, "videos");
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -61,9 +64,9 @@ beforeAll(() => {
       "yuv420p",
       path.join(videos, `v${i}.mp4`),
     ]);
-});
+}, SLOW);
 
-describe("mining reruns give the same bytes", () => {
+describe("mining reruns give the same bytes", { timeout: SLOW }, () => {
   it("a first run keeps pairs, and a rerun beside two busy loops gives the same manifests", async () => {
     first = path.join(root, "first");
     const r = await mimic("mine", videos, "--out", first, "--quiet").done;

@@ -12,6 +12,9 @@ import { listTree } from "../tree.js";
 import { cpuHogs } from "./hogs.js";
 
 const bin = path.resolve(__dirname, "../../bin/mimic.js");
+// Each test runs the CLI two to four times, half of them beside busy loops: on a shared 2-core
+// machine that can take minutes.
+const SLOW = 400_000;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-determinism-st-"));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -43,7 +46,7 @@ function files(dir: string): Map<string, Buffer> {
   return out;
 }
 
-describe("mimic synth: same seed, same bytes", () => {
+describe("mimic synth: same seed, same bytes", { timeout: SLOW }, () => {
   it("a rerun beside two busy loops, with 3 frames per render submit instead of 8, writes the same files", async () => {
     const args = ["--scenes", "2", "--seconds", "2", "--fps", "4", "--size", "64x48", "--seed", "5", "--quiet"];
     const a = path.join(root, "synth-a");
@@ -60,7 +63,7 @@ describe("mimic synth: same seed, same bytes", () => {
   });
 });
 
-describe("mimic train: same seed, same loss curve and checkpoint bytes", () => {
+describe("mimic train: same seed, same loss curve and checkpoint bytes", { timeout: SLOW }, () => {
   const data = path.join(root, "mined");
   beforeAll(async () => {
     // A mined-like dataset: 6 pairs of 96x96 JPEGs (a pattern and the same pattern shifted).
@@ -86,7 +89,7 @@ describe("mimic train: same seed, same loss curve and checkpoint bytes", () => {
   });
 
   it("a rerun beside two busy loops gives the same losses and checkpoint tensors", async () => {
-    const args = ["--data", data, "--steps", "3", "--batch", "2", "--seed", "3", "--blr", "1e-2", "--quiet"];
+    const args = ["--data", data, "--steps", "2", "--batch", "2", "--seed", "3", "--blr", "1e-2", "--quiet"];
     const a = path.join(root, "train-a");
     const b = path.join(root, "train-b");
     const r = await mimic("train", "--out", a, ...args);
@@ -102,7 +105,7 @@ describe("mimic train: same seed, same loss curve and checkpoint bytes", () => {
           const m = JSON.parse(l);
           return [m.step, m.loss, m.lr];
         });
-    expect(curve(a)).toHaveLength(3);
+    expect(curve(a)).toHaveLength(2);
     expect(curve(b)).toEqual(curve(a));
     const tensors = [...files(a).keys()].filter((f) => f.endsWith(".safetensors"));
     expect(tensors.length).toBeGreaterThanOrEqual(2); // weights and optimizer state
