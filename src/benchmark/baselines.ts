@@ -57,7 +57,22 @@ export async function makeRandomPairs(
     resume: false,
     force: Boolean(opts.force),
   });
-  const entries = [...list.videos].sort((a, b) => byteOrder(a.rel, b.rel));
+  try {
+    return await writeRandomPairs(writer, list.videos, videos, source, out, cfg);
+  } finally {
+    writer.close(); // release the output's lock, also when a write fails
+  }
+}
+
+async function writeRandomPairs(
+  writer: DatasetWriter,
+  list: ReturnType<typeof listVideos>["videos"],
+  videos: string,
+  source: string,
+  out: string,
+  cfg: RandomPairsConfig,
+): Promise<{ videos: number; pairs: number; failed: number }> {
+  const entries = [...list].sort((a, b) => byteOrder(a.rel, b.rel));
   for (const [vi, v] of entries.entries()) {
     const id = videoId(v.rel);
     const t0 = performance.now();

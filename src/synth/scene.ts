@@ -202,7 +202,9 @@ const BRIGHT: Rgb[] = [
 const darker = (c: Rgb, k: number): Rgb => [c[0] * k, c[1] * k, c[2] * k];
 
 /** Generate the scene for `seed` (deterministic: same seed and config, same scene). */
-export function generateScene(seed: number, cfg: SceneConfig = DEFAULT_SCENE, opts: { images?: boolean } = {}): Scene {
+export function generateScene(seed: number, config: Partial<SceneConfig> = {}, opts: { images?: boolean } = {}): Scene {
+  // Fields not given take DEFAULT_SCENE's values, so a new field does not break older callers.
+  const cfg: SceneConfig = { ...DEFAULT_SCENE, ...config };
   const r = new Rand(seed, 0x5c3e);
   // user images come from their own stream, so a scene without them is the same scene
   const ri = new Rand(seed, 0x1a6e);

@@ -67,7 +67,7 @@ describe("frozen encoders from the CPU reference", () => {
       bare,
       paramsToTensors(params).filter((t) => !t.name.startsWith("decoder") && t.name !== "mask_token"),
     );
-    await expect(checkpointEncoder(bare)).rejects.toThrow(/no .*bare\.json sidecar; say the architecture/);
+    await expect(checkpointEncoder(bare)).rejects.toThrow(/no .*bare\.json sidecar; say the model preset/);
     const c = await checkpointEncoder(bare, arch);
     expect(Array.from(await c.encode(imgs, 1))).toEqual(Array.from(want));
     await expect(checkpointEncoder(path.join(tmp, "none.json"))).rejects.toThrow(/none\.json does not exist/);
