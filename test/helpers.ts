@@ -1,8 +1,26 @@
 // Shared test helpers: the GPU (never skipped: a missing adapter fails with the fix), seeded
 // random data, and comparisons that print the first values and the max difference on failure.
+import { spawn } from "node:child_process";
+import path from "node:path";
 import { expect } from "vitest";
 import { describeAdapter, type Gpu, getGpu } from "../src/gpu/device.js";
 import { Pcg32 } from "../src/prng.js";
+
+/** The CLI entry point, as a user runs it. */
+export const MIMIC_BIN = path.resolve(__dirname, "../bin/mimic.js");
+
+/** Run the `mimic` CLI (bin/mimic.js) as a child without blocking the test worker (a blocked worker
+ * misses vitest's RPC deadlines); resolves with its exit status and both streams. */
+export function runMimic(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [MIMIC_BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    c.stdout.on("data", (d) => (stdout += d));
+    c.stderr.on("data", (d) => (stderr += d));
+    c.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
 
 let announced = false;
 

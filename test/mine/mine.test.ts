@@ -8,23 +8,14 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeTexture, render } from "../../src/features/textures.js";
 import { writePng } from "../../src/image/io.js";
+import { MIMIC_BIN, runMimic } from "../helpers.js";
 import { listTree } from "../tree.js";
 import { ffmpeg } from "../video/gen.js";
 
-const bin = path.resolve(__dirname, "../../bin/mimic.js");
+const bin = MIMIC_BIN;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-mine-"));
 const videos = path.join(root, "videos");
-/** Run the CLI without blocking the test worker (a blocked worker misses vitest's RPC deadlines). */
-function mimic(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    c.stdout.on("data", (d) => (stdout += d));
-    c.stderr.on("data", (d) => (stderr += d));
-    c.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const mimic = runMimic;
 const read = (d: string, f: string) => fs.readFileSync(path.join(d, f), "utf8");
 const MANIFESTS = ["pairs.csv", "pairs.jsonl", "candidates.jsonl"];
 // MIMIC's recipe on consecutive samples: its overlap band and geometry, fast on a CPU.

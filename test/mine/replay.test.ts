@@ -1,7 +1,6 @@
 // One decision everywhere: every candidate of a small mined set (a frame folder), kept or rejected,
 // replayed through `mimic match --config <dataset>` on its two frame files, gets the outcome
 // mining recorded in candidates.jsonl (overlap and reason), for both presets.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,21 +10,11 @@ import { program } from "../../src/cli/main.js";
 import { makeTexture, render } from "../../src/features/textures.js";
 import { listVideos } from "../../src/video/folder.js";
 import { sequenceTimes } from "../../src/video/sequence.js";
-import { testGpu } from "../helpers.js";
+import { runMimic, testGpu } from "../helpers.js";
 
-const bin = path.resolve(__dirname, "../../bin/mimic.js");
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-replay-"));
 const frames = path.join(root, "walk");
-function mimic(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    c.stdout.on("data", (d) => (stdout += d));
-    c.stderr.on("data", (d) => (stderr += d));
-    c.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const mimic = runMimic;
 /** `mimic match ... --json` in this process (one GPU for all replays). */
 async function match(args: string[]): Promise<Record<string, unknown>> {
   let out = "";

@@ -1,7 +1,6 @@
 // `mimic mine` on frame-sequence sources through the CLI: a TUM-style folder (timestamp names,
 // PNG), a plain-numbered folder (JPEG, --fps, one corrupt frame) and a video side by side;
 // byte-identical reruns, shards, and the missing --fps error.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -9,21 +8,12 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTexture, render } from "../../src/features/textures.js";
 import { writePng } from "../../src/image/io.js";
+import { runMimic } from "../helpers.js";
 import { ffmpeg } from "../video/gen.js";
 
-const bin = path.resolve(__dirname, "../../bin/mimic.js");
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-mineseq-"));
 const input = path.join(root, "mixed");
-function mimic(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    c.stdout.on("data", (d) => (stdout += d));
-    c.stderr.on("data", (d) => (stderr += d));
-    c.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const mimic = runMimic;
 const read = (d: string, f: string) => fs.readFileSync(path.join(d, f), "utf8");
 const lines = (d: string, f: string) =>
   read(d, f)
