@@ -91,8 +91,7 @@ describe("mimic mine", () => {
         // A pair's .tmp-N folder may be renamed mid-listing: listTree skips what vanished.
         if (listTree(path.join(out, "videos")).some((d) => d.endsWith("0000.jpg"))) {
           clearInterval(t);
-          child.kill("SIGKILL");
-          resolve();
+          child.kill("SIGKILL"); // resolved by the exit below: a user resumes after the process is gone
         }
       }, 20);
       child.on("exit", () => {

@@ -1,6 +1,7 @@
 // src/io/outdir.ts on its own (names, containment through symlinks, --force, the lock), plus the
 // small should-fix items that need no GPU: write errors name the file, --resume retries transient
 // failures.
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -104,6 +105,20 @@ describe("OutLock", () => {
     fs.writeFileSync(path.join(o, LOCK), "{torn");
     expect(() => OutLock.acquire(o, "mine", quiet)).toThrow(/unreadable/);
     expect(fs.readdirSync(o)).toEqual([LOCK]); // no temp file left behind
+  });
+
+  it("a killed holder that is not reaped yet (a zombie) holds nothing: its lock is taken over", async () => {
+    // `sleep 0` exits at once, but its parent (sh, exec'd into `sleep 2`) never waits for it.
+    const sh = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 2"], { stdio: ["ignore", "pipe", "ignore"] });
+    const pid = Number(await new Promise<string>((resolve) => sh.stdout.once("data", (d) => resolve(String(d)))));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(fs.readFileSync(`/proc/${pid}/stat`, "utf8")).toMatch(/\) Z /);
+    const o = sandbox();
+    fs.writeFileSync(path.join(o, LOCK), JSON.stringify({ pid, hostname: os.hostname(), started: "then", command: "mine" }));
+    const said: string[] = [];
+    OutLock.acquire(o, "mine", (m) => said.push(m)).release();
+    expect(said.join("")).toMatch(/stale lock of 'mine'/);
+    sh.kill();
   });
 });
 
