@@ -94,3 +94,16 @@ export function progress(
     stop() {},
   };
 }
+
+/**
+ * A `--size` value, the same on every command: `WIDTHxHEIGHT` (e.g. 320x240) or `N` for N x N.
+ * Each side in 16..4096.
+ */
+export function parseSize(flag: string, v: string): [number, number] {
+  const m = /^(\d+)(?:x(\d+))?$/.exec(v);
+  if (!m) throw new UsageError(`--${flag} must be WIDTHxHEIGHT (e.g. 320x240) or N for N x N, got '${v}'`);
+  const w = Number(m[1]);
+  const h = m[2] === undefined ? w : Number(m[2]);
+  if (w < 16 || h < 16 || w > 4096 || h > 4096) throw new UsageError(`--${flag} ${v}: each side must be in 16..4096`);
+  return [w, h];
+}

@@ -6,13 +6,13 @@ import { minePairs } from "../mine/pipeline.js";
 import type { MineProgress } from "../mine/progress.js";
 import { parseShard } from "../mine/shard.js";
 import { VideoError } from "../video/probe.js";
-import { EXIT, floatFlag, intFlag, type Progress, printJson, progress, UsageError } from "./common.js";
+import { EXIT, floatFlag, intFlag, type Progress, parseSize, printJson, progress, UsageError } from "./common.js";
 
 /** Flags that override one MineConfig field each: [flag, field, kind, help]. */
-const FIELD_FLAGS: Array<[string, keyof MineConfig, "int" | "float" | "bool" | "enum", string, string[]?]> = [
+const FIELD_FLAGS: Array<[string, keyof MineConfig, "int" | "size" | "float" | "bool" | "enum", string, string[]?]> = [
   ["every-sec", "everySec", "float", "seconds between sampled frames"],
   ["fps", "fps", "float", "frame rate of frame folders whose file names are not timestamps (frame i at i/fps)"],
-  ["size", "size", "int", "working size (frames resized to size x size)"],
+  ["size", "size", "size", "working size: N (or NxN) for frames resized to N x N"],
   ["resize", "resize", "enum", "resize mode", ["stretch", "center-crop"]],
   ["scaler", "scaler", "enum", "resizing to the working size (opencv-linear: cv2.resize as MIMIC)", ["area", "opencv-linear"]],
   ["gray", "gray", "enum", "SIFT's gray input (u8: rounded as cv2.cvtColor, as MIMIC)", ["float", "u8"]],
@@ -72,7 +72,11 @@ export function parseMineConfig(preset: string, opts: Record<string, unknown>): 
     if (v === undefined) continue;
     const s = String(v);
     if (kind === "int") set[field] = intFlag(flag, s, 0);
-    else if (kind === "float") set[field] = floatFlag(flag, s);
+    else if (kind === "size") {
+      const [w, h] = parseSize(flag, s);
+      if (w !== h) throw new UsageError(`--${flag} ${s}: mining works on square frames; say N or NxN`);
+      set[field] = w;
+    } else if (kind === "float") set[field] = floatFlag(flag, s);
     else if (kind === "bool") {
       if (s !== "true" && s !== "false") throw new UsageError(`--${flag} must be true or false, got '${s}'`);
       set[field] = s === "true";

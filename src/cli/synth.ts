@@ -5,7 +5,7 @@ import { getGpu } from "../gpu/device.js";
 import { prepareOut } from "../io/outdir.js";
 import { DEFAULT_TRUTH, type SynthConfig, type SynthSummary, sceneId, synthesize } from "../synth/dataset.js";
 import { synthPreset } from "../synth/presets.js";
-import { EXIT, floatFlag, intFlag, outFlag, printJson, progress, UsageError } from "./common.js";
+import { EXIT, floatFlag, intFlag, outFlag, parseSize, printJson, progress, UsageError } from "./common.js";
 
 interface SynthFlags {
   out?: string;
@@ -23,15 +23,6 @@ interface SynthFlags {
   quiet?: boolean;
 }
 
-export function parseSize(v: string): [number, number] {
-  const m = /^(\d+)x(\d+)$/.exec(v);
-  if (!m) throw new UsageError(`--size must be WIDTHxHEIGHT (e.g. 320x240), got '${v}'`);
-  const w = Number(m[1]);
-  const h = Number(m[2]);
-  if (w < 16 || h < 16 || w > 4096 || h > 4096) throw new UsageError(`--size ${v}: each side must be in 16..4096`);
-  return [w, h];
-}
-
 export function synthCommand(): Command {
   return new Command("synth")
     .description("render synthetic indoor scenes: videos with poses, ground-truth depth, labels, probe dataset")
@@ -39,7 +30,7 @@ export function synthCommand(): Command {
     .option("--scenes <n>", "number of scenes", "4")
     .option("--seconds <s>", "seconds of video per scene", "20")
     .option("--fps <f>", "frames per second", "10")
-    .option("--size <WxH>", "frame size", "320x240")
+    .option("--size <WxH>", "frame size: WIDTHxHEIGHT, or N for N x N", "320x240")
     .option("--seed <k>", "master seed", "0")
     .option("--preset <name>", "scene/trajectory preset from datasets/synth-presets.json", "default")
     .option("--batch <n>", "frames per render submit", "8")
@@ -49,7 +40,7 @@ export function synthCommand(): Command {
     .option("--json", "print the summary as JSON")
     .option("--quiet", "no progress or summary on stderr (errors still print)")
     .action(async (opts: SynthFlags) => {
-      const [width, height] = parseSize(opts.size);
+      const [width, height] = parseSize("size", opts.size);
       if (opts.video && (width % 2 || height % 2))
         throw new UsageError(`--size ${opts.size}: the videos (yuv420p) need even sides; use an even size or --no-video`);
       let preset: ReturnType<typeof synthPreset>;
