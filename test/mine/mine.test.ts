@@ -10,7 +10,7 @@ import { makeTexture, render } from "../../src/features/textures.js";
 import { writePng } from "../../src/image/io.js";
 import { MIMIC_BIN, runMimic } from "../helpers.js";
 import { listTree } from "../tree.js";
-import { ffmpeg } from "../video/gen.js";
+import { panVideo } from "../video/gen.js";
 
 const bin = MIMIC_BIN;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-mine-"));
@@ -27,7 +27,7 @@ const FLAGS = ["--preset", "mimic", "--quiet"];
  */
 function pan(file: string, seconds: number, speed: number, codec: string[]): void {
   const crop = `crop=320:240:x='min(t*${speed},959)':y='100+40*sin(t)',format=yuv420p`;
-  ffmpeg(["-loop", "1", "-framerate", "10", "-t", String(seconds), "-i", wall, "-vf", crop, ...codec, file]);
+  panVideo(wall, crop, seconds, file, codec);
 }
 const wall = path.join(root, "wall.png");
 

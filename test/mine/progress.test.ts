@@ -13,7 +13,7 @@ import { makeTexture, render } from "../../src/features/textures.js";
 import { minePresets } from "../../src/mine/config.js";
 import { minePairs } from "../../src/mine/pipeline.js";
 import type { MineProgress } from "../../src/mine/progress.js";
-import { ffmpeg } from "../video/gen.js";
+import { panVideo } from "../video/gen.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-progress-"));
 const input = path.join(root, "in");
@@ -41,23 +41,7 @@ beforeAll(async () => {
     .png()
     .toFile(wallPng);
   const crop = "crop=320:240:x='min(t*70,639)':y=100,format=yuv420p";
-  ffmpeg([
-    "-loop",
-    "1",
-    "-framerate",
-    "10",
-    "-t",
-    "5",
-    "-i",
-    wallPng,
-    "-vf",
-    crop,
-    "-c:v",
-    "libx264",
-    "-preset",
-    "ultrafast",
-    path.join(input, "clip.mp4"),
-  ]);
+  panVideo(wallPng, crop, 5, path.join(input, "clip.mp4"));
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeTexture, render } from "../../src/features/textures.js";
 import { writePng } from "../../src/image/io.js";
 import { runMimic } from "../helpers.js";
-import { ffmpeg } from "../video/gen.js";
+import { panVideo } from "../video/gen.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-mineseq-"));
 const input = path.join(root, "mixed");
@@ -61,23 +61,7 @@ beforeAll(async () => {
   const wallPng = path.join(root, "wall.png");
   await writePng(wallPng, W, 480, wall, 3);
   const crop = "crop=320:240:x='min(t*100,959)':y='100+40*sin(t)',format=yuv420p";
-  ffmpeg([
-    "-loop",
-    "1",
-    "-framerate",
-    "10",
-    "-t",
-    "4",
-    "-i",
-    wallPng,
-    "-vf",
-    crop,
-    "-c:v",
-    "libx264",
-    "-preset",
-    "ultrafast",
-    path.join(input, "pan.mp4"),
-  ]);
+  panVideo(wallPng, crop, 4, path.join(input, "pan.mp4"));
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 

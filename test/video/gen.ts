@@ -10,6 +10,17 @@ export function ffmpeg(args: string[]): void {
   if (r.status !== 0) throw new Error(`ffmpeg ${args.join(" ")} failed: ${r.stderr}`);
 }
 
+/** A video of a still image seen through a moving `-vf` crop at 10 fps (a camera panning over it). */
+export function panVideo(
+  image: string,
+  crop: string,
+  seconds: number,
+  file: string,
+  codec = ["-c:v", "libx264", "-preset", "ultrafast"],
+): void {
+  ffmpeg(["-loop", "1", "-framerate", "10", "-t", String(seconds), "-i", image, "-vf", crop, ...codec, file]);
+}
+
 export function hasEncoder(name: string): boolean {
   const { ffmpeg } = resolveFfmpeg();
   const out = execFileSync(ffmpeg, ["-hide_banner", "-encoders"], { encoding: "utf8" });
