@@ -70,6 +70,9 @@ export interface OctaveGeom {
  * (base = doubled image when upsampling), cut where the octave is too small for the extrema border
  * (min side <= 2 * SIFT_IMG_BORDER; such octaves never produce keypoints).
  */
+/** Most octaves one image may have (sift_select.wgsl's per-octave scan: MAX_OCT). */
+export const SIFT_MAX_OCTAVES = 12;
+
 export function siftOctaves(width: number, height: number, cfg: SiftConfig): OctaveGeom[] {
   const bw = cfg.upsample ? width * 2 : width;
   const bh = cfg.upsample ? height * 2 : height;

@@ -22,6 +22,7 @@ import {
   KP_WORDS,
   type OctaveGeom,
   SIFT_IMG_BORDER,
+  SIFT_MAX_OCTAVES,
   SIFT_ORI_RADIUS,
   SIFT_ORI_SIG_FCTR,
   type SiftConfig,
@@ -121,6 +122,10 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
   const octaves = siftOctaves(width, height, cfg);
   if (!octaves.length) throw new Error(`SIFT: ${width}x${height} is too small for one octave`);
   const nOct = octaves.length;
+  if (nOct > SIFT_MAX_OCTAVES)
+    throw new Error(
+      `SIFT: ${width}x${height} has ${nOct} octaves, more than the ${SIFT_MAX_OCTAVES} sift_select.wgsl handles; resize the input`,
+    );
   const cap = cfg.capacity;
   const capOut = siftOutCapacity(cfg);
   const strides = octaves.map(({ w, h }) => Math.ceil((n * w * h) / 64) * 64);
