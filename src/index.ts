@@ -108,7 +108,7 @@ export {
   type VitArch,
 } from "./models/config.js";
 export { explicitMasking, type Masking, maskedIndices, noMasking, randomMasking } from "./models/masking.js";
-export { GpuEncoder, MimGpuModel, MimPlan, mimParamStore } from "./models/mim_gpu.js";
+export { GpuEncoder, MimGpuModel, MimPlan, mimGpuParams } from "./models/mim_gpu.js";
 export { countParams, initParams, type ParamEntry, type ParamLayout, ParamStore, paramLayout, paramShapes } from "./models/params.js";
 export { parseSafetensors, readSafetensors, Safetensors, serializeSafetensors, writeSafetensors } from "./models/safetensors.js";
 /** The training engine (layers with explicit forward/backward, AdamW): `nn.matmulCall`, `nn.Block`, ... */

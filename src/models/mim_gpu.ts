@@ -2,11 +2,11 @@
 // AND backward, built from the training engine's calls (src/nn). Oracle: the CPU reference
 // src/ref/models/mim.ts (forward) and test/fixtures/mim (PyTorch loss + float64 gradients).
 //
-// Parameters live in ONE flat buffer (src/nn ParamStore) registered in PyTorch state_dict order
-// from paramSpecs(config), so the layout equals src/models/params.ts's ParamStore.data (uploaded
-// as is). Gradients accumulate (+=) in the flat gradient buffer; AdamW (src/nn/optim.ts) steps it.
-// Weight decay: not on 1-D tensors, biases, tokens and position embeddings (src/nn defaultDecay);
-// the sin-cos position embeddings are frozen (trainable false).
+// Parameters live in ONE flat buffer (src/nn/params.ts GpuParams) over paramLayout(config), the
+// layout of src/models/params.ts's ParamStore.data (uploaded as is). Gradients accumulate (+=) in
+// the flat gradient buffer; AdamW (src/nn/optim.ts) steps it. Weight decay follows the table's
+// flags (src/nn/layout.ts weightDecays: not on 1-D tensors and biases; cls/mask tokens decay, as
+// in MAE's pretraining); the sin-cos position embeddings are frozen (trainable false).
 //
 // Layouts are batch-major: a sequence tensor (B, T, D) is B*T rows of D. Token assembly uses row
 // gathers (shaders/nn/gather_rows.wgsl) with GLOBAL row ids (B = 1 in the kernel's terms):
@@ -39,23 +39,20 @@ import {
   scatterRows,
 } from "../nn/layers.js";
 import { type LinearParams, linearBackward, linearForward, matmulCall } from "../nn/matmul.js";
-import { defaultDecay, ParamStore as NnParamStore } from "../nn/params.js";
+import { GpuParams } from "../nn/params.js";
 import { type ModelConfig, numKeep, numPatches, patchDim } from "./config.js";
 import type { Masking } from "./masking.js";
-import { decoderPrefix, paramSpecs } from "./params.js";
+import { decoderPrefix, paramLayout } from "./params.js";
 
-/** Register the model's tensors in an engine ParamStore in state_dict order: the offsets of params.ts's
- *  host array, since both lay out with src/nn/layout.ts. */
-export function mimParamStore(c: ModelConfig): NnParamStore {
-  const ps = new NnParamStore();
-  for (const s of paramSpecs(c)) ps.add(s.name, s.shape, { decay: defaultDecay(s.name, s.shape), trainable: s.trainable });
-  return ps;
+/** The model's GPU parameters over the host store's layout (paramLayout(c)); allocate before use. */
+export function mimGpuParams(c: ModelConfig): GpuParams {
+  return new GpuParams(paramLayout(c));
 }
 
 const u32Buffer = (gpu: Gpu, label: string, n: number) => createBuffer(gpu, label, Math.max(16, n * 4));
 
 /** A Linear whose weight is stored with another shape (patch_embed.proj.weight (D, 3, p, p)). */
-function linearAs(ps: NnParamStore, name: string, outF: number, inF: number, wT: Tensor): LinearParams {
+function linearAs(ps: GpuParams, name: string, outF: number, inF: number, wT: Tensor): LinearParams {
   const w = ps.param(`${name}.weight`);
   const dw = ps.grad(`${name}.weight`);
   return {
@@ -102,7 +99,7 @@ export class GpuEncoder {
 
   constructor(
     private gpu: Gpu,
-    private ps: NnParamStore,
+    private ps: GpuParams,
     readonly c: ModelConfig,
     readonly B: number,
     readonly K: number,
@@ -277,7 +274,7 @@ export class MimPlan {
 
   constructor(
     private gpu: Gpu,
-    ps: NnParamStore,
+    ps: GpuParams,
     readonly c: ModelConfig,
     readonly B: number,
     /** Visible patches of view 1 per sample (default: the config's mask ratio). */
@@ -500,14 +497,14 @@ export class MimPlan {
 
 /** The model: parameters + gradients (one flat buffer each) and a plan per batch size. */
 export class MimGpuModel {
-  readonly ps: NnParamStore;
+  readonly ps: GpuParams;
   private plans = new Map<string, MimPlan>();
 
   constructor(
     readonly gpu: Gpu,
     readonly config: ModelConfig,
   ) {
-    this.ps = mimParamStore(config);
+    this.ps = mimGpuParams(config);
     this.ps.allocate(gpu, `mim ${config.name} params`);
   }
 

@@ -5,13 +5,22 @@
 // (out, in), patch_embed.proj.weight is the conv kernel (D, 3, p, p). The table is in PyTorch's
 // state_dict order (the module's own tensors first, then submodules in registration order).
 //
-// The GPU engine uploads `ParamStore.data` as ONE buffer; each tensor is a view at `offset` floats.
-// Offsets follow the one layout rule (src/nn/layout.ts: multiples of PARAM_ALIGN floats, in table
-// order), which the engine's ParamStore.add also uses, so registering paramSpecs(c) there in this
-// order gives the same offsets and this array uploads as is.
+// This is the one parameter store: `ParamStore.data` is one flat Float32Array in paramLayout(c)
+// (src/nn/layout.ts: offsets multiples of PARAM_ALIGN floats, in table order). The GPU side
+// (src/nn/params.ts GpuParams) takes that same layout object, so the array uploads as is; weight
+// decay follows the one rule (src/nn/layout.ts weightDecays, timm's add_weight_decay as MAE's
+// pretraining calls it).
 
 import { createHash } from "node:crypto";
-import { FlatParams, type ParamLayout as GenericLayout, type LayoutEntry, layoutOf as layoutOfSpecs, PARAM_ALIGN } from "../nn/layout.js";
+import {
+  FlatParams,
+  type ParamLayout as GenericLayout,
+  type LayoutEntry,
+  layoutOf as layoutOfSpecs,
+  PARAM_ALIGN,
+  type TensorSpec,
+  tensorSpec,
+} from "../nn/layout.js";
 import { Pcg32 } from "../prng.js";
 import { gridSize, type ModelConfig, patchDim } from "./config.js";
 
@@ -26,16 +35,14 @@ export type InitKind =
   | "pos_enc" // pos_embed: fixed 2D sin-cos for the encoder width
   | "pos_dec"; // decoder_pos_embed: fixed 2D sin-cos for the decoder width
 
-export interface ParamSpec {
-  /** PyTorch state_dict name, e.g. "blocks.0.attn.qkv.weight". */
-  name: string;
-  /** PyTorch shape, e.g. [3 * D, D]. */
-  shape: number[];
+/** A row of the table: name, shape, optimizer flags (src/nn/layout.ts TensorSpec) and init. */
+export interface ParamSpec extends TensorSpec {
   init: InitKind;
-  /** Updated by the optimizer (false for the fixed sin-cos position embeddings, as in MAE). */
-  trainable: boolean;
-  /** Gets weight decay (timm's add_weight_decay: not for 1-D tensors or *.bias; tokens do). */
-  decay: boolean;
+}
+
+/** A row with the one weight-decay rule (src/nn/layout.ts tensorSpec); frozen tensors: trainable false. */
+function spec(name: string, shape: number[], init: InitKind, trainable = true): ParamSpec {
+  return { ...tensorSpec(name, shape, trainable), init };
 }
 
 /** A tensor of the table with its place in the flat array (offset a multiple of PARAM_ALIGN). */
@@ -46,17 +53,17 @@ export type ParamLayout = GenericLayout<ParamEntry>;
 export { PARAM_ALIGN };
 
 function linear(out: ParamSpec[], name: string, inDim: number, outDim: number): void {
-  out.push({ name: `${name}.weight`, shape: [outDim, inDim], init: "xavier", trainable: true, decay: true });
-  out.push({ name: `${name}.bias`, shape: [outDim], init: "zeros", trainable: true, decay: false });
+  out.push(spec(`${name}.weight`, [outDim, inDim], "xavier"));
+  out.push(spec(`${name}.bias`, [outDim], "zeros"));
 }
 
 function layerNorm(out: ParamSpec[], name: string, dim: number): void {
-  out.push({ name: `${name}.weight`, shape: [dim], init: "ones", trainable: true, decay: false });
-  out.push({ name: `${name}.bias`, shape: [dim], init: "zeros", trainable: true, decay: false });
+  out.push(spec(`${name}.weight`, [dim], "ones"));
+  out.push(spec(`${name}.bias`, [dim], "zeros"));
 }
 
-/** timm Block (pre-norm): norm1, attn.qkv, attn.proj, norm2, mlp.fc1, mlp.fc2. */
-function vitBlock(out: ParamSpec[], name: string, dim: number, hidden: number): void {
+/** timm Block (pre-norm): norm1, attn.qkv, attn.proj, norm2, mlp.fc1, mlp.fc2 (src/nn/block.ts Block's names). */
+export function vitBlock(out: ParamSpec[], name: string, dim: number, hidden: number): void {
   layerNorm(out, `${name}.norm1`, dim);
   linear(out, `${name}.attn.qkv`, dim, 3 * dim);
   linear(out, `${name}.attn.proj`, dim, dim);
@@ -65,8 +72,8 @@ function vitBlock(out: ParamSpec[], name: string, dim: number, hidden: number): 
   linear(out, `${name}.mlp.fc2`, hidden, dim);
 }
 
-/** CroCo DecoderBlock (norm_mem=True), in registration order: norm1, attn, cross_attn, norm2, norm3, mlp, norm_y. */
-function crocoBlock(out: ParamSpec[], name: string, dim: number, hidden: number): void {
+/** CroCo DecoderBlock (norm_mem=True), in registration order: norm1, attn, cross_attn, norm2, norm3, mlp, norm_y (src/nn/block.ts CrossBlock's names). */
+export function crocoBlock(out: ParamSpec[], name: string, dim: number, hidden: number): void {
   layerNorm(out, `${name}.norm1`, dim);
   linear(out, `${name}.attn.qkv`, dim, 3 * dim);
   linear(out, `${name}.attn.proj`, dim, dim);
@@ -94,13 +101,13 @@ export function paramSpecs(c: ModelConfig): ParamSpec[] {
   const p = c.patchSize;
   const out: ParamSpec[] = [];
   // The module's own tensors.
-  out.push({ name: "cls_token", shape: [1, 1, D], init: "token", trainable: true, decay: true });
-  out.push({ name: "pos_embed", shape: [1, 1 + L, D], init: "pos_enc", trainable: false, decay: false });
-  out.push({ name: "mask_token", shape: [1, 1, Dd], init: "token", trainable: true, decay: true });
-  out.push({ name: "decoder_pos_embed", shape: [1, 1 + L, Dd], init: "pos_dec", trainable: false, decay: false });
+  out.push(spec("cls_token", [1, 1, D], "token"));
+  out.push(spec("pos_embed", [1, 1 + L, D], "pos_enc", false));
+  out.push(spec("mask_token", [1, 1, Dd], "token"));
+  out.push(spec("decoder_pos_embed", [1, 1 + L, Dd], "pos_dec", false));
   // Encoder.
-  out.push({ name: "patch_embed.proj.weight", shape: [D, c.inChans, p, p], init: "patch", trainable: true, decay: true });
-  out.push({ name: "patch_embed.proj.bias", shape: [D], init: "conv_bias", trainable: true, decay: false });
+  out.push(spec("patch_embed.proj.weight", [D, c.inChans, p, p], "patch"));
+  out.push(spec("patch_embed.proj.bias", [D], "conv_bias"));
   for (let i = 0; i < c.depth; i++) vitBlock(out, `blocks.${i}`, D, D * c.mlpRatio);
   layerNorm(out, "norm", D);
   // Decoder.

@@ -4,13 +4,13 @@
 //   {prefix}.norm1.{weight,bias} (D), {prefix}.attn.qkv.{weight (3D, D), bias (3D)},
 //   {prefix}.attn.proj.{weight (D, D), bias}, {prefix}.norm2.*, {prefix}.mlp.fc1.{weight (Hd, D),
 //   bias}, {prefix}.mlp.fc2.{weight (D, Hd), bias}.
-// Twin: src/ref/nn/block.ts (blockForward / blockBackward).
+// Twin: src/ref/nn/block.ts (blockForward / blockBackward). The parameter table: src/models/params.ts vitBlock.
 import type { Gpu } from "../gpu/device.js";
 import { type AttnBuffers, attentionBackward, attentionForward, attnBuffers, qkvViews, tokens } from "./attention.js";
 import { type Call, type Tensor, tensor } from "./core.js";
 import { addCall, geluBackward, geluForward, layernormBackward, layernormForward, scaleCall } from "./layers.js";
 import { type LinearParams, linearBackward, linearForward } from "./matmul.js";
-import type { ParamStore } from "./params.js";
+import type { GpuParams } from "./params.js";
 
 export interface BlockConfig {
   /** Embedding width. */
@@ -23,26 +23,8 @@ export interface BlockConfig {
   eps?: number;
 }
 
-/** Register a block's parameters (timm names) in a ParamStore. */
-export function addBlockParams(ps: ParamStore, prefix: string, c: BlockConfig): void {
-  const { D } = c;
-  const Hd = c.mlpRatio * D;
-  ps.add(`${prefix}.norm1.weight`, [D]);
-  ps.add(`${prefix}.norm1.bias`, [D]);
-  ps.add(`${prefix}.attn.qkv.weight`, [3 * D, D]);
-  ps.add(`${prefix}.attn.qkv.bias`, [3 * D]);
-  ps.add(`${prefix}.attn.proj.weight`, [D, D]);
-  ps.add(`${prefix}.attn.proj.bias`, [D]);
-  ps.add(`${prefix}.norm2.weight`, [D]);
-  ps.add(`${prefix}.norm2.bias`, [D]);
-  ps.add(`${prefix}.mlp.fc1.weight`, [Hd, D]);
-  ps.add(`${prefix}.mlp.fc1.bias`, [Hd]);
-  ps.add(`${prefix}.mlp.fc2.weight`, [D, Hd]);
-  ps.add(`${prefix}.mlp.fc2.bias`, [D]);
-}
-
-/** Linear params (views) of `name` in a ParamStore, with a W^T scratch. */
-export function linearParams(ps: ParamStore, name: string, wT: Tensor, bias = true): LinearParams {
+/** Linear params (views) of `name` in a GpuParams, with a W^T scratch. */
+export function linearParams(ps: GpuParams, name: string, wT: Tensor, bias = true): LinearParams {
   return {
     w: ps.param(`${name}.weight`),
     b: bias ? ps.param(`${name}.bias`) : null,
@@ -100,7 +82,7 @@ export class Block {
 
   constructor(
     private gpu: Gpu,
-    private ps: ParamStore,
+    private ps: GpuParams,
     readonly prefix: string,
     readonly c: BlockConfig,
     readonly B: number,
@@ -179,7 +161,7 @@ export class Block {
   }
 
   /**
-   * Backward calls: parameter gradients accumulate into the ParamStore's grads; dx (N, D) gets the
+   * Backward calls: parameter gradients accumulate into the GpuParams's grads; dx (N, D) gets the
    * input gradient (overwritten). x must be the tensor given to forward.
    */
   backward(x: Tensor, dout: Tensor, dx: Tensor): Call[] {
@@ -229,41 +211,6 @@ export class Block {
   }
 }
 
-/**
- * CroCo's decoder block (MIMIC's `decoder_blocks_croco.{i}`), pre-norm with cross-attention to
- * the other view's tokens y (B, Ly, D):
- *   x1 = x + attn.proj(selfattn(attn.qkv(norm1(x))))
- *   x2 = x1 + cross_attn.proj(crossattn(q = projq(norm2(x1)), k = projk(norm_y(y)), v = projv(norm_y(y))))
- *   out = x2 + mlp.fc2(gelu(mlp.fc1(norm3(x2))))
- * Names: {prefix}.{norm1, attn.qkv, attn.proj, cross_attn.projq, cross_attn.projk,
- * cross_attn.projv, cross_attn.proj, norm2, norm3, norm_y, mlp.fc1, mlp.fc2}.{weight, bias}.
- * Twin: src/ref/nn/block.ts crossBlockForward / crossBlockBackward.
- */
-export function addCrossBlockParams(ps: ParamStore, prefix: string, c: BlockConfig): void {
-  const { D } = c;
-  const Hd = c.mlpRatio * D;
-  const ln = (n: string) => {
-    ps.add(`${prefix}.${n}.weight`, [D]);
-    ps.add(`${prefix}.${n}.bias`, [D]);
-  };
-  const lin = (n: string, o: number, i: number) => {
-    ps.add(`${prefix}.${n}.weight`, [o, i]);
-    ps.add(`${prefix}.${n}.bias`, [o]);
-  };
-  ln("norm1");
-  lin("attn.qkv", 3 * D, D);
-  lin("attn.proj", D, D);
-  lin("cross_attn.projq", D, D);
-  lin("cross_attn.projk", D, D);
-  lin("cross_attn.projv", D, D);
-  lin("cross_attn.proj", D, D);
-  ln("norm2");
-  ln("norm3");
-  ln("norm_y");
-  lin("mlp.fc1", Hd, D);
-  lin("mlp.fc2", D, Hd);
-}
-
 /** Extra gradient scratch of a cross block (on top of BlockScratch, shared by all cross blocks). */
 export interface CrossScratch {
   dx2: Tensor; // (N, D)
@@ -278,6 +225,17 @@ export function crossScratch(gpu: Gpu, c: BlockConfig, N: number, Ny: number, la
   return { dx2: t("dx2", N), dq: t("dq", N), dk: t("dk", Ny), dv: t("dv", Ny), dlny: t("dlny", Ny) };
 }
 
+/**
+ * CroCo's decoder block (MIMIC's `decoder_blocks_croco.{i}`), pre-norm with cross-attention to
+ * the other view's tokens y (B, Ly, D):
+ *   x1 = x + attn.proj(selfattn(attn.qkv(norm1(x))))
+ *   x2 = x1 + cross_attn.proj(crossattn(q = projq(norm2(x1)), k = projk(norm_y(y)), v = projv(norm_y(y))))
+ *   out = x2 + mlp.fc2(gelu(mlp.fc1(norm3(x2))))
+ * Names: {prefix}.{norm1, attn.qkv, attn.proj, cross_attn.projq, cross_attn.projk,
+ * cross_attn.projv, cross_attn.proj, norm2, norm3, norm_y, mlp.fc1, mlp.fc2}.{weight, bias}.
+ * Twin: src/ref/nn/block.ts crossBlockForward / crossBlockBackward. The parameter table:
+ * src/models/params.ts crocoBlock.
+ */
 export class CrossBlock {
   readonly N: number;
   readonly Ny: number;
@@ -288,7 +246,7 @@ export class CrossBlock {
 
   constructor(
     private gpu: Gpu,
-    private ps: ParamStore,
+    private ps: GpuParams,
     readonly prefix: string,
     readonly c: BlockConfig,
     readonly B: number,

@@ -3,10 +3,11 @@
 // floats (16 bytes), so the vec4 matmul path reads weights in place and kernels take element
 // offsets. The padding between tensors is zero and stays zero.
 //
-// This is the one place the rule lives: the engine's ParamStore (params.ts) appends with it, and
-// the host parameter tables (src/models/params.ts, src/probe/heads.ts) lay out with layoutOf, so
-// the same list of tensors gives the same offsets everywhere and a host array uploads as is.
-// Pure (no GPU), so host-only code can use it.
+// This is the one place the rule lives: the host parameter tables (src/models/params.ts,
+// src/probe/heads.ts) lay out with layoutOf, and the GPU side (params.ts GpuParams) takes such a
+// layout as is instead of computing one, so a host array uploads as is. The weight-decay rule
+// (which tensors AdamW decays) lives here too, for the same reason. Pure (no GPU), so host-only
+// code can use it.
 
 /** Alignment of every tensor's offset, in floats (16 bytes: vec4 loads). */
 export const PARAM_ALIGN = 4;
@@ -46,6 +47,41 @@ export function appendEntry<S extends { name: string; shape: readonly number[] }
   layout.count += size;
   layout.totalFloats += Math.ceil(size / PARAM_ALIGN) * PARAM_ALIGN;
   return e;
+}
+
+/** A tensor of a parameter table and what the optimizer does with it. */
+export interface TensorSpec {
+  /** PyTorch state_dict name, e.g. "blocks.0.attn.qkv.weight". */
+  name: string;
+  /** PyTorch shape, e.g. [3 * D, D]. */
+  shape: number[];
+  /** Updated by the optimizer (false for MAE's fixed sin-cos position embeddings). */
+  trainable: boolean;
+  /** Gets weight decay (weightDecays). */
+  decay: boolean;
+}
+
+/**
+ * The one weight-decay rule: timm's add_weight_decay, which MAE's main_pretrain.py (and MIMIC's,
+ * built on it) calls without a skip list: no decay for 1-D tensors (LayerNorm weights, biases)
+ * and for names ending in ".bias"; every other trainable tensor decays, so cls_token and
+ * mask_token (1, 1, D) DO decay in pretraining (the model's no_weight_decay() list is only used by
+ * MAE's fine-tuning). Frozen tensors are not optimised at all.
+ */
+export function weightDecays(name: string, shape: readonly number[]): boolean {
+  return shape.length > 1 && !name.endsWith(".bias");
+}
+
+/** A table row with the optimizer flags of the one rule (weightDecays). */
+export function tensorSpec(name: string, shape: number[], trainable = true): TensorSpec {
+  return { name, shape, trainable, decay: trainable && weightDecays(name, shape) };
+}
+
+/** AdamW's per-float mask of a layout: 1 = decayed, 0 = not decayed (and padding), -1 = frozen (adamw.wgsl, adamw_cpu.ts). */
+export function decayMask(layout: ParamLayout<TensorSpec & LayoutEntry>): Float32Array {
+  const mask = new Float32Array(layout.totalFloats);
+  for (const e of layout.entries) mask.fill(e.trainable ? (e.decay ? 1 : 0) : -1, e.offset, e.offset + e.size);
+  return mask;
 }
 
 /** The layout of a list of tensors, in list order. */

@@ -1,4 +1,4 @@
-// AdamW on the GPU over a ParamStore's flat buffers (shaders/nn/adamw.wgsl), with the global
+// AdamW on the GPU over a GpuParams' flat buffers (shaders/nn/adamw.wgsl), with the global
 // gradient norm (reduce.wgsl sumsq) and clipping computed in the same pass: no readback.
 // Twin: src/ref/nn/adamw.ts (adamwStep). The LR schedule (optim_config.ts) runs on the host: each step
 // writes the new lr and bias corrections into the kernel's uniform buffer (no allocation).
@@ -7,7 +7,7 @@ import { grid1d } from "../gpu/kernel.js";
 import { type Call, dummyBuffer, makeCall, numel, readTensor, type Tensor, tensor } from "./core.js";
 import { reduceCalls } from "./layers.js";
 import type { AdamWConfig } from "./optim_config.js";
-import type { ParamStore } from "./params.js";
+import type { GpuParams } from "./params.js";
 
 export { type AdamWConfig, adamwPresets, type LrSchedule, lrAt, maeLr } from "./optim_config.js";
 
@@ -24,12 +24,13 @@ export class AdamW {
 
   constructor(
     private gpu: Gpu,
-    private store: ParamStore,
+    private store: GpuParams,
     readonly cfg: AdamWConfig,
   ) {
-    if (!store.params || !store.grads || !store.decay) throw new Error("AdamW: allocate the ParamStore first");
+    if (!store.params || !store.grads || !store.decay) throw new Error("AdamW: allocate the GpuParams first");
     this.n = numel(store.params.shape);
-    if (this.n % 4) throw new Error(`AdamW: ${this.n} parameter floats; adamw.wgsl steps vec4s (src/nn/layout.ts pads tensors to PARAM_ALIGN = 4)`);
+    if (this.n % 4)
+      throw new Error(`AdamW: ${this.n} parameter floats; adamw.wgsl steps vec4s (src/nn/layout.ts pads tensors to PARAM_ALIGN = 4)`);
     this.m = tensor(gpu, "adamw m", [this.n]);
     this.v = tensor(gpu, "adamw v", [this.n]);
     this.stats = tensor(gpu, "adamw stats", [4]);

@@ -1,59 +1,41 @@
-// Parameters in one flat buffer with named views, gradients in a second flat buffer of the same
-// layout, and AdamW's moments in two more. Names follow the PyTorch checkpoint (e.g.
-// `blocks.0.attn.qkv.weight`) so the checkpoint code maps names to views one to one.
+// The GPU side of a parameter table: the flat parameter buffer with named views, gradients in a
+// second flat buffer of the same layout, and AdamW's decay mask. It does not compute a layout: it
+// takes one (src/nn/layout.ts layoutOf over a table, e.g. src/models/params.ts paramLayout), so
+// the host store (models/params.ts ParamStore, whose `data` has that layout) uploads as is.
 //
-//   const ps = new ParamStore();
-//   const w = ps.add("blocks.0.attn.qkv.weight", [3 * D, D], { decay: true });
-//   ...; ps.allocate(gpu); ps.param("blocks.0.attn.qkv.weight") -> Tensor view (offset, shape)
-//
-// The offsets follow the one layout rule (layout.ts: each view at a multiple of PARAM_ALIGN
-// elements, in the order added), so adding a model's tensors in its table order gives the offsets
-// of its host array (src/models/params.ts), which then uploads as is.
+//   const gp = new GpuParams(paramLayout(config));
+//   gp.allocate(gpu, "mim params"); gp.setAll(gpu, store.data);
+//   gp.param("blocks.0.attn.qkv.weight") -> Tensor view (offset, shape); gp.grad(...) likewise
 import type { Gpu } from "../gpu/device.js";
 import { numel, readTensor, type Tensor, tensor, view, writeTensor } from "./core.js";
-import { appendEntry, emptyLayout, type LayoutEntry, type ParamLayout } from "./layout.js";
+import { decayMask, type LayoutEntry, type ParamLayout, type TensorSpec } from "./layout.js";
 
-export interface ParamSpec extends LayoutEntry {
-  /** AdamW weight decay applies (false for norms, biases, tokens, positional embeddings). */
-  decay: boolean;
-  /** Updated by the optimizer (false: frozen, e.g. MAE's fixed sin-cos position embeddings). */
-  trainable: boolean;
-}
+/** A row of the table with its place in the flat buffer. */
+export type GpuParamEntry = TensorSpec & LayoutEntry;
 
-/** timm / MAE rule: no decay for 1-D params (norms, biases) and tokens / embeddings. */
-export function defaultDecay(name: string, shape: readonly number[]): boolean {
-  if (shape.length <= 1) return false;
-  return !/(^|\.)(cls_token|mask_token|pos_embed|decoder_pos_embed)$/.test(name) && !name.endsWith(".bias");
-}
-
-export class ParamStore {
-  private readonly layout: ParamLayout<ParamSpec> = emptyLayout();
+export class GpuParams {
   params: Tensor | null = null;
   grads: Tensor | null = null;
   /** (size) optimizer mask: 1 = decayed, 0 = not decayed, -1 = frozen (see adamw.wgsl). */
   decay: Tensor | null = null;
 
-  /** The tensors in the order added, with their offsets. */
-  get specs(): readonly ParamSpec[] {
+  constructor(readonly layout: ParamLayout<GpuParamEntry>) {}
+
+  /** The tensors in table order, with their offsets. */
+  get specs(): readonly GpuParamEntry[] {
     return this.layout.entries;
   }
 
-  /** Total elements (padded). */
+  /** Total floats (padded). */
   get size(): number {
     return this.layout.totalFloats;
   }
 
-  add(name: string, shape: number[], opts: { decay?: boolean; trainable?: boolean } = {}): ParamSpec {
-    if (this.params) throw new Error(`ParamStore: add('${name}') after allocate()`);
-    if (this.layout.byName.has(name)) throw new Error(`ParamStore: duplicate parameter name '${name}'`);
-    return appendEntry(this.layout, { name, shape, decay: opts.decay ?? defaultDecay(name, shape), trainable: opts.trainable ?? true });
-  }
-
-  spec(name: string): ParamSpec {
+  spec(name: string): GpuParamEntry {
     const s = this.layout.byName.get(name);
     if (!s)
       throw new Error(
-        `ParamStore: no parameter named '${name}' (have ${this.specs.length}: ${this.specs
+        `GpuParams: no parameter named '${name}' (have ${this.specs.length}: ${this.specs
           .slice(0, 5)
           .map((x) => x.name)
           .join(", ")}...)`,
@@ -72,7 +54,7 @@ export class ParamStore {
   }
 
   private need(): { params: Tensor; grads: Tensor } {
-    if (!this.params || !this.grads) throw new Error("ParamStore: call allocate(gpu) first");
+    if (!this.params || !this.grads) throw new Error("GpuParams: call allocate(gpu) first");
     return { params: this.params, grads: this.grads };
   }
 
@@ -88,7 +70,7 @@ export class ParamStore {
     return view(this.need().grads, s.offset, s.shape, `${name}.grad`);
   }
 
-  /** Host copy of all parameters as one flat array (the layout of `specs`). */
+  /** Host copy of all parameters as one flat array (the layout). */
   async readAll(gpu: Gpu): Promise<Float32Array> {
     return readTensor(gpu, this.need().params);
   }
@@ -98,10 +80,10 @@ export class ParamStore {
     writeTensor(gpu, this.param(name), data);
   }
 
-  /** Upload all parameters from a flat array in the layout of `specs`. */
+  /** Upload all parameters from a flat array in the layout. */
   setAll(gpu: Gpu, flat: Float32Array): void {
     const { params } = this.need();
-    if (flat.length !== numel(params.shape)) throw new Error(`ParamStore.setAll: ${flat.length} values for ${numel(params.shape)}`);
+    if (flat.length !== numel(params.shape)) throw new Error(`GpuParams.setAll: ${flat.length} values for ${numel(params.shape)}`);
     writeTensor(gpu, params, flat);
   }
 
@@ -110,10 +92,10 @@ export class ParamStore {
     return new Float32Array(Math.max(4, this.size));
   }
 
-  /** Host optimizer mask in this layout: 1 = decayed, 0 = not decayed (and padding), -1 = frozen. */
+  /** Host optimizer mask in this layout (src/nn/layout.ts decayMask), padded like the buffers. */
   hostDecay(): Float32Array {
     const mask = this.hostZeros();
-    for (const s of this.specs) mask.fill(s.trainable ? (s.decay ? 1 : 0) : -1, s.offset, s.offset + numel(s.shape));
+    mask.set(decayMask(this.layout));
     return mask;
   }
 }

@@ -14,10 +14,10 @@
 
 import { type Gpu, getGpu } from "../gpu/device.js";
 import { numPatches } from "../models/config.js";
-import { GpuEncoder, mimParamStore } from "../models/mim_gpu.js";
+import { GpuEncoder, mimGpuParams } from "../models/mim_gpu.js";
 import { encoderHash, type ParamStore } from "../models/params.js";
 import { type Call, encodeCalls, writeTensor } from "../nn/core.js";
-import type { ParamStore as NnParamStore } from "../nn/params.js";
+import type { GpuParams } from "../nn/params.js";
 import type { FrozenEncoder } from "./pipeline.js";
 
 interface EncoderPlan {
@@ -33,20 +33,20 @@ export function gpuEncoder(params: ParamStore, label: string, gpuIn?: Gpu): Froz
   const L = numPatches(c);
   const D = c.width;
   const S = c.imgSize;
-  let state: { gpu: Gpu; ps: NnParamStore } | null = null;
+  let state: { gpu: Gpu; ps: GpuParams } | null = null;
   const plans = new Map<number, EncoderPlan>();
 
-  async function setup(): Promise<{ gpu: Gpu; ps: NnParamStore }> {
+  async function setup(): Promise<{ gpu: Gpu; ps: GpuParams }> {
     if (state) return state;
     const gpu = gpuIn ?? (await getGpu());
-    const ps = mimParamStore(c);
+    const ps = mimGpuParams(c);
     ps.allocate(gpu, `probe ${c.name} params`);
     ps.setAll(gpu, params.data);
     state = { gpu, ps };
     return state;
   }
 
-  function plan(gpu: Gpu, ps: NnParamStore, B: number): EncoderPlan {
+  function plan(gpu: Gpu, ps: GpuParams, B: number): EncoderPlan {
     let p = plans.get(B);
     if (!p) {
       const enc = new GpuEncoder(gpu, ps, c, B, L, `probe enc B${B}`);

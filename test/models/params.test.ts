@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { archPresets, gridSize, modelConfig, numKeep, numPatches } from "../../src/models/config.js";
-import { mimParamStore } from "../../src/models/mim_gpu.js";
+import { mimGpuParams } from "../../src/models/mim_gpu.js";
 import { initParams, PARAM_ALIGN, paramLayout, paramShapes, sincosPosEmbed2d } from "../../src/models/params.js";
+import { decayMask } from "../../src/nn/layout.js";
 
 describe("model config presets", () => {
   it("nano keeps the 14x14 grid of the 224/16 models", () => {
@@ -68,14 +69,16 @@ describe("parameter table and flat layout", () => {
     expect(lay.totalFloats - end).toBeLessThan(PARAM_ALIGN);
   });
 
-  it("the engine's ParamStore (src/nn) gets the host array's offsets for every preset and objective", () => {
+  it("the GPU side (src/nn GpuParams) takes the host store's layout for every preset and objective", () => {
     for (const name of Object.keys(archPresets) as (keyof typeof archPresets)[])
       for (const objective of ["croco", "mae"] as const) {
         const c = modelConfig(name, objective);
-        const lay = paramLayout(c);
-        const ps = mimParamStore(c);
-        expect(ps.size, `${name} ${objective}`).toBe(lay.totalFloats);
-        expect(ps.specs.map((s) => [s.name, s.offset])).toEqual(lay.entries.map((e) => [e.name, e.offset]));
+        const host = paramLayout(c); // the layout of ParamStore.data (new ParamStore(c).data.length === totalFloats)
+        const ps = mimGpuParams(c);
+        expect(ps.size, `${name} ${objective}`).toBe(host.totalFloats);
+        expect(ps.specs.map((s) => [s.name, s.offset, s.decay, s.trainable])).toEqual(
+          host.entries.map((e) => [e.name, e.offset, e.decay, e.trainable]),
+        );
       }
   });
 
@@ -129,15 +132,36 @@ describe("parameter table and flat layout", () => {
   });
 });
 
-describe("layout agrees with the GPU engine's ParamStore (src/nn/params.ts)", () => {
-  it("adding paramSpecs in order gives the same offsets and size, so ParamStore.data uploads as is", async () => {
-    const { ParamStore: NnStore } = await import("../../src/nn/params.js");
+describe("weight decay: one table (src/nn/layout.ts weightDecays), MAE's pretraining rule", () => {
+  // MAE's main_pretrain.py: optim_factory.add_weight_decay(model, wd) with no skip list, i.e. no
+  // decay for 1-D tensors and *.bias, decay for everything else that requires grad (the tokens
+  // (1, 1, D) included); pos_embed / decoder_pos_embed have requires_grad=False (frozen).
+  it("tokens, weights and the patch kernel decay; biases and norms do not; sin-cos embeddings are frozen", () => {
     for (const objective of ["croco", "mae"] as const) {
-      const c = modelConfig("nano", objective);
-      const nn = new NnStore();
-      const lay = paramLayout(c);
-      for (const e of lay.entries) expect(nn.add(e.name, e.shape, { decay: e.decay }).offset, e.name).toBe(e.offset);
-      expect(nn.size).toBe(lay.totalFloats);
+      const lay = paramLayout(modelConfig("nano", objective));
+      const e = (n: string) => {
+        const x = lay.byName.get(n);
+        if (!x) throw new Error(`no ${n}`);
+        return [x.trainable, x.decay];
+      };
+      expect(e("cls_token")).toEqual([true, true]);
+      expect(e("mask_token")).toEqual([true, true]);
+      expect(e("patch_embed.proj.weight")).toEqual([true, true]);
+      expect(e("blocks.0.attn.qkv.weight")).toEqual([true, true]);
+      expect(e("decoder_pred.weight")).toEqual([true, true]);
+      expect(e("patch_embed.proj.bias")).toEqual([true, false]);
+      expect(e("blocks.0.attn.qkv.bias")).toEqual([true, false]);
+      expect(e("blocks.0.norm1.weight")).toEqual([true, false]);
+      expect(e("decoder_norm.weight")).toEqual([true, false]);
+      expect(e("pos_embed")).toEqual([false, false]);
+      expect(e("decoder_pos_embed")).toEqual([false, false]);
+      // Every decayed tensor is at least 2-D and no bias; every 2-D+ trainable non-bias decays.
+      for (const x of lay.entries) expect(x.decay, x.name).toBe(x.trainable && x.shape.length > 1 && !x.name.endsWith(".bias"));
+      // The optimizer mask: -1 over the frozen embeddings, 1 over the tokens, 0 over padding.
+      const mask = decayMask(lay);
+      const at = (n: string) => mask[(lay.byName.get(n) as { offset: number }).offset];
+      expect([at("pos_embed"), at("cls_token"), at("blocks.0.norm1.weight")]).toEqual([-1, 1, 0]);
+      expect(mask.length).toBe(lay.totalFloats);
     }
   });
 });

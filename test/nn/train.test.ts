@@ -4,12 +4,14 @@
 // PyTorch's update rule by hand, and the LR schedule.
 import { describe, expect, it } from "vitest";
 import type { Gpu } from "../../src/gpu/device.js";
-import { addBlockParams, addCrossBlockParams, Block, blockScratch, CrossBlock, crossScratch, linearParams } from "../../src/nn/block.js";
+import { crocoBlock, type ParamSpec, vitBlock } from "../../src/models/params.js";
+import { Block, blockScratch, CrossBlock, crossScratch, linearParams } from "../../src/nn/block.js";
 import { type Call, encodeCalls, numel, readTensor, type Tensor } from "../../src/nn/core.js";
 import { geluBackward, geluForward, type MaskedMseArgs, maskedMseBackward, maskedMseForward } from "../../src/nn/layers.js";
+import { layoutOf, tensorSpec } from "../../src/nn/layout.js";
 import { linearBackward, linearForward } from "../../src/nn/matmul.js";
 import { AdamW, type AdamWConfig, lrAt, maeLr } from "../../src/nn/optim.js";
-import { ParamStore } from "../../src/nn/params.js";
+import { GpuParams } from "../../src/nn/params.js";
 import { Pcg32 } from "../../src/prng.js";
 import { adamwStep } from "../../src/ref/nn/adamw.js";
 import { blockBackward, blockForward, crossBlockBackward, crossBlockForward } from "../../src/ref/nn/block.js";
@@ -19,7 +21,7 @@ import { expectClose as expectCloseArr, testGpu } from "../helpers.js";
 import { f32, gpuTensor, rand64, TOL } from "./util.js";
 
 /** Host init in the store's layout: LayerNorm weights near 1, biases small, weights ~ U(-a, a). */
-function init(ps: ParamStore, seed: number): Float32Array {
+function init(ps: GpuParams, seed: number): Float32Array {
   const flat = ps.hostZeros();
   const r = new Pcg32(seed, 5);
   for (const s of ps.specs) {
@@ -32,8 +34,15 @@ function init(ps: ParamStore, seed: number): Float32Array {
   return flat;
 }
 
+/** One block's parameters (the model's table, src/models/params.ts) on the GPU side. */
+function blockParams(kind: "vit" | "croco", prefix: string, c: { D: number; mlpRatio: number }): GpuParams {
+  const specs: ParamSpec[] = [];
+  (kind === "vit" ? vitBlock : crocoBlock)(specs, prefix, c.D, c.mlpRatio * c.D);
+  return new GpuParams(layoutOf(specs));
+}
+
 /** Float64 views by name into a flat array laid out like `ps`. */
-const getter = (ps: ParamStore, flat: Float64Array) => (name: string) => {
+const getter = (ps: GpuParams, flat: Float64Array) => (name: string) => {
   const s = ps.spec(name);
   return flat.subarray(s.offset, s.offset + numel(s.shape));
 };
@@ -67,7 +76,7 @@ function expectCurve(gpuLoss: number[], cpuLoss: number[], what: string): void {
 /** Run `steps` GPU steps: per step one encoder with `micro` (calls per micro-batch) and the optimizer. */
 async function trainGpu(
   gpu: Gpu,
-  ps: ParamStore,
+  ps: GpuParams,
   opt: AdamW,
   micro: Call[][],
   loss: Tensor,
@@ -107,10 +116,9 @@ describe("AdamW (adamw.wgsl twin) and LR schedule", () => {
 
   it("GPU adamw.wgsl matches the twin: decayed / not decayed / frozen params, clipping, grad scale", async () => {
     const gpu = await testGpu();
-    const ps = new ParamStore();
-    ps.add("blk.fc.weight", [3, 5]);
-    ps.add("blk.fc.bias", [3]);
-    ps.add("pos_embed", [1, 7], { trainable: false });
+    const ps = new GpuParams(
+      layoutOf([tensorSpec("blk.fc.weight", [3, 5]), tensorSpec("blk.fc.bias", [3]), tensorSpec("pos_embed", [1, 7], false)]),
+    );
     ps.allocate(gpu, "adam test");
     expect(ps.spec("blk.fc.weight").decay && !ps.spec("blk.fc.bias").decay).toBe(true);
     const p0 = f32(rand64(ps.size, 70));
@@ -156,11 +164,14 @@ describe("training: GPU loss curve matches the CPU twin", () => {
   it("two-layer MLP (Linear-GELU-Linear), grad accumulation 2, clipping, warmup+cosine", async () => {
     const gpu = await testGpu();
     const [N, Din, Hd, Dout] = [12, 6, 16, 3];
-    const ps = new ParamStore();
-    ps.add("fc1.weight", [Hd, Din]);
-    ps.add("fc1.bias", [Hd]);
-    ps.add("fc2.weight", [Dout, Hd]);
-    ps.add("fc2.bias", [Dout]);
+    const ps = new GpuParams(
+      layoutOf([
+        tensorSpec("fc1.weight", [Hd, Din]),
+        tensorSpec("fc1.bias", [Hd]),
+        tensorSpec("fc2.weight", [Dout, Hd]),
+        tensorSpec("fc2.bias", [Dout]),
+      ]),
+    );
     ps.allocate(gpu, "mlp");
     const flat = init(ps, 1);
     ps.setAll(gpu, flat);
@@ -251,8 +262,7 @@ describe("training: GPU loss curve matches the CPU twin", () => {
     const c = { D: 8, H: 2, mlpRatio: 2 };
     const [B, Ltok] = [2, 5];
     const N = B * Ltok;
-    const ps = new ParamStore();
-    addBlockParams(ps, "blocks.0", c);
+    const ps = blockParams("vit", "blocks.0", c);
     ps.allocate(gpu, "block");
     const flat = init(ps, 2);
     ps.setAll(gpu, flat);
@@ -317,8 +327,7 @@ describe("block twin gradient check", () => {
     const { gradCheck, dotLoss } = await import("./util.js");
     const c = { D: 4, H: 2, mlpRatio: 2 };
     const [B, Ltok] = [1, 3];
-    const ps = new ParamStore();
-    addBlockParams(ps, "b", c);
+    const ps = blockParams("vit", "b", c);
     const P = Float64Array.from(init(ps, 3));
     const x = rand64(B * Ltok * c.D, 60);
     const gy = rand64(B * Ltok * c.D, 61);
@@ -340,8 +349,7 @@ describe("CroCo decoder CrossBlock (self + cross attention + MLP)", () => {
     const { gradCheck, dotLoss } = await import("./util.js");
     const cs = { D: 4, H: 2, mlpRatio: 2 };
     const [b, lx, ly] = [1, 2, 3];
-    const ps = new ParamStore();
-    addCrossBlockParams(ps, "d", cs);
+    const ps = blockParams("croco", "d", cs);
     const P = Float64Array.from(init(ps, 4));
     const x = rand64(b * lx * cs.D, 90);
     const y = rand64(b * ly * cs.D, 91);
@@ -359,8 +367,7 @@ describe("CroCo decoder CrossBlock (self + cross attention + MLP)", () => {
 
   it("GPU forward/backward match the twin", async () => {
     const gpu = await testGpu();
-    const ps = new ParamStore();
-    addCrossBlockParams(ps, "decoder_blocks_croco.0", c);
+    const ps = blockParams("croco", "decoder_blocks_croco.0", c);
     ps.allocate(gpu, "cross");
     const flat = init(ps, 5);
     ps.setAll(gpu, flat);
