@@ -1,10 +1,12 @@
 // The MIM models on the CPU: ViT encoder, MAE decoder, CroCo decoder and the masked-patch loss, as
-// MIMIC's models_multiviewmae.py (on MAE, timm and CroCo) computes them. Plain loops over float32
-// arrays, float64 accumulation, forward only. The probe's CPU encoder and `mimic reconstruct` run
+// MIMIC's models_multiviewmae.py (on MAE, timm and CroCo) computes them, forward only, in float32
+// arrays with float64 accumulation: the blocks are the CPU transformer (src/nn/cpu_transformer.ts)
+// at float32, the same code the float64 twins of the GPU blocks run. The probe's CPU encoder and `mimic reconstruct` run
 // it; it is also the oracle for the GPU model (src/ref/models/mim.ts re-exports it under its twin
 // names). Parameters are looked up by their PyTorch names through `P(name)`; shapes as in params.ts.
 
-import { gelu, layernormForward, linearForward, maskedMse, patchify, unpatchify } from "../nn/cpu.js";
+import { layernormForward, linearForward, maskedMse, patchify, unpatchify } from "../nn/cpu.js";
+import { blockForward, crossBlockForward } from "../nn/cpu_transformer.js";
 import type { ModelConfig } from "./config.js";
 import type { Masking } from "./masking.js";
 
@@ -29,138 +31,28 @@ export type CpuMimDims = Pick<
 export type ParamGetter = (name: string) => Float32Array;
 
 // ---------------------------------------------------------------------------------------------
-// Layers (linear, LayerNorm and GELU from the CPU layer library, src/nn/cpu.ts, in float32)
+// Layers: the CPU layer library (src/nn/cpu.ts) and the CPU transformer (src/nn/cpu_transformer.ts),
+// the same code the float64 twins run, here in float32.
 
-/** Exact GELU: x * 0.5 * (1 + erf(x / sqrt(2))), in place. */
-export function geluCpu(x: Float32Array): Float32Array {
-  for (let i = 0; i < x.length; i++) x[i] = gelu(x[i]);
-  return x;
-}
+const F32 = Float32Array;
 
 /** y (N, out) = x (N, in) @ W^T + b, W (out, in) as PyTorch's nn.Linear. */
-export function linearCpu(
-  x: Float32Array,
-  N: number,
-  inDim: number,
-  W: Float32Array,
-  b: Float32Array | null,
-  outDim: number,
-): Float32Array {
+function linear(x: Float32Array, N: number, inDim: number, W: Float32Array, b: Float32Array | null, outDim: number): Float32Array {
   if (x.length !== N * inDim || W.length !== outDim * inDim)
-    throw new Error(`linearCpu: shapes x ${x.length} vs (${N},${inDim}), W ${W.length} vs (${outDim},${inDim})`);
-  return linearForward(x, W, b, N, inDim, outDim, Float32Array);
-}
-
-/** LayerNorm over the last dim (biased variance), x (N, D). */
-export function layerNormCpu(x: Float32Array, N: number, D: number, w: Float32Array, b: Float32Array, eps: number): Float32Array {
-  return layernormForward(x, w, b, N, D, eps, Float32Array).y;
-}
-
-/**
- * Multi-head attention core: q (Nq, D), k and v (Nk, D) with head h in channels [h*hd, (h+1)*hd);
- * softmax(q k^T / sqrt(hd)) v per head -> (Nq, D). Strided so q/k/v can live inside a qkv buffer:
- * row n of q starts at qOff + n*qStride (same for k, v).
- */
-export function attentionCpu(
-  q: Float32Array,
-  qOff: number,
-  qStride: number,
-  k: Float32Array,
-  kOff: number,
-  kStride: number,
-  v: Float32Array,
-  vOff: number,
-  vStride: number,
-  Nq: number,
-  Nk: number,
-  D: number,
-  heads: number,
-): Float32Array {
-  const hd = D / heads;
-  const scale = hd ** -0.5;
-  const out = new Float32Array(Nq * D);
-  const s = new Float64Array(Nk);
-  for (let h = 0; h < heads; h++) {
-    const c0 = h * hd;
-    for (let i = 0; i < Nq; i++) {
-      const qi = qOff + i * qStride + c0;
-      let max = Number.NEGATIVE_INFINITY;
-      for (let j = 0; j < Nk; j++) {
-        const kj = kOff + j * kStride + c0;
-        let dot = 0;
-        for (let c = 0; c < hd; c++) dot += q[qi + c] * k[kj + c];
-        s[j] = dot * scale;
-        if (s[j] > max) max = s[j];
-      }
-      let sum = 0;
-      for (let j = 0; j < Nk; j++) {
-        s[j] = Math.exp(s[j] - max);
-        sum += s[j];
-      }
-      for (let c = 0; c < hd; c++) {
-        let acc = 0;
-        for (let j = 0; j < Nk; j++) acc += s[j] * v[vOff + j * vStride + c0 + c];
-        out[i * D + c0 + c] = acc / sum;
-      }
-    }
-  }
-  return out;
-}
-
-function addInPlace(x: Float32Array, y: Float32Array): void {
-  for (let i = 0; i < x.length; i++) x[i] += y[i];
-}
-
-/** timm Attention on (N, D) tokens of ONE sample: qkv -> heads -> proj. */
-function selfAttention(P: ParamGetter, pre: string, x: Float32Array, N: number, D: number, heads: number): Float32Array {
-  const qkv = linearCpu(x, N, D, P(`${pre}.qkv.weight`), P(`${pre}.qkv.bias`), 3 * D); // (N, 3D): [q | k | v]
-  const a = attentionCpu(qkv, 0, 3 * D, qkv, D, 3 * D, qkv, 2 * D, 3 * D, N, N, D, heads);
-  return linearCpu(a, N, D, P(`${pre}.proj.weight`), P(`${pre}.proj.bias`), D);
-}
-
-/** CroCo CrossAttention of ONE sample: queries x (Nq, D), keys/values y (Nk, D). */
-function crossAttention(
-  P: ParamGetter,
-  pre: string,
-  x: Float32Array,
-  Nq: number,
-  y: Float32Array,
-  Nk: number,
-  D: number,
-  heads: number,
-): Float32Array {
-  const q = linearCpu(x, Nq, D, P(`${pre}.projq.weight`), P(`${pre}.projq.bias`), D);
-  const k = linearCpu(y, Nk, D, P(`${pre}.projk.weight`), P(`${pre}.projk.bias`), D);
-  const v = linearCpu(y, Nk, D, P(`${pre}.projv.weight`), P(`${pre}.projv.bias`), D);
-  const a = attentionCpu(q, 0, D, k, 0, D, v, 0, D, Nq, Nk, D, heads);
-  return linearCpu(a, Nq, D, P(`${pre}.proj.weight`), P(`${pre}.proj.bias`), D);
-}
-
-function mlp(P: ParamGetter, pre: string, x: Float32Array, N: number, D: number, hidden: number): Float32Array {
-  const h = geluCpu(linearCpu(x, N, D, P(`${pre}.fc1.weight`), P(`${pre}.fc1.bias`), hidden));
-  return linearCpu(h, N, hidden, P(`${pre}.fc2.weight`), P(`${pre}.fc2.bias`), D);
+    throw new Error(`linear: shapes x ${x.length} vs (${N},${inDim}), W ${W.length} vs (${outDim},${inDim})`);
+  return linearForward(x, W, b, N, inDim, outDim, F32);
 }
 
 const ln = (P: ParamGetter, pre: string, x: Float32Array, N: number, D: number, eps: number) =>
-  layerNormCpu(x, N, D, P(`${pre}.weight`), P(`${pre}.bias`), eps);
+  layernormForward(x, P(`${pre}.weight`), P(`${pre}.bias`), N, D, eps, F32).y;
 
-/** timm pre-norm Block, in place on x (N, D): x += attn(norm1 x); x += mlp(norm2 x). */
-export function vitBlockCpu(
-  P: ParamGetter,
-  pre: string,
-  x: Float32Array,
-  N: number,
-  D: number,
-  heads: number,
-  hidden: number,
-  eps: number,
-): void {
-  addInPlace(x, selfAttention(P, `${pre}.attn`, ln(P, `${pre}.norm1`, x, N, D, eps), N, D, heads));
-  addInPlace(x, mlp(P, `${pre}.mlp`, ln(P, `${pre}.norm2`, x, N, D, eps), N, D, hidden));
+/** timm pre-norm Block on x (N, D) of ONE sample, in place. */
+function vitBlock(P: ParamGetter, pre: string, x: Float32Array, N: number, D: number, heads: number, hidden: number, eps: number): void {
+  x.set(blockForward(P, pre, { D, H: heads, mlpRatio: hidden / D, eps }, x, 1, N, F32).out);
 }
 
-/** CroCo DecoderBlock, in place on x (Nq, D); y (Nk, D) is the (un-normed) memory, left unchanged. */
-export function crocoBlockCpu(
+/** CroCo DecoderBlock on x (Nq, D) of ONE sample, in place; y (Nk, D) is the (un-normed) memory, left unchanged. */
+function crocoBlock(
   P: ParamGetter,
   pre: string,
   x: Float32Array,
@@ -172,10 +64,7 @@ export function crocoBlockCpu(
   hidden: number,
   eps: number,
 ): void {
-  addInPlace(x, selfAttention(P, `${pre}.attn`, ln(P, `${pre}.norm1`, x, Nq, D, eps), Nq, D, heads));
-  const yn = ln(P, `${pre}.norm_y`, y, Nk, D, eps);
-  addInPlace(x, crossAttention(P, `${pre}.cross_attn`, ln(P, `${pre}.norm2`, x, Nq, D, eps), Nq, yn, Nk, D, heads));
-  addInPlace(x, mlp(P, `${pre}.mlp`, ln(P, `${pre}.norm3`, x, Nq, D, eps), Nq, D, hidden));
+  x.set(crossBlockForward(P, pre, { D, H: heads, mlpRatio: hidden / D, eps }, x, y, 1, Nq, Nk, F32).out);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,7 +140,7 @@ export function encoderCpu(
       const patch = masking ? masking.idsKeep[b * keep + t] : t;
       for (let d = 0; d < D; d++) x[(1 + t) * D + d] = emb[(b * L + patch) * D + d] + pos[(1 + patch) * D + d];
     }
-    for (let i = 0; i < c.depth; i++) vitBlockCpu(P, `blocks.${i}`, x, T, D, c.heads, D * c.mlpRatio, c.lnEps);
+    for (let i = 0; i < c.depth; i++) vitBlock(P, `blocks.${i}`, x, T, D, c.heads, D * c.mlpRatio, c.lnEps);
     latent.set(ln(P, "norm", x, T, D, c.lnEps), b * T * D);
   }
   return { latent, tokens: T };
@@ -264,7 +153,7 @@ function decoderInput(P: ParamGetter, c: CpuMimDims, latent: Float32Array, B: nu
   const L = masking.L;
   const keep = masking.keep;
   const T = 1 + keep;
-  const emb = linearCpu(latent, B * T, D, P("decoder_embed.weight"), P("decoder_embed.bias"), Dd); // (B, 1 + keep, Dd)
+  const emb = linear(latent, B * T, D, P("decoder_embed.weight"), P("decoder_embed.bias"), Dd); // (B, 1 + keep, Dd)
   const mt = P("mask_token");
   const pos = P("decoder_pos_embed");
   const x = new Float32Array(B * (1 + L) * Dd);
@@ -286,7 +175,7 @@ function decoderInput(P: ParamGetter, c: CpuMimDims, latent: Float32Array, B: nu
 function decoderHead(P: ParamGetter, c: CpuMimDims, x: Float32Array, B: number, L: number): Float32Array {
   const Dd = c.decoderWidth;
   const pd = c.patchSize * c.patchSize * 3;
-  const y = linearCpu(
+  const y = linear(
     ln(P, "decoder_norm", x, B * (1 + L), Dd, c.lnEps),
     B * (1 + L),
     Dd,
@@ -306,7 +195,7 @@ export function maeDecoderCpu(P: ParamGetter, c: CpuMimDims, latent: Float32Arra
   const x = decoderInput(P, c, latent, B, masking);
   for (let b = 0; b < B; b++) {
     const xb = x.subarray(b * (1 + L) * Dd, (b + 1) * (1 + L) * Dd);
-    for (let i = 0; i < c.decoderDepth; i++) vitBlockCpu(P, `decoder_blocks.${i}`, xb, 1 + L, Dd, c.decoderHeads, Dd * c.mlpRatio, c.lnEps);
+    for (let i = 0; i < c.decoderDepth; i++) vitBlock(P, `decoder_blocks.${i}`, xb, 1 + L, Dd, c.decoderHeads, Dd * c.mlpRatio, c.lnEps);
   }
   return decoderHead(P, c, x, B, L);
 }
@@ -330,14 +219,14 @@ export function crocoDecoderCpu(
   const x = decoderInput(P, c, latent1, B, masking);
   if (latent2.length !== B * (1 + L) * D)
     throw new Error(`crocoDecoderCpu: view-2 latent has ${latent2.length} floats, expected (${B}, ${1 + L}, ${D})`);
-  const y = linearCpu(latent2, B * (1 + L), D, P("decoder_embed.weight"), P("decoder_embed.bias"), Dd);
+  const y = linear(latent2, B * (1 + L), D, P("decoder_embed.weight"), P("decoder_embed.bias"), Dd);
   const pos = P("decoder_pos_embed");
   for (let b = 0; b < B; b++) for (let i = 0; i < (1 + L) * Dd; i++) y[b * (1 + L) * Dd + i] += pos[i];
   for (let b = 0; b < B; b++) {
     const xb = x.subarray(b * (1 + L) * Dd, (b + 1) * (1 + L) * Dd);
     const yb = y.subarray(b * (1 + L) * Dd, (b + 1) * (1 + L) * Dd);
     for (let i = 0; i < c.decoderDepth; i++)
-      crocoBlockCpu(P, `decoder_blocks_croco.${i}`, xb, 1 + L, yb, 1 + L, Dd, c.decoderHeads, Dd * c.mlpRatio, c.lnEps);
+      crocoBlock(P, `decoder_blocks_croco.${i}`, xb, 1 + L, yb, 1 + L, Dd, c.decoderHeads, Dd * c.mlpRatio, c.lnEps);
   }
   return decoderHead(P, c, x, B, L);
 }

@@ -1,18 +1,7 @@
 // CPU twins of src/nn/layers.ts and src/nn/attention.ts (shaders/nn/*.wgsl): plain float64 loops,
 // same argument order as the GPU builders. The oracle for tests and the training-twin.
 
-import type { AttnShape } from "../../nn/attention.js";
-import {
-  erf,
-  gelu,
-  geluGrad,
-  layernormBackward,
-  layernormForward,
-  maskedMse,
-  maskedMseBackward,
-  patchify,
-  unpatchify,
-} from "../../nn/cpu.js";
+import { erf, layernormBackward, layernormForward, maskedMse, maskedMseBackward, patchify, unpatchify } from "../../nn/cpu.js";
 import type { Arr } from "./matmul.js";
 
 // ---- LayerNorm (layernorm_*.wgsl), GELU (gelu.wgsl), masked MSE (masked_mse.wgsl): src/nn/cpu.ts ----
@@ -36,20 +25,6 @@ export function erfApprox(z: number): number {
   return Math.sign(z) * (1 - poly * Math.exp(-s));
 }
 
-export function geluForward(x: Arr): Float64Array {
-  return Float64Array.from(x as ArrayLike<number>, gelu);
-}
-
-/** dx = dy * (Phi(x) + x phi(x)) (+ dxAcc). */
-export function geluBackward(x: Arr, dy: Arr, dxAcc?: Arr): Float64Array {
-  const dx = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    dx[i] = dy[i] * geluGrad(v) + (dxAcc ? dxAcc[i] : 0);
-  }
-  return dx;
-}
-
 // ---- elementwise.wgsl ----
 
 export const add = (a: Arr, b: Arr): Float64Array => Float64Array.from(a as ArrayLike<number>, (v, i) => v + b[i]);
@@ -59,125 +34,19 @@ export function axpy(a: Arr, out: Float64Array, alpha = 1): Float64Array {
   return out;
 }
 
-// ---- softmax.wgsl ----
+// ---- softmax.wgsl, attention (src/nn/attention.ts), GELU on arrays: src/nn/cpu_transformer.ts ----
 
-export function softmaxForward(S: Arr, rows: number, n: number, scale: number): Float64Array {
-  const P = new Float64Array(rows * n);
-  for (let r = 0; r < rows; r++) {
-    let m = -Infinity;
-    for (let j = 0; j < n; j++) m = Math.max(m, S[r * n + j]);
-    let s = 0;
-    for (let j = 0; j < n; j++) s += P[r * n + j] = Math.exp(scale * (S[r * n + j] - m));
-    for (let j = 0; j < n; j++) P[r * n + j] /= s;
-  }
-  return P;
-}
-
-export function softmaxBackward(P: Arr, dP: Arr, rows: number, n: number, scale: number): Float64Array {
-  const dS = new Float64Array(rows * n);
-  for (let r = 0; r < rows; r++) {
-    let d = 0;
-    for (let j = 0; j < n; j++) d += P[r * n + j] * dP[r * n + j];
-    for (let j = 0; j < n; j++) dS[r * n + j] = scale * P[r * n + j] * (dP[r * n + j] - d);
-  }
-  return dS;
-}
-
-// ---- attention (src/nn/attention.ts) ----
-
-export type { AttnShape };
-
-/**
- * Multi-head attention on contiguous q (B, Lq, D), k, v (B, Lk, D), D = H * dh:
- * out (B, Lq, D) = merge_heads(softmax(q k^T / sqrt(dh)) v); P (B, H, Lq, Lk) saved.
- */
-export function attentionForward(q: Arr, k: Arr, v: Arr, s: AttnShape) {
-  const { B, H, Lq, Lk, dh } = s;
-  const D = H * dh;
-  const scale = 1 / Math.sqrt(dh);
-  const S = new Float64Array(B * H * Lq * Lk);
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++)
-      for (let i = 0; i < Lq; i++)
-        for (let j = 0; j < Lk; j++) {
-          let t = 0;
-          for (let d = 0; d < dh; d++) t += q[(b * Lq + i) * D + h * dh + d] * k[(b * Lk + j) * D + h * dh + d];
-          S[((b * H + h) * Lq + i) * Lk + j] = t;
-        }
-  const P = softmaxForward(S, B * H * Lq, Lk, scale);
-  const out = new Float64Array(B * Lq * D);
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++)
-      for (let i = 0; i < Lq; i++)
-        for (let d = 0; d < dh; d++) {
-          let t = 0;
-          for (let j = 0; j < Lk; j++) t += P[((b * H + h) * Lq + i) * Lk + j] * v[(b * Lk + j) * D + h * dh + d];
-          out[(b * Lq + i) * D + h * dh + d] = t;
-        }
-  return { out, P };
-}
-
-/** Gradients of attentionForward w.r.t. q, k, v given dout (B, Lq, D) and the saved P. */
-export function attentionBackward(q: Arr, k: Arr, v: Arr, P: Arr, dout: Arr, s: AttnShape) {
-  const { B, H, Lq, Lk, dh } = s;
-  const D = H * dh;
-  const scale = 1 / Math.sqrt(dh);
-  const dP = new Float64Array(B * H * Lq * Lk);
-  const dv = new Float64Array(B * Lk * D);
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++)
-      for (let i = 0; i < Lq; i++)
-        for (let j = 0; j < Lk; j++) {
-          const pi = ((b * H + h) * Lq + i) * Lk + j;
-          let t = 0;
-          for (let d = 0; d < dh; d++) {
-            const g = dout[(b * Lq + i) * D + h * dh + d];
-            t += g * v[(b * Lk + j) * D + h * dh + d];
-            dv[(b * Lk + j) * D + h * dh + d] += P[pi] * g;
-          }
-          dP[pi] = t;
-        }
-  const dS = softmaxBackward(P, dP, B * H * Lq, Lk, scale);
-  const dq = new Float64Array(B * Lq * D);
-  const dk = new Float64Array(B * Lk * D);
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++)
-      for (let i = 0; i < Lq; i++)
-        for (let j = 0; j < Lk; j++) {
-          const g = dS[((b * H + h) * Lq + i) * Lk + j];
-          for (let d = 0; d < dh; d++) {
-            dq[(b * Lq + i) * D + h * dh + d] += g * k[(b * Lk + j) * D + h * dh + d];
-            dk[(b * Lk + j) * D + h * dh + d] += g * q[(b * Lq + i) * D + h * dh + d];
-          }
-        }
-  return { dq, dk, dv };
-}
-
-/** Split qkv (B, L, 3D) (timm's order: q, k, v blocks of D per token) into q, k, v (B, L, D). */
-export function splitQkv(qkv: Arr, B: number, L: number, D: number) {
-  const q = new Float64Array(B * L * D);
-  const k = new Float64Array(B * L * D);
-  const v = new Float64Array(B * L * D);
-  for (let t = 0; t < B * L; t++)
-    for (let d = 0; d < D; d++) {
-      q[t * D + d] = qkv[t * 3 * D + d];
-      k[t * D + d] = qkv[t * 3 * D + D + d];
-      v[t * D + d] = qkv[t * 3 * D + 2 * D + d];
-    }
-  return { q, k, v };
-}
-
-/** Inverse of splitQkv. */
-export function mergeQkv(q: Arr, k: Arr, v: Arr, B: number, L: number, D: number): Float64Array {
-  const out = new Float64Array(B * L * 3 * D);
-  for (let t = 0; t < B * L; t++)
-    for (let d = 0; d < D; d++) {
-      out[t * 3 * D + d] = q[t * D + d];
-      out[t * 3 * D + D + d] = k[t * D + d];
-      out[t * 3 * D + 2 * D + d] = v[t * D + d];
-    }
-  return out;
-}
+export {
+  type AttnShape,
+  attentionBackward,
+  attentionForward,
+  geluBackward,
+  geluForward,
+  mergeQkv,
+  softmaxBackward,
+  softmaxForward,
+  splitQkv,
+} from "../../nn/cpu_transformer.js";
 
 // ---- patchify.wgsl: src/nn/cpu.ts ----
 
