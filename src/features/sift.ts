@@ -14,7 +14,7 @@
 import type { Features } from "../contracts.js";
 import { createBuffer, params, readbackRanges, readU32, upload } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
-import { type Binding, grid1d, groups, pipeline } from "../gpu/kernel.js";
+import { type Binding, type Call, encodeCalls, gpuCall, grid1d, groups, pipeline } from "../gpu/kernel.js";
 import { gaussianTaps } from "../image/cpu.js";
 import {
   checkSiftConfig,
@@ -64,14 +64,6 @@ export interface GpuFeatures {
   firstOctave: number;
 }
 
-interface Step {
-  pipe: GPUComputePipeline;
-  group: GPUBindGroup;
-  wg: [number, number, number];
-  /** Dispatched indirectly (counts known on the GPU only) with arguments at this byte offset. */
-  indirect?: { buffer: GPUBuffer; offset: number };
-}
-
 export interface SiftPlan {
   gpu: Gpu;
   cfg: SiftConfig;
@@ -97,20 +89,14 @@ export interface SiftPlan {
   cands: GPUBuffer; // (N, nOct, capacity, KP_WORDS)
   oriented: GPUBuffer; // (N, capacity, KP_WORDS)
   out: GpuFeatures;
-  steps: Step[];
+  /** Every dispatch of a batch, built once (bind groups and params included), replayed per batch. */
+  calls: Call[];
 }
 
 /** Workgroups of sift_blur.wgsl (64 x 4 invocations, 8 outputs each along the pass axis). */
 export function siftBlurGrid(axis: 0 | 1, w: number, h: number, n: number): [number, number, number] {
   return axis === 0 ? [groups(h, 64), groups(Math.ceil(w / 8), 4), n] : [groups(w, 64), groups(Math.ceil(h / 8), 4), n];
 }
-
-const bind = (gpu: Gpu, pipe: GPUComputePipeline, bindings: Binding[], label: string): GPUBindGroup =>
-  gpu.device.createBindGroup({
-    label,
-    layout: pipe.getBindGroupLayout(0),
-    entries: bindings.map((b, i) => ({ binding: i, resource: "buffer" in b ? b : { buffer: b } })),
-  });
 
 /** Allocate the buffers and record-ready bind groups for `n` images of width x height. */
 export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, cfg: SiftConfig = siftPresets.opencv): SiftPlan {
@@ -170,7 +156,7 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
     firstOctave: cfg.upsample ? -1 : 0,
   };
 
-  const steps: Step[] = [];
+  const calls: Call[] = [];
   const level = (buf: GPUBuffer, o: number, i: number): Binding => ({
     buffer: buf,
     offset: i * strides[o] * 4,
@@ -196,9 +182,7 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
         ["u32", axis],
       ]);
       const b = axis === 0 ? [src, t, tmpB, p] : [tmpB, t, dst, p];
-      const wg = siftBlurGrid(axis as 0 | 1, w, h, n);
-      const pipe = blurPipe(radius);
-      steps.push({ pipe, group: bind(gpu, pipe, b, `${tag} blur`), wg });
+      calls.push(gpuCall(gpu, blurPipe(radius), b, siftBlurGrid(axis as 0 | 1, w, h, n), { label: `${tag} blur o${o} axis${axis}` }));
     }
   };
 
@@ -222,11 +206,7 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
           ["u32", n],
         ]);
         // The doubled image goes to level 1 (free until the blurs reach it), then blurs into level 0.
-        steps.push({
-          pipe: rp,
-          group: bind(gpu, rp, [input, level(gauss[0], 0, 1), p], `${tag} upsample`),
-          wg: [groups(w, 16), groups(h, 16), n],
-        });
+        calls.push(gpuCall(gpu, rp, [input, level(gauss[0], 0, 1), p], [groups(w, 16), groups(h, 16), n], { label: `${tag} upsample` }));
         blur(level(gauss[0], 0, 1), level(gauss[0], 0, 0), 0, base);
       } else blur(input, level(gauss[0], 0, 0), 0, base);
     } else {
@@ -238,11 +218,8 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
         ["u32", n],
         ["u32", 0],
       ]);
-      steps.push({
-        pipe: dp,
-        group: bind(gpu, dp, [level(gauss[o - 1], o - 1, L), level(gauss[o], o, 0), p], `${tag} downsample`),
-        wg: [groups(w, 16), groups(h, 16), n],
-      });
+      const b = [level(gauss[o - 1], o - 1, L), level(gauss[o], o, 0), p];
+      calls.push(gpuCall(gpu, dp, b, [groups(w, 16), groups(h, 16), n], { label: `${tag} downsample o${o}` }));
     }
     for (let i = 1; i < L + 3; i++) blur(level(gauss[o], o, i - 1), level(gauss[o], o, i), o, sig[i - 1]);
     const dogCount4 = ((L + 2) * strides[o]) / 4; // strides are multiples of 64 floats
@@ -251,7 +228,7 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
       ["u32", strides[o] / 4],
     ]);
     const [gx, gy] = grid1d(dogCount4, 256);
-    steps.push({ pipe: dogPipe, group: bind(gpu, dogPipe, [gauss[o], dog[o], dp], `${tag} dog`), wg: [gx, gy, 1] });
+    calls.push(gpuCall(gpu, dogPipe, [gauss[o], dog[o], dp], [gx, gy, 1], { label: `${tag} dog o${o}` }));
 
     const xp = params(gpu, `${tag} extrema o${o}`, [
       ["u32", w],
@@ -265,11 +242,8 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
       ["u32", SIFT_IMG_BORDER],
       ["f32", siftThreshold(cfg)],
     ]);
-    steps.push({
-      pipe: extPipe,
-      group: bind(gpu, extPipe, [dog[o], claim, rawCounts, xp], `${tag} extrema`),
-      wg: [groups(h, 8), groups(Math.ceil(w / 8), 8), L * n],
-    });
+    const xwg: [number, number, number] = [groups(h, 8), groups(Math.ceil(w / 8), 8), L * n];
+    calls.push(gpuCall(gpu, extPipe, [dog[o], claim, rawCounts, xp], xwg, { label: `${tag} extrema o${o}` }));
     const ep = params(gpu, `${tag} refine o${o}`, [
       ["u32", w],
       ["u32", h],
@@ -290,11 +264,8 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
       ["f32", toInput(o)],
       ["u32", argAt(o, 1)],
     ]);
-    steps.push({
-      pipe: refPipe,
-      group: bind(gpu, refPipe, [dog[o], claim, candCounts, cands, args2, ep], `${tag} refine`),
-      wg: [groups(w * h, 64), L * n, 1],
-    });
+    const eb = [dog[o], claim, candCounts, cands, args2, ep];
+    calls.push(gpuCall(gpu, refPipe, eb, [groups(w * h, 64), L * n, 1], { label: `${tag} refine o${o}` }));
     const op = params(gpu, `${tag} orientation o${o}`, [
       ["u32", w],
       ["u32", h],
@@ -308,12 +279,9 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
       ["f32", SIFT_ORI_RADIUS],
       ["f32", SIFT_ORI_SIG_FCTR],
     ]);
-    steps.push({
-      pipe: oriPipe,
-      group: bind(gpu, oriPipe, [gauss[o], cands, candCounts, oriented, orientedCounts, orientedOctaveCounts, op], `${tag} orientation`),
-      wg: [groups(cap, 64), n, 1],
-      indirect: { buffer: args2, offset: argAt(o, 1) * 4 },
-    });
+    const ob = [gauss[o], cands, candCounts, oriented, orientedCounts, orientedOctaveCounts, op];
+    const indirect = { buffer: args2, offset: argAt(o, 1) * 4 };
+    calls.push(gpuCall(gpu, oriPipe, ob, [groups(cap, 64), n, 1], { label: `${tag} orientation o${o}`, indirect }));
   });
 
   const sp = params(gpu, `${tag} select`, [
@@ -324,11 +292,8 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
     ["u32", nOct],
     ["u32", argAt(0, 2)],
   ]);
-  steps.push({
-    pipe: selPipe,
-    group: bind(gpu, selPipe, [oriented, orientedOctaveCounts, out.keypoints, out.counts, out.ranges, args, sp], `${tag} select`),
-    wg: [n, 1, 1],
-  });
+  const sb = [oriented, orientedOctaveCounts, out.keypoints, out.counts, out.ranges, args, sp];
+  calls.push(gpuCall(gpu, selPipe, sb, [n, 1, 1], { label: `${tag} select` }));
   octaves.forEach(({ w, h }, o) => {
     const p = params(gpu, `${tag} descriptor o${o}`, [
       ["u32", w],
@@ -342,12 +307,9 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
       ["f32", cfg.descMagnification],
       ["f32", cfg.descClip],
     ]);
-    steps.push({
-      pipe: descPipe,
-      group: bind(gpu, descPipe, [gauss[o], out.keypoints, out.ranges, out.desc, p], `${tag} descriptor`),
-      wg: [groups(capOut, 64), n, 1],
-      indirect: { buffer: args, offset: argAt(o, 2) * 4 },
-    });
+    const indirect = { buffer: args, offset: argAt(o, 2) * 4 };
+    const db = [gauss[o], out.keypoints, out.ranges, out.desc, p];
+    calls.push(gpuCall(gpu, descPipe, db, [groups(capOut, 64), n, 1], { label: `${tag} descriptor o${o}`, indirect }));
   });
 
   return {
@@ -370,7 +332,7 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
     cands,
     oriented,
     out,
-    steps,
+    calls,
   };
 }
 
@@ -420,14 +382,7 @@ export function encodeSift(plan: SiftPlan, enc: GPUCommandEncoder, gray: GPUBuff
   enc.clearBuffer(plan.out.orientedOctaveCounts);
   enc.copyBufferToBuffer(plan.argsInit, 0, plan.args, 0, plan.args.size);
   enc.copyBufferToBuffer(plan.argsInit, 0, plan.args2, 0, plan.args2.size);
-  const pass = enc.beginComputePass({ label: `sift ${plan.width}x${plan.height}x${plan.n}` });
-  for (const s of plan.steps) {
-    pass.setPipeline(s.pipe);
-    pass.setBindGroup(0, s.group);
-    if (s.indirect) pass.dispatchWorkgroupsIndirect(s.indirect.buffer, s.indirect.offset);
-    else pass.dispatchWorkgroups(...s.wg);
-  }
-  pass.end();
+  encodeCalls(enc, plan.calls, `sift ${plan.width}x${plan.height}x${plan.n}`);
   return plan.out;
 }
 

@@ -82,8 +82,67 @@ export async function compileErrors(gpu: Gpu, name: string): Promise<string[]> {
 export type Binding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
 
 /**
- * Record one dispatch: bindings are given in the shader's @binding order (group 0), which by house
- * style is inputs, outputs, params.
+ * One recorded dispatch: pipeline, bind group and workgroup counts, or indirect arguments (counts
+ * known on the GPU only) at a byte offset of a buffer. The one way GPU work is issued: repeated
+ * work (a SIFT plan, a training step) builds its calls once and replays them with encodeCalls;
+ * one-off work goes through `dispatch`, which builds a call and encodes it.
+ */
+export interface Call {
+  label: string;
+  pipe: GPUComputePipeline;
+  group: GPUBindGroup;
+  wg: [number, number, number];
+  indirect?: { buffer: GPUBuffer; offset: number };
+}
+
+/**
+ * Build a call: bindings in the shader's @binding order (group 0; house style: inputs, outputs,
+ * params) unless `bindingNumbers` says otherwise. The bind group carries the label.
+ */
+export function gpuCall(
+  gpu: Gpu,
+  pipe: GPUComputePipeline,
+  bindings: Binding[],
+  wg: [number, number?, number?],
+  opts: { label?: string; indirect?: { buffer: GPUBuffer; offset: number }; bindingNumbers?: number[] } = {},
+): Call {
+  const label = opts.label ?? pipe.label;
+  const numbers = opts.bindingNumbers ?? bindings.map((_, i) => i);
+  const group = gpu.device.createBindGroup({
+    label,
+    layout: pipe.getBindGroupLayout(0),
+    entries: bindings.map((b, i) => ({ binding: numbers[i], resource: "buffer" in b ? b : { buffer: b } })),
+  });
+  const [x, y = 1, z = 1] = wg;
+  const max = gpu.limits.maxComputeWorkgroupsPerDimension ?? 65535;
+  if (x > max || y > max || z > max) throw new Error(`${label}: dispatch (${x}, ${y}, ${z}) exceeds ${max} workgroups per dimension`);
+  return { label, pipe, group, wg: [x, y, z], indirect: opts.indirect };
+}
+
+/** Record calls, in order, into one compute pass (dispatches in a pass see each other's writes). */
+export function encodeCalls(enc: GPUCommandEncoder, calls: readonly Call[], label: string): void {
+  const pass = enc.beginComputePass({ label });
+  for (const c of calls) {
+    pass.setPipeline(c.pipe);
+    pass.setBindGroup(0, c.group);
+    if (c.indirect) pass.dispatchWorkgroupsIndirect(c.indirect.buffer, c.indirect.offset);
+    else pass.dispatchWorkgroups(c.wg[0], c.wg[1], c.wg[2]);
+  }
+  pass.end();
+}
+
+/** Encode calls into one command encoder and submit it. */
+export function runCalls(gpu: Gpu, calls: readonly Call[], label: string): void {
+  const enc = gpu.device.createCommandEncoder({ label });
+  encodeCalls(enc, calls, label);
+  gpu.device.queue.submit([enc.finish()]);
+}
+
+/**
+ * Record one one-off dispatch (a call built now and encoded in its own pass). Work that repeats
+ * with the same buffers should build its calls once (gpuCall) and replay them (encodeCalls):
+ * on lavapipe a 224x224 SIFT batch replayed runs 1.2x faster than the same 99 dispatches made
+ * this way per batch.
  */
 export function dispatch(
   gpu: Gpu,
@@ -93,17 +152,7 @@ export function dispatch(
   workgroups: [number, number?, number?],
   label = pipe.label,
 ): void {
-  const group = gpu.device.createBindGroup({
-    label,
-    layout: pipe.getBindGroupLayout(0),
-    entries: bindings.map((b, i) => ({ binding: i, resource: "buffer" in b ? b : { buffer: b } })),
-  });
-  const pass = encoder.beginComputePass({ label });
-  pass.setPipeline(pipe);
-  pass.setBindGroup(0, group);
-  const [x, y = 1, z = 1] = workgroups;
-  pass.dispatchWorkgroups(x, y, z);
-  pass.end();
+  encodeCalls(encoder, [gpuCall(gpu, pipe, bindings, workgroups, { label })], label);
 }
 
 /** Workgroups needed to cover n items with groups of size g. */

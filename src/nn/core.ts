@@ -9,7 +9,9 @@
 // their params instead of binding offsets).
 import { createBuffer, type ParamField, params as paramsBuffer, readF32 } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
-import { pipeline } from "../gpu/kernel.js";
+import { type Call, encodeCalls as encodeCallsIn, gpuCall, pipeline, runCalls as runCallsIn } from "../gpu/kernel.js";
+
+export type { Call } from "../gpu/kernel.js";
 
 export interface Tensor {
   buf: GPUBuffer;
@@ -61,14 +63,6 @@ export function expectShape(t: Tensor, shape: number[], what: string): void {
   if (!ok) throw new Error(`${what}: tensor '${t.label}' has shape (${t.shape}), expected (${shape.map((s) => (s === -1 ? "*" : s))})`);
 }
 
-/** One recorded dispatch: pipeline, bind group (with its params buffer) and workgroup counts. */
-export interface Call {
-  label: string;
-  pipe: GPUComputePipeline;
-  group: GPUBindGroup;
-  wg: [number, number, number];
-}
-
 export type Bind = GPUBuffer | Tensor;
 
 /**
@@ -88,35 +82,14 @@ export function makeCall(
   const pipe = pipeline(gpu, shader, opts.entry ?? "main", opts.constants ?? {});
   const buffers = binds.map((b) => ("buf" in b ? b.buf : b));
   if (fields) buffers.push(paramsBuffer(gpu, `${label} params`, fields));
-  const numbers = opts.bindingNumbers ?? buffers.map((_, i) => i);
-  const group = gpu.device.createBindGroup({
-    label,
-    layout: pipe.getBindGroupLayout(0),
-    entries: buffers.map((buffer, i) => ({ binding: numbers[i], resource: { buffer } })),
-  });
-  const [x, y = 1, z = 1] = wg;
-  const max = gpu.limits.maxComputeWorkgroupsPerDimension ?? 65535;
-  if (x > max || y > max || z > max) throw new Error(`${label}: dispatch (${x}, ${y}, ${z}) exceeds ${max} workgroups per dimension`);
-  return { label, pipe, group, wg: [x, y, z] };
+  return gpuCall(gpu, pipe, buffers, wg, { label, bindingNumbers: opts.bindingNumbers });
 }
 
-/** Record calls, in order, into one compute pass (dispatches in a pass see each other's writes). */
-export function encodeCalls(enc: GPUCommandEncoder, calls: readonly Call[], label = "nn step"): void {
-  const pass = enc.beginComputePass({ label });
-  for (const c of calls) {
-    pass.setPipeline(c.pipe);
-    pass.setBindGroup(0, c.group);
-    pass.dispatchWorkgroups(c.wg[0], c.wg[1], c.wg[2]);
-  }
-  pass.end();
-}
+/** Record calls, in order, into one compute pass (gpu/kernel.ts encodeCalls). */
+export const encodeCalls = (enc: GPUCommandEncoder, calls: readonly Call[], label = "nn step"): void => encodeCallsIn(enc, calls, label);
 
-/** Encode and submit calls in one command encoder. */
-export function runCalls(gpu: Gpu, calls: readonly Call[], label = "nn calls"): void {
-  const enc = gpu.device.createCommandEncoder({ label });
-  encodeCalls(enc, calls, label);
-  gpu.device.queue.submit([enc.finish()]);
-}
+/** Encode and submit calls in one command encoder (gpu/kernel.ts runCalls). */
+export const runCalls = (gpu: Gpu, calls: readonly Call[], label = "nn calls"): void => runCallsIn(gpu, calls, label);
 
 /** A 4-byte dummy storage buffer per device, bound where a kernel's optional input is unused. */
 const dummies = new WeakMap<GPUDevice, GPUBuffer>();
