@@ -2,31 +2,42 @@
 // pre-threshold and that are >= (maxima) or <= (minima) all 26 neighbours in the 3x3x3 cube
 // (OpenCV's findScaleSpaceExtrema test), away from a border of `border` px. Marks each extremum in
 // the flag map `claim` (bit 0; sift_refine.wgsl visits every sample and refines the marked ones)
-// and counts them. A map, not an appended list: the set of extrema has no capacity to overflow and
-// does not depend on the order in which invocations run (straight edges of synthetic images give
-// ridges of equal DoG samples, i.e. many thousands of extrema, almost all rejected as edges later).
+// and counts them, and appends the sample's flag-map index (relative to claim_base) to this
+// octave's list, which sift_refine.wgsl visits (dispatched indirectly: workgroups of 64 over the
+// list). The list has one slot per sample, so it cannot overflow (straight edges of synthetic
+// images give ridges of equal DoG samples, i.e. many thousands of extrema, almost all rejected as
+// edges later); its order varies from run to run, the set of entries does not.
 // dog: (L+2, stride) f32, each level (N, h, w) padded to `stride` floats.
-// claim: (L, N, h, w) u32 at claim_base (zeroed before the batch), raw_counts: (N, n_oct) atomic u32.
+// claim: (L, N, h, w) u32 at claim_base (zeroed before the batch), raw_counts: (N, n_oct) atomic u32,
+// list: (L * N * h * w) u32 at claim_base, list_len: (n_oct) atomic u32 (zeroed before the batch),
+// args: indirect triples; x at `arg` is raised to the refine pass's workgroups.
 // CPU twin: detectRef in src/ref/features/sift.ts.
 
 struct Params {
   w: u32, h: u32, n: u32, layers: u32,
   octave: u32, n_oct: u32, claim_base: u32, stride: u32,
-  border: u32, thr: f32,
+  border: u32, thr: f32, arg: u32,
 }
 
 @group(0) @binding(0) var<storage, read> dog: array<f32>;
 @group(0) @binding(1) var<storage, read_write> claim: array<u32>;
 @group(0) @binding(2) var<storage, read_write> raw_counts: array<atomic<u32>>;
-@group(0) @binding(3) var<uniform> p: Params;
+@group(0) @binding(3) var<storage, read_write> list: array<u32>;
+@group(0) @binding(4) var<storage, read_write> list_len: array<atomic<u32>>;
+@group(0) @binding(5) var<storage, read_write> args: array<atomic<u32>>;
+@group(0) @binding(6) var<uniform> p: Params;
 
 // Samples per invocation, consecutive along a row (a sliding 3 x 10 window of the own layer).
 const RUN: u32 = 8u;
 
 // Marks one extremum (see the header).
 fn mark(b: u32, layer: u32, r: u32, c: u32) {
-  claim[p.claim_base + (((layer - 1u) * p.n + b) * p.h + r) * p.w + c] = 1u;
+  let key = (((layer - 1u) * p.n + b) * p.h + r) * p.w + c;
+  claim[p.claim_base + key] = 1u;
   atomicAdd(&raw_counts[b * p.n_oct + p.octave], 1u);
+  let at = atomicAdd(&list_len[p.octave], 1u);
+  list[p.claim_base + at] = key;
+  atomicMax(&args[p.arg], min(at / 64u + 1u, 65535u));
 }
 
 // Whether `val` is >= (> 0) or <= (< 0) the 9 samples of the layer at `j` around (r, c).

@@ -6,7 +6,8 @@
 //   octave 0: [bilinear 2x upsample] + blur to sigma          (image/resize_bilinear, sift_blur)
 //   octave o > 0: take every 2nd pixel of level L of o-1      (image/downsample2 mode 0)
 //   levels 1..L+2: incremental blurs; DoG                     (sift_blur, sift_dog)
-//   per octave: 3x3x3 extrema -> flag map; refinement -> candidates (sift_extrema, sift_refine)
+//   per octave: 3x3x3 extrema -> flag map + list; refinement of the list -> candidates
+//                                                             (sift_extrema, sift_refine)
 //   per octave: orientation -> oriented keypoints             (sift_orientation)
 //   per image: cap on the count (strongest responses) + grouping by octave   (sift_select)
 //   per octave: 128-D descriptors                             (sift_descriptor)
@@ -80,9 +81,13 @@ export interface SiftPlan {
   /** Per octave (L, N, h, w) u32 flags at claimBase[o]: bit 0 extremum, bit 1 refined sample taken. */
   claim: GPUBuffer;
   claimBase: number[];
-  // Indirect dispatch arguments, (nOct, 3 passes, 3) u32 each: the descriptor pass in `args`,
-  // orientation in `args2` (pass 0 is unused: refinement visits every sample); reset from
-  // `argsInit` (x = 0) at the start of each batch.
+  /** Per octave the flag-map indices of its extrema (same layout as `claim`), and their number (nOct). */
+  extList: GPUBuffer;
+  extCount: GPUBuffer;
+  // Indirect dispatch arguments, (nOct, 3 passes, 3) u32 each: refinement (pass 0) and the
+  // descriptor pass (2) in `args`, orientation (1) in `args2` (refinement writes it, so its own
+  // arguments live in the other buffer); reset from `argsInit` (x = 0) at the start of each batch.
+  // Refinement covers every image with one list (y = 1), the others run per image (y = N).
   args: GPUBuffer;
   args2: GPUBuffer;
   argsInit: GPUBuffer;
@@ -129,9 +134,11 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
     claimWords += L * n * w * h;
   }
   const claim = createBuffer(gpu, `${tag} claim`, claimWords * 4);
+  const extList = createBuffer(gpu, `${tag} extrema list`, claimWords * 4);
+  const extCount = createBuffer(gpu, `${tag} extrema counts`, nOct * 4);
   const rawCounts = createBuffer(gpu, `${tag} raw counts`, n * nOct * 4);
   const candCounts = createBuffer(gpu, `${tag} cand counts`, n * nOct * 4);
-  const argsWords = Uint32Array.from({ length: nOct * 9 }, (_, i) => (i % 3 === 1 ? n : i % 3 === 2 ? 1 : 0));
+  const argsWords = Uint32Array.from({ length: nOct * 9 }, (_, i) => (i % 3 === 0 ? 0 : i % 3 === 2 || i % 9 < 3 ? 1 : n));
   const argsUsage = GPUBufferUsage.STORAGE | GPUBufferUsage.INDIRECT | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
   const args = createBuffer(gpu, `${tag} indirect args`, argsWords.byteLength, argsUsage);
   const args2 = createBuffer(gpu, `${tag} indirect args 2`, argsWords.byteLength, argsUsage);
@@ -241,9 +248,11 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
       ["u32", strides[o]],
       ["u32", SIFT_IMG_BORDER],
       ["f32", siftThreshold(cfg)],
+      ["u32", argAt(o, 0)],
     ]);
     const xwg: [number, number, number] = [groups(h, 8), groups(Math.ceil(w / 8), 8), L * n];
-    calls.push(gpuCall(gpu, extPipe, [dog[o], claim, rawCounts, xp], xwg, { label: `${tag} extrema o${o}` }));
+    const xb = [dog[o], claim, rawCounts, extList, extCount, args, xp];
+    calls.push(gpuCall(gpu, extPipe, xb, xwg, { label: `${tag} extrema o${o}` }));
     const ep = params(gpu, `${tag} refine o${o}`, [
       ["u32", w],
       ["u32", h],
@@ -264,8 +273,9 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
       ["f32", toInput(o)],
       ["u32", argAt(o, 1)],
     ]);
-    const eb = [dog[o], claim, candCounts, cands, args2, ep];
-    calls.push(gpuCall(gpu, refPipe, eb, [groups(w * h, 64), L * n, 1], { label: `${tag} refine o${o}` }));
+    const eb = [dog[o], claim, candCounts, cands, args2, extList, extCount, ep];
+    const rIndirect = { buffer: args, offset: argAt(o, 0) * 4 };
+    calls.push(gpuCall(gpu, refPipe, eb, [1, 1, 1], { label: `${tag} refine o${o}`, indirect: rIndirect }));
     const op = params(gpu, `${tag} orientation o${o}`, [
       ["u32", w],
       ["u32", h],
@@ -326,6 +336,8 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
     tmp,
     claim,
     claimBase,
+    extList,
+    extCount,
     args,
     args2,
     argsInit,
@@ -344,6 +356,8 @@ export function destroySiftPlan(plan: SiftPlan): void {
     ...plan.dog,
     plan.tmp,
     plan.claim,
+    plan.extList,
+    plan.extCount,
     plan.args,
     plan.args2,
     plan.argsInit,
@@ -376,6 +390,7 @@ export function encodeSift(plan: SiftPlan, enc: GPUCommandEncoder, gray: GPUBuff
     enc.copyBufferToBuffer(gray, 0, plan.input, 0, bytes);
   }
   enc.clearBuffer(plan.claim);
+  enc.clearBuffer(plan.extCount);
   enc.clearBuffer(plan.out.rawCounts);
   enc.clearBuffer(plan.out.candCounts);
   enc.clearBuffer(plan.out.orientedCounts);
