@@ -269,26 +269,206 @@ async function mineVideo(
   /** After each batch: samples decoded, candidates verified, pairs kept so far in this video. */
   onBatch?: (samples: number, candidates: number, kept: number) => void,
 ): Promise<{ result: VideoResult; records: PairRecord[]; candidates: CandidateLine[] }> {
-  const id = videoId(v.rel);
-  const rejected: Record<string, number> = {};
-  const reject = (why: string) => (rejected[why] = (rejected[why] ?? 0) + 1);
-  // Kept pairs are written (JPEG encoding on sharp's threads, temp folder + rename) while the GPU
-  // goes on with the next batch; at most MAX_WRITES in flight, and all awaited before the video's
-  // manifest lines are appended (writer.finishVideo).
-  const writes: Promise<PairRecord>[] = [];
-  let written = 0;
-  const candidates: CandidateLine[] = [];
-  const k = cfg.candidates === "window" ? cfg.window : 1;
-  const held: Sample[] = []; // the last k+1 samples
-  const pending = new Map<number, Outcome[]>(); // window mode: anchor -> outcomes so far
-  let nSamples = 0;
-  let nCandidates = 0;
+  const miner = new VideoMiner(gpu, v, cfg, stages, writer, timings);
+  try {
+    let batch: Frame[] = [];
+    let tf = performance.now();
+    for await (const f of frames) {
+      timings.decodeWait = (timings.decodeWait ?? 0) + (performance.now() - tf) / 1e3;
+      batch.push(f);
+      if (batch.length === batchSize) {
+        await miner.addBatch(batch);
+        onBatch?.(miner.samples, miner.candidateCount, miner.keptCount);
+        batch = [];
+      }
+      tf = performance.now();
+    }
+    if (batch.length) {
+      await miner.addBatch(batch);
+      onBatch?.(miner.samples, miner.candidateCount, miner.keptCount);
+    }
+    await miner.decideRemaining();
+  } catch (e) {
+    await miner.abandon();
+    throw e;
+  }
+  return miner.finish(frames.warnings);
+}
 
-  const keep = async (o: Outcome, sa: Sample, sb: Sample) => {
+/**
+ * The state of mining one video and its stages, in the order a batch of frames goes through them:
+ *   addBatch: describe (features + sharpness on the GPU) -> pair (candidates completed by the batch,
+ *     blurry frames left out) -> verify (match, RANSAC, correspondences) -> decide (consecutive: at
+ *     once; window: an anchor once all its partners are verified, the one nearest the overlap
+ *     band's centre wins) -> keep (the pair is written while the GPU goes on) -> forget (samples no
+ *     pending pair needs)
+ *   decideRemaining (at the end of the video) -> finish (await the writes, counts and warnings).
+ */
+class VideoMiner {
+  private readonly id: string;
+  /** Candidate partners per sample: 1 (consecutive) or the window size. */
+  private readonly k: number;
+  /** The last k+1 samples (and any an undecided anchor still needs). */
+  private readonly held: Sample[] = [];
+  /** Window mode: anchor -> outcomes so far. */
+  private readonly pending = new Map<number, Outcome[]>();
+  private readonly rejected: Record<string, number> = {};
+  private readonly candidates: CandidateLine[] = [];
+  /**
+   * Kept pairs being written (JPEG encoding on sharp's threads, temp folder + rename) while the GPU
+   * goes on with the next batch; at most MAX_WRITES in flight, all awaited before the video's
+   * manifest lines are appended (writer.finishVideo).
+   */
+  private readonly writes: Promise<PairRecord>[] = [];
+  private written = 0;
+  /** Samples decoded so far. */
+  samples = 0;
+  /** Candidate pairs verified so far. */
+  candidateCount = 0;
+
+  constructor(
+    private readonly gpu: Gpu,
+    private readonly video: VideoEntry,
+    private readonly cfg: MineConfig,
+    private readonly stages: { sift: SiftConfig; twoView: TwoViewConfig },
+    private readonly writer: DatasetWriter,
+    /** Seconds per stage, on the main thread's clock (shared by the run). */
+    private readonly timings: Record<string, number>,
+  ) {
+    this.id = videoId(video.rel);
+    this.k = cfg.candidates === "window" ? cfg.window : 1;
+  }
+
+  /** Pairs kept so far. */
+  get keptCount(): number {
+    return this.writes.length;
+  }
+
+  /** All stages for one batch of frames. */
+  async addBatch(batch: Frame[]): Promise<void> {
+    await this.describe(batch);
+    const pairs = this.pair(batch.length);
+    const verdicts = await this.verify(pairs);
+    for (const [j, [a, b]] of pairs.entries()) await this.decide({ a, b, ...verdicts[j] });
+    if (this.k > 1) {
+      const newest = this.held[this.held.length - 1].index;
+      for (const a of [...this.pending.keys()].sort((x, y) => x - y)) if (a + this.k <= newest) await this.decideAnchor(a);
+    }
+    this.forget();
+  }
+
+  /** End of the video: decide every anchor still waiting for partners. */
+  async decideRemaining(): Promise<void> {
+    for (const a of [...this.pending.keys()].sort((x, y) => x - y)) await this.decideAnchor(a);
+  }
+
+  /** After a failure: no write may land after the caller removes a failed video's folder. */
+  async abandon(): Promise<void> {
+    await Promise.allSettled(this.writes);
+  }
+
+  /** Await the writes; the video's result, its records and candidate lines. */
+  async finish(warningsIn: VideoWarning[]): Promise<{ result: VideoResult; records: PairRecord[]; candidates: CandidateLine[] }> {
+    for (const w of warningsIn) this.reject(`warning-${w.code}`);
+    const warnings = warningsIn.map((w) => w.message);
+    const tw = performance.now();
+    const settled = await Promise.allSettled(this.writes);
+    this.timings.write = (this.timings.write ?? 0) + (performance.now() - tw) / 1e3;
+    const failedWrite = settled.find((r) => r.status === "rejected");
+    if (failedWrite) throw (failedWrite as PromiseRejectedResult).reason;
+    const records = settled.map((r) => (r as PromiseFulfilledResult<PairRecord>).value);
+    return {
+      result: {
+        video: this.video.rel,
+        videoId: this.id,
+        status: "done",
+        frames: this.samples,
+        candidates: this.candidateCount,
+        kept: records.length,
+        rejected: this.rejected,
+        seconds: 0,
+        ...(warnings.length ? { warnings } : {}),
+      },
+      records,
+      candidates: this.candidates,
+    };
+  }
+
+  // ---- the stages ----
+
+  /** Features and sharpness of the batch (one GPU submission); every frame becomes a held sample. */
+  private async describe(batch: Frame[]): Promise<void> {
+    const t = performance.now();
+    const fresh = await describeBatch(this.gpu, batch, this.cfg.size, this.stages.sift, this.cfg.gray);
+    this.timings.features = (this.timings.features ?? 0) + (performance.now() - t) / 1e3;
+    for (const [i, f] of batch.entries()) {
+      const s: Sample = { index: this.samples++, frame: f, feats: fresh.feats[i], sharp: fresh.sharp[i] };
+      if (isBlurry(s.sharp, this.cfg)) this.reject("blurry-frame");
+      this.held.push(s);
+    }
+  }
+
+  /** Candidate pairs (a, b) that the newest `n` samples completed, without blurry frames. */
+  private pair(n: number): Array<[number, number]> {
+    const pairs: Array<[number, number]> = [];
+    for (const s of this.held.slice(-n)) for (let a = Math.max(0, s.index - this.k); a < s.index; a++) pairs.push([a, s.index]);
+    const usable = pairs.filter(([a, b]) => !isBlurry(this.sampleAt(a).sharp, this.cfg) && !isBlurry(this.sampleAt(b).sharp, this.cfg));
+    this.candidateCount += usable.length;
+    return usable;
+  }
+
+  /** Match, RANSAC and correspondences of the pairs on the GPU: one verdict each. */
+  private async verify(pairs: Array<[number, number]>): Promise<Verdict[]> {
+    if (!pairs.length) return [];
+    const pos = (index: number) => this.held.findIndex((h) => h.index === index);
+    const featList = this.held.map((h) => h.feats);
+    const at = pairs.map(([a, b]) => [pos(a), pos(b)] as [number, number]);
+    return verifyPairs(this.gpu, featList, at, this.cfg, this.stages, this.timings);
+  }
+
+  /** Consecutive mode: keep or reject now. Window mode: wait for the anchor's other partners. */
+  private async decide(o: Outcome): Promise<void> {
+    if (this.k > 1) {
+      const list = this.pending.get(o.a) ?? [];
+      list.push(o);
+      this.pending.set(o.a, list);
+    } else if (o.reason === null) {
+      this.note(o, true);
+      await this.keep(o);
+    } else {
+      this.reject(o.reason);
+      this.note(o, false, o.reason);
+    }
+  }
+
+  /** Window mode: anchor a's partner nearest the overlap band's centre is kept, the rest rejected. */
+  private async decideAnchor(a: number): Promise<void> {
+    const outs = this.pending.get(a) ?? [];
+    this.pending.delete(a);
+    const centre = (this.cfg.overlapLower + this.cfg.overlapUpper) / 200;
+    let best: Outcome | null = null;
+    for (const o of outs)
+      if (o.reason === null && (!best || Math.abs((o.overlap ?? 0) - centre) < Math.abs((best.overlap ?? 0) - centre))) best = o;
+    for (const o of outs) {
+      if (o === best) continue;
+      const why = o.reason ?? "window-not-best";
+      this.reject(why);
+      this.note(o, false, why);
+    }
+    if (best) {
+      this.note(best, true);
+      await this.keep(best);
+    }
+  }
+
+  /** Write a kept pair (in flight; waits for the oldest write when MAX_WRITES are in flight). */
+  private async keep(o: Outcome): Promise<void> {
     const corr = o.tv.correspondence;
     const fit = o.tv.homography;
     if (!corr || !o.tv.Hgrid || fit.kind !== "model") return;
-    const w = writer.writePair(v.rel, id, writes.length, {
+    const sa = this.sampleAt(o.a);
+    const sb = this.sampleAt(o.b);
+    const w = this.writer.writePair(this.video.rel, this.id, this.writes.length, {
       t1: sa.frame.ptsSec,
       t2: sb.frame.ptsSec,
       img1: sa.frame,
@@ -298,144 +478,44 @@ async function mineVideo(
       overlap: corr.overlap,
       correspondence: correspondenceRecord(corr),
     });
-    w.catch(() => {}); // a failure surfaces when awaited below, not as an unhandled rejection
-    writes.push(w);
-    if (writes.length - written >= MAX_WRITES) {
+    w.catch(() => {}); // a failure surfaces when awaited, not as an unhandled rejection
+    this.writes.push(w);
+    if (this.writes.length - this.written >= MAX_WRITES) {
       const tw = performance.now();
-      await writes[written++];
-      timings.write = (timings.write ?? 0) + (performance.now() - tw) / 1e3;
+      await this.writes[this.written++];
+      this.timings.write = (this.timings.write ?? 0) + (performance.now() - tw) / 1e3;
     }
-  };
-  const note = (o: Outcome, kept: boolean, reason?: string) =>
-    candidates.push({
-      video: v.rel,
-      t1: sampleAt(o.a).frame.ptsSec,
-      t2: sampleAt(o.b).frame.ptsSec,
+  }
+
+  /** Drop the samples no pending pair needs. */
+  private forget(): void {
+    const keepFrom = Math.min(this.held[this.held.length - 1].index - this.k, ...[...this.pending.keys()]);
+    while (this.held.length && this.held[0].index < keepFrom) this.held.shift();
+  }
+
+  // ---- bookkeeping ----
+
+  private reject(why: string): void {
+    this.rejected[why] = (this.rejected[why] ?? 0) + 1;
+  }
+
+  /** A line of candidates.jsonl. */
+  private note(o: Outcome, kept: boolean, reason?: string): void {
+    this.candidates.push({
+      video: this.video.rel,
+      t1: this.sampleAt(o.a).frame.ptsSec,
+      t2: this.sampleAt(o.b).frame.ptsSec,
       overlap: o.overlap === null ? null : Math.round(o.overlap * 1e6) / 1e6,
       kept,
       ...(reason ? { reason } : {}),
     });
-  const sampleAt = (index: number): Sample => {
-    const s = held.find((x) => x.index === index);
+  }
+
+  private sampleAt(index: number): Sample {
+    const s = this.held.find((x) => x.index === index);
     if (!s) throw new Error(`internal: sample ${index} no longer held`);
     return s;
-  };
-
-  // Window mode: decide anchor a once all its partners are verified (or the video ended).
-  const decide = async (a: number) => {
-    const outs = pending.get(a) ?? [];
-    pending.delete(a);
-    const centre = (cfg.overlapLower + cfg.overlapUpper) / 200;
-    let best: Outcome | null = null;
-    for (const o of outs)
-      if (o.reason === null && (!best || Math.abs((o.overlap ?? 0) - centre) < Math.abs((best.overlap ?? 0) - centre))) best = o;
-    for (const o of outs) {
-      if (o === best) continue;
-      const why = o.reason ?? "window-not-best";
-      reject(why);
-      note(o, false, why);
-    }
-    if (best) {
-      note(best, true);
-      await keep(best, sampleAt(best.a), sampleAt(best.b));
-    }
-  };
-
-  const handle = async (batch: Frame[]) => {
-    const t = performance.now();
-    const fresh = await describeBatch(gpu, batch, cfg.size, stages.sift, cfg.gray);
-    timings.features = (timings.features ?? 0) + (performance.now() - t) / 1e3;
-    for (const [i, f] of batch.entries()) {
-      const s: Sample = { index: nSamples++, frame: f, feats: fresh.feats[i], sharp: fresh.sharp[i] };
-      if (isBlurry(s.sharp, cfg)) reject("blurry-frame");
-      held.push(s);
-    }
-    // Candidate pairs that became complete with this batch.
-    const pairs: Array<[number, number]> = [];
-    for (const s of held.slice(-batch.length)) for (let a = Math.max(0, s.index - k); a < s.index; a++) pairs.push([a, s.index]);
-    const usable = pairs.filter(([a, b]) => !isBlurry(sampleAt(a).sharp, cfg) && !isBlurry(sampleAt(b).sharp, cfg));
-    nCandidates += usable.length;
-    const featList = held.map((h) => h.feats);
-    const pos = (index: number) => held.findIndex((h) => h.index === index);
-    const verdicts = usable.length
-      ? await verifyPairs(
-          gpu,
-          featList,
-          usable.map(([a, b]) => [pos(a), pos(b)] as [number, number]),
-          cfg,
-          stages,
-          timings,
-        )
-      : [];
-    for (const [j, [a, b]] of usable.entries()) {
-      const o: Outcome = { a, b, ...verdicts[j] };
-      if (k === 1) {
-        if (o.reason === null) {
-          note(o, true);
-          await keep(o, sampleAt(a), sampleAt(b));
-        } else {
-          reject(o.reason);
-          note(o, false, o.reason);
-        }
-      } else {
-        const list = pending.get(a) ?? [];
-        list.push(o);
-        pending.set(a, list);
-      }
-    }
-    if (k > 1) {
-      const newest = held[held.length - 1].index;
-      for (const a of [...pending.keys()].sort((x, y) => x - y)) if (a + k <= newest) await decide(a);
-    }
-    // Drop samples no pending pair needs.
-    const keepFrom = Math.min(held[held.length - 1].index - k, ...[...pending.keys()]);
-    while (held.length && held[0].index < keepFrom) held.shift();
-    onBatch?.(nSamples, nCandidates, writes.length);
-  };
-
-  try {
-    let batch: Frame[] = [];
-    let tf = performance.now();
-    for await (const f of frames) {
-      timings.decodeWait = (timings.decodeWait ?? 0) + (performance.now() - tf) / 1e3;
-      batch.push(f);
-      if (batch.length === batchSize) {
-        await handle(batch);
-        batch = [];
-      }
-      tf = performance.now();
-    }
-    if (batch.length) await handle(batch);
-    for (const a of [...pending.keys()].sort((x, y) => x - y)) await decide(a);
-  } catch (e) {
-    // No write may land after the caller removes a failed video's folder.
-    await Promise.allSettled(writes);
-    throw e;
   }
-  for (const w of frames.warnings) reject(`warning-${w.code}`);
-  const warnings = frames.warnings.map((w) => w.message);
-  const tw = performance.now();
-  const settled = await Promise.allSettled(writes);
-  timings.write = (timings.write ?? 0) + (performance.now() - tw) / 1e3;
-  const failedWrite = settled.find((r) => r.status === "rejected");
-  if (failedWrite) throw (failedWrite as PromiseRejectedResult).reason;
-  const records = settled.map((r) => (r as PromiseFulfilledResult<PairRecord>).value);
-
-  return {
-    result: {
-      video: v.rel,
-      videoId: id,
-      status: "done",
-      frames: nSamples,
-      candidates: nCandidates,
-      kept: records.length,
-      rejected,
-      seconds: 0,
-      ...(warnings.length ? { warnings } : {}),
-    },
-    records,
-    candidates,
-  };
 }
 
 /** Pair writes in flight per video (each holds its two frames until written). */
