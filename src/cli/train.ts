@@ -1,6 +1,7 @@
 // `mimic train`: MIM pretraining (CroCo on mined pairs, or MAE on their frames) on the GPU.
-// Thin: parses flags into TrainOptions + ModelConfig and runs src/train/loop.ts's train() with the
-// GPU trainer (src/train/gpu_trainer.ts). Writes <out>/config.json (what the report reads),
+// Thin: parses the flags once into TrainOptions (parseRun) and runs src/train/loop.ts's train()
+// with the GPU trainer (src/train/gpu_trainer.ts); config.json is derived from those options
+// (src/train/run_config.ts). Writes <out>/config.json (what the report reads),
 // metrics.jsonl, checkpoint-NNNNNN.{safetensors,json,optim.safetensors,recon.png}, latest.json.
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -11,9 +12,9 @@ import { describeAdapter, getGpu } from "../gpu/device.js";
 import { prepareOut } from "../io/outdir.js";
 import { checkpointTensorsPath, readSidecar, resolveCheckpointPath } from "../models/checkpoint.js";
 import { type ArchName, archPresets, modelConfig, type Objective } from "../models/config.js";
-import { countParams } from "../models/params.js";
 import { GpuMimTrainer } from "../train/gpu_trainer.js";
 import { type StepInfo, type TrainOptions, train } from "../train/loop.js";
+import { trainRunConfig } from "../train/run_config.js";
 import { EXIT, floatFlag, intFlag, outFlag, type Progress, printJson, progress, UsageError } from "./common.js";
 
 interface TrainFlags {
@@ -77,7 +78,7 @@ export function trainCommand(): Command {
     .option("--min-lr <x>", "final learning rate of the cosine schedule", "0")
     .option("--warmup <steps>", "linear warmup, optimizer steps (default: 5% of the run)")
     .option("--warmup-epochs <n>", "linear warmup in epochs (instead of --warmup)")
-    .option("--weight-decay <x>", "AdamW weight decay (not on biases, norms, tokens)", "0.05")
+    .option("--weight-decay <x>", "AdamW weight decay (not on biases and norms; MAE's rule)", "0.05")
     .option("--mask-ratio <x>", "fraction of view-1 patches removed (default: croco 0.9, mae 0.75)")
     .option("--norm-pix", "per-patch normalised pixel targets (MAE's norm_pix_loss)")
     .option("--seed <k>", "seed of init, data order, view swaps and masks", "0")
@@ -95,130 +96,76 @@ export function trainCommand(): Command {
     .option("--json", "print the result as JSON")
     .option("--quiet", "no progress or summary on stderr (errors still print)")
     .action(async (o: TrainFlags) => {
-      if (o.objective !== "croco" && o.objective !== "mae") throw new UsageError(`--objective must be croco or mae, got '${o.objective}'`);
-      if (!(o.model in archPresets)) throw new UsageError(`unknown --model '${o.model}'; use ${Object.keys(archPresets).join(", ")}`);
-      if (!o.steps === !o.epochs) throw new UsageError("give exactly one of --steps and --epochs");
-      if (!existsSync(path.join(o.data, "pairs.csv")))
-        throw new UsageError(`--data ${o.data}: no pairs.csv there; point it at a dataset written by 'mimic mine'`);
-      if (o.resume && o.init) throw new UsageError("--resume and --init exclude each other (--resume continues a run; --init starts one)");
-      const objective = o.objective as Objective;
-      const config = modelConfig(o.model as ArchName, objective, {
-        ...(o.maskRatio !== undefined ? { maskRatio: floatFlag("mask-ratio", o.maskRatio, 0, 0.99) } : {}),
-        normPixLoss: !!o.normPix,
-      });
-      const steps = o.steps ? intFlag("steps", o.steps) : undefined;
-      const epochs = o.epochs ? intFlag("epochs", o.epochs) : undefined;
-      const batch = intFlag("batch", o.batch);
-      const accum = intFlag("accum", o.accum);
-      const blr = floatFlag("blr", o.blr, 0, 1);
-      const minLr = floatFlag("min-lr", o.minLr, 0, 1);
-      const weightDecay = floatFlag("weight-decay", o.weightDecay, 0, 10);
-      const seed = intFlag("seed", o.seed, 0);
-      const out = outFlag(o.out);
-      const warmupSteps = o.warmup !== undefined ? intFlag("warmup", o.warmup, 0) : undefined;
-      const warmupEpochs = o.warmupEpochs !== undefined ? floatFlag("warmup-epochs", o.warmupEpochs, 0) : undefined;
-      const workers = Math.min(intFlag("workers", o.workers, 0), availableParallelism()); // more threads than cores only costs memory
-      const resume = o.resume ? await resumeTarget(o.resume, out) : undefined;
-      if (resume && steps !== undefined) {
-        const at = (await readSidecar(resume)).step;
-        if (at >= steps)
-          throw new UsageError(
-            `--resume ${resume}: that checkpoint is at step ${at}, and this run has ${steps} steps in all: nothing is left to train. Fix: raise --steps above ${at}`,
-          );
-      }
-      // --init takes model tensors: a sidecar or a run's latest.json stands for its .safetensors.
-      if (o.init !== undefined) {
-        if (!existsSync(o.init))
-          throw new UsageError(`--init ${o.init}: no such file. Fix: pass a checkpoint (.safetensors, .json or a run's latest.json)`);
-        o.init = checkpointTensorsPath(o.init);
-      }
-      const quiet = o.quiet || o.json;
+      const run = await parseRun(o);
       // A non-empty --out needs --resume or --force (--force removes only a previous run's files);
       // --out may not be, hold or sit inside --data or --init; one run per folder at a time.
-      const claim = prepareOut(out, {
+      const claim = prepareOut(run.opts.out, {
         command: "train",
         resume: Boolean(o.resume),
         force: o.force,
-        inputs: [o.data, ...(o.init ? [o.init] : [])],
+        inputs: [o.data, ...(run.opts.init ? [run.opts.init] : [])],
       });
       try {
-        await runTraining(o, {
-          out,
-          config,
-          objective,
-          steps,
-          epochs,
-          batch,
-          accum,
-          blr,
-          minLr,
-          weightDecay,
-          seed,
-          warmupSteps,
-          warmupEpochs,
-          resume,
-          quiet,
-          workers,
-        });
+        await runTraining(run);
       } finally {
         claim.lock.release();
       }
     });
 }
 
-interface Parsed {
-  out: string;
-  config: ReturnType<typeof modelConfig>;
-  objective: Objective;
-  steps?: number;
-  epochs?: number;
-  batch: number;
-  accum: number;
-  blr: number;
-  minLr: number;
+/** The flags, parsed once: the loop's options (all but the progress callback) and what only the CLI needs. */
+interface TrainRun {
+  opts: TrainOptions;
+  /** Architecture preset name. */
+  model: string;
   weightDecay: number;
-  seed: number;
-  warmupSteps?: number;
-  warmupEpochs?: number;
-  resume?: string;
-  quiet?: boolean;
-  workers: number;
+  quiet: boolean;
+  json: boolean;
 }
 
-async function runTraining(o: TrainFlags, p: Parsed): Promise<void> {
-  const { out, config, objective, steps, epochs, batch, accum, blr, minLr, weightDecay, seed, warmupSteps, warmupEpochs, resume, quiet } =
-    p;
-  const gpu = await getGpu();
-  const trainer = new GpuMimTrainer(gpu, config, { weightDecay });
-  await mkdir(out, { recursive: true });
-  const runConfig = {
-    objective,
-    model: o.model,
-    steps: steps ?? null,
-    epochs: epochs ?? null,
-    batch,
-    accum,
-    blr,
-    lr: (blr * batch * accum) / 256,
-    minLr,
-    warmupSteps: warmupSteps ?? null,
-    warmupEpochs: warmupEpochs ?? null,
-    weightDecay,
-    maskRatio: config.maskRatio,
-    normPixLoss: config.normPixLoss,
-    seed,
-    data: path.resolve(o.data),
-    init: o.init ?? null,
-    resumedFrom: resume ?? null,
-    params: countParams(config),
-    adapter: describeAdapter(gpu.adapter),
-    modelConfig: config,
+async function parseRun(o: TrainFlags): Promise<TrainRun> {
+  if (o.objective !== "croco" && o.objective !== "mae") throw new UsageError(`--objective must be croco or mae, got '${o.objective}'`);
+  if (!(o.model in archPresets)) throw new UsageError(`unknown --model '${o.model}'; use ${Object.keys(archPresets).join(", ")}`);
+  if (!o.steps === !o.epochs) throw new UsageError("give exactly one of --steps and --epochs");
+  if (!existsSync(path.join(o.data, "pairs.csv")))
+    throw new UsageError(`--data ${o.data}: no pairs.csv there; point it at a dataset written by 'mimic mine'`);
+  if (o.resume && o.init) throw new UsageError("--resume and --init exclude each other (--resume continues a run; --init starts one)");
+  const objective = o.objective as Objective;
+  const config = modelConfig(o.model as ArchName, objective, {
+    ...(o.maskRatio !== undefined ? { maskRatio: floatFlag("mask-ratio", o.maskRatio, 0, 0.99) } : {}),
+    normPixLoss: !!o.normPix,
+  });
+  const steps = o.steps ? intFlag("steps", o.steps) : undefined;
+  const epochs = o.epochs ? intFlag("epochs", o.epochs) : undefined;
+  const batch = intFlag("batch", o.batch);
+  const accum = intFlag("accum", o.accum);
+  const blr = floatFlag("blr", o.blr, 0, 1);
+  const minLr = floatFlag("min-lr", o.minLr, 0, 1);
+  const weightDecay = floatFlag("weight-decay", o.weightDecay, 0, 10);
+  const seed = intFlag("seed", o.seed, 0);
+  const out = outFlag(o.out);
+  const warmupFlags = {
+    warmupSteps: o.warmup !== undefined ? intFlag("warmup", o.warmup, 0) : undefined,
+    warmupEpochs: o.warmupEpochs !== undefined ? floatFlag("warmup-epochs", o.warmupEpochs, 0) : undefined,
   };
-
-  let bar: Progress | null = null;
-  const ipsWindow: number[] = [];
-  let last: StepInfo | null = null;
-  const t0 = Date.now();
+  const workers = Math.min(intFlag("workers", o.workers, 0), availableParallelism()); // more threads than cores only costs memory
+  const checkpointEvery = intFlag("checkpoint-every", o.checkpointEvery, 0);
+  const resume = o.resume ? await resumeTarget(o.resume, out) : undefined;
+  if (resume && steps !== undefined) {
+    const at = (await readSidecar(resume)).step;
+    if (at >= steps)
+      throw new UsageError(
+        `--resume ${resume}: that checkpoint is at step ${at}, and this run has ${steps} steps in all: nothing is left to train. Fix: raise --steps above ${at}`,
+      );
+  }
+  // --init takes model tensors: a sidecar or a run's latest.json stands for its .safetensors.
+  let init: string | undefined;
+  if (o.init !== undefined) {
+    if (!existsSync(o.init))
+      throw new UsageError(`--init ${o.init}: no such file. Fix: pass a checkpoint (.safetensors, .json or a run's latest.json)`);
+    init = checkpointTensorsPath(o.init);
+  }
+  const warmup = await resolveWarmup(warmupFlags, steps, epochs, resume);
   const opts: TrainOptions = {
     config,
     data: path.resolve(o.data),
@@ -229,52 +176,78 @@ async function runTraining(o: TrainFlags, p: Parsed): Promise<void> {
     epochs,
     blr,
     minLr,
-    warmupSteps,
-    warmupEpochs,
+    ...warmup,
     seed,
-    checkpointEvery: intFlag("checkpoint-every", o.checkpointEvery, 0),
+    checkpointEvery,
     resume,
-    init: o.init,
-    workers: p.workers,
-    extra: { objective, model: o.model, weightDecay },
-    onStep(s) {
-      last = s;
-      ipsWindow.push(s.imgPerSec);
-      if (ipsWindow.length > 10) ipsWindow.shift();
-      if (!bar)
-        bar = progress(`train ${o.model} ${objective}`, s.totalSteps, {
-          quiet,
-          format: `loss {loss} lr {lr} {ips} ${objective === "croco" ? "pairs" : "img"}/s eta {eta}`,
-        });
-      const ips = ipsWindow.reduce((a, b) => a + b, 0) / ipsWindow.length;
-      bar.update(s.step, { loss: s.loss.toFixed(4), lr: s.lr.toExponential(2), ips: ips.toFixed(2), eta: fmtEta(s.etaSec) });
+    init,
+    workers,
+    // stored in every checkpoint's sidecar: what a --resume needs back (the warmup) and the flags
+    extra: {
+      objective,
+      model: o.model,
+      weightDecay,
+      warmupSteps: warmup.warmupSteps ?? null,
+      warmupEpochs: warmup.warmupEpochs ?? null,
+      minLr,
     },
   };
-  if (warmupSteps === undefined && warmupEpochs === undefined && !resume) {
-    // default warmup: 5% of the run (in steps; epochs are converted by the loop)
-    if (steps) opts.warmupSteps = Math.round(0.05 * steps);
-    else opts.warmupEpochs = 0.05 * (epochs ?? 0);
-  }
-  if (resume && warmupSteps === undefined && warmupEpochs === undefined) {
-    // continue with the warmup the run was started with (stored in the checkpoint's extra)
+  return { opts, model: o.model, weightDecay, quiet: Boolean(o.quiet || o.json), json: Boolean(o.json) };
+}
+
+type Warmup = Pick<TrainOptions, "warmupSteps" | "warmupEpochs">;
+
+/**
+ * The warmup as given; else, when resuming, the one the run was started with (the checkpoint's
+ * extra); else 5% of the run (in steps, or in epochs that the loop converts).
+ */
+async function resolveWarmup(given: Warmup, steps?: number, epochs?: number, resume?: string): Promise<Warmup> {
+  if (given.warmupSteps !== undefined || given.warmupEpochs !== undefined) return given;
+  if (resume) {
     const ex = (await readSidecar(resume)).extra as { warmupSteps?: number | null; warmupEpochs?: number | null };
-    opts.warmupSteps = typeof ex.warmupSteps === "number" ? ex.warmupSteps : undefined;
-    opts.warmupEpochs = typeof ex.warmupEpochs === "number" ? ex.warmupEpochs : undefined;
+    return {
+      warmupSteps: typeof ex.warmupSteps === "number" ? ex.warmupSteps : undefined,
+      warmupEpochs: typeof ex.warmupEpochs === "number" ? ex.warmupEpochs : undefined,
+    };
   }
-  opts.extra = { ...opts.extra, warmupSteps: opts.warmupSteps ?? null, warmupEpochs: opts.warmupEpochs ?? null, minLr };
-  runConfig.warmupSteps = opts.warmupSteps ?? null;
-  runConfig.warmupEpochs = opts.warmupEpochs ?? null;
-  await writeFile(path.join(out, "config.json"), `${JSON.stringify(runConfig, null, 2)}\n`);
+  return steps ? { warmupSteps: Math.round(0.05 * steps) } : { warmupEpochs: 0.05 * (epochs ?? 0) };
+}
+
+async function runTraining(run: TrainRun): Promise<void> {
+  const { opts, model, quiet } = run;
+  const objective = opts.config.objective;
+  const gpu = await getGpu();
+  const trainer = new GpuMimTrainer(gpu, opts.config, { weightDecay: run.weightDecay });
+  await mkdir(opts.out, { recursive: true });
+  const runConfig = trainRunConfig(opts, { model, weightDecay: run.weightDecay, adapter: describeAdapter(gpu.adapter) });
+  await writeFile(path.join(opts.out, "config.json"), `${JSON.stringify(runConfig, null, 2)}\n`);
+
+  let bar: Progress | null = null;
+  const ipsWindow: number[] = [];
+  let last: StepInfo | null = null;
+  const t0 = Date.now();
+  const onStep = (s: StepInfo) => {
+    last = s;
+    ipsWindow.push(s.imgPerSec);
+    if (ipsWindow.length > 10) ipsWindow.shift();
+    if (!bar)
+      bar = progress(`train ${model} ${objective}`, s.totalSteps, {
+        quiet,
+        format: `loss {loss} lr {lr} {ips} ${objective === "croco" ? "pairs" : "img"}/s eta {eta}`,
+      });
+    const ips = ipsWindow.reduce((a, b) => a + b, 0) / ipsWindow.length;
+    bar.update(s.step, { loss: s.loss.toFixed(4), lr: s.lr.toExponential(2), ips: ips.toFixed(2), eta: fmtEta(s.etaSec) });
+  };
   let result: Awaited<ReturnType<typeof train>>;
   try {
-    result = await train(trainer, opts);
+    result = await train(trainer, { ...opts, onStep });
   } finally {
     (bar as Progress | null)?.stop();
   }
   const sec = (Date.now() - t0) / 1000;
   const final = (last as StepInfo | null)?.loss ?? Number.NaN;
   const summary = {
-    out,
+    out: opts.out,
     steps: result.steps,
     stepsThisRun: result.losses.length,
     firstLoss: result.losses[0] ?? null,
@@ -283,10 +256,10 @@ async function runTraining(o: TrainFlags, p: Parsed): Promise<void> {
     stepsPerSec: result.losses.length / sec,
     lastCheckpoint: result.lastCheckpoint,
   };
-  if (o.json) printJson(summary);
-  else if (!o.quiet)
+  if (run.json) printJson(summary);
+  else if (!quiet)
     console.error(
-      `trained ${o.model} ${objective}: ${summary.stepsThisRun} steps in ${sec.toFixed(1)} s (${summary.stepsPerSec.toFixed(2)} steps/s), ` +
+      `trained ${model} ${objective}: ${summary.stepsThisRun} steps in ${sec.toFixed(1)} s (${summary.stepsPerSec.toFixed(2)} steps/s), ` +
         `loss ${summary.firstLoss?.toFixed(4)} -> ${final.toFixed(4)}; checkpoint ${result.lastCheckpoint}`,
     );
   process.exitCode = EXIT.ok;

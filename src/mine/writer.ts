@@ -19,6 +19,7 @@ import type { PairRecord } from "../contracts.js";
 import { encodeJpeg, type RgbImage } from "../image/io.js";
 import { UsageError } from "../io/errors.js";
 import { type OutLock, prepareOut, safeSegment } from "../io/outdir.js";
+import type { MineConfig } from "./config.js";
 import { byteOrder } from "./shard.js";
 
 /** What happened to one video; one line of progress.jsonl. */
@@ -45,6 +46,13 @@ export interface CandidateLine {
   overlap: number | null;
   kept: boolean;
   reason?: string;
+}
+
+/** <out>/config.json: the effective config (mimic mine's: a MineConfig) and its hash; the report reads it through this type. */
+export interface DatasetConfigFile<C = MineConfig> {
+  configHash: string;
+  source: string;
+  config: C;
 }
 
 export interface MinedPair {
@@ -107,10 +115,8 @@ export class DatasetWriter {
           `${srcDir} is not a folder (a file or a symlink); mimic-kit writes pairs only into folders it made. Fix: choose another --out`,
         );
       if (claim.existed && opts.resume) w.recover();
-      fs.writeFileSync(
-        path.join(out, "config.json"),
-        `${JSON.stringify({ configHash: opts.configHash, source: opts.source, config: opts.config }, null, 2)}\n`,
-      );
+      const file: DatasetConfigFile<unknown> = { configHash: opts.configHash, source: opts.source, config: opts.config };
+      fs.writeFileSync(path.join(out, "config.json"), `${JSON.stringify(file, null, 2)}\n`);
       if (!fs.existsSync(w.csvPath)) fs.writeFileSync(w.csvPath, "path1,path2,correspondence\n");
       if (!fs.existsSync(w.jsonlPath)) fs.writeFileSync(w.jsonlPath, "");
     } catch (e) {

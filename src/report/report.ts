@@ -12,9 +12,17 @@
 //   <dir>/env.json           {adapter, node, mimicKit, ffmpeg, configHashes, ...}
 import fs from "node:fs";
 import path from "node:path";
+import type { PairRecord } from "../contracts.js";
 import { isInside } from "../io/outdir.js";
+import type { MineStats } from "../mine/card.js";
+import type { MineConfig } from "../mine/config.js";
+import type { CandidateLine, DatasetConfigFile } from "../mine/writer.js";
 import type { ImageStats } from "../probe/metrics.js";
+import type { ProbeResult } from "../probe/pipeline.js";
 import { compareProbeRuns } from "../probe/stats.js";
+import type { EvalMiningResult } from "../synth/eval.js";
+import type { MetricsLine } from "../train/loop.js";
+import type { TrainRunConfig } from "../train/run_config.js";
 import { packageVersion } from "../version.js";
 import { esc, fmt, fmtValue, imageDataUri, kvTable, table } from "./html.js";
 import { barChart, histogram, lineChart } from "./svg.js";
@@ -77,11 +85,19 @@ export interface Report {
 
 type Json = Record<string, unknown>;
 
-function readJson(file: string, notes: string[]): Json | null {
+/**
+ * A stage's JSON as read back: the fields of the type the stage writes it with (MineStats,
+ * PairRecord, MetricsLine, ProbeResult, ...), so a renamed field is a compile error here rather
+ * than a blank cell; each value stays `unknown` until num() / obj() / a type check reads it, since
+ * the file may be hand-made, older or damaged.
+ */
+type Read<T> = { [K in keyof T]?: unknown };
+
+function readJson<T = Json>(file: string, notes: string[]): Read<T> | null {
   if (!fs.existsSync(file)) return null;
   try {
     const v = JSON.parse(fs.readFileSync(file, "utf8"));
-    if (v && typeof v === "object" && !Array.isArray(v)) return v as Json;
+    if (v && typeof v === "object" && !Array.isArray(v)) return v as Read<T>;
     notes.push(`${file}: expected a JSON object`);
   } catch (e) {
     notes.push(`${file}: ${(e as Error).message}`);
@@ -89,9 +105,9 @@ function readJson(file: string, notes: string[]): Json | null {
   return null;
 }
 
-function readJsonl(file: string, notes: string[]): Json[] | null {
+function readJsonl<T = Json>(file: string, notes: string[]): Read<T>[] | null {
   if (!fs.existsSync(file)) return null;
-  const rows: Json[] = [];
+  const rows: Read<T>[] = [];
   let bad = 0;
   let firstBad = 0;
   const lines = fs.readFileSync(file, "utf8").split("\n");
@@ -99,7 +115,7 @@ function readJsonl(file: string, notes: string[]): Json[] | null {
     if (!line.trim()) return;
     try {
       const v = JSON.parse(line);
-      if (v && typeof v === "object" && !Array.isArray(v)) rows.push(v as Json);
+      if (v && typeof v === "object" && !Array.isArray(v)) rows.push(v as Read<T>);
       else throw new Error("not an object");
     } catch {
       if (bad++ === 0) firstBad = i + 1;
@@ -113,6 +129,8 @@ const minOf = (a: number[]) => a.reduce((x, y) => Math.min(x, y), Number.POSITIV
 const maxOf = (a: number[]) => a.reduce((x, y) => Math.max(x, y), Number.NEGATIVE_INFINITY);
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 const obj = (v: unknown): Json | null => (v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : null);
+/** A nested object of a stage's JSON, read as its type's fields. */
+const objOf = <T>(v: unknown): Read<T> | null => obj(v) as Read<T> | null;
 const isDir = (p: string) => fs.existsSync(p) && fs.statSync(p).isDirectory();
 
 // ---------------------------------------------------------------------------------------------
@@ -225,11 +243,11 @@ interface Mined {
   dir: string;
   present: boolean;
   notes: string[];
-  pairs: Json[] | null;
-  stats: Json | null;
-  config: Json | null; // the mining config (stats.config or config.json's config)
-  configFile: Json | null;
-  candidates: Json[] | null;
+  pairs: Read<PairRecord>[] | null;
+  stats: Read<MineStats> | null;
+  config: Read<MineConfig> | null; // the mining config (stats.config or config.json's config)
+  configFile: Read<DatasetConfigFile> | null;
+  candidates: Read<CandidateLine>[] | null;
   size: number;
   patch: number;
   band: [number, number] | null; // keep band as fractions
@@ -238,10 +256,10 @@ interface Mined {
 function readMined(dir: string): Mined {
   const notes: string[] = [];
   const present = isDir(dir);
-  const pairs = present ? readJsonl(path.join(dir, "pairs.jsonl"), notes) : null;
-  const stats = present ? readJson(path.join(dir, "stats.json"), notes) : null;
-  const configFile = present ? readJson(path.join(dir, "config.json"), notes) : null;
-  const candidates = present ? readJsonl(path.join(dir, "candidates.jsonl"), notes) : null;
+  const pairs = present ? readJsonl<PairRecord>(path.join(dir, "pairs.jsonl"), notes) : null;
+  const stats = present ? readJson<MineStats>(path.join(dir, "stats.json"), notes) : null;
+  const configFile = present ? readJson<DatasetConfigFile>(path.join(dir, "config.json"), notes) : null;
+  const candidates = present ? readJsonl<CandidateLine>(path.join(dir, "candidates.jsonl"), notes) : null;
   // Overlaps are fractions; a writer that used percent (any value > 1) is read as percent.
   for (const [rows, name] of [
     [pairs, "pairs.jsonl"],
@@ -251,7 +269,7 @@ function readMined(dir: string): Mined {
       for (const r of rows) if (num(r.overlap) !== null) r.overlap = (r.overlap as number) / 100;
       notes.push(`${path.join(dir, name)}: overlaps above 1 read as percent (the format is a fraction 0..1)`);
     }
-  const config = obj(stats?.config) ?? obj(configFile?.config);
+  const config = objOf<MineConfig>(stats?.config) ?? objOf<MineConfig>(configFile?.config);
   const size = num(config?.size) ?? 224;
   const patch = num(config?.patch) ?? 16;
   const lo = num(config?.overlapLower);
@@ -288,7 +306,7 @@ function pairsSection(m: Mined, maxPairs: number): Built {
   return { section: s, body };
 }
 
-function pairFigure(m: Mined, rec: Json, index: number, grid: number, notes: string[]): string {
+function pairFigure(m: Mined, rec: Read<PairRecord>, index: number, grid: number, notes: string[]): string {
   const scale = DISPLAY / m.size; // page px per image px
   const cell = m.patch * scale;
   const n = grid * grid;
@@ -416,7 +434,7 @@ function miningSection(m: Mined): Built {
       ["kept pairs", kept],
       ["keep rate", candidates && kept !== null ? `${fmt((100 * kept) / candidates, 3)}%` : null],
     ])}`;
-    const run = obj(st.run);
+    const run = objOf<MineStats["run"]>(st.run);
     if (run)
       body += `<h3>Throughput</h3>${kvTable([
         ["wall time", num(run.seconds) === null ? null : `${fmt(num(run.seconds), 4)} s`],
@@ -433,7 +451,10 @@ function miningSection(m: Mined): Built {
   }
   const cfg = m.config;
   if (cfg) body += `<details><summary>mining config</summary>${kvTable(Object.entries(cfg))}</details>`;
-  const failures = Array.isArray(st?.failures) ? (st.failures as unknown[]).map(obj).filter((f): f is Json => f !== null) : [];
+  type Failure = MineStats["failures"][number];
+  const failures = Array.isArray(st?.failures)
+    ? (st.failures as unknown[]).map((f) => objOf<Failure>(f)).filter((f): f is Read<Failure> => f !== null)
+    : [];
   if (failures.length)
     body += `<h3>Failed videos</h3>${table(
       ["video", "error"],
@@ -441,7 +462,7 @@ function miningSection(m: Mined): Built {
     )}${failures.length > 50 ? `<p>... and ${failures.length - 50} more</p>` : ""}`;
   const summary: string[] = [];
   if (st) {
-    const rate = num(obj(st.run)?.candidatesPerSec);
+    const rate = num(objOf<MineStats["run"]>(st.run)?.candidatesPerSec);
     summary.push(
       `mined <b>${esc(fmt(num(st.kept)))}</b> pairs from ${esc(fmt(num(st.candidates)))} candidate pairs in ${esc(fmt(num(st.videos)))} videos${rate === null ? "" : ` (${esc(fmt(rate, 3))} candidate pairs/s)`}`,
     );
@@ -455,8 +476,8 @@ function miningSection(m: Mined): Built {
 interface Run {
   name: string;
   dir: string;
-  metrics: Json[];
-  config: Json | null;
+  metrics: Read<MetricsLine>[];
+  config: Read<TrainRunConfig> | null;
   recons: Array<{ step: number; file: string }>;
 }
 
@@ -478,8 +499,8 @@ function trainingSections(where: string[] | { dir: string }, maxRecons: number):
   }
   const runs: Run[] = dirs.map((dir) => {
     const name = path.basename(dir);
-    const metrics = readJsonl(path.join(dir, "metrics.jsonl"), s.notes) ?? [];
-    const config = readJson(path.join(dir, "config.json"), s.notes);
+    const metrics = readJsonl<MetricsLine>(path.join(dir, "metrics.jsonl"), s.notes) ?? [];
+    const config = readJson<TrainRunConfig>(path.join(dir, "config.json"), s.notes);
     const recons = fs
       .readdirSync(dir)
       // recon-<step>.png, or the trainer's checkpoint-<step>.recon.png
@@ -509,7 +530,7 @@ function lossBody(s: ReportSection, runs: Run[]): Built {
   const positive = all.filter((y) => y > 0);
   const logY = positive.length === all.length && all.length > 0 && maxOf(positive) / minOf(positive) > 10;
   const rows = runs.map((run) => {
-    const c = run.config ?? {};
+    const c: Read<TrainRunConfig> = run.config ?? {};
     const losses = run.metrics.map((x) => num(x.loss)).filter((x): x is number => x !== null);
     const tail = losses.slice(Math.floor(losses.length * 0.9));
     const ips = run.metrics.map((x) => num(x.imgPerSec)).filter((x): x is number => x !== null);
@@ -602,19 +623,19 @@ function probeSection(where: string[] | { dir: string }): Built {
       if (Array.isArray(where)) s.notes.push(`${dir}: not a folder`);
       continue;
     }
-    const file = readJson(path.join(dir, "metrics.json"), s.notes);
+    const file = readJson<ProbeResult>(path.join(dir, "metrics.json"), s.notes);
     if (!file) {
       if (!fs.existsSync(path.join(dir, "metrics.json"))) s.notes.push(`${dir}: no metrics.json`);
       continue;
     }
     // Either the scores themselves, or mimic probe's result: {task, encoder, metrics: {...}, classNames, ...}.
     const inner = obj(file.metrics);
-    const m: Json = inner ? { ...inner, classNames: inner.classNames ?? file.classNames } : file;
+    const m: Json = inner ? { ...inner, classNames: inner.classNames ?? file.classNames } : (file as Json);
     const cut = name.lastIndexOf("-");
     const encoder = cut > 0 ? name.slice(0, cut) : name;
     const task = typeof file.task === "string" && inner ? file.task : cut > 0 ? name.slice(cut + 1) : "probe";
     // intervals and per-image statistics, as mimic probe writes them
-    const ci = obj(obj(file.intervals)?.ci);
+    const ci = obj(objOf<ProbeResult["intervals"]>(file.intervals)?.ci);
     const st = obj(file.imageStats);
     const stats = st && Array.isArray(st.ids) && (st.kind === "depth" || st.kind === "seg") ? (st as unknown as ImageStats) : null;
     byTask.set(task, [...(byTask.get(task) ?? []), { encoder, dir, m, ci, stats }]);
@@ -703,8 +724,8 @@ function probeSection(where: string[] | { dir: string }): Built {
 function intervalNote(byTask: Map<string, Array<{ ci: Json | null; dir: string }>>): string {
   for (const rows of byTask.values())
     for (const r of rows) {
-      const f = readJson(path.join(r.dir, "metrics.json"), []);
-      const d = obj(f?.intervals)?.description;
+      const f = readJson<ProbeResult>(path.join(r.dir, "metrics.json"), []);
+      const d = objOf<ProbeResult["intervals"]>(f?.intervals)?.description;
       if (typeof d === "string") return d.replace(/^95% CI, /, "");
     }
   return "not in these metrics.json files";
@@ -788,30 +809,32 @@ function perClassTable(rows: Array<{ encoder: string; m: Json }>): string {
 
 function evalMiningSection(file: string): Built {
   const s = section("eval-mining", "Mining quality (against ground truth)");
-  const e = readJson(file, s.notes);
+  const e = readJson<EvalMiningResult>(file, s.notes);
   if (!e) {
     if (s.notes.length) s.status = "empty";
     return s.notes.length ? { section: s, body: "" } : notRun(s, "no eval-mining.json");
   }
   // Either one result ({precision, recall, ...}) or one per preset ({default: {...}, mimic: {...}}).
-  const presets: Array<[string, Json]> =
+  type Result = Read<EvalMiningResult>;
+  const presets: Array<[string, Result]> =
     "precision" in e || "recall" in e
       ? [["result", e]]
       : Object.entries(e)
-          .map(([k, v]) => [k, obj(v)] as [string, Json | null])
-          .filter((x): x is [string, Json] => x[1] !== null);
+          .map(([k, v]) => [k, objOf<EvalMiningResult>(v)] as [string, Result | null])
+          .filter((x): x is [string, Result] => x[1] !== null);
   if (presets.length === 0) {
     s.status = "empty";
     return { section: s, body: "<p>eval-mining.json has no results.</p>" };
   }
-  const first = ["precision", "recall", "meanAbsOverlapError", "keepRejectAccuracy", "pairs"];
-  const keys = [
+  const first: Array<keyof EvalMiningResult> = ["precision", "recall", "meanAbsOverlapError", "keepRejectAccuracy", "pairs"];
+  const cell = (v: Result, k: string) => (v as Json)[k];
+  const keys: string[] = [
     ...first.filter((k) => presets.some(([, v]) => k in v)),
     ...[...new Set(presets.flatMap(([, v]) => Object.keys(v)))].filter(
-      (k) => !first.includes(k) && presets.some(([, v]) => num(v[k]) !== null),
+      (k) => !(first as string[]).includes(k) && presets.some(([, v]) => num(cell(v, k)) !== null),
     ),
   ];
-  const rows = presets.map(([name, v]) => [esc(name), ...keys.map((k) => esc(fmtValue(v[k] ?? null)))]);
+  const rows = presets.map(([name, v]) => [esc(name), ...keys.map((k) => esc(fmtValue(cell(v, k) ?? null)))]);
   const summary = `mining vs ground truth: ${presets.map(([name, v]) => `${esc(name)} precision ${esc(fmt(num(v.precision), 3))} / recall ${esc(fmt(num(v.recall), 3))}`).join("; ")}`;
   return { section: s, body: table(["preset", ...keys.map(esc)], rows), summary: [summary] };
 }

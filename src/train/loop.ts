@@ -90,14 +90,26 @@ export interface TrainResult {
   lastCheckpoint: string;
 }
 
+/** One line of <out>/metrics.jsonl (the report reads it through this type). */
+export interface MetricsLine {
+  step: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  imgPerSec: number;
+  elapsedSec: number;
+}
+
+/** The schedule's peak learning rate: MAE's rule, blr * effective batch / 256. */
+export function peakLr(o: Pick<TrainOptions, "blr" | "batch" | "accum">): number {
+  return maeLr(o.blr, o.batch * o.accum);
+}
+
 function schedule(o: TrainOptions, stepsPerEpoch: number): { total: number; lr: LrSchedule } {
   const total = o.steps ?? (o.epochs ?? 0) * stepsPerEpoch;
   if (!(total > 0)) throw new Error(`nothing to train: give --steps or --epochs (dataset: ${stepsPerEpoch} optimizer steps per epoch)`);
   const warmup = o.warmupSteps ?? Math.round((o.warmupEpochs ?? 0) * stepsPerEpoch);
-  return {
-    total,
-    lr: { lr: maeLr(o.blr, o.batch * o.accum), minLr: o.minLr ?? 0, warmupSteps: Math.min(warmup, total), totalSteps: total },
-  };
+  return { total, lr: { lr: peakLr(o), minLr: o.minLr ?? 0, warmupSteps: Math.min(warmup, total), totalSteps: total } };
 }
 
 /** Train (or continue training) a MIM model. The trainer must already hold `config`'s model. */
@@ -210,7 +222,8 @@ export async function train(trainer: MimTrainer, o: TrainOptions): Promise<Train
       const elapsed = (Date.now() - t0) / 1000;
       const etaSec = ((total - step) * elapsed) / Math.max(1, step - firstStep);
       const epoch = Math.floor(((step - 1) * o.accum) / bpe);
-      await appendFile(metricsFile, `${JSON.stringify({ step, epoch, loss, lr, imgPerSec, elapsedSec: elapsed })}\n`);
+      const line: MetricsLine = { step, epoch, loss, lr, imgPerSec, elapsedSec: elapsed };
+      await appendFile(metricsFile, `${JSON.stringify(line)}\n`);
       o.onStep?.({ step, totalSteps: total, epoch, loss, lr, imgPerSec, etaSec });
       if ((every > 0 && step % every === 0) || step === total) await checkpoint(lastBatch, lastMasking);
     }
