@@ -200,6 +200,28 @@ export function mergeQkv(q: Arr, k: Arr, v: Arr, B: number, L: number, D: number
 
 export type { BlockConfig };
 
+/** A block's named sublayers: parameters `${p}.${name}.{weight,bias}` through get, their gradients through grad. */
+interface Scope {
+  get: Getter;
+  grad: Getter<Float64Array>;
+  p: string;
+}
+
+/** Saved LayerNorm statistics. */
+type LnStats = { mean: Arr; rstd: Arr };
+
+/** Backward of the Linear `name` over `rows` rows: accumulates its dW and db; returns dx. */
+function linearBack(s: Scope, name: string, x: Arr, dy: Arr, rows: number, inF: number, outF: number): Float64Array {
+  const w = s.get(`${s.p}.${name}.weight`);
+  return linearBackward(x, w, dy, s.grad(`${s.p}.${name}.weight`), s.grad(`${s.p}.${name}.bias`), rows, inF, outF) as Float64Array;
+}
+
+/** Backward of the LayerNorm `name` (width D): accumulates its dw and db; returns dx + acc. */
+function layernormBack(s: Scope, name: string, x: Arr, dy: Arr, st: LnStats, rows: number, D: number, acc: Arr): Float64Array {
+  const w = s.get(`${s.p}.${name}.weight`);
+  return layernormBackward(x, dy, w, st.mean, st.rstd, s.grad(`${s.p}.${name}.weight`), s.grad(`${s.p}.${name}.bias`), rows, D, acc);
+}
+
 /**
  * timm's pre-norm Block on x (B, L, D), names {p}.{norm1, attn.qkv, attn.proj, norm2, mlp.fc1,
  * mlp.fc2}.{weight, bias}:  x1 = x + attn.proj(attn(attn.qkv(norm1 x)));  out = x1 + mlp(norm2 x1).
@@ -249,21 +271,9 @@ export function blockBackward(
   const { D } = c;
   const N = B * L;
   const Hd = c.mlpRatio * D;
-  const linB = (name: string, inp: Arr, dy: Arr, i: number, o: number) =>
-    linearBackward(inp, get(`${p}.${name}.weight`), dy, grad(`${p}.${name}.weight`), grad(`${p}.${name}.bias`), N, i, o) as Float64Array;
-  const lnB = (name: string, inp: Arr, dy: Arr, st: { mean: Arr; rstd: Arr }, acc: Arr) =>
-    layernormBackward(
-      inp,
-      dy,
-      get(`${p}.${name}.weight`),
-      st.mean,
-      st.rstd,
-      grad(`${p}.${name}.weight`),
-      grad(`${p}.${name}.bias`),
-      N,
-      D,
-      acc,
-    );
+  const sc = { get, grad, p };
+  const linB = (name: string, inp: Arr, dy: Arr, i: number, o: number) => linearBack(sc, name, inp, dy, N, i, o);
+  const lnB = (name: string, inp: Arr, dy: Arr, st: LnStats, acc: Arr) => layernormBack(sc, name, inp, dy, st, N, D, acc);
   const k = cache;
   const dg = linB("mlp.fc2", k.g, dout, Hd, D);
   const dln2 = linB("mlp.fc1", k.ln2.y, geluBackward(k.h, dg), D, Hd);
@@ -342,21 +352,9 @@ export function crossBlockBackward(
   const N = B * Lx;
   const Ny = B * Ly;
   const Hd = c.mlpRatio * D;
-  const linB = (name: string, inp: Arr, g: Arr, rows: number, i: number, o: number) =>
-    linearBackward(inp, get(`${p}.${name}.weight`), g, grad(`${p}.${name}.weight`), grad(`${p}.${name}.bias`), rows, i, o) as Float64Array;
-  const lnB = (name: string, inp: Arr, g: Arr, st: { mean: Arr; rstd: Arr }, rows: number, acc: Arr) =>
-    layernormBackward(
-      inp,
-      g,
-      get(`${p}.${name}.weight`),
-      st.mean,
-      st.rstd,
-      grad(`${p}.${name}.weight`),
-      grad(`${p}.${name}.bias`),
-      rows,
-      D,
-      acc,
-    );
+  const sc = { get, grad, p };
+  const linB = (name: string, inp: Arr, g: Arr, rows: number, i: number, o: number) => linearBack(sc, name, inp, g, rows, i, o);
+  const lnB = (name: string, inp: Arr, g: Arr, st: LnStats, rows: number, acc: Arr) => layernormBack(sc, name, inp, g, st, rows, D, acc);
   const k = cache;
   const dg = linB("mlp.fc2", k.g, dout, N, Hd, D);
   const dln3 = linB("mlp.fc1", k.ln3.y, geluBackward(k.h, dg), N, D, Hd);
