@@ -74,7 +74,13 @@ export const TOL = {
   },
 
   /** Probe heads: the float32 CPU trainer vs the float64 twin, and the twin's gradient check. */
-  head: { forward: 1e-5, backward: 2e-5, gradCheckRel: 1e-7 },
+  head: {
+    forward: 1e-5,
+    backward: 2e-5,
+    gradCheckRel: 1e-7,
+    /** fine-tuning: float32 central difference of the whole loss along the gradient vs its norm, relative */
+    finetuneDirectionalRel: 2e-2,
+  },
 
   /** float64 twins vs central differences (max relative error). */
   f64: { gradCheck: 1e-6 },

@@ -23,6 +23,7 @@ interface ProbeFlags {
   epochs?: string;
   batch?: string;
   lr?: string;
+  encoderLr?: string;
   featureNorm?: string;
   format: string;
   cache?: string;
@@ -34,7 +35,9 @@ interface ProbeFlags {
 
 export function probeCommand(): Command {
   return new Command("probe")
-    .description("depth / segmentation transfer: a head on a frozen encoder, metrics on the val split")
+    .description(
+      "depth / segmentation transfer: a head on a frozen encoder (or, --preset finetune, a fine-tuned one), metrics on the val split",
+    )
     .requiredOption(
       "--ckpt <file|random>",
       "encoder checkpoint (.json sidecar, a run's latest.json, or .safetensors), or 'random' for the random-init baseline",
@@ -50,14 +53,15 @@ export function probeCommand(): Command {
     .option("--head <kind>", `head (${Object.keys(headPresets).join(", ")}); default from the preset`)
     .option("--epochs <n>", "epochs over the train split")
     .option("--batch <n>", "images per step")
-    .option("--lr <x>", "peak learning rate (AdamW, cosine decay)")
+    .option("--lr <x>", "peak learning rate of the head (AdamW, cosine decay)")
+    .option("--encoder-lr <x>", "preset finetune: peak learning rate of the encoder (default from the preset)")
     .option(
       "--feature-norm <standardize|none>",
       "per-channel standardisation of the frozen features with train-split statistics (MAE's linear-probe BatchNorm), the same for every encoder; default from the preset",
     )
     .option("--format <layout>", "dataset layout: auto, nyu, ade20k, synth", "auto")
     .option("--cache <dir>", "cache encoder features on disk here (reused while the weights are the same)")
-    .option("--device <gpu|cpu>", "where the frozen encoder runs: gpu (WebGPU) or cpu (the reference; slow)", "gpu")
+    .option("--device <gpu|cpu>", "where the encoder runs: gpu (WebGPU) or cpu (the reference; slow; frozen only)", "gpu")
     .option("--json", "print the result as JSON")
     .option("--quiet", "no progress or summary on stderr (errors still print)")
     .action(async (opts: ProbeFlags) => {
@@ -84,7 +88,14 @@ export function probeCommand(): Command {
         ...(opts.batch ? { batchSize: intFlag("batch", opts.batch) } : {}),
         ...(opts.lr ? { lr: floatFlag("lr", opts.lr, 0, 10) } : {}),
         ...(opts.featureNorm ? { featureNorm: opts.featureNorm as FeatureNorm } : {}),
+        ...(opts.encoderLr ? { encoderLr: floatFlag("encoder-lr", opts.encoderLr, 0, 10) } : {}),
       };
+      if (opts.encoderLr && config.mode !== "finetune")
+        throw new UsageError("--encoder-lr needs --preset finetune (the encoder is frozen otherwise)");
+      if (config.mode === "finetune" && config.featureNorm !== "none")
+        throw new UsageError("--preset finetune trains on the encoder's own tokens: --feature-norm must be none");
+      if (config.mode === "finetune" && opts.device !== "gpu")
+        throw new UsageError("--preset finetune runs on the GPU engine: drop --device cpu");
       let dataset: ReturnType<typeof openProbeDataset>;
       try {
         dataset = openProbeDataset(opts.data, { task: opts.task as ProbeTask, format: opts.format as ProbeFormat | "auto" });
@@ -92,7 +103,10 @@ export function probeCommand(): Command {
         throw new UsageError((e as Error).message);
       }
       const arch = model as ArchName;
-      const encoder = opts.ckpt === "random" ? randomEncoder(arch, seed, device) : await checkpointEncoder(opts.ckpt, arch, device);
+      const encoder =
+        opts.ckpt === "random"
+          ? randomEncoder(arch, seed, device, config.mode)
+          : await checkpointEncoder(opts.ckpt, arch, device, config.mode);
       const quiet = opts.quiet || opts.json;
       let bar: Progress | null = null;
       let stage = "";

@@ -31,6 +31,14 @@ export interface HeadTrainer {
   step(tokens: Float32Array, targets: ProbeTargets, B: number, lr: number): Promise<number>;
   /** Head output (B, H, W, C): log depth, or class logits. */
   predict(tokens: Float32Array, B: number): Promise<Float32Array>;
+  /** As step, also returning dL/dtokens (fine-tuning backpropagates it into the encoder). */
+  stepWithInputGrad?(
+    tokens: Float32Array,
+    targets: ProbeTargets,
+    B: number,
+    lr: number,
+    wantInputGrad: boolean,
+  ): { loss: number; dTokens: Float32Array | null };
 }
 
 /** The head optimiser's settings: AdamW (src/nn/adamw_cpu.ts) without clipping; lr comes per step. */
@@ -77,7 +85,10 @@ export function headForwardF32(
   return { out: Float32Array.from(pixelShuffleForward(y, d.B, d.gh, d.gw, d.p, d.C)), pre, act };
 }
 
-/** Head backward in float32: grads (flat views) += dL/dweights for dout (B, H, W, C). */
+/**
+ * Head backward in float32: grads (flat views) += dL/dweights for dout (B, H, W, C). With
+ * wantInputGrad, also returns dL/dtokens (B, L, D) (fine-tuning backpropagates it into the encoder).
+ */
 export function headBackwardF32(
   tokens: Float32Array,
   fwd: { pre: Float32Array | null; act: Float32Array | null },
@@ -85,18 +96,16 @@ export function headBackwardF32(
   dout: ArrayLike<number>,
   g: { w1: Float32Array; b1: Float32Array; w2?: Float32Array; b2?: Float32Array },
   d: HeadDims,
-): void {
+  wantInputGrad = false,
+): Float32Array | null {
   const M = d.B * d.gh * d.gw;
   const P = d.p * d.p * d.C;
   const dy = new Float32Array(M * P);
   pixelShuffleBackward(dout, dy, d.B, d.gh, d.gw, d.p, d.C);
-  if (d.hidden === 0) {
-    linearBackward(tokens, w.w1, dy, g.w1, g.b1, M, d.D, P, false, Float32Array);
-    return;
-  }
+  if (d.hidden === 0) return linearBackward(tokens, w.w1, dy, g.w1, g.b1, M, d.D, P, wantInputGrad, Float32Array);
   const dact = linearBackward(fwd.act!, w.w2!, dy, g.w2!, g.b2!, M, d.hidden, P, true, Float32Array)!;
   for (let i = 0; i < dact.length; i++) dact[i] *= geluGrad(fwd.pre![i]);
-  linearBackward(tokens, w.w1, dact, g.w1, g.b1, M, d.D, d.hidden, false, Float32Array);
+  return linearBackward(tokens, w.w1, dact, g.w1, g.b1, M, d.D, d.hidden, wantInputGrad, Float32Array);
 }
 
 export class CpuHeadTrainer implements HeadTrainer {
@@ -132,15 +141,26 @@ export class CpuHeadTrainer implements HeadTrainer {
   }
 
   async step(tokens: Float32Array, targets: ProbeTargets, B: number, lr: number): Promise<number> {
+    return this.stepWithInputGrad(tokens, targets, B, lr, false).loss;
+  }
+
+  /** One step, as `step`; with wantInputGrad also dL/dtokens (B, L, D) at the weights before the update. */
+  stepWithInputGrad(
+    tokens: Float32Array,
+    targets: ProbeTargets,
+    B: number,
+    lr: number,
+    wantInputGrad = true,
+  ): { loss: number; dTokens: Float32Array | null } {
     const dims = headDims(this.config, B);
     const w = this.views();
     const fwd = headForwardF32(tokens, w, dims);
     const pixels = dims.gh * dims.p * dims.gw * dims.p;
     const { loss, dout } = probeLoss(fwd.out, targets, B, pixels, dims.C);
     const g = this.params.zeroGrads();
-    headBackwardF32(tokens, fwd, w, dout, g.grads as typeof w, dims);
+    const dTokens = headBackwardF32(tokens, fwd, w, dout, g.grads as typeof w, dims, wantInputGrad);
     this.t++;
     adamwStep(this.params.data, g.data, this.m, this.v, this.decay, { ...this.adamw, lr, maxGradNorm: 0 }, this.t);
-    return loss;
+    return { loss, dTokens };
   }
 }

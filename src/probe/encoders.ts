@@ -1,4 +1,4 @@
-// Frozen encoders for the probe from the models' CPU reference (src/models/mim_cpu.ts encoderCpu):
+// Encoders for the probe from the models' CPU reference (src/models/mim_cpu.ts encoderCpu):
 // a checkpoint, or a random initialisation (the `--ckpt random` baseline). They give correct
 // features on any machine (the reference); `device: "gpu"` gives the same encoders on the training
 // engine's GPU encoder (src/probe/gpu_encoder.ts), same name (weights hash) and features within
@@ -12,13 +12,21 @@ import { type ArchName, modelConfig, type VitArch } from "../models/config.js";
 import { encoderCpu } from "../models/mim_cpu.js";
 import { encoderHash, initParams, type ParamStore } from "../models/params.js";
 import { gpuEncoder } from "./gpu_encoder.js";
+import { gpuTrainableEncoder } from "./gpu_finetune.js";
 import type { FrozenEncoder } from "./pipeline.js";
 
 /** Where the frozen encoder runs: the GPU engine (src/probe/gpu_encoder.ts) or the CPU reference. */
 export type EncoderDevice = "gpu" | "cpu";
 
+/** How the probe will use the encoder: frozen features, or fine-tuning (GPU only). */
+export type EncoderUse = "frozen" | "finetune";
+
 /** The encoder over a parameter store on a device (same name, same features within float32 rounding). */
-export function encoderOn(device: EncoderDevice, params: ParamStore, label: string): FrozenEncoder {
+export function encoderOn(device: EncoderDevice, params: ParamStore, label: string, use: EncoderUse = "frozen"): FrozenEncoder {
+  if (use === "finetune") {
+    if (device !== "gpu") throw new Error("fine-tuning runs on the GPU engine (--device gpu); the CPU reference has no backward");
+    return gpuTrainableEncoder(params, label);
+  }
   return device === "gpu" ? gpuEncoder(params, label) : referenceEncoder(params, label);
 }
 
@@ -44,9 +52,14 @@ export function referenceEncoder(params: ParamStore, label: string): FrozenEncod
 }
 
 /** A randomly initialised encoder (MAE's init, seeded): the baseline a pretrained encoder must beat. */
-export function randomEncoder(arch: ArchName | VitArch, seed = 0, device: EncoderDevice = "cpu"): FrozenEncoder {
+export function randomEncoder(
+  arch: ArchName | VitArch,
+  seed = 0,
+  device: EncoderDevice = "cpu",
+  use: EncoderUse = "frozen",
+): FrozenEncoder {
   const cfg = modelConfig(arch, "mae");
-  return encoderOn(device, initParams(cfg, seed), `random:${cfg.name}:seed${seed}`);
+  return encoderOn(device, initParams(cfg, seed), `random:${cfg.name}:seed${seed}`, use);
 }
 
 /**
@@ -54,16 +67,21 @@ export function randomEncoder(arch: ArchName | VitArch, seed = 0, device: Encode
  * beside one, or a run's latest.json / run folder), or a bare safetensors file (e.g. converted from PyTorch) with `arch` saying its
  * shape; only the encoder tensors are needed then.
  */
-export async function checkpointEncoder(file: string, arch?: ArchName | VitArch, device: EncoderDevice = "cpu"): Promise<FrozenEncoder> {
+export async function checkpointEncoder(
+  file: string,
+  arch?: ArchName | VitArch,
+  device: EncoderDevice = "cpu",
+  use: EncoderUse = "frozen",
+): Promise<FrozenEncoder> {
   if (!fs.existsSync(file)) throw new Error(`checkpoint ${file} does not exist; pass a .json/.safetensors checkpoint or "random"`);
   file = resolveCheckpointPath(file);
   const sidecar = file.endsWith(".json") ? file : file.replace(/(\.optim)?\.safetensors$/, ".json");
   if (fs.existsSync(sidecar)) {
     const ck = await loadCheckpoint(sidecar);
-    return encoderOn(device, ck.params, `${file}:step${ck.sidecar.step}`);
+    return encoderOn(device, ck.params, `${file}:step${ck.sidecar.step}`, use);
   }
   if (!arch) throw new Error(`${file} has no ${sidecar} sidecar; say the model preset (e.g. --model tiny) to load a bare safetensors file`);
   const cfg = modelConfig(arch, "mae");
   const params = await loadParams(file, cfg, { allowMissing: decoderMayBeMissing, ignoreUnexpected: true }, initParams(cfg, 0));
-  return encoderOn(device, params, file);
+  return encoderOn(device, params, file, use);
 }

@@ -11,10 +11,11 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { resizeBilinearCpu } from "../image/cpu.js";
+import { lrAt } from "../nn/optim_config.js";
 import { Pcg32 } from "../prng.js";
 import { IMAGENET_MEAN, IMAGENET_STD } from "../train/data.js";
 import { CpuHeadTrainer, type HeadTrainer, type ProbeTargets } from "./cpu_trainer.js";
-import { type LoadedSample, loadSample, type ProbeDataset, type ProbeSample } from "./datasets.js";
+import { type LoadedSample, loadSample, type ProbeDataset, type ProbeSample, type ProbeTask } from "./datasets.js";
 import { type HeadConfig, type HeadPresetName, makeHeadConfig } from "./heads.js";
 import {
   argmaxClasses,
@@ -189,33 +190,98 @@ export function applyFeatureStats(x: Float32Array, s: { mean: Float32Array; invS
   return x;
 }
 
+/**
+ * How the encoder takes part:
+ *   "frozen": features computed once per image (cached), only the head trains: what the features
+ *     hold as they are (MAE's linear probe).
+ *   "finetune": the whole encoder trains with the head (src/probe/gpu_finetune.ts), the transfer
+ *     protocol MIMIC, CroCo and MAE report: what the weights are worth as a starting point.
+ */
+export type ProbeMode = "frozen" | "finetune";
+
 export interface ProbeTrainConfig {
   head: HeadPresetName;
   epochs: number;
   batchSize: number;
-  /** peak learning rate (AdamW), cosine-decayed to 0 over the run */
+  /** peak learning rate of the head (AdamW), cosine-decayed to 0 over the run */
   lr: number;
   seed: number;
   /** rows in the predictions picture */
   pictures: number;
   /** fraction held out as val when the dataset has no val split (deterministic: every k-th sample) */
   valFraction: number;
-  /** feature normalisation before the head (FeatureNorm), identical for every encoder */
+  /** feature normalisation before the head (FeatureNorm), identical for every encoder; frozen mode only */
   featureNorm: FeatureNorm;
+  /** frozen features or a fine-tuned encoder (ProbeMode) */
+  mode: ProbeMode;
+  /** finetune: peak learning rate of the encoder (same warmup and cosine as the head's) */
+  encoderLr: number;
+  /** linear warmup of both learning rates, as a fraction of the steps (frozen presets: 0) */
+  warmup: number;
 }
 
 export const probePresets = {
   /** a smoke run: a few epochs of the linear probe */
-  quick: { head: "linear", epochs: 3, batchSize: 8, lr: 1e-2, seed: 0, pictures: 4, valFraction: 0.2, featureNorm: "standardize" },
+  quick: {
+    head: "linear",
+    epochs: 3,
+    batchSize: 8,
+    lr: 1e-2,
+    seed: 0,
+    pictures: 4,
+    valFraction: 0.2,
+    featureNorm: "standardize",
+    mode: "frozen",
+    encoderLr: 0,
+    warmup: 0,
+  },
   /**
    * The linear probe as reported. On standardised features lr 1e-2 fits the head in 20 epochs; at
    * 1e-3 (or 5 epochs) the head is far from fitted and the ranking of encoders follows how fast each
    * one's head trains rather than what its features hold (demo synth set, nano: random-init seg train
    * CE 1.11 at 20 epochs lr 3e-3, 0.70 at lr 1e-2, 0.67 at 50 epochs).
    */
-  linear: { head: "linear", epochs: 20, batchSize: 16, lr: 1e-2, seed: 0, pictures: 6, valFraction: 0.2, featureNorm: "standardize" },
+  linear: {
+    head: "linear",
+    epochs: 20,
+    batchSize: 16,
+    lr: 1e-2,
+    seed: 0,
+    pictures: 6,
+    valFraction: 0.2,
+    featureNorm: "standardize",
+    mode: "frozen",
+    encoderLr: 0,
+    warmup: 0,
+  },
   /** the MLP head */
-  mlp: { head: "mlp", epochs: 20, batchSize: 16, lr: 5e-4, seed: 0, pictures: 6, valFraction: 0.2, featureNorm: "standardize" },
+  mlp: {
+    head: "mlp",
+    epochs: 20,
+    batchSize: 16,
+    lr: 5e-4,
+    seed: 0,
+    pictures: 6,
+    valFraction: 0.2,
+    featureNorm: "standardize",
+    mode: "frozen",
+    encoderLr: 0,
+    warmup: 0,
+  },
+  /** fine-tuning: the encoder and a linear head train together (docs/evaluation.md has the measurements) */
+  finetune: {
+    head: "linear",
+    epochs: 10,
+    batchSize: 16,
+    lr: 1e-2,
+    seed: 0,
+    pictures: 6,
+    valFraction: 0.2,
+    featureNorm: "none",
+    mode: "finetune",
+    encoderLr: 2e-4,
+    warmup: 0.1,
+  },
 } as const satisfies Record<string, ProbeTrainConfig>;
 
 export interface ProbeResult {
@@ -236,11 +302,24 @@ export interface ProbeResult {
   files: { metrics: string | null; pictures: string | null };
 }
 
+/** An encoder the probe can fine-tune: forward with activations kept, then backward + an optimizer step. */
+export interface TrainableEncoder extends FrozenEncoder {
+  /** Tokens (B, L, D) of a training batch; the activations stay for backwardStep. */
+  forwardTrain(images: Float32Array, B: number): Promise<Float32Array>;
+  /** Backpropagate dL/dtokens (B, L, D) of the last forwardTrain and take one optimizer step at lr. */
+  backwardStep(dTokens: Float32Array, lr: number): Promise<void>;
+}
+
+export function isTrainable(e: FrozenEncoder): e is TrainableEncoder {
+  return typeof (e as TrainableEncoder).forwardTrain === "function" && typeof (e as TrainableEncoder).backwardStep === "function";
+}
+
 export interface RunProbeOptions {
   dataset: ProbeDataset;
+  /** frozen mode: any encoder; finetune mode: a TrainableEncoder */
   encoder: FrozenEncoder;
   config?: Partial<ProbeTrainConfig>;
-  /** makes the head trainer (default: CpuHeadTrainer) */
+  /** makes the head trainer (default: CpuHeadTrainer; finetune needs its stepWithInputGrad) */
   trainer?: (head: HeadConfig, seed: number, outputBias: number) => HeadTrainer;
   /** depth scoring (default: the dataset's: nyu for NYU, synth otherwise) */
   depthEval?: Partial<DepthEvalConfig>;
@@ -252,7 +331,7 @@ export interface RunProbeOptions {
   out?: string | null;
   /** bootstrap resamples for the intervals (default DEFAULT_RESAMPLES); their seed is config.seed */
   resamples?: number;
-  /** feature cache folder (null: memory only) */
+  /** feature cache folder (null: memory only; frozen mode only) */
   cacheDir?: string | null;
   /** called as work advances: stage "features" | "train" | "eval" */
   onProgress?: (stage: string, done: number, total: number, info?: Record<string, number>) => void;
@@ -270,86 +349,172 @@ export function trainValSplit(ds: ProbeDataset, valFraction: number): { train: P
   return { train, val, note: `no train/val split in ${ds.root}: every ${k}th sample (sorted by name) held out as val` };
 }
 
-/** Train a head on frozen features and score it on val. */
-export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
-  const t0 = performance.now();
+// ---------------------------------------------------------------------------------------------
+// The stages of a probe run: prepare (split, head, decoded samples and targets) -> tokens of a batch
+// (frozen: cached features; finetune: the training encoder) -> train the head -> evaluate on val ->
+// write. runProbe strings them together.
+
+/** Everything the stages share: set once by prepareProbe, read-only afterwards. */
+interface ProbeRun {
+  cfg: ProbeTrainConfig;
+  ds: ProbeDataset;
+  enc: FrozenEncoder;
+  task: ProbeTask;
+  train: ProbeSample[];
+  val: ProbeSample[];
+  note: string | null;
+  head: HeadConfig;
+  H: number;
+  W: number;
+  /** tokens per image */
+  L: number;
+  /** images per step */
+  bs: number;
+  loadOpts: Parameters<typeof loadSample>[1];
+  /** decoded samples at the encoder's input size, by rgbPath */
+  loaded: Map<string, LoadedSample>;
+  /** per-image targets at the input size, by rgbPath (sampleTarget) */
+  target: Map<string, Float32Array | Uint8Array>;
+  progress: NonNullable<RunProbeOptions["onProgress"]>;
+}
+
+function checkConfig(cfg: ProbeTrainConfig, enc: FrozenEncoder): void {
+  if (cfg.featureNorm !== "standardize" && cfg.featureNorm !== "none")
+    throw new Error(`featureNorm must be "standardize" or "none", got '${cfg.featureNorm}'`);
+  if (cfg.mode !== "frozen" && cfg.mode !== "finetune") throw new Error(`mode must be "frozen" or "finetune", got '${cfg.mode}'`);
+  if (!(cfg.warmup >= 0 && cfg.warmup < 1)) throw new Error(`warmup must be a fraction in [0, 1), got ${cfg.warmup}`);
+  if (cfg.mode === "finetune") {
+    if (!isTrainable(enc)) throw new Error(`encoder ${enc.name} cannot be fine-tuned (it has no backward); use the GPU encoder`);
+    if (cfg.featureNorm !== "none") throw new Error("fine-tuning trains on the encoder's own tokens: set featureNorm to none");
+    if (!(cfg.encoderLr >= 0)) throw new Error(`encoderLr must be >= 0, got ${cfg.encoderLr}`);
+  }
+}
+
+/** Stage 1: split, head config, every sample decoded once at the encoder's input size, targets. */
+async function prepareProbe(opts: RunProbeOptions): Promise<ProbeRun> {
   const { dataset: ds, encoder: enc } = opts;
   const cfg: ProbeTrainConfig = { ...probePresets.linear, ...opts.config };
-  const task = ds.task;
-  const progress = opts.onProgress ?? (() => {});
+  checkConfig(cfg, enc);
   const { train, val, note } = trainValSplit(ds, cfg.valFraction);
-  const head = makeHeadConfig(cfg.head, enc, task, ds.numClasses);
+  const head = makeHeadConfig(cfg.head, enc, ds.task, ds.numClasses);
   const H = enc.imageHeight;
   const W = enc.imageWidth;
-  const L = head.gridH * head.gridW;
   const loadOpts = { size: { height: H, width: W }, crop: null, depthScale: ds.depthScale, numClasses: ds.numClasses };
-  const cache = new FeatureCache(
-    opts.cacheDir ?? null,
-    cacheKey({ encoder: enc.name, H, W, D: enc.embedDim, p: enc.patchSize, root: ds.root }),
-    L * enc.embedDim,
-  );
-
-  // 1. decode every sample once; features once per image (cache)
+  const bs = Math.max(1, cfg.batchSize);
   const loaded = new Map<string, LoadedSample>();
   const all = [...train, ...val];
-  const bs = Math.max(1, cfg.batchSize);
   for (let i = 0; i < all.length; i += bs) {
     const chunk = all.slice(i, i + bs);
     const samples = await Promise.all(chunk.map((s) => loadSample(s, loadOpts)));
     samples.forEach((s, j) => {
       loaded.set(chunk[j].rgbPath, s);
     });
-    const miss = chunk.map((_, j) => j).filter((j) => !cache.get(chunk[j].rgbPath)); // indices in chunk
+  }
+  const target = new Map(all.map((s) => [s.rgbPath, sampleTarget(loaded.get(s.rgbPath)!)]));
+  return {
+    cfg,
+    ds,
+    enc,
+    task: ds.task,
+    train,
+    val,
+    note,
+    head,
+    H,
+    W,
+    L: head.gridH * head.gridW,
+    bs,
+    loadOpts,
+    loaded,
+    target,
+    progress: opts.onProgress ?? (() => {}),
+  };
+}
+
+/** Encoder tokens (B, L, D) of a batch, checked (count, finiteness: a broken checkpoint fails here, naming an image). */
+async function encodeBatch(run: ProbeRun, batch: ProbeSample[], encode: (x: Float32Array, B: number) => Promise<Float32Array>) {
+  const { enc, L, H, W } = run;
+  const tokens = await encode(
+    toEncoderInput(
+      batch.map((s) => run.loaded.get(s.rgbPath)!),
+      H,
+      W,
+    ),
+    batch.length,
+  );
+  if (tokens.length !== batch.length * L * enc.embedDim)
+    throw new Error(`encoder ${enc.name} returned ${tokens.length} floats for ${batch.length} images; expected (B, ${L}, ${enc.embedDim})`);
+  const bad = tokens.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0)
+    throw new Error(
+      `encoder ${enc.name} gave non-finite features (${tokens[bad]}) for ${batch[Math.floor(bad / (L * enc.embedDim))].rgbPath}; no metric can be computed from them. Fix: check the checkpoint's weights`,
+    );
+  return tokens;
+}
+
+/**
+ * Stage 2 (frozen): features once per image (cache), normalised as configured; returns the tokens
+ * of any batch and the cache's hit counts.
+ */
+async function frozenFeatures(
+  run: ProbeRun,
+  cacheDir: string | null,
+): Promise<{ tokens: (batch: ProbeSample[]) => Float32Array; cache: { hits: number; misses: number } }> {
+  const { enc, L, H, W, bs, train, val, ds } = run;
+  const D = enc.embedDim;
+  const cache = new FeatureCache(cacheDir, cacheKey({ encoder: enc.name, H, W, D, p: enc.patchSize, root: ds.root }), L * D);
+  const all = [...train, ...val];
+  for (let i = 0; i < all.length; i += bs) {
+    const chunk = all.slice(i, i + bs);
+    const miss = chunk.filter((s) => !cache.get(s.rgbPath));
     if (miss.length) {
-      const todo = miss.map((j) => samples[j]);
-      const tokens = await enc.encode(toEncoderInput(todo, H, W), todo.length);
-      if (tokens.length !== todo.length * L * enc.embedDim)
-        throw new Error(
-          `encoder ${enc.name} returned ${tokens.length} floats for ${todo.length} images; expected (B, ${L}, ${enc.embedDim})`,
-        );
-      const bad = tokens.findIndex((x) => !Number.isFinite(x));
-      if (bad >= 0)
-        throw new Error(
-          `encoder ${enc.name} gave non-finite features (${tokens[bad]}) for ${chunk[miss[Math.floor(bad / (L * enc.embedDim))]].rgbPath}; no metric can be computed from them. Fix: check the checkpoint's weights`,
-        );
-      miss.forEach((j, k) => {
-        cache.put(chunk[j].rgbPath, tokens.slice(k * L * enc.embedDim, (k + 1) * L * enc.embedDim));
+      const tokens = await encodeBatch(run, miss, (x, B) => enc.encode(x, B));
+      miss.forEach((s, k) => {
+        cache.put(s.rgbPath, tokens.slice(k * L * D, (k + 1) * L * D));
       });
     }
-    progress("features", Math.min(i + bs, all.length), all.length);
+    run.progress("features", Math.min(i + bs, all.length), all.length);
   }
-  const cacheStats = { hits: cache.hits, misses: cache.misses };
+  const counts = { hits: cache.hits, misses: cache.misses };
   const raw = (s: ProbeSample) => cache.get(s.rgbPath)!;
-  if (cfg.featureNorm !== "standardize" && cfg.featureNorm !== "none")
-    throw new Error(`featureNorm must be "standardize" or "none", got '${cfg.featureNorm}'`);
   // statistics of the train split only (as a BatchNorm's running stats), applied to train and val alike
-  const stats = cfg.featureNorm === "standardize" ? featureStats(train.map(raw), enc.embedDim) : null;
-  /** tokens (B, L, D) of a batch, normalised as configured */
-  const batchTokens = (batch: ProbeSample[]): Float32Array => {
-    const tokens = new Float32Array(batch.length * L * enc.embedDim);
+  const stats = run.cfg.featureNorm === "standardize" ? featureStats(train.map(raw), D) : null;
+  const tokens = (batch: ProbeSample[]): Float32Array => {
+    const t = new Float32Array(batch.length * L * D);
     batch.forEach((s, k) => {
-      tokens.set(raw(s), k * L * enc.embedDim);
+      t.set(raw(s), k * L * D);
     });
-    return stats ? applyFeatureStats(tokens, stats) : tokens;
+    return stats ? applyFeatureStats(t, stats) : t;
   };
-  const target = new Map(all.map((s) => [s.rgbPath, sampleTarget(loaded.get(s.rgbPath)!)]));
+  return { tokens, cache: counts };
+}
 
-  // 2. train the head
-  let outputBias = 0;
-  if (task === "depth") {
-    const logs: number[] = [];
-    for (const s of train) {
-      const d = target.get(s.rgbPath)!;
-      for (let i = 0; i < d.length; i += 7) if (d[i] > 0) logs.push(Math.log(d[i]));
-    }
-    logs.sort((a, b) => a - b);
-    if (logs.length) outputBias = logs[logs.length >> 1];
+/** ln of the train split's median depth (every 7th valid pixel): the depth head's starting output. */
+function depthOutputBias(run: ProbeRun): number {
+  if (run.task !== "depth") return 0;
+  const logs: number[] = [];
+  for (const s of run.train) {
+    const d = run.target.get(s.rgbPath)!;
+    for (let i = 0; i < d.length; i += 7) if (d[i] > 0) logs.push(Math.log(d[i]));
   }
-  const trainer = (opts.trainer ?? ((h, seed, bias) => new CpuHeadTrainer(h, seed, bias)))(head, cfg.seed, outputBias);
-  const stepsPerEpoch = Math.ceil(train.length / bs);
-  const totalSteps = cfg.epochs * stepsPerEpoch;
+  logs.sort((a, b) => a - b);
+  return logs.length ? logs[logs.length >> 1] : 0;
+}
+
+/**
+ * Stage 3: the training loop. Epochs over the train split in a seeded order (PCG32(seed, 2 epoch + 1)
+ * shuffle), batches of bs; the learning rate follows lrAt (warmup, then cosine to 0). `step` trains
+ * on one batch at a learning-rate factor (lr / peak) and returns its loss. Returns the mean loss per epoch.
+ */
+async function trainLoop(
+  run: ProbeRun,
+  step: (batch: ProbeSample[], targets: ProbeTargets, lrFactor: number) => Promise<number>,
+): Promise<{ losses: number[]; steps: number }> {
+  const { cfg, train, bs, task } = run;
+  const totalSteps = cfg.epochs * Math.ceil(train.length / bs);
+  const schedule = { lr: 1, minLr: 0, warmupSteps: Math.round(cfg.warmup * totalSteps), totalSteps };
   const losses: number[] = [];
-  let step = 0;
+  let n = 0;
   for (let epoch = 0; epoch < cfg.epochs; epoch++) {
     const order = train.map((_, i) => i);
     const rng = new Pcg32(cfg.seed, 2 * epoch + 1);
@@ -360,25 +525,29 @@ export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
     let sum = 0;
     for (let b = 0; b < order.length; b += bs) {
       const batch = order.slice(b, b + bs).map((i) => train[i]);
-      const tokens = batchTokens(batch);
-      const lr = 0.5 * cfg.lr * (1 + Math.cos((Math.PI * step) / Math.max(1, totalSteps)));
-      const loss = await trainer.step(
-        tokens,
-        batchTargets(
-          task,
-          batch.map((s) => target.get(s.rgbPath)!),
-        ),
-        batch.length,
-        lr,
+      const targets = batchTargets(
+        task,
+        batch.map((s) => run.target.get(s.rgbPath)!),
       );
+      const loss = await step(batch, targets, lrAt(n, schedule));
       sum += loss * batch.length;
-      step++;
-      progress("train", step, totalSteps, { epoch: epoch + 1, loss });
+      n++;
+      run.progress("train", n, totalSteps, { epoch: epoch + 1, loss });
     }
     losses.push(sum / train.length);
   }
+  return { losses, steps: n };
+}
 
-  // 3. evaluate on val, and draw the first few
+type PictureRow = { rgb: Uint8Array; gt: ArrayLike<number>; pred: ArrayLike<number> };
+
+/** Stage 4: score the head's predictions on every val image; the first few become the picture. */
+async function evaluate(
+  run: ProbeRun,
+  predict: (batch: ProbeSample[]) => Promise<Float32Array>,
+  opts: Pick<RunProbeOptions, "depthEval" | "evalResolution">,
+): Promise<{ metrics: DepthMetrics | SegMetrics; imageStats: ImageStats; rows: PictureRow[]; native: boolean }> {
+  const { cfg, ds, task, val, bs, H, W, head, loadOpts } = run;
   const depthCfg: Partial<DepthEvalConfig> = {
     ...(ds.format === "nyu" ? depthEvalPresets.nyu : depthEvalPresets.synth),
     ...(ds.format === "nyu" ? { crop: ds.evalCrop } : {}),
@@ -387,16 +556,15 @@ export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
   const depthAcc = task === "depth" ? new DepthAccumulator(depthCfg) : null;
   const segAcc = task === "seg" ? new SegAccumulator({ numClasses: ds.numClasses!, ignoreIndex: 255, reduceZeroLabel: true }) : null;
   const native = (opts.evalResolution ?? "native") === "native";
-  const rows: { rgb: Uint8Array; gt: ArrayLike<number>; pred: ArrayLike<number> }[] = [];
+  const rows: PictureRow[] = [];
   for (let b = 0; b < val.length; b += bs) {
     const batch = val.slice(b, b + bs);
-    const tokens = batchTokens(batch);
-    const out = await trainer.predict(tokens, batch.length);
+    const out = await predict(batch);
     const n = H * W;
     const C = head.outChannels;
     for (let k = 0; k < batch.length; k++) {
       const s = batch[k];
-      const ls = loaded.get(s.rgbPath)!;
+      const ls = run.loaded.get(s.rgbPath)!;
       // (H, W, C) at input size: depth in metres, or logits
       const o = task === "depth" ? Float32Array.from(out.subarray(k * n, (k + 1) * n), Math.exp) : out.subarray(k * n * C, (k + 1) * n * C);
       const gt = native ? await loadSample(s, { ...loadOpts, size: null }) : ls;
@@ -407,28 +575,66 @@ export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
       if (rows.length < cfg.pictures)
         rows.push({ rgb: ls.rgb, gt: task === "depth" ? ls.depth! : ls.labels!, pred: task === "depth" ? o : argmaxClasses(o, n, C) });
     }
-    progress("eval", Math.min(b + bs, val.length), val.length);
+    run.progress("eval", Math.min(b + bs, val.length), val.length);
   }
-  const metrics = depthAcc ? depthAcc.result() : segAcc!.result();
-  const imageStats = depthAcc ? depthAcc.imageStats() : segAcc!.imageStats();
-  const iv = metricIntervals(imageStats, { resamples: opts.resamples ?? DEFAULT_RESAMPLES, seed: cfg.seed });
-  const intervals = {
-    description: describeBootstrap(iv.info),
-    info: iv.info,
-    ci: Object.fromEntries(Object.entries(iv.ci).map(([k, v]) => [k, [v.lo, v.hi] as [number, number]])),
+  return {
+    metrics: depthAcc ? depthAcc.result() : segAcc!.result(),
+    imageStats: depthAcc ? depthAcc.imageStats() : segAcc!.imageStats(),
+    rows,
+    native,
   };
+}
 
+/** Train a head on a frozen (or, in finetune mode, a fine-tuned) encoder and score it on val. */
+export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
+  const t0 = performance.now();
+  const run = await prepareProbe(opts);
+  const { cfg, enc, head } = run;
+  const trainer = (opts.trainer ?? ((h, seed, bias) => new CpuHeadTrainer(h, seed, bias)))(head, cfg.seed, depthOutputBias(run));
+
+  let cacheStats = { hits: 0, misses: 0 };
+  let trained: { losses: number[]; steps: number };
+  let predict: (batch: ProbeSample[]) => Promise<Float32Array>;
+  if (cfg.mode === "frozen") {
+    const f = await frozenFeatures(run, opts.cacheDir ?? null);
+    cacheStats = f.cache;
+    trained = await trainLoop(run, (batch, targets, k) => trainer.step(f.tokens(batch), targets, batch.length, k * cfg.lr));
+    predict = (batch) => trainer.predict(f.tokens(batch), batch.length);
+  } else {
+    const te = enc as TrainableEncoder;
+    if (!trainer.stepWithInputGrad) throw new Error("fine-tuning needs a head trainer with stepWithInputGrad (CpuHeadTrainer has it)");
+    const headStep = trainer.stepWithInputGrad.bind(trainer);
+    trained = await trainLoop(run, async (batch, targets, k) => {
+      const tokens = await encodeBatch(run, batch, (x, B) => te.forwardTrain(x, B));
+      const r = await headStep(tokens, targets, batch.length, k * cfg.lr, true);
+      await te.backwardStep(r.dTokens!, k * cfg.encoderLr);
+      return r.loss;
+    });
+    predict = async (batch) => trainer.predict(await encodeBatch(run, batch, (x, B) => te.encode(x, B)), batch.length);
+  }
+  const { metrics, imageStats, rows, native } = await evaluate(run, predict, opts);
+  const iv = metricIntervals(imageStats, { resamples: opts.resamples ?? DEFAULT_RESAMPLES, seed: cfg.seed });
   const result: ProbeResult = {
-    task,
+    task: run.task,
     encoder: enc.name,
-    dataset: { format: ds.format, root: ds.root, train: train.length, val: val.length, notes: note ? [...ds.notes, note] : ds.notes },
+    dataset: {
+      format: run.ds.format,
+      root: run.ds.root,
+      train: run.train.length,
+      val: run.val.length,
+      notes: run.note ? [...run.ds.notes, run.note] : run.ds.notes,
+    },
     head,
-    train: { ...cfg, losses, steps: step },
+    train: { ...cfg, ...trained },
     metrics,
-    intervals,
+    intervals: {
+      description: describeBootstrap(iv.info),
+      info: iv.info,
+      ci: Object.fromEntries(Object.entries(iv.ci).map(([k, v]) => [k, [v.lo, v.hi] as [number, number]])),
+    },
     imageStats,
     evalResolution: native ? "native" : "input",
-    classNames: ds.classNames,
+    classNames: run.ds.classNames,
     featureCache: cacheStats,
     seconds: (performance.now() - t0) / 1000,
     files: { metrics: null, pictures: null },
@@ -437,7 +643,12 @@ export async function runProbe(opts: RunProbeOptions): Promise<ProbeResult> {
     fs.mkdirSync(opts.out, { recursive: true });
     if (rows.length) {
       result.files.pictures = path.join(opts.out, "predictions.png");
-      await writePredictionGrid(result.files.pictures, rows, { kind: task, height: H, width: W, palette: ds.classColors ?? undefined });
+      await writePredictionGrid(result.files.pictures, rows, {
+        kind: run.task,
+        height: run.H,
+        width: run.W,
+        palette: run.ds.classColors ?? undefined,
+      });
     }
     result.files.metrics = path.join(opts.out, "metrics.json");
     fs.writeFileSync(result.files.metrics, `${JSON.stringify(result, null, 2)}\n`);
