@@ -1,10 +1,13 @@
 // Brute-force descriptor matching on the GPU (shaders/match/bf_match.wgsl), batched over frame
 // pairs, with Lowe's ratio test and an optional mutual-nearest check on the host.
 // CPU twin of the kernel: src/match/bf_match_cpu.ts; `selectMatches` is shared by both paths.
+// The GPU path keeps one workspace per device (inputs, output, params uniform, staging buffer and
+// bind group), grown when a call needs more and otherwise reused: a call writes into it, records
+// one call and maps the staging buffer, creating and destroying nothing.
 import type { Features, Matches } from "../contracts.js";
-import { createBuffer, params, readU32, submit, upload } from "../gpu/buffers.js";
+import { createBuffer, params, STORAGE, UNIFORM, write } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
-import { dispatch, groups, pipeline } from "../gpu/kernel.js";
+import { type Call, dispatch, encodeCalls, gpuCall, groups, pipeline } from "../gpu/kernel.js";
 import { bfMatchCpu, type NearestNeighbours } from "./bf_match_cpu.js";
 
 export type { NearestNeighbours } from "./bf_match_cpu.js";
@@ -90,6 +93,51 @@ function decode(raw: Uint32Array, rows: number): NearestNeighbours {
   return nn;
 }
 
+/** bf_match's buffers on one device, reused by every call (grown to fit, never shrunk). */
+interface MatchWorkspace {
+  desc: GPUBuffer;
+  frames: GPUBuffer;
+  pairs: GPUBuffer;
+  out: GPUBuffer;
+  staging: GPUBuffer;
+  params: GPUBuffer;
+  /** The recorded call over the current buffers (rebuilt when one of them grows). */
+  call: Call | null;
+  /** Calls run one after another: the next one waits until this one has read its output. */
+  busy: Promise<void>;
+}
+
+const workspaces = new WeakMap<GPUDevice, MatchWorkspace>();
+const READBACK = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
+
+function workspace(gpu: Gpu): MatchWorkspace {
+  let ws = workspaces.get(gpu.device);
+  if (!ws) {
+    ws = {
+      desc: createBuffer(gpu, "bf_match desc", 128 * 4 * 256),
+      frames: createBuffer(gpu, "bf_match frames", 8 * 64),
+      pairs: createBuffer(gpu, "bf_match pairs", 16 * 64),
+      out: createBuffer(gpu, "bf_match out", 16 * 256),
+      staging: createBuffer(gpu, "bf_match out readback", 16 * 256, READBACK),
+      params: createBuffer(gpu, "bf_match params", 16, UNIFORM),
+      call: null,
+      busy: Promise.resolve(),
+    };
+    workspaces.set(gpu.device, ws);
+  }
+  return ws;
+}
+
+/** Grow ws[key] to hold `bytes` (doubling, so a growing workload reallocates O(log) times). */
+function grow(gpu: Gpu, ws: MatchWorkspace, key: "desc" | "frames" | "pairs" | "out" | "staging", bytes: number): void {
+  const cur = ws[key];
+  if (cur.size >= bytes) return;
+  const size = Math.max(bytes, 2 * cur.size);
+  cur.destroy();
+  ws[key] = createBuffer(gpu, cur.label, size, key === "staging" ? READBACK : STORAGE);
+  if (key !== "staging") ws.call = null;
+}
+
 /** Nearest neighbours for every pair (a queries, b trains), on the GPU in one submission. */
 export async function nearestNeighbours(
   gpu: Gpu,
@@ -99,18 +147,38 @@ export async function nearestNeighbours(
   const { pairs, rows } = packPairs(packed.frames, pairList);
   if (pairList.length === 0 || rows === 0)
     return { idx: new Int32Array(rows), best: new Float32Array(rows), second: new Float32Array(rows) };
+  if (pairList.length > 65535) throw new Error(`bf_match: ${pairList.length} pairs in one dispatch; split into batches of at most 65535`);
   let maxQ = 0;
   for (const [a] of pairList) maxQ = Math.max(maxQ, packed.frames[2 * a + 1]);
-  const bDesc = upload(gpu, "bf_match desc", packed.desc);
-  const bFrames = upload(gpu, "bf_match frames", packed.frames);
-  const bPairs = upload(gpu, "bf_match pairs", pairs);
-  const bOut = createBuffer(gpu, "bf_match out", rows * 16);
-  const enc = gpu.device.createCommandEncoder({ label: "bf_match" });
-  encodeBfMatch(gpu, enc, bDesc, bFrames, bPairs, bOut, pairList.length, maxQ);
-  submit(gpu, enc);
-  const raw = await readU32(gpu, bOut, rows * 4);
-  for (const b of [bDesc, bFrames, bPairs, bOut]) b.destroy();
-  return decode(raw, rows);
+  const ws = workspace(gpu);
+  const run = ws.busy.then(async () => {
+    grow(gpu, ws, "desc", packed.desc.byteLength);
+    grow(gpu, ws, "frames", packed.frames.byteLength);
+    grow(gpu, ws, "pairs", pairs.byteLength);
+    grow(gpu, ws, "out", rows * 16);
+    grow(gpu, ws, "staging", rows * 16);
+    write(gpu, ws.desc, packed.desc);
+    write(gpu, ws.frames, packed.frames);
+    write(gpu, ws.pairs, pairs);
+    write(gpu, ws.params, Uint32Array.from([pairList.length, 0, 0, 0]));
+    ws.call ??= gpuCall(gpu, pipeline(gpu, "match/bf_match.wgsl"), [ws.desc, ws.frames, ws.pairs, ws.out, ws.params], [1], {
+      label: "bf_match",
+    });
+    const enc = gpu.device.createCommandEncoder({ label: "bf_match" });
+    encodeCalls(enc, [{ ...ws.call, wg: [groups(maxQ, 16), pairList.length, 1] }], "bf_match");
+    enc.copyBufferToBuffer(ws.out, 0, ws.staging, 0, rows * 16);
+    gpu.device.queue.submit([enc.finish()]);
+    await ws.staging.mapAsync(GPUMapMode.READ, 0, rows * 16);
+    const raw = new Uint32Array(ws.staging.getMappedRange(0, rows * 16).slice(0));
+    ws.staging.unmap();
+    gpu.check(`bf_match on ${pairList.length} pair(s)`);
+    return decode(raw, rows);
+  });
+  ws.busy = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  return run;
 }
 
 /** Distance of unit descriptors from their dot product: sqrt(max(0, 2 - 2 dot)). */

@@ -67,3 +67,35 @@ describe("bf_match.wgsl vs CPU twin (src/ref/match/bf_match.ts)", () => {
     }
   });
 });
+
+describe("bf_match's workspace (src/match/matcher.ts)", () => {
+  it("calls of several sizes, in sequence and concurrently, match the twin; a call that fits creates no GPU buffer", async () => {
+    const gpu = await testGpu();
+    const sizes = [40, 300, 90, 520, 12];
+    const sets = sizes.map((n, i) => [randomFeatures(20 + i, n), randomFeatures(40 + i, n + 17)]);
+    const want = sets.map(([a, b]) => {
+      const packed = packFeatures([a, b]);
+      const { pairs, rows } = packPairs(packed.frames, [[0, 1]]);
+      return bfMatchRef(packed.desc, packed.frames, pairs, rows).idx;
+    });
+    const run = (i: number) => nearestNeighbours(gpu, packFeatures(sets[i]), [[0, 1]]);
+    for (let i = 0; i < sizes.length; i++) expect((await run(i)).idx).toEqual(want[i]);
+    const concurrent = await Promise.all(sizes.map((_, i) => run(i)));
+    concurrent.forEach((nn, i) => {
+      expect(nn.idx, `concurrent call ${i}`).toEqual(want[i]);
+    });
+    // The workspace now fits the largest call: no buffer is created for any of them.
+    const create = gpu.device.createBuffer.bind(gpu.device);
+    let created = 0;
+    gpu.device.createBuffer = (d: GPUBufferDescriptor) => {
+      created++;
+      return create(d);
+    };
+    try {
+      for (let i = 0; i < sizes.length; i++) expect((await run(i)).idx).toEqual(want[i]);
+    } finally {
+      gpu.device.createBuffer = create;
+    }
+    expect(created).toBe(0);
+  });
+});
