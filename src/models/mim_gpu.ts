@@ -38,15 +38,19 @@ import {
   scaleCall,
   scatterRows,
 } from "../nn/layers.js";
+import { withoutDecay } from "../nn/layout.js";
 import { type LinearParams, linearBackward, linearForward, matmulCall } from "../nn/matmul.js";
 import { GpuParams } from "../nn/params.js";
 import { type ModelConfig, numKeep, numPatches, patchDim } from "./config.js";
 import type { Masking } from "./masking.js";
 import { decoderPrefix, paramLayout } from "./params.js";
 
-/** The model's GPU parameters over the host store's layout (paramLayout(c)); allocate before use. */
-export function mimGpuParams(c: ModelConfig): GpuParams {
-  return new GpuParams(paramLayout(c));
+/**
+ * The model's GPU parameters over the host store's layout (paramLayout(c)); allocate before use.
+ * `noDecay` exempts more tensors from weight decay (same offsets), e.g. FINETUNE_NO_DECAY.
+ */
+export function mimGpuParams(c: ModelConfig, noDecay: readonly string[] = []): GpuParams {
+  return new GpuParams(noDecay.length ? withoutDecay(paramLayout(c), noDecay) : paramLayout(c));
 }
 
 const u32Buffer = (gpu: Gpu, label: string, n: number) => createBuffer(gpu, label, Math.max(16, n * 4));

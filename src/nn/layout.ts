@@ -72,6 +72,18 @@ export function weightDecays(name: string, shape: readonly number[]): boolean {
   return shape.length > 1 && !name.endsWith(".bias");
 }
 
+/**
+ * MAE's fine-tuning (main_finetune.py: param_groups_lrd with the ViT's no_weight_decay() list)
+ * exempts these from decay on top of weightDecays; pretraining does not.
+ */
+export const FINETUNE_NO_DECAY: readonly string[] = ["cls_token", "pos_embed"];
+
+/** The same layout (same offsets) with weight decay off for `names` (e.g. FINETUNE_NO_DECAY). */
+export function withoutDecay<E extends TensorSpec & LayoutEntry>(layout: ParamLayout<E>, names: readonly string[]): ParamLayout<E> {
+  const entries = layout.entries.map((e) => (names.includes(e.name) ? { ...e, decay: false } : e));
+  return { ...layout, entries, byName: new Map(entries.map((e) => [e.name, e])) };
+}
+
 /** A table row with the optimizer flags of the one rule (weightDecays). */
 export function tensorSpec(name: string, shape: number[], trainable = true): TensorSpec {
   return { name, shape, trainable, decay: trainable && weightDecays(name, shape) };

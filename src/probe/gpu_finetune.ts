@@ -7,17 +7,18 @@
 // linear head (pipeline.ts) measures what the features hold as they are.
 //
 // Per batch size B the encoder's activations and a staging buffer are built once and reused.
-// Weight decay: the engine's rule (not on 1-D tensors, tokens, position embeddings); the sin-cos
-// position embeddings stay frozen. The decoder's tensors are in the store (one layout) but get no
+// Weight decay: MAE's fine-tuning rule (src/nn/layout.ts weightDecays, and FINETUNE_NO_DECAY: not
+// on 1-D tensors, biases, cls_token, position embeddings); the sin-cos position embeddings stay frozen. The decoder's tensors are in the store (one layout) but get no
 // gradient: their update is weight decay only and they are never read.
 
 import { type Gpu, getGpu } from "../gpu/device.js";
 import { numPatches } from "../models/config.js";
-import { GpuEncoder, mimParamStore } from "../models/mim_gpu.js";
+import { GpuEncoder, mimGpuParams } from "../models/mim_gpu.js";
 import { encoderHash, type ParamStore } from "../models/params.js";
 import { type Call, encodeCalls, readTensor, type Tensor, writeTensor } from "../nn/core.js";
+import { FINETUNE_NO_DECAY } from "../nn/layout.js";
 import { AdamW, type AdamWConfig } from "../nn/optim.js";
-import type { ParamStore as NnParamStore } from "../nn/params.js";
+import type { GpuParams } from "../nn/params.js";
 import type { TrainableEncoder } from "./pipeline.js";
 
 /** AdamW of the encoder while fine-tuning (MAE's fine-tuning betas and weight decay; lr comes per step). */
@@ -45,21 +46,21 @@ export function gpuTrainableEncoder(params: ParamStore, label: string, gpuIn?: G
   const L = numPatches(c);
   const D = c.width;
   const S = c.imgSize;
-  let state: { gpu: Gpu; ps: NnParamStore; opt: AdamW } | null = null;
+  let state: { gpu: Gpu; ps: GpuParams; opt: AdamW } | null = null;
   const plans = new Map<number, Plan>();
   let last: Plan | null = null; // the plan of the last forwardTrain (its activations are live)
 
-  async function setup(): Promise<{ gpu: Gpu; ps: NnParamStore; opt: AdamW }> {
+  async function setup(): Promise<{ gpu: Gpu; ps: GpuParams; opt: AdamW }> {
     if (state) return state;
     const gpu = gpuIn ?? (await getGpu());
-    const ps = mimParamStore(c);
+    const ps = mimGpuParams(c, FINETUNE_NO_DECAY);
     ps.allocate(gpu, `finetune ${c.name} params`);
     ps.setAll(gpu, params.data);
     state = { gpu, ps, opt: new AdamW(gpu, ps, { ...finetuneAdamW, lr: 0 }) };
     return state;
   }
 
-  function plan(gpu: Gpu, ps: NnParamStore, B: number): Plan {
+  function plan(gpu: Gpu, ps: GpuParams, B: number): Plan {
     let p = plans.get(B);
     if (!p) {
       const enc = new GpuEncoder(gpu, ps, c, B, L, `finetune enc B${B}`);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { archPresets, gridSize, modelConfig, numKeep, numPatches } from "../../src/models/config.js";
 import { mimGpuParams } from "../../src/models/mim_gpu.js";
 import { initParams, PARAM_ALIGN, paramLayout, paramShapes, sincosPosEmbed2d } from "../../src/models/params.js";
-import { decayMask } from "../../src/nn/layout.js";
+import { decayMask, FINETUNE_NO_DECAY } from "../../src/nn/layout.js";
 
 describe("model config presets", () => {
   it("nano keeps the 14x14 grid of the 224/16 models", () => {
@@ -163,5 +163,17 @@ describe("weight decay: one table (src/nn/layout.ts weightDecays), MAE's pretrai
       expect([at("pos_embed"), at("cls_token"), at("blocks.0.norm1.weight")]).toEqual([-1, 1, 0]);
       expect(mask.length).toBe(lay.totalFloats);
     }
+  });
+
+  it("fine-tuning (MAE's no_weight_decay list) turns decay off for cls_token only, same offsets", () => {
+    const c = modelConfig("nano", "croco");
+    const pre = mimGpuParams(c);
+    const ft = mimGpuParams(c, FINETUNE_NO_DECAY);
+    expect(ft.specs.map((s) => s.offset)).toEqual(pre.specs.map((s) => s.offset));
+    const changed = ft.specs.filter((s, i) => s.decay !== pre.specs[i].decay).map((s) => s.name);
+    expect(changed).toEqual(["cls_token"]);
+    expect(ft.spec("cls_token").decay).toBe(false);
+    expect(ft.spec("mask_token").decay).toBe(true);
+    expect(pre.spec("cls_token").decay).toBe(true);
   });
 });
