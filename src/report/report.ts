@@ -17,7 +17,7 @@ import { isInside } from "../io/outdir.js";
 import type { MineStats } from "../mine/card.js";
 import type { MineConfig } from "../mine/config.js";
 import type { CandidateLine, DatasetConfigFile } from "../mine/writer.js";
-import type { ImageStats } from "../probe/metrics.js";
+import type { DepthMetrics, ImageStats, SegMetrics } from "../probe/metrics.js";
 import type { ProbeResult } from "../probe/pipeline.js";
 import { compareProbeRuns } from "../probe/stats.js";
 import type { EvalMiningResult } from "../synth/eval.js";
@@ -586,20 +586,26 @@ function reconBody(s: ReportSection, runs: Run[], maxRecons: number): Built {
 // ---------------------------------------------------------------------------------------------
 // Probes: one table per task, encoders as rows, best per column bold.
 
-/** Known metrics: display name and direction (true = higher is better). Aliases map to one column. */
-const METRICS: Array<{ keys: string[]; name: string; higher: boolean }> = [
-  { keys: ["absRel"], name: "AbsRel", higher: false },
-  { keys: ["sqRel"], name: "SqRel", higher: false },
-  { keys: ["rmse"], name: "RMSE", higher: false },
-  { keys: ["rmseLog"], name: "RMSE log", higher: false },
-  { keys: ["log10"], name: "log10", higher: false },
-  { keys: ["siLog", "silog"], name: "SILog", higher: false },
-  { keys: ["delta1"], name: "δ<1.25", higher: true },
-  { keys: ["delta2"], name: "δ<1.25²", higher: true },
-  { keys: ["delta3"], name: "δ<1.25³", higher: true },
-  { keys: ["mIoU"], name: "mIoU", higher: true },
-  { keys: ["pixelAcc", "pixelAccuracy", "aAcc"], name: "pixel acc", higher: true },
-  { keys: ["meanAccuracy", "mAcc"], name: "mean class acc", higher: true },
+/** A score mimic probe writes (DepthMetrics, SegMetrics): a renamed field is a compile error here. */
+type ProbeScore = keyof DepthMetrics | keyof SegMetrics;
+
+/**
+ * Known metrics: our field, display name and direction (true = higher is better); other tools'
+ * names for the same score (mmseg's aAcc, ...) map to the same column.
+ */
+const METRICS: Array<{ key: ProbeScore; aliases?: string[]; name: string; higher: boolean }> = [
+  { key: "absRel", name: "AbsRel", higher: false },
+  { key: "sqRel", name: "SqRel", higher: false },
+  { key: "rmse", name: "RMSE", higher: false },
+  { key: "rmseLog", name: "RMSE log", higher: false },
+  { key: "log10", name: "log10", higher: false },
+  { key: "siLog", aliases: ["silog"], name: "SILog", higher: false },
+  { key: "delta1", name: "δ<1.25", higher: true },
+  { key: "delta2", name: "δ<1.25²", higher: true },
+  { key: "delta3", name: "δ<1.25³", higher: true },
+  { key: "mIoU", name: "mIoU", higher: true },
+  { key: "pixelAccuracy", aliases: ["pixelAcc", "aAcc"], name: "pixel acc", higher: true },
+  { key: "meanAccuracy", aliases: ["mAcc"], name: "mean class acc", higher: true },
 ];
 /** Numeric fields that are counts, not scores. */
 const NOT_SCORES = new Set(["pixels", "images", "classesCounted", "numClasses", "steps", "seconds"]);
@@ -652,7 +658,8 @@ function probeSection(where: string[] | { dir: string }): Built {
     // Columns: known metrics present in any row, in order, then other numeric fields.
     const cols: Array<{ name: string; higher: boolean | null; get: (m: Json) => number | null; key?: (m: Json) => string | null }> = [];
     const used = new Set<string>();
-    for (const k of METRICS) {
+    for (const metric of METRICS) {
+      const k = { ...metric, keys: [metric.key, ...(metric.aliases ?? [])] };
       const present = rows.some((r) => k.keys.some((key) => key in r.m));
       for (const key of k.keys) used.add(key);
       if (present)
@@ -732,7 +739,7 @@ function intervalNote(byTask: Map<string, Array<{ ci: Json | null; dir: string }
 }
 
 /** Headline metrics compared pairwise, with their direction. */
-const PAIRED: Record<string, Array<{ key: string; name: string; higher: boolean }>> = {
+const PAIRED: Record<string, Array<{ key: ProbeScore; name: string; higher: boolean }>> = {
   depth: [
     { key: "absRel", name: "AbsRel", higher: false },
     { key: "delta1", name: "δ<1.25", higher: true },
