@@ -30,25 +30,6 @@ export interface ParamLayout<E extends LayoutEntry = LayoutEntry> {
   count: number;
 }
 
-export function emptyLayout<E extends LayoutEntry>(): ParamLayout<E> {
-  return { entries: [], byName: new Map(), totalFloats: 0, count: 0 };
-}
-
-/** Place one more tensor at the next aligned offset; returns its entry. */
-export function appendEntry<S extends { name: string; shape: readonly number[] }>(
-  layout: ParamLayout<Omit<S, "shape"> & LayoutEntry>,
-  spec: S,
-): Omit<S, "shape"> & LayoutEntry {
-  if (layout.byName.has(spec.name)) throw new Error(`parameter layout: duplicate tensor name '${spec.name}'`);
-  const size = spec.shape.reduce((a, b) => a * b, 1);
-  const e = { ...spec, shape: [...spec.shape], offset: layout.totalFloats, size };
-  layout.entries.push(e);
-  layout.byName.set(spec.name, e);
-  layout.count += size;
-  layout.totalFloats += Math.ceil(size / PARAM_ALIGN) * PARAM_ALIGN;
-  return e;
-}
-
 /** A tensor of a parameter table and what the optimizer does with it. */
 export interface TensorSpec {
   /** PyTorch state_dict name, e.g. "blocks.0.attn.qkv.weight". */
@@ -96,12 +77,20 @@ export function decayMask(layout: ParamLayout<TensorSpec & LayoutEntry>): Float3
   return mask;
 }
 
-/** The layout of a list of tensors, in list order. */
+/** The layout of a list of tensors: each at the next multiple of PARAM_ALIGN floats, in list order. */
 export function layoutOf<S extends { name: string; shape: readonly number[] }>(
   specs: readonly S[],
 ): ParamLayout<Omit<S, "shape"> & LayoutEntry> {
-  const layout = emptyLayout<Omit<S, "shape"> & LayoutEntry>();
-  for (const s of specs) appendEntry(layout, s);
+  const layout: ParamLayout<Omit<S, "shape"> & LayoutEntry> = { entries: [], byName: new Map(), totalFloats: 0, count: 0 };
+  for (const spec of specs) {
+    if (layout.byName.has(spec.name)) throw new Error(`parameter layout: duplicate tensor name '${spec.name}'`);
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    const e = { ...spec, shape: [...spec.shape], offset: layout.totalFloats, size };
+    layout.entries.push(e);
+    layout.byName.set(spec.name, e);
+    layout.count += size;
+    layout.totalFloats += Math.ceil(size / PARAM_ALIGN) * PARAM_ALIGN;
+  }
   return layout;
 }
 
