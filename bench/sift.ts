@@ -6,6 +6,9 @@
 //  - repeatability (1.5 px) and matching score (descriptor NN within 3 px) of both on the same
 //    warped pairs (src/features/textures.ts standardWarps, 224x224), scored by the same code
 //    (src/features/eval.ts).
+// --profile: instead of the peer, where one batch's time goes at 224x224 with the 2x upsampling
+// (1 image and 8): dispatches, bind groups, uniforms, submits and readbacks per batch, and GPU time
+// per kernel from timestamp queries (one pass per dispatch, so each includes a pass's overhead).
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -13,9 +16,10 @@ import { fileURLToPath } from "node:url";
 import type { Features } from "../src/contracts.js";
 import { siftPresets } from "../src/features/config.js";
 import { scoreWarp } from "../src/features/eval.js";
-import { detectAndDescribe, detectAndDescribeBatch } from "../src/features/sift.js";
+import { detectAndDescribe, detectAndDescribeBatch, siftPlan } from "../src/features/sift.js";
 import { makeTexture, render, renderWarp, standardWarps } from "../src/features/textures.js";
-import { describeAdapter, getGpu } from "../src/gpu/device.js";
+import { describeAdapter, type Gpu, getGpu } from "../src/gpu/device.js";
+import type { Call } from "../src/gpu/kernel.js";
 import { writePng } from "../src/image/io.js";
 import { type BenchOptions, type BenchResult, type BenchRow, row, runPython, timeMs } from "./lib.js";
 
@@ -50,8 +54,118 @@ function readPeer(dir: string, name: string): Features {
   return { count, xy, scale, angle, desc };
 }
 
+// ---- profile -------------------------------------------------------------------------------------
+
+/** GPU ns of each call (one timestamped pass per call), replayed after a normal batch. */
+async function timestampCalls(gpu: Gpu, calls: readonly Call[]): Promise<number[]> {
+  const dev = gpu.device;
+  const count = 2 * calls.length;
+  const qs = dev.createQuerySet({ label: "sift profile timestamps", type: "timestamp", count });
+  const resolve = dev.createBuffer({
+    label: "sift profile resolve",
+    size: count * 8,
+    usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+  });
+  const read = dev.createBuffer({ label: "sift profile read", size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = dev.createCommandEncoder({ label: "sift profile" });
+  calls.forEach((c, i) => {
+    const pass = enc.beginComputePass({
+      label: c.label,
+      timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+    });
+    pass.setPipeline(c.pipe);
+    pass.setBindGroup(0, c.group);
+    if (c.indirect) pass.dispatchWorkgroupsIndirect(c.indirect.buffer, c.indirect.offset);
+    else pass.dispatchWorkgroups(...c.wg);
+    pass.end();
+  });
+  enc.resolveQuerySet(qs, 0, count, resolve, 0);
+  enc.copyBufferToBuffer(resolve, 0, read, 0, count * 8);
+  dev.queue.submit([enc.finish()]);
+  await read.mapAsync(GPUMapMode.READ);
+  const t = new BigUint64Array(read.getMappedRange().slice(0));
+  read.unmap();
+  for (const b of [qs, resolve, read]) b.destroy();
+  return calls.map((_, i) => Number(t[2 * i + 1] - t[2 * i]));
+}
+
+/** Bind groups, buffers, buffer writes, submits and maps made while `fn` runs. */
+async function countGpuObjects(gpu: Gpu, fn: () => Promise<unknown>) {
+  const dev = gpu.device as unknown as Record<string, unknown>;
+  const q = gpu.device.queue as unknown as Record<string, unknown>;
+  const n = { bindGroups: 0, buffers: 0, writes: 0, submits: 0 };
+  const wrap = (o: Record<string, unknown>, key: string, k: keyof typeof n) => {
+    const f = o[key] as (...a: unknown[]) => unknown;
+    o[key] = function (this: unknown, ...a: unknown[]) {
+      n[k]++;
+      return f.apply(this, a);
+    };
+  };
+  wrap(dev, "createBindGroup", "bindGroups");
+  wrap(dev, "createBuffer", "buffers");
+  wrap(q, "writeBuffer", "writes");
+  wrap(q, "submit", "submits");
+  try {
+    await fn();
+  } finally {
+    // Own properties shadowed the prototype's methods; deleting them restores those.
+    for (const k of ["createBindGroup", "createBuffer"]) delete dev[k];
+    for (const k of ["writeBuffer", "submit"]) delete q[k];
+  }
+  return n;
+}
+
+async function profile(gpu: Gpu): Promise<BenchResult> {
+  if (!gpu.hasTimestamps) throw new Error("bench sift --profile needs the adapter's timestamp-query feature");
+  const cfg = siftPresets.opencv;
+  const W = 224;
+  const lines: string[] = [];
+  const rows: BenchRow[] = [];
+  for (const n of [1, 8]) {
+    const gray = new Float32Array(n * W * W);
+    for (let i = 0; i < n; i++) gray.set(render(makeTexture(100 + i, W), W, W), i * W * W);
+    await detectAndDescribeBatch(gpu, gray, n, W, W, cfg); // builds and caches the plan
+    const counts = await countGpuObjects(gpu, () => detectAndDescribeBatch(gpu, gray, n, W, W, cfg));
+    const plan = siftPlan(gpu, W, W, n, cfg);
+    const per = new Map<string, { dispatches: number; ns: number[] }>();
+    const reps = 5;
+    for (let r = 0; r < reps; r++) {
+      const ns = await timestampCalls(gpu, plan.calls);
+      plan.calls.forEach((c, i) => {
+        const kind = c.label.replace(/^sift \S+ /, "").replace(/ o\d+.*$/, "");
+        const e = per.get(kind) ?? { dispatches: 0, ns: Array(reps).fill(0) };
+        if (r === 0) e.dispatches++;
+        e.ns[r] += ns[i];
+        per.set(kind, e);
+      });
+    }
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    const total = [...per.values()].reduce((a, e) => a + med(e.ns), 0);
+    lines.push(
+      `#### ${W}x${W}, 2x upsampling, batch of ${n}: per batch ${plan.calls.length} dispatches in one pass, ${counts.bindGroups} bind groups, ${counts.buffers} buffers (readback staging), ${counts.writes} buffer writes, ${counts.submits} submits`,
+      "",
+      "| kernel | dispatches | ms per image (GPU timestamps, median of 5) | share |",
+      "|---|---|---|---|",
+      ...[...per]
+        .sort((a, b) => med(b[1].ns) - med(a[1].ns))
+        .map(([k, e]) => `| ${k} | ${e.dispatches} | ${(med(e.ns) / 1e6 / n).toFixed(2)} | ${((100 * med(e.ns)) / total).toFixed(0)}% |`),
+      "",
+    );
+    rows.push(row(`SIFT ${W}x${W} batch of ${n}: kernels (sum of timestamped dispatches)`, "ms/image", total / 1e6 / n, null, true));
+  }
+  return {
+    name: "sift",
+    peer: "- (profile)",
+    adapter: describeAdapter(gpu.adapter),
+    rows,
+    notes: ["--profile: each dispatch timed in its own pass; the sum is above a batch's time in one pass."],
+    extra: lines.join("\n"),
+  };
+}
+
 export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
   const gpu = await getGpu();
+  if (opts.profile) return profile(gpu);
   const cfg = siftPresets.opencv;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-sift-bench-"));
   const repeats = opts.quick ? 1 : 3;
