@@ -3,13 +3,18 @@
 // CPU twins: src/ref/image.ts.
 import { createBuffer, params, readF32, submit, upload } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
-import { dispatch, grid1d, groups, pipeline } from "../gpu/kernel.js";
+import { type Call, dispatch, encodeCalls, gpuCall, grid1d, groups, pipeline } from "../gpu/kernel.js";
 import { gaussianTaps } from "./cpu.js";
 
-/** rgb: (count*3) bytes packed in u32 words -> gray: (count) f32. */
-export function encodeRgbToGray(gpu: Gpu, enc: GPUCommandEncoder, rgb: GPUBuffer, gray: GPUBuffer, count: number): void {
+/** The call of rgb_to_gray.wgsl: rgb (count*3) bytes packed in u32 words -> gray (count) f32. */
+export function rgbToGrayCall(gpu: Gpu, rgb: GPUBuffer, gray: GPUBuffer, count: number): Call {
   const p = params(gpu, "rgb_to_gray params", [["u32", count]]);
-  dispatch(gpu, enc, pipeline(gpu, "image/rgb_to_gray.wgsl"), [rgb, gray, p], grid1d(count, 64));
+  return gpuCall(gpu, pipeline(gpu, "image/rgb_to_gray.wgsl"), [rgb, gray, p], grid1d(count, 64), { label: "rgb_to_gray" });
+}
+
+/** Record rgb_to_gray.wgsl once (rgbToGrayCall builds a call to replay). */
+export function encodeRgbToGray(gpu: Gpu, enc: GPUCommandEncoder, rgb: GPUBuffer, gray: GPUBuffer, count: number): void {
+  encodeCalls(enc, [rgbToGrayCall(gpu, rgb, gray, count)], "rgb_to_gray");
 }
 
 /** src: (n, sh, sw) -> dst: (n, dh, dw), bilinear. */

@@ -12,7 +12,7 @@
 // keypoints and borderline pairs flip between keep and reject.
 import { createBuffer, params, readF32, submit, upload } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
-import { dispatch, grid1d, pipeline } from "../gpu/kernel.js";
+import { type Call, encodeCalls, gpuCall, grid1d, pipeline } from "../gpu/kernel.js";
 
 const COEF = 2048; // INTER_RESIZE_COEF_SCALE (11 bits)
 
@@ -118,10 +118,15 @@ export function cvResizeLinear(img: Uint8Array, w: number, h: number, cn: number
   return out;
 }
 
-/** Record rgb_to_gray_u8.wgsl: rgb (count*3 bytes, packed) -> gray (count) f32 = cv2 uint8 gray / 255. */
-export function encodeRgbToGrayU8(gpu: Gpu, enc: GPUCommandEncoder, rgb: GPUBuffer, gray: GPUBuffer, count: number): void {
+/** The call of rgb_to_gray_u8.wgsl: rgb (count*3 bytes, packed) -> gray (count) f32 = cv2 uint8 gray / 255. */
+export function rgbToGrayU8Call(gpu: Gpu, rgb: GPUBuffer, gray: GPUBuffer, count: number): Call {
   const p = params(gpu, "rgb_to_gray_u8 params", [["u32", count]]);
-  dispatch(gpu, enc, pipeline(gpu, "mine/rgb_to_gray_u8.wgsl"), [rgb, gray, p], grid1d(count, 64));
+  return gpuCall(gpu, pipeline(gpu, "mine/rgb_to_gray_u8.wgsl"), [rgb, gray, p], grid1d(count, 64), { label: "rgb_to_gray_u8" });
+}
+
+/** Record rgb_to_gray_u8.wgsl once (rgbToGrayU8Call builds a call to replay). */
+export function encodeRgbToGrayU8(gpu: Gpu, enc: GPUCommandEncoder, rgb: GPUBuffer, gray: GPUBuffer, count: number): void {
+  encodeCalls(enc, [rgbToGrayU8Call(gpu, rgb, gray, count)], "rgb_to_gray_u8");
 }
 
 /** Host convenience: upload RGB bytes, run rgb_to_gray_u8.wgsl, read back (count) f32. */

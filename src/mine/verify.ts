@@ -11,18 +11,19 @@
 import type { Features, Frame } from "../contracts.js";
 import type { SiftConfig } from "../features/config.js";
 import { siftPresets } from "../features/config.js";
-import { encodeSift, readFeatures, siftPlan } from "../features/sift.js";
+import { encodeSift, readFeatures, type SiftPlan, siftPlan } from "../features/sift.js";
 import { type CorrespondenceConfig, correspondencePresets } from "../geometry/correspondence.js";
 import { ransacPresets } from "../geometry/ransac.js";
 import { type TwoViewConfig, type TwoViewResult, twoViewBatch } from "../geometry/two_view.js";
 import { createBuffer, readF32 } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
-import { encodeRgbToGray } from "../image/kernels.js";
+import { type Call, encodeCalls } from "../gpu/kernel.js";
+import { rgbToGrayCall } from "../image/kernels.js";
 import { cropRect } from "../video/decode.js";
 import { decodeImage } from "../video/sequence.js";
 import type { MineConfig } from "./config.js";
-import { cvResizeLinear, encodeRgbToGrayU8 } from "./opencv.js";
-import { encodeSharpness } from "./sharpness.js";
+import { cvResizeLinear, rgbToGrayU8Call } from "./opencv.js";
+import { sharpnessCall } from "./sharpness.js";
 
 /** What the filters say about one verified pair. */
 export interface Verdict {
@@ -148,7 +149,9 @@ function medianMotion(tv: TwoViewResult, fa: Features, fb: Features, inliers: Ui
   return d[d.length >> 1];
 }
 
-const batchBuffers = new WeakMap<GPUDevice, Map<string, { rgb: GPUBuffer; sharp: GPUBuffer }>>();
+/** Per SIFT plan (one batch size and frame size) and gray mode: the RGB and sharpness buffers and
+ *  the calls that fill the plan's input and the sharpness, built once and replayed per batch. */
+const batchCalls = new WeakMap<SiftPlan, Map<string, { rgb: GPUBuffer; sharp: GPUBuffer; calls: Call[] }>>();
 
 /** Gray, sharpness and SIFT for a batch of frames at size x size, in one submission. */
 export async function describeBatch(
@@ -162,21 +165,23 @@ export async function describeBatch(
   for (const f of frames)
     if (f.width !== size || f.height !== size)
       throw new Error(`frame ${f.index} of ${f.videoId} is ${f.width}x${f.height}, expected ${size}x${size}`);
-  let cache = batchBuffers.get(gpu.device);
-  if (!cache) batchBuffers.set(gpu.device, (cache = new Map()));
   const key = `${n}x${size}`;
-  let bufs = cache.get(key);
+  const plan = siftPlan(gpu, size, size, n, sift);
+  let cache = batchCalls.get(plan);
+  if (!cache) batchCalls.set(plan, (cache = new Map()));
+  let bufs = cache.get(gray);
   if (!bufs) {
-    bufs = { rgb: createBuffer(gpu, `mine rgb ${key}`, n * size * size * 3), sharp: createBuffer(gpu, `mine sharpness ${key}`, n * 4) };
-    cache.set(key, bufs);
+    const rgbBuf = createBuffer(gpu, `mine rgb ${key}`, n * size * size * 3);
+    const sharp = createBuffer(gpu, `mine sharpness ${key}`, n * 4);
+    const toGray = (gray === "u8" ? rgbToGrayU8Call : rgbToGrayCall)(gpu, rgbBuf, plan.input, n * size * size); // (N, H, W) in [0, 1]
+    bufs = { rgb: rgbBuf, sharp, calls: [toGray, sharpnessCall(gpu, plan.input, sharp, n, size, size)] };
+    cache.set(gray, bufs);
   }
   const rgb = new Uint8Array(Math.ceil((n * size * size * 3) / 4) * 4); // (N, H, W, 3) bytes
   for (const [i, f] of frames.entries()) rgb.set(f.rgb, i * size * size * 3);
   gpu.device.queue.writeBuffer(bufs.rgb, 0, rgb);
-  const plan = siftPlan(gpu, size, size, n, sift);
   const enc = gpu.device.createCommandEncoder({ label: `mine batch ${key}` });
-  (gray === "u8" ? encodeRgbToGrayU8 : encodeRgbToGray)(gpu, enc, bufs.rgb, plan.input, n * size * size); // (N, H, W) in [0, 1]
-  encodeSharpness(gpu, enc, plan.input, bufs.sharp, n, size, size);
+  encodeCalls(enc, bufs.calls, `mine gray + sharpness ${key}`);
   const out = encodeSift(plan, enc, plan.input);
   gpu.device.queue.submit([enc.finish()]);
   const [feats, sharp] = await Promise.all([readFeatures(gpu, out), readF32(gpu, bufs.sharp, n)]);
