@@ -16,10 +16,18 @@ import { fileURLToPath } from "node:url";
 import type { Features } from "../src/contracts.js";
 import { siftPresets } from "../src/features/config.js";
 import { scoreWarp } from "../src/features/eval.js";
-import { detectAndDescribe, detectAndDescribeBatch, siftPlan } from "../src/features/sift.js";
+import {
+  createSiftPlan,
+  destroySiftPlan,
+  detectAndDescribe,
+  detectAndDescribeBatch,
+  encodeSift,
+  readFeatures,
+  siftPlan,
+} from "../src/features/sift.js";
 import { makeTexture, render, renderWarp, standardWarps } from "../src/features/textures.js";
 import { describeAdapter, type Gpu, getGpu } from "../src/gpu/device.js";
-import type { Call } from "../src/gpu/kernel.js";
+import { type Call, encodeCalls } from "../src/gpu/kernel.js";
 import { writePng } from "../src/image/io.js";
 import { type BenchOptions, type BenchResult, type BenchRow, row, runPython, timeMs } from "./lib.js";
 
@@ -115,6 +123,73 @@ async function countGpuObjects(gpu: Gpu, fn: () => Promise<unknown>) {
   return n;
 }
 
+/**
+ * Issue 22 item 5's A/B, same process, alternating: a batch replaying the plan's recorded calls in
+ * one pass, vs the same dispatches issued as `dispatch` did per batch: per dispatch a new bind
+ * group, a new params uniform (created and written; the plan's uniform stays bound, as uniform
+ * buffers cannot be copied) and a pass. Median wall ms per batch, features read back.
+ */
+async function replayVsPerBatch(gpu: Gpu, gray: Float32Array, n: number, W: number): Promise<{ replayed: number; perBatch: number }> {
+  const dev = gpu.device as unknown as Record<string, unknown>;
+  const descs = new Map<GPUBindGroup, GPUBindGroupDescriptor>();
+  const cbg = gpu.device.createBindGroup.bind(gpu.device);
+  dev.createBindGroup = (d: GPUBindGroupDescriptor) => {
+    const g = cbg(d);
+    descs.set(g, d);
+    return g;
+  };
+  let plan: ReturnType<typeof createSiftPlan>;
+  try {
+    plan = createSiftPlan(gpu, W, W, n, siftPresets.opencv);
+  } finally {
+    delete dev.createBindGroup;
+  }
+  const calls = plan.calls;
+  gpu.device.queue.writeBuffer(plan.input, 0, gray.buffer, gray.byteOffset, gray.byteLength);
+  const replayed = async () => {
+    const enc = gpu.device.createCommandEncoder({ label: "sift A/B replayed" });
+    encodeSift(plan, enc);
+    gpu.device.queue.submit([enc.finish()]);
+    await readFeatures(gpu, plan.out);
+  };
+  const perBatch = async () => {
+    const made: GPUBuffer[] = [];
+    const enc = gpu.device.createCommandEncoder({ label: "sift A/B per batch" });
+    plan.calls = []; // encodeSift's clears and copies only
+    encodeSift(plan, enc);
+    plan.calls = calls;
+    for (const c of calls) {
+      const d = descs.get(c.group) as GPUBindGroupDescriptor;
+      for (const e of d.entries as Iterable<GPUBindGroupEntry>) {
+        const b = (e.resource as GPUBufferBinding).buffer;
+        if (!(b.usage & GPUBufferUsage.UNIFORM)) continue;
+        const u = gpu.device.createBuffer({ label: `${b.label} per batch`, size: b.size, usage: b.usage });
+        gpu.device.queue.writeBuffer(u, 0, new Uint8Array(b.size));
+        made.push(u);
+      }
+      encodeCalls(enc, [{ ...c, group: cbg(d) }], c.label);
+    }
+    gpu.device.queue.submit([enc.finish()]);
+    await readFeatures(gpu, plan.out);
+    for (const u of made) u.destroy();
+  };
+  const t = { replayed: [] as number[], perBatch: [] as number[] };
+  await replayed();
+  await perBatch();
+  for (let r = 0; r < 7; r++)
+    for (const [k, f] of [
+      ["replayed", replayed],
+      ["perBatch", perBatch],
+    ] as const) {
+      const t0 = performance.now();
+      await f();
+      t[k].push(performance.now() - t0);
+    }
+  destroySiftPlan(plan);
+  const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+  return { replayed: med(t.replayed), perBatch: med(t.perBatch) };
+}
+
 async function profile(gpu: Gpu): Promise<BenchResult> {
   if (!gpu.hasTimestamps) throw new Error("bench sift --profile needs the adapter's timestamp-query feature");
   const cfg = siftPresets.opencv;
@@ -152,6 +227,16 @@ async function profile(gpu: Gpu): Promise<BenchResult> {
       "",
     );
     rows.push(row(`SIFT ${W}x${W} batch of ${n}: kernels (sum of timestamped dispatches)`, "ms/image", total / 1e6 / n, null, true));
+    const ab = await replayVsPerBatch(gpu, gray, n, W);
+    rows.push(
+      row(
+        `SIFT ${W}x${W} batch of ${n}: calls replayed (1 pass) vs built per batch (a bind group, uniform and pass each)`,
+        "ms/image",
+        ab.replayed / n,
+        ab.perBatch / n,
+        true,
+      ),
+    );
   }
   return {
     name: "sift",
