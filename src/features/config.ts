@@ -65,14 +65,14 @@ export interface OctaveGeom {
   h: number;
 }
 
+/** Most octaves one image may have (sift_select.wgsl's per-octave scan: MAX_OCT). */
+export const SIFT_MAX_OCTAVES = 12;
+
 /**
  * The octaves that can hold keypoints: OpenCV's count round(log2(min side of the base) - 2) + 1
  * (base = doubled image when upsampling), cut where the octave is too small for the extrema border
  * (min side <= 2 * SIFT_IMG_BORDER; such octaves never produce keypoints).
  */
-/** Most octaves one image may have (sift_select.wgsl's per-octave scan: MAX_OCT). */
-export const SIFT_MAX_OCTAVES = 12;
-
 export function siftOctaves(width: number, height: number, cfg: SiftConfig): OctaveGeom[] {
   const bw = cfg.upsample ? width * 2 : width;
   const bh = cfg.upsample ? height * 2 : height;

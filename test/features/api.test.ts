@@ -3,7 +3,7 @@
 // the host convenience path.
 import { describe, expect, test } from "vitest";
 import { KP, KP_WORDS, siftPresets } from "../../src/features/config.js";
-import { detectAndDescribe, encodeSift, readCounts, readFeatures, siftPlan } from "../../src/features/sift.js";
+import { createSiftPlan, detectAndDescribe, encodeSift, readCounts, readFeatures, siftPlan } from "../../src/features/sift.js";
 import { makeTexture, render } from "../../src/features/textures.js";
 import { readU32, upload } from "../../src/gpu/buffers.js";
 import { siftRef } from "../../src/ref/features/sift.js";
@@ -106,6 +106,8 @@ describe("SIFT API", () => {
     await expect(detectAndDescribe(gpu, img.subarray(1), w, h)).rejects.toThrow(/expected N\*H\*W/);
     await expect(detectAndDescribe(gpu, new Float32Array(8 * 8), 8, 8)).rejects.toThrow(/at least 16x16/);
     await expect(detectAndDescribe(gpu, img, w, h, { ...siftPresets.opencv, nOctaveLayers: 0 })).rejects.toThrow(/siftPresets.opencv/);
+    // More octaves than sift_select.wgsl handles (32768 px doubled: 13), refused before allocating.
+    expect(() => createSiftPlan(gpu, 32768, 32768, 1, siftPresets.opencv)).toThrow(/13 octaves, more than the 12/);
   });
 });
 
