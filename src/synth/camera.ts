@@ -111,6 +111,15 @@ export interface TrajectoryConfig {
   jitterM: number;
   /** Horizontal field of view (degrees). */
   hfovDeg: number;
+  /** Base pitch range (degrees, > 0 looks down), drawn once per trajectory. */
+  pitchDeg: [number, number];
+  /**
+   * Tilt swings (degrees): pitch and roll each follow a slow seeded wobble of this amplitude
+   * (about 0.15 Hz), from their own PCG32 stream, so the horizon and the floor move around the
+   * frame and a probe cannot read depth or class from pixel position alone. 0 = level camera.
+   */
+  tiltPitchDeg: number;
+  tiltRollDeg: number;
 }
 
 export const DEFAULT_TRAJECTORY: TrajectoryConfig = {
@@ -124,6 +133,9 @@ export const DEFAULT_TRAJECTORY: TrajectoryConfig = {
   jitterDeg: 0.8,
   jitterM: 0.015,
   hfovDeg: 65,
+  pitchDeg: [2, 8],
+  tiltPitchDeg: 0,
+  tiltRollDeg: 0,
 };
 
 export interface Trajectory {
@@ -159,17 +171,20 @@ export function makeTrajectory(scene: Scene, kind: TrajectoryKind, seed: number,
   const dir = r.nextFloat() < 0.5 ? 1 : -1;
   const meanR = (ax + az) / 2;
   const phase = 2 * Math.PI * r.nextFloat();
-  const pitch0 = ((2 + 6 * r.nextFloat()) * Math.PI) / 180; // > 0 looks down
+  const pitch0 = ((cfg.pitchDeg[0] + (cfg.pitchDeg[1] - cfg.pitchDeg[0]) * r.nextFloat()) * Math.PI) / 180; // > 0 looks down
   const jr = [wobble(r, 0.7), wobble(r, 0.7), wobble(r, 0.7)];
   const jt = [wobble(r, 0.5), wobble(r, 0.5), wobble(r, 0.5)];
   const pitchW = wobble(r, 0.08);
   const radiusW = wobble(r, 0.05);
   const deg = Math.PI / 180;
   const ring = (theta: number, k = 1): Vec3 => [cx + k * ax * Math.cos(theta), height, cz + k * az * Math.sin(theta)];
+  // tilt swings from their own stream: presets without them draw exactly the numbers they always did
+  const rt = new Pcg32(seed, 0x7a2);
+  const tilt = [wobble(rt, 0.15), wobble(rt, 0.15)];
   const jitter = (t: number, eye: Vec3, yaw: number, pitch: number, roll: number): number[] => {
     const y = yaw + cfg.jitterDeg * deg * jr[0](t);
-    const p = pitch + cfg.jitterDeg * deg * jr[1](t);
-    const rl = roll + cfg.jitterDeg * deg * jr[2](t);
+    const p = pitch + cfg.jitterDeg * deg * jr[1](t) + (cfg.tiltPitchDeg ? cfg.tiltPitchDeg * deg * tilt[0](t) : 0);
+    const rl = roll + cfg.jitterDeg * deg * jr[2](t) + (cfg.tiltRollDeg ? cfg.tiltRollDeg * deg * tilt[1](t) : 0);
     const e: Vec3 = [eye[0] + cfg.jitterM * jt[0](t), eye[1] + cfg.jitterM * jt[1](t), eye[2] + cfg.jitterM * jt[2](t)];
     const f: Vec3 = [Math.cos(p) * Math.sin(y), -Math.sin(p), -Math.cos(p) * Math.cos(y)];
     return poseLookDir(e, f, rl);
