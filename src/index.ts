@@ -124,7 +124,7 @@ export {
   type ProbeTask,
   readPairList,
 } from "./probe/datasets.js";
-export { checkpointEncoder, type EncoderDevice, encoderOn, randomEncoder, referenceEncoder } from "./probe/encoders.js";
+export { checkpointEncoder, type EncoderDevice, encoderOn, positionEncoder, randomEncoder, referenceEncoder } from "./probe/encoders.js";
 export { gpuEncoder } from "./probe/gpu_encoder.js";
 export { type HeadConfig, HeadParams, headPresets, initHeadParams, makeHeadConfig } from "./probe/heads.js";
 export {

@@ -86,6 +86,8 @@ export interface BenchmarkOptions {
   objectives?: Array<"croco" | "mae">;
   /** Add the random-init reference row (probes on a random encoder; default true). */
   randomInit?: boolean;
+  /** Add the position-prior reference row (probes on the position embedding alone; default true). */
+  positionPrior?: boolean;
   quiet?: boolean;
   runner?: MimicRunner;
 }
@@ -141,10 +143,12 @@ export async function runBenchmark(datasets: string[], opts: BenchmarkOptions): 
   const reused: string[] = [];
   const failures: BenchmarkOutcome["failures"] = [];
   const objectives = opts.objectives ?? ["croco"];
-  const entries: Array<{ name: string; objective: EntryResult["objective"]; info: DatasetInfo | null }> = [];
+  const entries: Array<{ name: string; objective: EntryResult["objective"]; info: DatasetInfo | null; reference?: "random" | "position" }> =
+    [];
   for (const d of infos)
     for (const o of objectives) entries.push({ name: o === "croco" ? d.name : `${d.name} (${o})`, objective: o, info: d });
-  if (opts.randomInit ?? true) entries.push({ name: "random init", objective: "none", info: null });
+  if (opts.randomInit ?? true) entries.push({ name: "random init", objective: "none", info: null, reference: "random" });
+  if (opts.positionPrior ?? true) entries.push({ name: "position prior", objective: "none", info: null, reference: "position" });
 
   for (const e of entries) {
     const entry = {
@@ -184,7 +188,7 @@ export async function runBenchmark(datasets: string[], opts: BenchmarkOptions): 
           const code = await run(args, q);
           if (code !== 0) throw new Error(`${what} (seed ${seed}) failed (exit ${code})${q ? "; its error output is above" : ""}`);
         };
-        let ckpt = "random";
+        let ckpt: string = e.reference ?? "random";
         if (e.info) {
           const trainDir = path.join(dir, "train");
           await step(`mimic train --objective ${e.objective}`, [
@@ -217,7 +221,7 @@ export async function runBenchmark(datasets: string[], opts: BenchmarkOptions): 
             "probe",
             "--ckpt",
             ckpt,
-            ...(ckpt === "random" ? ["--model", s.model] : []),
+            ...(e.reference ? ["--model", s.model] : []),
             "--task",
             task,
             "--data",

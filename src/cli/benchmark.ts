@@ -16,6 +16,7 @@ interface BenchmarkFlags {
   seeds?: string;
   objectives: string;
   randomInit: boolean;
+  positionPrior: boolean;
   makeBaselines?: string;
   seed: string;
   json?: boolean;
@@ -34,6 +35,7 @@ export function benchmarkCommand(): Command {
     .option("--seeds <n>", "seeds per entry (pretraining and probe head), the intervals are over them; default the scale's (3)")
     .option("--objectives <list>", "pretraining objectives per dataset, comma-separated: croco, mae (MAE on the same frames)", "croco")
     .option("--no-random-init", "leave out the random-init reference row")
+    .option("--no-position-prior", "leave out the position-prior reference row (a head on the position embedding alone)")
     .option(
       "--make-baselines <videos-dir>",
       `first make the baseline datasets (${baselineRecipes.map((b) => b.name).join(", ")}) from these videos in <out>/baselines/ (kept if there) and benchmark them too`,
@@ -86,6 +88,7 @@ export function benchmarkCommand(): Command {
           out: outFlag(o.out),
           objectives: objectives as Array<"croco" | "mae">,
           randomInit: o.randomInit,
+          positionPrior: o.positionPrior,
           quiet: o.quiet || o.json,
         });
       } catch (e) {

@@ -4,7 +4,7 @@ import path from "node:path";
 import { Command, Option } from "commander";
 import { type ArchName, archPresets } from "../models/config.js";
 import { openProbeDataset, type ProbeFormat, type ProbeTask } from "../probe/datasets.js";
-import { checkpointEncoder, type EncoderDevice, randomEncoder } from "../probe/encoders.js";
+import { checkpointEncoder, type EncoderDevice, positionEncoder, randomEncoder } from "../probe/encoders.js";
 import { type HeadPresetName, headPresets } from "../probe/heads.js";
 import { type FeatureNorm, formatMetrics, type ProbeTrainConfig, probePresets, runProbe } from "../probe/pipeline.js";
 import { DEFAULT_RESAMPLES } from "../probe/stats.js";
@@ -39,13 +39,17 @@ export function probeCommand(): Command {
       "depth / segmentation transfer: a head on a frozen encoder (or, --preset finetune, a fine-tuned one), metrics on the val split",
     )
     .requiredOption(
-      "--ckpt <file|random>",
-      "encoder checkpoint (.json sidecar, a run's latest.json, or .safetensors), or 'random' for the random-init baseline",
+      "--ckpt <file|random|position>",
+      "encoder checkpoint (.json sidecar, a run's latest.json, or .safetensors), 'random' for the random-init baseline, or 'position' for the position prior (tokens = the position embedding only)",
     )
     .requiredOption("--task <depth|seg>", "depth (AbsRel, RMSE, delta) or seg (mIoU, pixel accuracy)")
     .requiredOption("--data <dir>", "probe dataset: NYU (rgb/ + depth/ or a list file), ADE20K, or a 'mimic synth' folder")
     .requiredOption("-o, --out <dir>", "output folder: metrics.json, predictions.png")
-    .option("--model <name>", `model preset of 'random' or of a bare safetensors file (${Object.keys(archPresets).join(", ")})`, "nano")
+    .option(
+      "--model <name>",
+      `model preset of 'random', 'position' or a bare safetensors file (${Object.keys(archPresets).join(", ")})`,
+      "nano",
+    )
     .addOption(new Option("--arch <name>", "old spelling of --model").hideHelp())
     .option("--seed <k>", "seed of the random encoder, the head and the bootstrap resamples", "0")
     .option("--resamples <n>", "bootstrap resamples (over val images) for each metric's 95% interval", String(DEFAULT_RESAMPLES))
@@ -103,10 +107,14 @@ export function probeCommand(): Command {
         throw new UsageError((e as Error).message);
       }
       const arch = model as ArchName;
+      if (opts.ckpt === "position" && config.mode === "finetune")
+        throw new UsageError("--ckpt position has no weights to fine-tune: use a frozen preset (linear, mlp, quick)");
       const encoder =
-        opts.ckpt === "random"
-          ? randomEncoder(arch, seed, device, config.mode)
-          : await checkpointEncoder(opts.ckpt, arch, device, config.mode);
+        opts.ckpt === "position"
+          ? positionEncoder(arch)
+          : opts.ckpt === "random"
+            ? randomEncoder(arch, seed, device, config.mode)
+            : await checkpointEncoder(opts.ckpt, arch, device, config.mode);
       const quiet = opts.quiet || opts.json;
       let bar: Progress | null = null;
       let stage = "";

@@ -63,6 +63,34 @@ export function randomEncoder(
 }
 
 /**
+ * The position prior: every image's tokens are the model's fixed 2D sin-cos position embedding
+ * (MAE's, the one every encoder of the preset adds to its patches), whatever the pixels. A head on
+ * it can only learn a per-position answer (floor at the bottom, far wall in the middle): the
+ * reference that tells how much of a probe score is the dataset's layout rather than the encoder's
+ * reading of the image. It cannot be fine-tuned.
+ */
+export function positionEncoder(arch: ArchName | VitArch): FrozenEncoder {
+  const cfg = modelConfig(arch, "mae");
+  const pos = initParams(cfg, 0).get("pos_embed"); // (1 + L, D), row 0 = cls
+  const L = (cfg.imgSize / cfg.patchSize) ** 2;
+  const D = cfg.width;
+  return {
+    name: `position:${cfg.name}`,
+    embedDim: D,
+    patchSize: cfg.patchSize,
+    imageHeight: cfg.imgSize,
+    imageWidth: cfg.imgSize,
+    async encode(images: Float32Array, B: number): Promise<Float32Array> {
+      if (images.length !== B * 3 * cfg.imgSize * cfg.imgSize)
+        throw new Error(`position encoder: ${images.length} floats for ${B} images of (3, ${cfg.imgSize}, ${cfg.imgSize})`);
+      const out = new Float32Array(B * L * D);
+      for (let b = 0; b < B; b++) out.set(pos.subarray(D, (1 + L) * D), b * L * D);
+      return out;
+    },
+  };
+}
+
+/**
  * An encoder from a checkpoint: a mimic-kit checkpoint (<name>.json sidecar, the .safetensors
  * beside one, or a run's latest.json / run folder), or a bare safetensors file (e.g. converted from PyTorch) with `arch` saying its
  * shape; only the encoder tensors are needed then.

@@ -88,7 +88,15 @@ describe("mimic benchmark", () => {
     const out = path.join(tmp, "out");
     const calls: string[][] = [];
     const s = { ...benchmarkScales.nano, seeds: 2 };
-    const r = await runBenchmark(ds, { probe, scaleName: "nano@seeds=2", scale: s, out, quiet: true, runner: fakeRunner(calls) });
+    const r = await runBenchmark(ds, {
+      probe,
+      scaleName: "nano@seeds=2",
+      scale: s,
+      out,
+      quiet: true,
+      positionPrior: false,
+      runner: fakeRunner(calls),
+    });
     // 3 datasets x 2 seeds x (train + 2 probes), then random init: 2 seeds x 2 probes
     expect(calls.map((c) => c[0])).toEqual([...Array(6).fill(["train", "probe", "probe"]).flat(), "probe", "probe", "probe", "probe"]);
     const train = calls[0];
@@ -128,7 +136,15 @@ describe("mimic benchmark", () => {
 
     // Resume: nothing is rerun, and the files come out byte-identical.
     const again: string[][] = [];
-    const r2 = await runBenchmark(ds, { probe, scaleName: "nano@seeds=2", scale: s, out, quiet: true, runner: fakeRunner(again) });
+    const r2 = await runBenchmark(ds, {
+      probe,
+      scaleName: "nano@seeds=2",
+      scale: s,
+      out,
+      quiet: true,
+      positionPrior: false,
+      runner: fakeRunner(again),
+    });
     expect(again).toEqual([]);
     expect(r2.reused).toHaveLength(8);
     expect(fs.readFileSync(path.join(out, "leaderboard.json"), "utf8")).toBe(json);
@@ -137,7 +153,15 @@ describe("mimic benchmark", () => {
     // A dataset re-mined with another config is rerun (only that one, every seed).
     fs.writeFileSync(path.join(ds[0], "config.json"), JSON.stringify({ configHash: "aaa2" }));
     const remined: string[][] = [];
-    await runBenchmark(ds, { probe, scaleName: "nano@seeds=2", scale: s, out, quiet: true, runner: fakeRunner(remined) });
+    await runBenchmark(ds, {
+      probe,
+      scaleName: "nano@seeds=2",
+      scale: s,
+      out,
+      quiet: true,
+      positionPrior: false,
+      runner: fakeRunner(remined),
+    });
     expect(remined.filter((c) => c[0] === "train").map((c) => c[c.indexOf("--data") + 1])).toEqual([ds[0], ds[0]]);
 
     // Another scale (recipe) in the same folder reruns everything.
@@ -155,6 +179,7 @@ describe("mimic benchmark", () => {
       out: path.join(tmp, "out-mae"),
       objectives: ["croco", "mae"],
       randomInit: false,
+      positionPrior: false,
       quiet: true,
       runner: fakeRunner(calls),
     });
@@ -164,6 +189,31 @@ describe("mimic benchmark", () => {
       ["frames", "croco"],
     ]);
     expect(fs.existsSync(path.join(tmp, "out-mae", "runs", "frames.mae", "seed0", "result.json"))).toBe(true);
+  });
+
+  it("adds the position-prior row by default: probes on --ckpt position, no training", async () => {
+    const calls: string[][] = [];
+    const r = await runBenchmark([dataset("one", 3, "o")], {
+      probe,
+      scaleName: "nano@seeds=1",
+      scale: { ...benchmarkScales.nano, seeds: 1 },
+      out: path.join(tmp, "out-pos"),
+      randomInit: false,
+      quiet: true,
+      runner: fakeRunner(calls),
+    });
+    expect(calls.map((c) => c.slice(0, 3).join(" "))).toEqual([
+      "train --data " + calls[0][2],
+      "probe --ckpt " + calls[1][2],
+      "probe --ckpt " + calls[2][2],
+      "probe --ckpt position",
+      "probe --ckpt position",
+    ]);
+    expect(calls[3].slice(0, 5)).toEqual(["probe", "--ckpt", "position", "--model", "nano"]);
+    expect(r.leaderboard.rows.map((x) => [x.name, x.objective]).sort()).toEqual([
+      ["one", "croco"],
+      ["position prior", "none"],
+    ]);
   });
 
   it("a failing step leaves that dataset off the leaderboard and names it; the others still run", async () => {
@@ -177,6 +227,7 @@ describe("mimic benchmark", () => {
       scale: { ...benchmarkScales.nano, seeds: 1 },
       out: path.join(tmp, "out-fail"),
       randomInit: false,
+      positionPrior: false,
       quiet: true,
       runner,
     });

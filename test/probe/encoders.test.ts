@@ -8,7 +8,7 @@ import { modelConfig, type VitArch } from "../../src/models/config.js";
 import { initParams } from "../../src/models/params.js";
 import { writeSafetensors } from "../../src/models/safetensors.js";
 import { openProbeDataset } from "../../src/probe/datasets.js";
-import { checkpointEncoder, randomEncoder, referenceEncoder } from "../../src/probe/encoders.js";
+import { checkpointEncoder, positionEncoder, randomEncoder, referenceEncoder } from "../../src/probe/encoders.js";
 import { runProbe } from "../../src/probe/pipeline.js";
 import { encoderRef } from "../../src/ref/models/mim.js";
 import { randomFloats } from "../helpers.js";
@@ -112,5 +112,20 @@ describe("frozen encoders from the CPU reference", () => {
     });
     expect(atInput.metrics.pixels).toBe(512);
     expect(fs.existsSync(path.join(out, "metrics.json")) && fs.existsSync(path.join(out, "predictions.png"))).toBe(true);
+  });
+});
+
+describe("the position prior", () => {
+  it("gives every image the same tokens: the fixed sin-cos position embedding, whatever the pixels", async () => {
+    const enc = positionEncoder(arch);
+    expect(enc.name).toBe("position:custom");
+    expect([enc.embedDim, enc.patchSize, enc.imageHeight]).toEqual([8, 4, 16]);
+    const a = await enc.encode(randomFloats(2 * 3 * 16 * 16, 1, -2, 2), 2);
+    const b = await enc.encode(randomFloats(2 * 3 * 16 * 16, 2, -2, 2), 2);
+    expect(Array.from(a)).toEqual(Array.from(b));
+    const pos = initParams(modelConfig(arch, "mae"), 7).get("pos_embed"); // fixed: no seed dependence
+    expect(Array.from(a.subarray(0, 16 * 8))).toEqual(Array.from(pos.subarray(8, 17 * 8)));
+    expect(Array.from(a.subarray(16 * 8))).toEqual(Array.from(pos.subarray(8, 17 * 8)));
+    await expect(enc.encode(new Float32Array(5), 1)).rejects.toThrow(/position encoder/);
   });
 });

@@ -84,6 +84,29 @@ describe("synth scenes", () => {
     }
   });
 
+  it("the tilted preset tilts and rolls the camera (the horizon moves around the frame); the default stays level", () => {
+    const presets = loadSynthPresets();
+    const spread = (name: string) => {
+      const rolls: number[] = [];
+      const pitches: number[] = [];
+      for (let s = 0; s < 6; s++) {
+        const traj = makeTrajectory(generateScene(200 + s), TRAJECTORY_KINDS[s % 3], s, presets[name].trajectory);
+        for (let t = 0; t <= 20; t += 0.5) {
+          const T = traj.pose(t); // world-from-camera, row-major; camera x right, y down, z forward; world y up
+          rolls.push((Math.asin(T[4]) * 180) / Math.PI); // camera x axis's world-up component
+          pitches.push((Math.asin(-T[6]) * 180) / Math.PI); // > 0 looks down
+        }
+      }
+      const sd = (v: number[]) => Math.sqrt(v.reduce((a, x) => a + x * x, 0) / v.length - (v.reduce((a, x) => a + x, 0) / v.length) ** 2);
+      return { roll: sd(rolls), pitchRange: Math.max(...pitches) - Math.min(...pitches) };
+    };
+    const level = spread("default");
+    const tilted = spread("tilted");
+    expect(level.roll).toBeLessThan(2);
+    expect(tilted.roll).toBeGreaterThan(5);
+    expect(tilted.pitchRange).toBeGreaterThan(level.pitchRange + 20);
+  });
+
   it("presets load and name only known trajectories", () => {
     const p = loadSynthPresets();
     expect(Object.keys(p)).toContain("default");
