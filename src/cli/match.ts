@@ -18,6 +18,7 @@ interface MatchFlags {
   json?: boolean;
   quiet?: boolean;
   viz?: string;
+  accurate?: boolean;
 }
 
 /** The JSON summary `mimic match --json` prints. */
@@ -67,6 +68,11 @@ function pickConfig(flags: MatchFlags): { cfg: MineConfig; from: { preset?: stri
   return { cfg: minePresets[flags.preset as MinePresetName], from: { preset: flags.preset } };
 }
 
+/** --accurate on top of the picked config (MineConfig.accurate; a config that has it keeps it). */
+function withAccurate(picked: ReturnType<typeof pickConfig>, accurate: boolean | undefined): ReturnType<typeof pickConfig> {
+  return accurate ? { ...picked, cfg: { ...picked.cfg, accurate: true } } : picked;
+}
+
 export function matchCommand(): Command {
   return new Command("match")
     .description("the mining decision for two images (as 'mimic mine' takes it): SIFT, matches, RANSAC homography, overlap, filters")
@@ -77,8 +83,12 @@ export function matchCommand(): Command {
     .option("--json", "print one JSON object on stdout")
     .option("--quiet", "no progress or summary on stderr (errors still print)")
     .option("--viz <out.png>", "draw matches and mapped patches side by side")
+    .option(
+      "--accurate",
+      "accuracy-oriented homography (mine's --accurate true): RootSIFT, mutual matches, ratio >= 0.8, GPU LO-MSAC with >= 10000 hypotheses, reweighted refinement",
+    )
     .action(async (file1: string, file2: string, flags: MatchFlags) => {
-      const { cfg, from } = pickConfig(flags);
+      const { cfg, from } = withAccurate(pickConfig(flags), flags.accurate);
       for (const f of [file1, file2]) if (!fs.existsSync(f)) throw new UsageError(`image not found: ${f}`);
       const stages = stageConfigs(cfg);
       const gpu = await getGpu();
@@ -102,7 +112,8 @@ export function matchCommand(): Command {
         const grid = cfg.size / cfg.patch;
         console.error(`config     ${from.config ?? `preset ${from.preset}`} (${s.configHash}), ${cfg.size}x${cfg.size}`);
         console.error(`features   ${s.features.a} / ${s.features.b}; sharpness ${s.sharpness.a.toFixed(1)} / ${s.sharpness.b.toFixed(1)}`);
-        console.error(`matches    ${s.matches} (ratio ${cfg.ratio}${cfg.mutual ? ", mutual" : ""})`);
+        const m = stages.twoView.match;
+        console.error(`matches    ${s.matches} (ratio ${m.ratio}${m.mutual ? ", mutual" : ""}${m.rootSift ? ", RootSIFT" : ""})`);
         if (!s.model) console.error(`homography none: ${s.homography} (needs > ${cfg.minMatches} matches and a non-degenerate sample)`);
         else {
           console.error(`inliers    ${s.inliers} (${cfg.ransacThreshold} px, ${s.hypotheses} hypotheses)`);

@@ -37,6 +37,12 @@ const FIELD_FLAGS: Array<[string, keyof MineConfig, "int" | "size" | "float" | "
   ["min-motion-px", "minMotionPx", "float", "static filter: median inlier motion below this rejects a pair (0 = off)"],
   ["jpeg-quality", "jpegQuality", "int", "JPEG quality of written frames"],
   ["seed", "seed", "int", "RANSAC sampling seed"],
+  [
+    "accurate",
+    "accurate",
+    "bool",
+    "accuracy-oriented homographies: RootSIFT, mutual matches, ratio >= 0.8, GPU LO-MSAC with >= 10000 hypotheses, reweighted refinement (true|false; off in the presets)",
+  ],
 ];
 
 /** The mining bar: samples decoded of those expected (the bar), then the payload of minePayload(). */
@@ -85,6 +91,8 @@ export function parseMineConfig(preset: string, opts: Record<string, unknown>): 
       set[field] = s;
     }
   }
+  // Off is the presets' state, where the field is absent (so their config hash is unchanged).
+  if (cfg.accurate === false) delete cfg.accurate;
   try {
     validateMineConfig(cfg);
   } catch (e) {

@@ -185,11 +185,14 @@ export function refineReprojection(
   xb: ArrayLike<number>,
   rows: ArrayLike<number>,
   iterations = 10,
+  /** Weight of each row's squared error (absent: all 1, the plain least squares). */
+  weights?: ArrayLike<number>,
 ): Float64Array {
   let h = Array.from(normaliseH(H0));
+  const wt = (i: number) => (weights ? weights[i] : 1);
   const cost = (hh: number[]) => {
     let c = 0;
-    for (let i = 0; i < rows.length; i++) c += reprojError2(hh, xa, xb, rows[i]);
+    for (let i = 0; i < rows.length; i++) c += wt(i) * reprojError2(hh, xa, xb, rows[i]);
     return c;
   };
   let c0 = cost(h);
@@ -208,9 +211,10 @@ export function refineReprojection(
       const rv = v - xb[2 * k + 1];
       const ju = [x / w, y / w, 1 / w, 0, 0, 0, (-u * x) / w, (-u * y) / w];
       const jv = [0, 0, 0, x / w, y / w, 1 / w, (-v * x) / w, (-v * y) / w];
+      const wi = wt(i);
       for (let p = 0; p < 8; p++) {
-        Jtr[p] += ju[p] * ru + jv[p] * rv;
-        for (let q = 0; q < 8; q++) JtJ[p * 8 + q] += ju[p] * ju[q] + jv[p] * jv[q];
+        Jtr[p] += wi * (ju[p] * ru + jv[p] * rv);
+        for (let q = 0; q < 8; q++) JtJ[p * 8 + q] += wi * (ju[p] * ju[q] + jv[p] * jv[q]);
       }
     }
     let improved = false;

@@ -18,6 +18,12 @@ export interface MatchConfig {
   ratio: number;
   /** Also require b's nearest neighbour in a to be the query (mutual nearest). MIMIC: false. */
   mutual: boolean;
+  /**
+   * Match RootSIFT descriptors (Arandjelovic & Zisserman 2012: L1-normalise, element-wise square
+   * root; the result has unit L2 norm, so the same dot-product kernel compares them by Hellinger
+   * distance). Absent or false: the descriptors as given.
+   */
+  rootSift?: boolean;
 }
 
 export const matchPresets = {
@@ -26,6 +32,22 @@ export const matchPresets = {
   /** Ratio 0.7 plus the mutual check (drops many-to-one matches that RANSAC would have to reject). */
   default: { ratio: 0.7, mutual: true } satisfies MatchConfig,
 } as const;
+
+/**
+ * RootSIFT of (N, 128) descriptors: each row divided by the sum of its absolute values, then the
+ * square root of each (absolute) component. A row of zeros stays zero.
+ */
+export function rootSift(desc: Float32Array): Float32Array {
+  if (desc.length % 128 !== 0) throw new Error(`rootSift: ${desc.length} floats is not a whole number of 128-float descriptors`);
+  const out = new Float32Array(desc.length);
+  for (let r = 0; r < desc.length; r += 128) {
+    let l1 = 0;
+    for (let k = 0; k < 128; k++) l1 += Math.abs(desc[r + k]);
+    if (!(l1 > 0)) continue;
+    for (let k = 0; k < 128; k++) out[r + k] = Math.sqrt(Math.abs(desc[r + k]) / l1);
+  }
+  return out;
+}
 
 /** Descriptors of several frames packed for one batched dispatch. */
 export interface PackedFeatures {
@@ -227,6 +249,7 @@ export async function matchPairs(
   cfg: MatchConfig = matchPresets.default,
 ): Promise<Matches[]> {
   const packed = packFeatures(feats);
+  if (cfg.rootSift) packed.desc = rootSift(packed.desc);
   const all = cfg.mutual ? [...pairList, ...pairList.map(([a, b]) => [b, a] as const)] : [...pairList];
   const { pairs, rows } = packPairs(packed.frames, all);
   const nn = backend === "cpu" ? bfMatchCpu(packed.desc, packed.frames, pairs, rows) : await nearestNeighbours(backend, packed, all);

@@ -72,6 +72,13 @@ export interface MineConfig {
    * Absent in the presets (and then not part of the hash); videos carry their own timestamps.
    */
   fps?: number;
+  /**
+   * Accuracy-oriented homographies (docs/mining.md "Accurate homographies"): RootSIFT descriptors,
+   * mutual nearest neighbours, a ratio test of at least 0.8, the GPU LO-MSAC RANSAC with at least 10000 hypotheses at confidence
+   * >= 0.9999, and a Tukey-reweighted refinement. Absent in the presets (and then not part of the
+   * hash), so their outputs do not change.
+   */
+  accurate?: boolean;
 }
 
 /** MIMIC's published recipe (datasets/*_multipro.py and constants.py in its repository). */
@@ -159,6 +166,7 @@ export function validateMineConfig(c: MineConfig): void {
   if (!(c.minMotionPx >= 0)) bad("minMotionPx", "must be >= 0");
   if (!(c.jpegQuality >= 1 && c.jpegQuality <= 100)) bad("jpegQuality", "must be in [1, 100]");
   if (c.fps !== undefined && !(c.fps > 0 && Number.isFinite(c.fps))) bad("fps", "must be > 0");
+  if (c.accurate !== undefined && typeof c.accurate !== "boolean") bad("accurate", "must be true or false");
 }
 
 /**
