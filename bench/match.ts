@@ -95,7 +95,17 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
     "--preset default": d,
     "--preset default --accurate": { ...d, accurate: true },
   });
-  const within = (e: number[]) => e.filter((x) => x < 3).length;
+  const within = (e: number[], px = 3) => e.filter((x) => x < px).length;
+  const median = (e: number[]) => {
+    const v = [...e].sort((x, y) => x - y);
+    return v[v.length >> 1];
+  };
+  /** "a vs b": pairs under px only in a, only in b, and the sign test on those. */
+  const versus = (a: number[], b: number[], px: number) => {
+    const wins = a.filter((x, i) => x < px && !(b[i] < px)).length;
+    const losses = a.filter((x, i) => !(x < px) && b[i] < px).length;
+    return `${wins}/${losses} (p = ${signTestP(wins, losses).toPrecision(2)})`;
+  };
   const accRows = Object.entries(acc.ours).map(([name, e]) =>
     row(`pairs within 3 px mean corner error (of ${known}), ${name}`, "pairs", within(e), within(acc.opencv)),
   );
@@ -106,8 +116,18 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
       const idx = acc.families.flatMap((g, i) => (g === f ? [i] : []));
       return `${idx.filter((i) => e[i] < 3).length}/${idx.filter((i) => acc.opencv[i] < 3).length} of ${idx.length}`;
     });
-    return `${name}: ${within(e)} vs OpenCV ${within(acc.opencv)} within 3 px; ${wins} pairs only ours, ${losses} only OpenCV's (sign test p = ${signTestP(wins, losses).toPrecision(2)}); per family ours/OpenCV: ${fams.join(", ")}`;
+    const px = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)} px` : "none");
+    return (
+      `${name}: ${within(e)} vs OpenCV ${within(acc.opencv)} within 3 px; ${wins} pairs only ours, ${losses} only OpenCV's (sign test p = ${signTestP(wins, losses).toPrecision(2)}); ` +
+      `per family ours/OpenCV: ${fams.join(", ")}; within 1 px ${within(e, 1)} vs ${within(acc.opencv, 1)}; median mean corner error ${px(median(e))} vs ${px(median(acc.opencv))}`
+    );
   });
+  for (const preset of ["mimic", "default"]) {
+    const [off, on] = [acc.ours[`--preset ${preset}`], acc.ours[`--preset ${preset} --accurate`]];
+    accNotes.push(
+      `--accurate vs without, --preset ${preset}: pairs only with / only without it: ${versus(on, off, 3)} at 3 px, ${versus(on, off, 1)} at 1 px`,
+    );
+  }
   const pps = (ms: number) => numPairs / (ms / 1e3);
   const s = peer.seconds;
   const ppsPeer = (sec: number) => numPairs / sec;
@@ -129,7 +149,9 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
         "(the peer's RANSAC draws its own samples and refines with LM; its patch majority breaks ties by lowest index).",
       `Known homographies: ${known} pairs of a procedural texture at 224x224 (${[...new Set(acc.families)].join("; ")}); ` +
         `ours: frames through describeBatch + the two-view chain of each mine config; peer: OpenCV ${acc.cv2} SIFT (defaults) + knnMatch ratio 0.7 + findHomography(RANSAC, 5.0) on the same PNGs` +
-        (acc.magsac ? `; OpenCV's USAC_MAGSAC on the same matches: ${within(acc.magsac)} within 3 px.` : "."),
+        (acc.magsac
+          ? `; OpenCV's USAC_MAGSAC on the same matches: ${within(acc.magsac)} within 3 px, ${within(acc.magsac, 1)} within 1 px.`
+          : "."),
       ...accNotes,
     ],
   };
@@ -166,7 +188,7 @@ function randomH(r: Pcg32, S: number, s: number, t: number, move: number): Float
   return H;
 }
 
-function knownHomographyPairs(n: number, S = 224, seed = 2026): KnownPair[] {
+export function knownHomographyPairs(n: number, S = 224, seed = 2026): KnownPair[] {
   const r = new Pcg32(seed, 7);
   const u = (lo: number, hi: number) => lo + (hi - lo) * r.nextFloat();
   const out: KnownPair[] = [];
@@ -198,7 +220,7 @@ function knownHomographyPairs(n: number, S = 224, seed = 2026): KnownPair[] {
 }
 
 /** Mean corner error (px) of an estimate vs the true H over S x S, Infinity without one. */
-function meanCornerError(H: ArrayLike<number> | null, truth: Float64Array, S: number): number {
+export function meanCornerError(H: ArrayLike<number> | null, truth: Float64Array, S: number): number {
   if (!H || !Array.from(H).every(Number.isFinite)) return Number.POSITIVE_INFINITY;
   const e = cornerErrors(H, truth, S, S);
   const m = (e[0] + e[1] + e[2] + e[3]) / 4;
@@ -206,7 +228,7 @@ function meanCornerError(H: ArrayLike<number> | null, truth: Float64Array, S: nu
 }
 
 /** Our chain on the pairs: frames -> describeBatch (as mine) -> the two-view chain of cfg; mean corner error per pair. */
-async function ourErrors(gpu: Gpu, pairs: KnownPair[], cfg: MineConfig, S: number): Promise<number[]> {
+export async function ourErrors(gpu: Gpu, pairs: KnownPair[], cfg: MineConfig, S: number): Promise<number[]> {
   const stages = stageConfigs(cfg);
   const frame = (g: Uint8Array, i: number): Frame => {
     const rgb = new Uint8Array(3 * g.length);
