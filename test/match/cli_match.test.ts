@@ -7,7 +7,7 @@ import { makeTexture, render } from "../../src/features/textures.js";
 import { patchCorrespondences } from "../../src/geometry/correspondence.js";
 import { cornerErrors, invert3x3 } from "../../src/geometry/homography.js";
 import { writePng } from "../../src/image/io.js";
-import { minePresets } from "../../src/mine/config.js";
+import { configHash, minePresets } from "../../src/mine/config.js";
 import { stageConfigs } from "../../src/mine/verify.js";
 import { testGpu } from "../helpers.js";
 
@@ -58,6 +58,14 @@ describe("mimic match (src/cli/match.ts)", () => {
     // text output and a bad flag
     expect(await run(["match", a, b])).toMatch(/overlap\s+\d+(\.\d)?% of 14x14 patches[\s\S]*decision\s+(kept|rejected: \S+)/);
     await expect(run(["match", a, b, "--config", path.join(dir, "none")])).rejects.toThrow(/cannot read .*none/);
+    // --accurate: the accurate config (its own hash), its matching named in the text output, a model as close
+    const acc = JSON.parse(await run(["match", a, b, "--preset", "mimic", "--accurate", "--json"]));
+    expect(acc.configHash).toBe(configHash({ ...minePresets.mimic, accurate: true }));
+    expect(acc.configHash).not.toBe(s.configHash);
+    expect(acc.model).toBe(true);
+    const accErrs = cornerErrors(acc.H, H, 224, 224).sort((x, y) => x - y);
+    expect((accErrs[1] + accErrs[2]) / 2, "--accurate median corner error, px").toBeLessThan(1);
+    expect(await run(["match", a, b, "--accurate"])).toMatch(/matches\s+\d+ \(ratio 0.8, mutual, RootSIFT\)/);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

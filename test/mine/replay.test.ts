@@ -1,6 +1,6 @@
 // One decision everywhere: every candidate of a small mined set (a frame folder), kept or rejected,
 // replayed through `mimic match --config <dataset>` on its two frame files, gets the outcome
-// mining recorded in candidates.jsonl (overlap and reason), for both presets.
+// mining recorded in candidates.jsonl (overlap and reason), for both presets and for --accurate.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -55,11 +55,16 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 describe("mimic match --config replays mining's decisions", () => {
-  for (const preset of ["default", "mimic"]) {
-    it(`every candidate of a ${preset}-preset run gets its recorded overlap and reason`, async () => {
+  for (const [preset, extra] of [
+    ["default", []],
+    ["mimic", []],
+    ["default", ["--accurate", "true"]],
+  ] as Array<[string, string[]]>) {
+    const label = [preset, ...extra].join(" ");
+    it(`every candidate of a ${label} run gets its recorded overlap and reason`, async () => {
       await testGpu();
-      const out = path.join(root, `mined-${preset}`);
-      const r = await mimic("mine", frames, "--out", out, "--preset", preset, "--fps", "1", "--quiet");
+      const out = path.join(root, `mined-${preset}${extra.length ? "-accurate" : ""}`);
+      const r = await mimic("mine", frames, "--out", out, "--preset", preset, "--fps", "1", "--quiet", ...extra);
       expect(r.status, r.stderr).toBe(0);
       const cands = fs
         .readFileSync(path.join(out, "candidates.jsonl"), "utf8")
@@ -82,7 +87,7 @@ describe("mimic match --config replays mining's decisions", () => {
       // The set covers kept pairs and at least two ways to be rejected.
       expect(reasons.has("kept"), [...reasons].join()).toBe(true);
       expect(reasons.size, [...reasons].join()).toBeGreaterThanOrEqual(3);
-      console.log(`${preset}: ${cands.length} candidates replayed (${[...reasons].sort().join(", ")})`);
+      console.log(`${label}: ${cands.length} candidates replayed (${[...reasons].sort().join(", ")})`);
     });
   }
 
