@@ -1,17 +1,16 @@
 // src/gpu/poll.ts: dawn.node's polling callbacks (native, nameless, no arguments) go through
 // setTimeout once they come in a streak; every other setImmediate call is left alone.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { readF32, upload } from "../../src/gpu/buffers.js";
 import { throttleDawnPolling } from "../../src/gpu/poll.js";
 import { testGpu } from "../helpers.js";
 
-/** Chain `n` setImmediate calls of `fn`'s wrapper; resolves with the elapsed ms. */
-function chain(n: number, makeCallback: (next: () => void) => (...a: unknown[]) => void): Promise<number> {
-  const t0 = performance.now();
+/** Chain `n` setImmediate calls of `fn`'s wrapper; resolves when the last has run. */
+function chain(n: number, makeCallback: (next: () => void) => (...a: unknown[]) => void): Promise<void> {
   return new Promise((resolve) => {
     let left = n;
     const step = makeCallback(() => {
-      if (--left === 0) resolve(performance.now() - t0);
+      if (--left === 0) resolve();
       else setImmediate(step);
     });
     setImmediate(step);
@@ -25,6 +24,11 @@ describe("dawn polling throttle", () => {
     const nativeLike = (next: () => void) => new Proxy(() => next(), {}) as (...a: unknown[]) => void;
     const js = (next: () => void) => () => next();
     expect(Function.prototype.toString.call(nativeLike(() => {}))).toContain("[native code]");
+    // The throttle tells a streak by the time between polls: a fake clock makes that independent of
+    // the machine's load (a loaded CI machine spaced real polls > 5 ms apart and broke the streak).
+    let clock = 1e6;
+    let tick = 1; // ms per performance.now() call
+    const now = vi.spyOn(performance, "now").mockImplementation(() => (clock += tick));
     // Count the callbacks that reach setTimeout (the throttle looks setTimeout up at each call).
     const realSetTimeout = globalThis.setTimeout;
     let timed = 0;
@@ -35,12 +39,18 @@ describe("dawn polling throttle", () => {
     try {
       await chain(40, js);
       expect(timed).toBe(0);
-      const nativeMs = await chain(40, nativeLike);
-      // The first polls of the streak stay immediate, the rest go through timers (~1 ms each).
+      // polls 1 ms apart: the first ones of the streak stay immediate, the rest go through timers
+      await chain(40, nativeLike);
       expect(timed).toBeGreaterThanOrEqual(25);
-      expect(nativeMs).toBeGreaterThan(10);
+      expect(timed).toBeLessThanOrEqual(40 - 8);
+      // polls 10 ms apart never make a streak
+      timed = 0;
+      tick = 10;
+      await chain(40, nativeLike);
+      expect(timed).toBe(0);
     } finally {
       globalThis.setTimeout = realSetTimeout;
+      now.mockRestore();
     }
   });
 
