@@ -6,7 +6,11 @@
 // MIMIC, CroCo and MAE report transfer by fine-tuning the whole encoder; a frozen encoder with a
 // linear head (pipeline.ts) measures what the features hold as they are.
 //
-// Per batch size B the encoder's activations and a staging buffer are built once and reused.
+// Per batch size B the encoder's activations, a staging buffer and the recorded forward calls are
+// built once and reused (the backward calls and the optimizer on the first backwardStep); a call
+// uploads the images, submits one command encoder (forward + a copy of the latent into the staging
+// buffer), maps it once and drops the cls rows on the host. The frozen GPU encoder (gpu_encoder.ts)
+// is this one used for encode alone.
 // Weight decay: MAE's fine-tuning rule (src/nn/layout.ts weightDecays, and FINETUNE_NO_DECAY: not
 // on 1-D tensors, biases, cls_token, position embeddings); the sin-cos position embeddings stay frozen. The decoder's tensors are in the store (one layout) but get no
 // gradient: their update is weight decay only and they are never read.
@@ -27,7 +31,8 @@ export const finetuneAdamW: Omit<AdamWConfig, "lr"> = { beta1: 0.9, beta2: 0.999
 interface Plan {
   enc: GpuEncoder;
   forward: Call[];
-  backward: Call[];
+  /** built on the first backwardStep at this batch size (a frozen encoder never needs them) */
+  backward: Call[] | null;
   staging: GPUBuffer; // (B, 1 + L, D) f32, MAP_READ
   bytes: number;
   dlatent: Float32Array; // (B, 1 + L, D) host copy: cls rows stay 0
@@ -40,37 +45,41 @@ export interface GpuTrainableEncoder extends TrainableEncoder {
   readGradients(): Promise<Float32Array>;
 }
 
-/** A TrainableEncoder on the GPU starting from a parameter store (src/models/params.ts); the GPU is acquired on first use. */
+/**
+ * A TrainableEncoder on the GPU starting from a parameter store (src/models/params.ts); the GPU is
+ * acquired on first use. Its name is the frozen encoder's (gpu_encoder.ts) plus ":finetuned".
+ */
 export function gpuTrainableEncoder(params: ParamStore, label: string, gpuIn?: Gpu): GpuTrainableEncoder {
   const c = params.config;
   const L = numPatches(c);
   const D = c.width;
   const S = c.imgSize;
-  let state: { gpu: Gpu; ps: GpuParams; opt: AdamW } | null = null;
+  let state: { gpu: Gpu; ps: GpuParams } | null = null;
+  let opt: AdamW | null = null; // made on the first backwardStep: a frozen encoder holds no moments
   const plans = new Map<number, Plan>();
   let last: Plan | null = null; // the plan of the last forwardTrain (its activations are live)
 
-  async function setup(): Promise<{ gpu: Gpu; ps: GpuParams; opt: AdamW }> {
+  async function setup(): Promise<{ gpu: Gpu; ps: GpuParams }> {
     if (state) return state;
     const gpu = gpuIn ?? (await getGpu());
     const ps = mimGpuParams(c, FINETUNE_NO_DECAY);
-    ps.allocate(gpu, `finetune ${c.name} params`);
+    ps.allocate(gpu, `probe ${c.name} params`);
     ps.setAll(gpu, params.data);
-    state = { gpu, ps, opt: new AdamW(gpu, ps, { ...finetuneAdamW, lr: 0 }) };
+    state = { gpu, ps };
     return state;
   }
 
   function plan(gpu: Gpu, ps: GpuParams, B: number): Plan {
     let p = plans.get(B);
     if (!p) {
-      const enc = new GpuEncoder(gpu, ps, c, B, L, `finetune enc B${B}`);
+      const enc = new GpuEncoder(gpu, ps, c, B, L, `probe enc B${B}`);
       const bytes = B * (1 + L) * D * 4;
       const staging = gpu.device.createBuffer({
-        label: `finetune enc B${B} staging`,
+        label: `probe enc B${B} staging`,
         size: bytes,
         usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
       });
-      p = { enc, forward: enc.forward(), backward: enc.backward(), staging, bytes, dlatent: new Float32Array(B * (1 + L) * D) };
+      p = { enc, forward: enc.forward(), backward: null, staging, bytes, dlatent: new Float32Array(B * (1 + L) * D) };
       plans.set(B, p);
     }
     return p;
@@ -78,12 +87,12 @@ export function gpuTrainableEncoder(params: ParamStore, label: string, gpuIn?: G
 
   async function forward(images: Float32Array, B: number): Promise<{ tokens: Float32Array; plan: Plan }> {
     if (!(Number.isInteger(B) && B >= 1) || images.length !== B * 3 * S * S)
-      throw new Error(`finetune encoder: ${images.length} floats for ${B} images of (3, ${S}, ${S})`);
+      throw new Error(`gpu encoder: ${images.length} floats for ${B} images of (3, ${S}, ${S})`);
     const { gpu, ps } = await setup();
     const p = plan(gpu, ps, B);
     writeTensor(gpu, p.enc.imgs, images);
-    const cmd = gpu.device.createCommandEncoder({ label: "finetune forward" });
-    encodeCalls(cmd, p.forward, "finetune encoder forward");
+    const cmd = gpu.device.createCommandEncoder({ label: "probe encode" });
+    encodeCalls(cmd, p.forward, "probe encoder");
     cmd.copyBufferToBuffer(p.enc.latent.buf, p.enc.latent.off * 4, p.staging, 0, p.bytes);
     gpu.device.queue.submit([cmd.finish()]);
     await p.staging.mapAsync(GPUMapMode.READ);
@@ -116,7 +125,9 @@ export function gpuTrainableEncoder(params: ParamStore, label: string, gpuIn?: G
       const B = p.enc.B;
       if (dTokens.length !== B * L * D) throw new Error(`finetune encoder: ${dTokens.length} gradient floats for (${B}, ${L}, ${D})`);
       for (let b = 0; b < B; b++) p.dlatent.set(dTokens.subarray(b * L * D, (b + 1) * L * D), (b * (1 + L) + 1) * D);
-      const { gpu, ps, opt } = state;
+      const { gpu, ps } = state;
+      opt ??= new AdamW(gpu, ps, { ...finetuneAdamW, lr: 0 });
+      p.backward ??= p.enc.backward();
       writeTensor(gpu, p.enc.dlatent, p.dlatent);
       const cmd = gpu.device.createCommandEncoder({ label: "finetune step" });
       cmd.clearBuffer((ps.grads as Tensor).buf);

@@ -609,7 +609,7 @@ const METRICS: Array<{ key: ProbeScore; aliases?: string[]; name: string; higher
 ];
 /** Numeric fields that are counts, not scores. */
 const NOT_SCORES = new Set(["pixels", "images", "classesCounted", "numClasses", "steps", "seconds"]);
-const ENCODER_ORDER = ["croco", "mae", "random"];
+const ENCODER_ORDER = ["croco", "mae", "random", "position"];
 
 function probeSection(where: string[] | { dir: string }): Built {
   const s = section("probe", "Probes: frozen encoder + head");
