@@ -262,7 +262,13 @@ export function leaderboardMarkdown(lb: Leaderboard): string {
       ].join(" | ")} |`,
     );
   lines.push("");
-  if (lb.ties.length) lines.push("Ties:", "", ...lb.ties.map((t) => `- ${t}`), "");
+  const oneSeed = lb.rows.length > 0 && lb.rows.every((r) => r.depth.absRel.values.length < 2);
+  if (oneSeed && lb.rows.length > 1)
+    lines.push(
+      "One seed per entry: there are no intervals, so the ranks only order the values and no difference here is significant; run more seeds (--seeds 3) to tell entries apart.",
+      "",
+    );
+  else if (lb.ties.length) lines.push("Ties:", "", ...lb.ties.map((t) => `- ${t}`), "");
   else if (lb.rows.length > 1) lines.push("No ties: every entry is told apart from the others beyond the 95% intervals.", "");
   if (lb.comparisons.length) {
     lines.push("Paired differences (b - a, same seeds; 95% t-interval over seeds):", "");

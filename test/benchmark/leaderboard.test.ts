@@ -108,3 +108,15 @@ describe("benchmark leaderboard", () => {
     );
   });
 });
+
+describe("leaderboard with one seed", () => {
+  it("says there are no intervals instead of claiming every entry is told apart", () => {
+    const lb = buildLeaderboard("nano@seeds=1", { ...benchmarkScales.nano, seeds: 1 }, "p", [
+      entry("a", [0.4], [0.1]),
+      entry("b", [0.5], [0.2]),
+    ]);
+    const md = leaderboardMarkdown(lb);
+    expect(md).toMatch(/One seed per entry: there are no intervals/);
+    expect(md).not.toMatch(/No ties/);
+  });
+});
