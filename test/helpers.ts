@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { expect } from "vitest";
 import { describeAdapter, type Gpu, getGpu } from "../src/gpu/device.js";
+import type { VitArch } from "../src/models/config.js";
 import { Pcg32 } from "../src/prng.js";
 
 /** The CLI entry point, as a user runs it. */
@@ -71,4 +72,25 @@ export function expectClose(gpu: ArrayLike<number>, cpu: ArrayLike<number>, tol:
       `  gpu[0..]: ${head(gpu)}\n  cpu[0..]: ${head(cpu)}`;
     expect.fail(msg);
   }
+}
+
+/**
+ * A toy ViT for tests where the CPU reference must run in milliseconds: 16x16 input, 4 px patches
+ * (a 4x4 grid), width 8, one block, 2 heads, a one-block decoder. Override what a test needs.
+ */
+export function toyVit(over: Partial<VitArch> = {}): VitArch {
+  return {
+    imgSize: 16,
+    patchSize: 4,
+    inChans: 3,
+    width: 8,
+    depth: 1,
+    heads: 2,
+    decoderWidth: 8,
+    decoderDepth: 1,
+    decoderHeads: 2,
+    mlpRatio: 2,
+    lnEps: 1e-6,
+    ...over,
+  };
 }

@@ -13,25 +13,10 @@ import {
 import { type ModelConfig, modelConfig } from "../../src/models/config.js";
 import { initParams, ParamStore } from "../../src/models/params.js";
 import { halfToFloat, parseSafetensors, readSafetensors, serializeSafetensors, writeSafetensors } from "../../src/models/safetensors.js";
+import { toyVit } from "../helpers.js";
 
 /** A small config so files stay tiny. */
-const small: ModelConfig = modelConfig(
-  {
-    imgSize: 16,
-    patchSize: 8,
-    inChans: 3,
-    width: 8,
-    depth: 1,
-    heads: 2,
-    decoderWidth: 8,
-    decoderDepth: 1,
-    decoderHeads: 2,
-    mlpRatio: 2,
-    lnEps: 1e-6,
-  },
-  "croco",
-  { maskRatio: 0.5 },
-);
+const small: ModelConfig = modelConfig(toyVit({ patchSize: 8 }), "croco", { maskRatio: 0.5 });
 
 /** Raw safetensors bytes from a header object and a data section. */
 function raw(header: unknown, data: Uint8Array = new Uint8Array(0), lenOverride?: bigint): Uint8Array {

@@ -7,6 +7,7 @@ import { writePng } from "../../src/image/io.js";
 import { saveCheckpoint } from "../../src/models/checkpoint.js";
 import { modelConfig, type VitArch } from "../../src/models/config.js";
 import { initParams } from "../../src/models/params.js";
+import { toyVit } from "../helpers.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-probe-cli-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -31,19 +32,7 @@ describe("mimic probe", () => {
       await writePng(path.join(data, "depth", `f${k}.png`), 24, 18, new Uint16Array(24 * 18).fill(1000 + 500 * k), 1);
     }
     // toy architecture (the CPU reference encoder runs in milliseconds)
-    const arch: VitArch = {
-      imgSize: 16,
-      patchSize: 4,
-      inChans: 3,
-      width: 8,
-      depth: 1,
-      heads: 2,
-      decoderWidth: 8,
-      decoderDepth: 1,
-      decoderHeads: 2,
-      mlpRatio: 2,
-      lnEps: 1e-6,
-    };
+    const arch: VitArch = toyVit();
     const ck = await saveCheckpoint(path.join(tmp, "toy"), { params: initParams(modelConfig(arch, "croco"), 3), step: 7 });
     const out = path.join(tmp, "out");
     const text = await run([

@@ -11,24 +11,12 @@ import { openProbeDataset } from "../../src/probe/datasets.js";
 import { checkpointEncoder, positionEncoder, randomEncoder, referenceEncoder } from "../../src/probe/encoders.js";
 import { runProbe } from "../../src/probe/pipeline.js";
 import { encoderRef } from "../../src/ref/models/mim.js";
-import { randomFloats } from "../helpers.js";
+import { randomFloats, toyVit } from "../helpers.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-probe-enc-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 // A toy ViT so the CPU reference runs in milliseconds: 16x16 input, 4 px patches (4x4 grid), width 8.
-const arch: VitArch = {
-  imgSize: 16,
-  patchSize: 4,
-  inChans: 3,
-  width: 8,
-  depth: 1,
-  heads: 2,
-  decoderWidth: 8,
-  decoderDepth: 1,
-  decoderHeads: 2,
-  mlpRatio: 2,
-  lnEps: 1e-6,
-};
+const arch: VitArch = toyVit();
 
 describe("frozen encoders from the CPU reference", () => {
   it("random encoder: patch tokens (B, L, D) after the final norm, cls dropped; named by a weight hash", async () => {

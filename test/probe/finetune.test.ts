@@ -17,26 +17,14 @@ import { gpuTrainableEncoder } from "../../src/probe/gpu_finetune.js";
 import { headDims, initHeadParams, makeHeadConfig } from "../../src/probe/heads.js";
 import { isTrainable, runProbe } from "../../src/probe/pipeline.js";
 import { headBackward, headForward } from "../../src/ref/probe/heads.js";
-import { randomFloats } from "../helpers.js";
+import { randomFloats, toyVit } from "../helpers.js";
 import { TOL } from "../tolerances.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-probe-ft-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 // A toy ViT: 16x16 input, 4 px patches (4x4 grid), width 8, one block.
-const arch: VitArch = {
-  imgSize: 16,
-  patchSize: 4,
-  inChans: 3,
-  width: 8,
-  depth: 1,
-  heads: 2,
-  decoderWidth: 8,
-  decoderDepth: 1,
-  decoderHeads: 2,
-  mlpRatio: 2,
-  lnEps: 1e-6,
-};
+const arch: VitArch = toyVit();
 const S = 16;
 const L = 16;
 const D = 8;

@@ -11,7 +11,7 @@ import { modelConfig, type VitArch } from "../../src/models/config.js";
 import { initParams } from "../../src/models/params.js";
 import { checkpointEncoder, randomEncoder, referenceEncoder } from "../../src/probe/encoders.js";
 import { gpuEncoder } from "../../src/probe/gpu_encoder.js";
-import { maxAbsDiff, randomFloats, testGpu } from "../helpers.js";
+import { maxAbsDiff, randomFloats, testGpu, toyVit } from "../helpers.js";
 import { TOL } from "../tolerances.js";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-probe-gpuenc-"));
@@ -31,19 +31,7 @@ function relDiff(gpu: Float32Array, cpu: Float32Array, what: string): number {
 }
 
 // A toy ViT (checkpoint-like): 16x16 input, 4 px patches, 2 blocks, trained-looking weights.
-const toy: VitArch = {
-  imgSize: 16,
-  patchSize: 4,
-  inChans: 3,
-  width: 16,
-  depth: 2,
-  heads: 2,
-  decoderWidth: 8,
-  decoderDepth: 1,
-  decoderHeads: 2,
-  mlpRatio: 2,
-  lnEps: 1e-6,
-};
+const toy: VitArch = toyVit({ width: 16, depth: 2 });
 
 describe("probe GPU encoder (GpuEncoder, unmasked) vs the CPU reference", () => {
   it("random nano encoder: same (B, L, D) tokens after the final norm, same name; plans reused", async () => {

@@ -18,26 +18,10 @@ import { mimForwardRef } from "../../src/ref/models/mim.js";
 import { adamwStep } from "../../src/ref/nn/adamw.js";
 import type { MimBatch } from "../../src/train/data.js";
 import { type MimTrainer, train } from "../../src/train/loop.js";
-import { randomBytes } from "../helpers.js";
+import { randomBytes, toyVit } from "../helpers.js";
 import { TOL } from "../tolerances.js";
 
-const config: ModelConfig = modelConfig(
-  {
-    imgSize: 16,
-    patchSize: 4,
-    inChans: 3,
-    width: 16,
-    depth: 1,
-    heads: 2,
-    decoderWidth: 8,
-    decoderDepth: 1,
-    decoderHeads: 2,
-    mlpRatio: 2,
-    lnEps: 1e-6,
-  },
-  "croco",
-  { maskRatio: 0.75 },
-);
+const config: ModelConfig = modelConfig(toyVit({ width: 16 }), "croco", { maskRatio: 0.75 });
 const BIAS = "decoder_pred.bias";
 
 /** Trains decoder_pred.bias with AdamW on the exact gradient of the masked MSE. */

@@ -9,21 +9,9 @@ import { initParams } from "../../src/models/params.js";
 import { patchifyRef } from "../../src/ref/models/mim.js";
 import { denormalizeRgb, loadImage } from "../../src/train/data.js";
 import { reconstruct, reconstructionPanels, stepMasking } from "../../src/train/reconstruct.js";
-import { randomBytes } from "../helpers.js";
+import { randomBytes, toyVit } from "../helpers.js";
 
-const arch = {
-  imgSize: 16,
-  patchSize: 4,
-  inChans: 3 as const,
-  width: 16,
-  depth: 1,
-  heads: 2,
-  decoderWidth: 8,
-  decoderDepth: 1,
-  decoderHeads: 2,
-  mlpRatio: 2,
-  lnEps: 1e-6,
-};
+const arch = toyVit({ width: 16 });
 
 describe("reconstructions (src/train/reconstruct.ts)", () => {
   it("panels: masked patches at the mean colour, prediction pasted only where masked, target intact", () => {
