@@ -2,6 +2,8 @@
 // bench/run.ts prints it as a table or, with --json, one JSON object.
 import { spawnSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
+import type { Gpu } from "../src/gpu/device.js";
+import type { Call } from "../src/gpu/kernel.js";
 
 export interface BenchRow {
   /** What was measured, e.g. "blur sigma=1.6 640x480". */
@@ -72,4 +74,45 @@ export function formatTable(r: BenchResult): string {
   const rows = r.rows.map((x) => [x.case, x.unit, fmt(x.ours), fmt(x.peer), x.ratio === null ? "-" : `${fmt(x.ratio)}x`]);
   const lines = [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((c) => `| ${c.join(" | ")} |`)];
   return `### ${r.name} (adapter: ${r.adapter})\n\n${lines.join("\n")}\n${(r.notes ?? []).map((n) => `\n${n}`).join("")}${r.extra ? `\n\n${r.extra}` : ""}`;
+}
+
+/**
+ * GPU ns of each recorded call from timestamp queries: one compute pass per call (direct or
+ * indirect dispatch), in submits of at most `chunk` calls (query sets stay small).
+ */
+export async function timestampCalls(gpu: Gpu, calls: readonly Call[], chunk = 2048): Promise<number[]> {
+  const dev = gpu.device;
+  const out: number[] = [];
+  for (let c0 = 0; c0 < calls.length; c0 += chunk) {
+    const part = calls.slice(c0, c0 + chunk);
+    const count = 2 * part.length;
+    const qs = dev.createQuerySet({ label: "profile timestamps", type: "timestamp", count });
+    const resolve = dev.createBuffer({
+      label: "profile resolve",
+      size: count * 8,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+    });
+    const read = dev.createBuffer({ label: "profile read", size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = dev.createCommandEncoder({ label: "profile" });
+    part.forEach((c, i) => {
+      const pass = enc.beginComputePass({
+        label: c.label,
+        timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
+      });
+      pass.setPipeline(c.pipe);
+      pass.setBindGroup(0, c.group);
+      if (c.indirect) pass.dispatchWorkgroupsIndirect(c.indirect.buffer, c.indirect.offset);
+      else pass.dispatchWorkgroups(...c.wg);
+      pass.end();
+    });
+    enc.resolveQuerySet(qs, 0, count, resolve, 0);
+    enc.copyBufferToBuffer(resolve, 0, read, 0, count * 8);
+    dev.queue.submit([enc.finish()]);
+    await read.mapAsync(GPUMapMode.READ);
+    const t = new BigUint64Array(read.getMappedRange().slice(0));
+    read.unmap();
+    for (let i = 0; i < part.length; i++) out.push(Number(t[2 * i + 1] - t[2 * i]));
+    for (const b of [qs, resolve, read]) b.destroy();
+  }
+  return out;
 }

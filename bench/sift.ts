@@ -27,9 +27,9 @@ import {
 } from "../src/features/sift.js";
 import { makeTexture, render, renderWarp, standardWarps } from "../src/features/textures.js";
 import { describeAdapter, type Gpu, getGpu } from "../src/gpu/device.js";
-import { type Call, encodeCalls } from "../src/gpu/kernel.js";
+import { encodeCalls } from "../src/gpu/kernel.js";
 import { writePng } from "../src/image/io.js";
-import { type BenchOptions, type BenchResult, type BenchRow, row, runPython, timeMs } from "./lib.js";
+import { type BenchOptions, type BenchResult, type BenchRow, row, runPython, timeMs, timestampCalls } from "./lib.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const peerScript = () => {
@@ -63,39 +63,6 @@ function readPeer(dir: string, name: string): Features {
 }
 
 // ---- profile -------------------------------------------------------------------------------------
-
-/** GPU ns of each call (one timestamped pass per call), replayed after a normal batch. */
-async function timestampCalls(gpu: Gpu, calls: readonly Call[]): Promise<number[]> {
-  const dev = gpu.device;
-  const count = 2 * calls.length;
-  const qs = dev.createQuerySet({ label: "sift profile timestamps", type: "timestamp", count });
-  const resolve = dev.createBuffer({
-    label: "sift profile resolve",
-    size: count * 8,
-    usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
-  });
-  const read = dev.createBuffer({ label: "sift profile read", size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const enc = dev.createCommandEncoder({ label: "sift profile" });
-  calls.forEach((c, i) => {
-    const pass = enc.beginComputePass({
-      label: c.label,
-      timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
-    });
-    pass.setPipeline(c.pipe);
-    pass.setBindGroup(0, c.group);
-    if (c.indirect) pass.dispatchWorkgroupsIndirect(c.indirect.buffer, c.indirect.offset);
-    else pass.dispatchWorkgroups(...c.wg);
-    pass.end();
-  });
-  enc.resolveQuerySet(qs, 0, count, resolve, 0);
-  enc.copyBufferToBuffer(resolve, 0, read, 0, count * 8);
-  dev.queue.submit([enc.finish()]);
-  await read.mapAsync(GPUMapMode.READ);
-  const t = new BigUint64Array(read.getMappedRange().slice(0));
-  read.unmap();
-  for (const b of [qs, resolve, read]) b.destroy();
-  return calls.map((_, i) => Number(t[2 * i + 1] - t[2 * i]));
-}
 
 /** Bind groups, buffers, buffer writes, submits and maps made while `fn` runs. */
 async function countGpuObjects(gpu: Gpu, fn: () => Promise<unknown>) {

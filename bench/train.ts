@@ -26,7 +26,7 @@ import type { Call } from "../src/nn/core.js";
 import { Pcg32 } from "../src/prng.js";
 import type { MimBatch } from "../src/train/data.js";
 import { GpuMimTrainer } from "../src/train/gpu_trainer.js";
-import { type BenchOptions, type BenchResult, type BenchRow, row, runPython } from "./lib.js";
+import { type BenchOptions, type BenchResult, type BenchRow, row, runPython, timestampCalls } from "./lib.js";
 
 export interface Case {
   arch: ArchName;
@@ -167,46 +167,6 @@ async function countCalls(gpu: Gpu, fn: () => Promise<void>) {
     delete (q as Partial<GPUQueue>).submit;
   }
   return n;
-}
-
-/** Per-call GPU ns from timestamp queries, one compute pass per call. */
-async function timestampCalls(gpu: Gpu, calls: readonly Call[]): Promise<number[]> {
-  const dev = gpu.device;
-  const out: number[] = [];
-  const chunk = 2048;
-  for (let c0 = 0; c0 < calls.length; c0 += chunk) {
-    const part = calls.slice(c0, c0 + chunk);
-    const count = 2 * part.length;
-    const qs = dev.createQuerySet({ label: "profile timestamps", type: "timestamp", count });
-    const resolve = dev.createBuffer({
-      label: "profile resolve",
-      size: count * 8,
-      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
-    });
-    const read = dev.createBuffer({ label: "profile read", size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const enc = dev.createCommandEncoder({ label: "profile step" });
-    part.forEach((call, i) => {
-      const pass = enc.beginComputePass({
-        label: call.label,
-        timestampWrites: { querySet: qs, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
-      });
-      pass.setPipeline(call.pipe);
-      pass.setBindGroup(0, call.group);
-      pass.dispatchWorkgroups(...call.wg);
-      pass.end();
-    });
-    enc.resolveQuerySet(qs, 0, count, resolve, 0);
-    enc.copyBufferToBuffer(resolve, 0, read, 0, count * 8);
-    dev.queue.submit([enc.finish()]);
-    await read.mapAsync(GPUMapMode.READ);
-    const t = new BigUint64Array(read.getMappedRange().slice(0));
-    read.unmap();
-    for (let i = 0; i < part.length; i++) out.push(Number(t[2 * i + 1] - t[2 * i]));
-    qs.destroy();
-    resolve.destroy();
-    read.destroy();
-  }
-  return out;
 }
 
 /** Wall ms of `calls` in one pass of one submit, flushed, minus an empty submit's (median of reps). */
