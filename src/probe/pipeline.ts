@@ -220,63 +220,29 @@ export interface ProbeTrainConfig {
   warmup: number;
 }
 
+/** What every frozen preset shares: standardised features, no encoder training, no warmup. */
+const frozen = { seed: 0, valFraction: 0.2, featureNorm: "standardize", mode: "frozen", encoderLr: 0, warmup: 0 } as const;
+
 export const probePresets = {
   /** a smoke run: a few epochs of the linear probe */
-  quick: {
-    head: "linear",
-    epochs: 3,
-    batchSize: 8,
-    lr: 1e-2,
-    seed: 0,
-    pictures: 4,
-    valFraction: 0.2,
-    featureNorm: "standardize",
-    mode: "frozen",
-    encoderLr: 0,
-    warmup: 0,
-  },
+  quick: { ...frozen, head: "linear", epochs: 3, batchSize: 8, lr: 1e-2, pictures: 4 },
   /**
    * The linear probe as reported. On standardised features lr 1e-2 fits the head in 20 epochs; at
    * 1e-3 (or 5 epochs) the head is far from fitted and the ranking of encoders follows how fast each
    * one's head trains rather than what its features hold (demo synth set, nano: random-init seg train
    * CE 1.11 at 20 epochs lr 3e-3, 0.70 at lr 1e-2, 0.67 at 50 epochs).
    */
-  linear: {
-    head: "linear",
-    epochs: 20,
-    batchSize: 16,
-    lr: 1e-2,
-    seed: 0,
-    pictures: 6,
-    valFraction: 0.2,
-    featureNorm: "standardize",
-    mode: "frozen",
-    encoderLr: 0,
-    warmup: 0,
-  },
+  linear: { ...frozen, head: "linear", epochs: 20, batchSize: 16, lr: 1e-2, pictures: 6 },
   /** the MLP head */
-  mlp: {
-    head: "mlp",
-    epochs: 20,
-    batchSize: 16,
-    lr: 5e-4,
-    seed: 0,
-    pictures: 6,
-    valFraction: 0.2,
-    featureNorm: "standardize",
-    mode: "frozen",
-    encoderLr: 0,
-    warmup: 0,
-  },
+  mlp: { ...frozen, head: "mlp", epochs: 20, batchSize: 16, lr: 5e-4, pictures: 6 },
   /** fine-tuning: the encoder and a linear head train together (docs/evaluation.md has the measurements) */
   finetune: {
+    ...frozen,
     head: "linear",
     epochs: 10,
     batchSize: 16,
     lr: 1e-2,
-    seed: 0,
     pictures: 6,
-    valFraction: 0.2,
     featureNorm: "none",
     mode: "finetune",
     encoderLr: 2e-4,
