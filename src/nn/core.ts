@@ -25,15 +25,21 @@ export interface Tensor {
 
 export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
+/**
+ * Bytes of a tensor's own buffer: whole 16-byte vec4s, so kernels may bind it as array<vec4f> and
+ * still reach its last elements (the matmul kernels store C as vec4: shaders/nn/matmul_common.wgsl).
+ */
+const tensorBytes = (elements: number, bytesPer: number): number => Math.ceil((elements * bytesPer) / 16) * 16;
+
 /** A fresh zero-filled f32 tensor with its own buffer. */
 export function tensor(gpu: Gpu, label: string, shape: number[]): Tensor {
-  return { buf: createBuffer(gpu, label, numel(shape) * 4), off: 0, shape: [...shape], label };
+  return { buf: createBuffer(gpu, label, tensorBytes(numel(shape), 4)), off: 0, shape: [...shape], label };
 }
 
 /** A fresh zero-filled f16 tensor (needs the adapter's shader-f16 feature, `gpu.hasF16`). */
 export function tensorF16(gpu: Gpu, label: string, shape: number[]): Tensor {
   if (!gpu.hasF16) throw new Error(`tensor '${label}': f16 storage needs the shader-f16 feature, which this adapter lacks; use f32`);
-  return { buf: createBuffer(gpu, label, numel(shape) * 2), off: 0, shape: [...shape], label, dtype: "f16" };
+  return { buf: createBuffer(gpu, label, tensorBytes(numel(shape), 2)), off: 0, shape: [...shape], label, dtype: "f16" };
 }
 
 /** A view of `t`'s buffer starting `offset` elements after t's start, with a new shape. */

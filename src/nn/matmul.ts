@@ -106,6 +106,10 @@ export function matmulCall(gpu: Gpu, s: MatmulSpec): Call {
       `matmul ${s.label ?? ""}: A and B must have the same storage precision (A ${s.a.dtype ?? "f32"}, B ${s.b.dtype ?? "f32"})`,
     );
   if (s.c.dtype === "f16" || s.bias?.dtype === "f16") throw new Error(`matmul ${s.label ?? ""}: C and bias are f32 (f32 accumulation)`);
+  if (s.c.buf.size % 16 !== 0)
+    throw new Error(
+      `matmul ${s.label ?? ""}: C's buffer '${s.c.label}' is ${s.c.buf.size} bytes, not whole vec4s (16 bytes); allocate it with tensor() (src/nn/core.ts)`,
+    );
   const flags = (s.accumulate ? 1 : 0) | (s.bias ? 2 : 0);
   const shader = matmulShader(gpu, s);
   const subgroup = shader === "nn/matmul_sg.wgsl";
