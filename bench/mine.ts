@@ -10,13 +10,50 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { describeAdapter, getGpu } from "../src/gpu/device.js";
+import { describeAdapter, type Gpu, getGpu } from "../src/gpu/device.js";
 import { minePresets } from "../src/mine/config.js";
 import { minePairs } from "../src/mine/pipeline.js";
 import { type BenchOptions, type BenchResult, row, runPython } from "./lib.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const peer = path.resolve(here, "../../bench/peers/mine.py");
+
+/** GPU traffic while `fn` runs: buffers created, submits, bytes written by the queue and mapped back. */
+async function countTraffic<T>(gpu: Gpu, fn: () => Promise<T>): Promise<{ value: T; n: Record<string, number> }> {
+  const dev = gpu.device as unknown as Record<string, unknown>;
+  const q = gpu.device.queue as unknown as Record<string, unknown>;
+  const probe = gpu.device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const bufProto = Object.getPrototypeOf(probe) as Record<string, unknown>;
+  probe.destroy();
+  const n = { buffers: 0, submits: 0, writeBytes: 0, readBytes: 0 };
+  const orig = { createBuffer: dev.createBuffer, submit: q.submit, writeBuffer: q.writeBuffer, getMappedRange: bufProto.getMappedRange };
+  const wrap = (o: Record<string, unknown>, key: keyof typeof orig, count: (a: unknown[], r: unknown) => void) => {
+    const f = orig[key] as (...a: unknown[]) => unknown;
+    o[key] = function (this: unknown, ...a: unknown[]) {
+      const r = f.apply(this, a);
+      count(a, r);
+      return r;
+    };
+  };
+  wrap(dev, "createBuffer", () => n.buffers++);
+  wrap(q, "submit", () => n.submits++);
+  wrap(q, "writeBuffer", (a) => {
+    const d = a[2] as ArrayBufferView | ArrayBuffer;
+    n.writeBytes += a[4] !== undefined ? (a[4] as number) * ("BYTES_PER_ELEMENT" in d ? (d.BYTES_PER_ELEMENT as number) : 1) : d.byteLength;
+  });
+  wrap(bufProto, "getMappedRange", (_a, r) => {
+    n.readBytes += (r as ArrayBuffer).byteLength;
+  });
+  try {
+    return { value: await fn(), n };
+  } finally {
+    // Own properties shadowed the prototype's methods; deleting them restores those.
+    delete dev.createBuffer;
+    delete q.submit;
+    delete q.writeBuffer;
+    bufProto.getMappedRange = orig.getMappedRange;
+  }
+}
 
 export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
   const gpu = await getGpu();
@@ -54,7 +91,9 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
   // Ours (warm the pipelines first on the first video so compile time is not counted).
   await minePairs({ input: files[0], out: path.join(dir, "warm"), config: minePresets.mimic, force: true, quiet: true });
   const t0 = performance.now();
-  const ours = await minePairs({ input: videos, out: path.join(dir, "ours"), config: minePresets.mimic, force: true, quiet: true });
+  const { value: ours, n: traffic } = await countTraffic(gpu, () =>
+    minePairs({ input: videos, out: path.join(dir, "ours"), config: minePresets.mimic, force: true, quiet: true }),
+  );
   const oursSec = (performance.now() - t0) / 1e3;
   const oursCands = fs
     .readFileSync(path.join(dir, "ours", "candidates.jsonl"), "utf8")
@@ -65,13 +104,9 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
   // Our default preset (window of 3 partners, SIFT without upsampling) on the same videos.
   await minePairs({ input: files[0], out: path.join(dir, "warm-default"), config: minePresets.default, force: true, quiet: true });
   const t1 = performance.now();
-  const def = await minePairs({
-    input: videos,
-    out: path.join(dir, "ours-default"),
-    config: minePresets.default,
-    force: true,
-    quiet: true,
-  });
+  const { value: def, n: defTraffic } = await countTraffic(gpu, () =>
+    minePairs({ input: videos, out: path.join(dir, "ours-default"), config: minePresets.default, force: true, quiet: true }),
+  );
   const defSec = (performance.now() - t1) / 1e3;
 
   // Peer.
@@ -114,6 +149,13 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
       `preset default: ${def.candidates} candidates (each frame against the next ${minePresets.default.window} samples; MIMIC's recipe tries only the next), ${def.kept} kept, in ${defSec.toFixed(1)} s.`,
       `ours: ${oursCands.length} candidates in ${oursSec.toFixed(1)} s (decode, SIFT, matching, RANSAC, correspondences, JPEG writing); peer: ${p.candidates.length} candidates in ${p.seconds.toFixed(1)} s (seek per sample, SIFT, BFMatcher, findHomography, overlap; no writing).`,
       `agreement over ${both} pairs present in both runs${differ.length ? `; keep/reject differs on ${differ.join(", ")}` : ""}.`,
+      ...[
+        ["mimic", traffic, ours.candidates],
+        ["default", defTraffic, def.candidates],
+      ].map(([name, t, c]) => {
+        const per = (k: string) => ((t as Record<string, number>)[k] / (c as number)).toFixed(k.endsWith("Bytes") ? 0 : 2);
+        return `GPU traffic per candidate pair, preset ${name}: ${per("buffers")} buffers created, ${per("submits")} submits, ${per("writeBytes")} bytes written by the queue, ${per("readBytes")} bytes read back (whole run, decode to kept pairs).`;
+      }),
       `ours, seconds the main thread waited per stage: ${Object.entries(stages ?? {})
         .map(([k, v]) => `${k} ${v.toFixed(1)}`)
         .join(", ")} (features = RGB->gray + sharpness + SIFT on the GPU, with readback).`,
