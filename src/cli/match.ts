@@ -2,9 +2,11 @@
 // `mimic mine` takes it (src/mine/verify.ts): frames at the working size as a frame folder's are
 // read, gray + sharpness + SIFT, matches, RANSAC homography, patch correspondences, filters.
 // --preset or --config <dataset>/config.json pick the config. Thin: parses flags, calls the library.
+
 import fs from "node:fs";
 import { Command, Option } from "commander";
 import type { Features } from "../contracts.js";
+import { createFeatureStore } from "../features/store.js";
 import { drawTwoView } from "../geometry/viz.js";
 import { getGpu } from "../gpu/device.js";
 import { writePng } from "../image/io.js";
@@ -24,7 +26,7 @@ interface MatchFlags {
 /** The JSON summary `mimic match --json` prints. */
 export function summary(
   v: Verdict,
-  feats: [Features, Features],
+  feats: [Omit<Features, "desc">, Omit<Features, "desc">],
   sharpness: [number, number],
   files: [string, string],
   cfg: MineConfig,
@@ -93,7 +95,9 @@ export function matchCommand(): Command {
       const stages = stageConfigs(cfg);
       const gpu = await getGpu();
       const frames = [await loadWorkingFrame(file1, cfg), await loadWorkingFrame(file2, cfg)];
-      const d = await describeBatch(gpu, frames, cfg.size, stages.sift, cfg.gray);
+      // The frames' descriptors stay on the GPU, in a feature store, as in mine.
+      const store = createFeatureStore(gpu, { rootSift: Boolean(stages.twoView.match.rootSift) });
+      const d = await describeBatch(gpu, frames, cfg.size, stages.sift, cfg.gray, store);
       const [verdict] = await verifyPairs(gpu, d.feats, [[0, 1]], cfg, stages);
       // mine never verifies a pair with a blurry frame; its candidates.jsonl does not list it.
       const v: Verdict = isBlurry(d.sharp[0], cfg) || isBlurry(d.sharp[1], cfg) ? { ...verdict, reason: "blurry-frame" } : verdict;

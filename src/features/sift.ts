@@ -442,9 +442,9 @@ export async function readFeatures(gpu: Gpu, f: GpuFeatures): Promise<SiftFeatur
   );
 }
 
-/** Keypoint records (count, KP_WORDS) + descriptors -> SiftFeatures. */
 /**
- * Keypoint records -> SiftFeatures, in a canonical order (octave, y, x, size, angle, response): the
+ * Keypoint records (count, KP_WORDS) + descriptors -> SiftFeatures, in the canonical order
+ * (octave, y, x, size, angle, response, then layer, r, c; the order sift_order.wgsl gives): the
  * GPU appends keypoints through atomic counters, so their order in the buffers varies from run to
  * run; sorting makes everything downstream (matching ties, RANSAC refits) reproducible.
  */
@@ -455,7 +455,7 @@ export function recordsToFeatures(kp: Float32Array, descIn: Float32Array, count:
   const response = new Float32Array(count);
   const octave = new Int32Array(count);
   const at = (i: number, f: number) => kp[i * KP_WORDS + f];
-  const keys = [KP.octave, KP.y, KP.x, KP.size, KP.angle, KP.response];
+  const keys = [KP.octave, KP.y, KP.x, KP.size, KP.angle, KP.response, KP.layer, KP.r, KP.c];
   const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => {
     for (const f of keys) if (at(a, f) !== at(b, f)) return at(a, f) - at(b, f);
     return a - b;

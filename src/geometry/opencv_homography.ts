@@ -361,7 +361,7 @@ export function findHomographyCv(
  * ascending, response descending, octave descending). RANSAC draws subsets by index, so the same
  * matches in another order give other hypotheses.
  */
-export function opencvMatchOrder(a: Features & { response?: Float32Array; octave?: Int32Array }, m: Matches): Matches {
+export function opencvMatchOrder(a: Omit<Features, "desc"> & { response?: Float32Array; octave?: Int32Array }, m: Matches): Matches {
   const q = (i: number) => m.idx[2 * i];
   const order = Array.from({ length: m.count }, (_, i) => i).sort((i, j) => {
     const [p, r] = [q(i), q(j)];

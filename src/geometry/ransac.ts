@@ -105,7 +105,7 @@ export interface RansacProblem {
 }
 
 /** Point pairs of `matches` between two feature sets. */
-export function matchedPoints(a: Features, b: Features, m: Matches): RansacProblem {
+export function matchedPoints(a: Pick<Features, "count" | "xy">, b: Pick<Features, "count" | "xy">, m: Matches): RansacProblem {
   const xa = new Float32Array(2 * m.count);
   const xb = new Float32Array(2 * m.count);
   for (let i = 0; i < m.count; i++) {

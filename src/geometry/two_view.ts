@@ -4,7 +4,7 @@
 // filter. Batched: all pairs' matching is one dispatch, RANSAC one dispatch per hypothesis batch
 // for all pairs, and the correspondences one dispatch.
 import type { Features, Matches } from "../contracts.js";
-import { type Backend, type MatchConfig, matchPairs, matchPresets } from "../match/matcher.js";
+import { type Backend, type MatchConfig, type MatchInput, matchPairs, matchPresets } from "../match/matcher.js";
 import {
   type CorrespondenceConfig,
   correspondencePresets,
@@ -66,7 +66,8 @@ export function homographyAtGrid(H: ArrayLike<number>, sizeA: ImageSize, sizeB: 
  */
 export async function twoViewBatch(
   backend: Backend,
-  feats: Features[],
+  /** Descriptors on the host, or all in one feature store (matched in place on its GPU). */
+  feats: MatchInput[],
   pairs: ReadonlyArray<readonly [number, number]>,
   cfg: TwoViewConfig = twoViewPresets.default,
   sizes?: ImageSize[],

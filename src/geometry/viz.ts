@@ -26,8 +26,8 @@ function hueColour(i: number): [number, number, number] {
 export function drawTwoView(
   a: RgbPicture,
   b: RgbPicture,
-  fa: Features,
-  fb: Features,
+  fa: Omit<Features, "desc">,
+  fb: Omit<Features, "desc">,
   r: TwoViewResult,
   grid: ImageSize & { patch: number },
 ): RgbPicture {

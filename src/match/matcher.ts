@@ -3,8 +3,12 @@
 // CPU twin of the kernel: src/match/bf_match_cpu.ts; `selectMatches` is shared by both paths.
 // The GPU path keeps one workspace per device (inputs, output, params uniform, staging buffer and
 // bind group), grown when a call needs more and otherwise reused: a call writes into it, records
-// one call and maps the staging buffer, creating and destroying nothing.
+// one call and maps the staging buffer, creating and destroying nothing. Features whose
+// descriptors are in a feature store (features/store.ts, what mining uses) are matched in place:
+// only the frame table and pair list go up, only the nearest neighbours come back.
 import type { Features, Matches } from "../contracts.js";
+import type { FeatureStore } from "../features/store.js";
+import { isStored, type StoredFeatures } from "../features/store.js";
 import { createBuffer, params, STORAGE, UNIFORM, write } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
 import { type Call, dispatch, encodeCalls, gpuCall, groups, pipeline } from "../gpu/kernel.js";
@@ -35,16 +39,17 @@ export const matchPresets = {
 
 /**
  * RootSIFT of (N, 128) descriptors: each row divided by the sum of its absolute values, then the
- * square root of each (absolute) component. A row of zeros stays zero.
+ * square root of each (absolute) component. A row of zeros stays zero. In f32, summed in index
+ * order: the same bits as sift_order.wgsl gives descriptors stored on the GPU.
  */
 export function rootSift(desc: Float32Array): Float32Array {
   if (desc.length % 128 !== 0) throw new Error(`rootSift: ${desc.length} floats is not a whole number of 128-float descriptors`);
   const out = new Float32Array(desc.length);
   for (let r = 0; r < desc.length; r += 128) {
     let l1 = 0;
-    for (let k = 0; k < 128; k++) l1 += Math.abs(desc[r + k]);
+    for (let k = 0; k < 128; k++) l1 = Math.fround(l1 + Math.abs(desc[r + k]));
     if (!(l1 > 0)) continue;
-    for (let k = 0; k < 128; k++) out[r + k] = Math.sqrt(Math.abs(desc[r + k]) / l1);
+    for (let k = 0; k < 128; k++) out[r + k] = Math.sqrt(Math.fround(Math.abs(desc[r + k]) / l1));
   }
   return out;
 }
@@ -123,8 +128,9 @@ interface MatchWorkspace {
   out: GPUBuffer;
   staging: GPUBuffer;
   params: GPUBuffer;
-  /** The recorded call over the current buffers (rebuilt when one of them grows). */
+  /** The recorded call over the current buffers and `callDesc` (rebuilt when one of them changes). */
   call: Call | null;
+  callDesc: GPUBuffer | null;
   /** Calls run one after another: the next one waits until this one has read its output. */
   busy: Promise<void>;
 }
@@ -143,6 +149,7 @@ function workspace(gpu: Gpu): MatchWorkspace {
       staging: createBuffer(gpu, "bf_match out readback", 16 * 256, READBACK),
       params: createBuffer(gpu, "bf_match params", 16, UNIFORM),
       call: null,
+      callDesc: null,
       busy: Promise.resolve(),
     };
     workspaces.set(gpu.device, ws);
@@ -160,32 +167,39 @@ function grow(gpu: Gpu, ws: MatchWorkspace, key: "desc" | "frames" | "pairs" | "
   if (key !== "staging") ws.call = null;
 }
 
-/** Nearest neighbours for every pair (a queries, b trains), on the GPU in one submission. */
-export async function nearestNeighbours(
+/**
+ * bf_match over descriptors already on the GPU (`desc`: (T, 128) f32, or null: the workspace's own,
+ * filled by `fill`), frames (F, 2) [first row, count] and the pair list; reads back only the
+ * nearest neighbours (16 bytes per query).
+ */
+async function runBfMatch(
   gpu: Gpu,
-  packed: PackedFeatures,
+  desc: GPUBuffer | null,
+  frames: Uint32Array,
   pairList: ReadonlyArray<readonly [number, number]>,
+  fill?: (ws: MatchWorkspace) => void,
 ): Promise<NearestNeighbours> {
-  const { pairs, rows } = packPairs(packed.frames, pairList);
+  const { pairs, rows } = packPairs(frames, pairList);
   if (pairList.length === 0 || rows === 0)
     return { idx: new Int32Array(rows), best: new Float32Array(rows), second: new Float32Array(rows) };
   if (pairList.length > 65535) throw new Error(`bf_match: ${pairList.length} pairs in one dispatch; split into batches of at most 65535`);
   let maxQ = 0;
-  for (const [a] of pairList) maxQ = Math.max(maxQ, packed.frames[2 * a + 1]);
+  for (const [a] of pairList) maxQ = Math.max(maxQ, frames[2 * a + 1]);
   const ws = workspace(gpu);
   const run = ws.busy.then(async () => {
-    grow(gpu, ws, "desc", packed.desc.byteLength);
-    grow(gpu, ws, "frames", packed.frames.byteLength);
+    fill?.(ws);
+    grow(gpu, ws, "frames", frames.byteLength);
     grow(gpu, ws, "pairs", pairs.byteLength);
     grow(gpu, ws, "out", rows * 16);
     grow(gpu, ws, "staging", rows * 16);
-    write(gpu, ws.desc, packed.desc);
-    write(gpu, ws.frames, packed.frames);
+    write(gpu, ws.frames, frames);
     write(gpu, ws.pairs, pairs);
     write(gpu, ws.params, Uint32Array.from([pairList.length, 0, 0, 0]));
-    ws.call ??= gpuCall(gpu, pipeline(gpu, "match/bf_match.wgsl"), [ws.desc, ws.frames, ws.pairs, ws.out, ws.params], [1], {
-      label: "bf_match",
-    });
+    const d = desc ?? ws.desc;
+    if (!ws.call || ws.callDesc !== d) {
+      ws.call = gpuCall(gpu, pipeline(gpu, "match/bf_match.wgsl"), [d, ws.frames, ws.pairs, ws.out, ws.params], [1], { label: "bf_match" });
+      ws.callDesc = d;
+    }
     const enc = gpu.device.createCommandEncoder({ label: "bf_match" });
     encodeCalls(enc, [{ ...ws.call, wg: [groups(maxQ, 16), pairList.length, 1] }], "bf_match");
     enc.copyBufferToBuffer(ws.out, 0, ws.staging, 0, rows * 16);
@@ -201,6 +215,37 @@ export async function nearestNeighbours(
     () => undefined,
   );
   return run;
+}
+
+/** Nearest neighbours for every pair (a queries, b trains), on the GPU in one submission. */
+export async function nearestNeighbours(
+  gpu: Gpu,
+  packed: PackedFeatures,
+  pairList: ReadonlyArray<readonly [number, number]>,
+): Promise<NearestNeighbours> {
+  return runBfMatch(gpu, null, packed.frames, pairList, (ws) => {
+    grow(gpu, ws, "desc", packed.desc.byteLength);
+    write(gpu, ws.desc, packed.desc);
+  });
+}
+
+/**
+ * Nearest neighbours of frames whose descriptors are in a feature store (features/store.ts): the
+ * kernel reads the store's rows in place; nothing is packed or uploaded but the frame table and
+ * the pair list.
+ */
+export async function nearestNeighboursStored(
+  store: FeatureStore,
+  feats: ReadonlyArray<StoredFeatures>,
+  pairList: ReadonlyArray<readonly [number, number]>,
+): Promise<{ nn: NearestNeighbours; pairs: Uint32Array }> {
+  const frames = new Uint32Array(2 * feats.length);
+  feats.forEach((f, i) => {
+    if (f.store !== store) throw new Error(`features[${i}] are in another feature store; match frames of one store together`);
+    frames[2 * i] = f.first;
+    frames[2 * i + 1] = f.count;
+  });
+  return { nn: await runBfMatch(store.gpu, store.desc, frames, pairList), pairs: packPairs(frames, pairList).pairs };
 }
 
 /** Distance of unit descriptors from their dot product: sqrt(max(0, 2 - 2 dot)). */
@@ -238,21 +283,41 @@ export function selectMatches(
 /** Which NN computation to use: the GPU kernel or its CPU twin (same results). */
 export type Backend = Gpu | "cpu";
 
+/** Features with their descriptors on the host, or in a feature store on the GPU. */
+export type MatchInput = Features | StoredFeatures;
+
 /**
  * Match many frame pairs in one submission: feats[a] queries against feats[b] for each (a, b).
- * With cfg.mutual the reversed pairs run in the same dispatch.
+ * With cfg.mutual the reversed pairs run in the same dispatch. Features in a feature store
+ * (all of them, one store) are matched where they are, on the store's GPU.
  */
 export async function matchPairs(
   backend: Backend,
-  feats: Features[],
+  feats: MatchInput[],
   pairList: ReadonlyArray<readonly [number, number]>,
   cfg: MatchConfig = matchPresets.default,
 ): Promise<Matches[]> {
-  const packed = packFeatures(feats);
-  if (cfg.rootSift) packed.desc = rootSift(packed.desc);
   const all = cfg.mutual ? [...pairList, ...pairList.map(([a, b]) => [b, a] as const)] : [...pairList];
-  const { pairs, rows } = packPairs(packed.frames, all);
-  const nn = backend === "cpu" ? bfMatchCpu(packed.desc, packed.frames, pairs, rows) : await nearestNeighbours(backend, packed, all);
+  let nn: NearestNeighbours;
+  let pairs: Uint32Array;
+  const stored = feats.filter(isStored);
+  if (stored.length) {
+    if (stored.length !== feats.length)
+      throw new Error(`matchPairs: ${stored.length} of ${feats.length} feature sets are in a feature store; give all or none`);
+    const store = stored[0].store;
+    if (backend === "cpu") throw new Error("matchPairs: features in a feature store are matched on its GPU; pass the Gpu, not 'cpu'");
+    if (Boolean(cfg.rootSift) !== store.rootSift)
+      throw new Error(
+        `matchPairs: the feature store holds ${store.rootSift ? "RootSIFT" : "SIFT"} descriptors but the match config asks for ${cfg.rootSift ? "RootSIFT" : "SIFT"}; create the store with rootSift: ${Boolean(cfg.rootSift)}`,
+      );
+    ({ nn, pairs } = await nearestNeighboursStored(store, stored, all));
+  } else {
+    const packed = packFeatures(feats as Features[]);
+    if (cfg.rootSift) packed.desc = rootSift(packed.desc);
+    const rows = packPairs(packed.frames, all);
+    pairs = rows.pairs;
+    nn = backend === "cpu" ? bfMatchCpu(packed.desc, packed.frames, pairs, rows.rows) : await nearestNeighbours(backend, packed, all);
+  }
   return pairList.map(([a], i) => {
     const rev = pairList.length + i;
     return selectMatches(nn, pairs[4 * i + 2], feats[a].count, cfg, cfg.mutual ? nn : undefined, cfg.mutual ? pairs[4 * rev + 2] : 0);

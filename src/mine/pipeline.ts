@@ -9,8 +9,9 @@
 // the next video's decoder is stopped by backpressure after a fixed number of frames.
 import fs from "node:fs";
 import path from "node:path";
-import type { Features, Frame, PairRecord } from "../contracts.js";
+import type { Frame, PairRecord } from "../contracts.js";
 import type { SiftConfig } from "../features/config.js";
+import { createFeatureStore, destroyFeatureStore, type FeatureStore, releaseFeatures, type StoredFeatures } from "../features/store.js";
 import { correspondenceRecord } from "../geometry/correspondence.js";
 import type { TwoViewConfig } from "../geometry/two_view.js";
 import { describeAdapter, type Gpu, getGpu } from "../gpu/device.js";
@@ -147,29 +148,40 @@ async function mineInto(
   // The next video is decoded while the GPU works on the current one.
   const decodeNext = (v: VideoEntry) => decodeForMining(v, cfg, gpu, times.get(v.rel));
   let next: Prefetch | null = todo.length ? decodeNext(todo[0]) : null;
-  for (const [i, v] of todo.entries()) {
-    const frames = next as Prefetch;
-    next = i + 1 < todo.length ? decodeNext(todo[i + 1]) : null;
-    const tv = performance.now();
-    tracker.start(i);
-    let result: VideoResult;
-    let records: PairRecord[] = [];
-    let candidates: CandidateLine[] = [];
-    try {
-      const r = await mineVideo(gpu, v, frames, cfg, stages, writer, opts.batch ?? 8, timings, (n, c, kept) => tracker.batch(n, c, kept));
-      records = r.records;
-      candidates = r.candidates;
-      result = { ...r.result, seconds: round3((performance.now() - tv) / 1e3) };
-    } catch (e) {
-      frames.stop();
-      result = failed(v.rel, (e as Error).message);
+  // Descriptors stay on the GPU from SIFT to matching: one store for the run (it grows as needed;
+  // a sample's rows go back when the sample is forgotten).
+  const batchSize = opts.batch ?? 8;
+  const k = cfg.candidates === "window" ? cfg.window : 1;
+  const store = createFeatureStore(gpu, { rows: (batchSize + k + 1) * 1024, rootSift: Boolean(stages.twoView.match.rootSift) });
+  try {
+    for (const [i, v] of todo.entries()) {
+      const frames = next as Prefetch;
+      next = i + 1 < todo.length ? decodeNext(todo[i + 1]) : null;
+      const tv = performance.now();
+      tracker.start(i);
+      let result: VideoResult;
+      let records: PairRecord[] = [];
+      let candidates: CandidateLine[] = [];
+      try {
+        const r = await mineVideo(gpu, v, frames, cfg, stages, writer, store, batchSize, timings, (n, c, kept) =>
+          tracker.batch(n, c, kept),
+        );
+        records = r.records;
+        candidates = r.candidates;
+        result = { ...r.result, seconds: round3((performance.now() - tv) / 1e3) };
+      } catch (e) {
+        frames.stop();
+        result = failed(v.rel, (e as Error).message);
+      }
+      writer.finishVideo(result, records, candidates);
+      runFrames += result.frames;
+      runCandidates += result.candidates;
+      tracker.finish(result.frames, result.candidates, result.kept);
+      if (result.status === "failed" && !opts.quiet) process.stderr.write(`mimic mine: ${v.rel}: ${result.error}\n`);
+      if (!opts.quiet) for (const w of result.warnings ?? []) process.stderr.write(`mimic mine: ${v.rel}: ${w}\n`);
     }
-    writer.finishVideo(result, records, candidates);
-    runFrames += result.frames;
-    runCandidates += result.candidates;
-    tracker.finish(result.frames, result.candidates, result.kept);
-    if (result.status === "failed" && !opts.quiet) process.stderr.write(`mimic mine: ${v.rel}: ${result.error}\n`);
-    if (!opts.quiet) for (const w of result.warnings ?? []) process.stderr.write(`mimic mine: ${v.rel}: ${w}\n`);
+  } finally {
+    destroyFeatureStore(store);
   }
 
   tracker.stop();
@@ -246,7 +258,7 @@ function failed(rel: string, error: string): VideoResult {
 interface Sample {
   index: number; // sample number within the video
   frame: Frame;
-  feats: Features;
+  feats: StoredFeatures; // descriptors in the run's feature store (GPU)
   sharp: number;
 }
 
@@ -264,12 +276,13 @@ async function mineVideo(
   cfg: MineConfig,
   stages: { sift: SiftConfig; twoView: TwoViewConfig },
   writer: DatasetWriter,
+  store: FeatureStore,
   batchSize: number,
   timings: Record<string, number>,
   /** After each batch: samples decoded, candidates verified, pairs kept so far in this video. */
   onBatch?: (samples: number, candidates: number, kept: number) => void,
 ): Promise<{ result: VideoResult; records: PairRecord[]; candidates: CandidateLine[] }> {
-  const miner = new VideoMiner(gpu, v, cfg, stages, writer, timings);
+  const miner = new VideoMiner(gpu, v, cfg, stages, writer, timings, store);
   try {
     let batch: Frame[] = [];
     let tf = performance.now();
@@ -334,6 +347,8 @@ class VideoMiner {
     private readonly writer: DatasetWriter,
     /** Seconds per stage, on the main thread's clock (shared by the run). */
     private readonly timings: Record<string, number>,
+    /** Where the held samples' descriptors live (shared by the run; rows released as samples go). */
+    private readonly store: FeatureStore,
   ) {
     this.id = videoId(video.rel);
     this.k = cfg.candidates === "window" ? cfg.window : 1;
@@ -364,11 +379,13 @@ class VideoMiner {
 
   /** After a failure: no write may land after the caller removes a failed video's folder. */
   async abandon(): Promise<void> {
+    this.releaseAll();
     await Promise.allSettled(this.writes);
   }
 
   /** Await the writes; the video's result, its records and candidate lines. */
   async finish(warningsIn: VideoWarning[]): Promise<{ result: VideoResult; records: PairRecord[]; candidates: CandidateLine[] }> {
+    this.releaseAll();
     for (const w of warningsIn) this.reject(`warning-${w.code}`);
     const warnings = warningsIn.map((w) => w.message);
     const tw = performance.now();
@@ -399,7 +416,7 @@ class VideoMiner {
   /** Features and sharpness of the batch (one GPU submission); every frame becomes a held sample. */
   private async describe(batch: Frame[]): Promise<void> {
     const t = performance.now();
-    const fresh = await describeBatch(this.gpu, batch, this.cfg.size, this.stages.sift, this.cfg.gray);
+    const fresh = await describeBatch(this.gpu, batch, this.cfg.size, this.stages.sift, this.cfg.gray, this.store);
     this.timings.features = (this.timings.features ?? 0) + (performance.now() - t) / 1e3;
     for (const [i, f] of batch.entries()) {
       const s: Sample = { index: this.samples++, frame: f, feats: fresh.feats[i], sharp: fresh.sharp[i] };
@@ -490,7 +507,12 @@ class VideoMiner {
   /** Drop the samples no pending pair needs. */
   private forget(): void {
     const keepFrom = Math.min(this.held[this.held.length - 1].index - this.k, ...[...this.pending.keys()]);
-    while (this.held.length && this.held[0].index < keepFrom) this.held.shift();
+    while (this.held.length && this.held[0].index < keepFrom) releaseFeatures((this.held.shift() as Sample).feats);
+  }
+
+  /** The video is done (or failed): give every held sample's store rows back. */
+  private releaseAll(): void {
+    for (const s of this.held.splice(0)) releaseFeatures(s.feats);
   }
 
   // ---- bookkeeping ----

@@ -12,6 +12,7 @@ import type { Features, Frame } from "../contracts.js";
 import type { SiftConfig } from "../features/config.js";
 import { siftPresets } from "../features/config.js";
 import { encodeSift, readFeatures, type SiftPlan, siftPlan } from "../features/sift.js";
+import { describeToStore, type FeatureStore, type StoredFeatures } from "../features/store.js";
 import { type CorrespondenceConfig, correspondencePresets } from "../geometry/correspondence.js";
 import { type RansacConfig, ransacPresets } from "../geometry/ransac.js";
 import { type TwoViewConfig, type TwoViewResult, twoViewBatch } from "../geometry/two_view.js";
@@ -19,11 +20,14 @@ import { createBuffer, readF32 } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
 import { type Call, encodeCalls } from "../gpu/kernel.js";
 import { rgbToGrayCall } from "../image/kernels.js";
+import type { MatchInput } from "../match/matcher.js";
 import { cropRect } from "../video/decode.js";
 import { decodeImage } from "../video/sequence.js";
 import type { MineConfig } from "./config.js";
 import { cvResizeLinear, rgbToGrayU8Call } from "./opencv.js";
 import { sharpnessCall } from "./sharpness.js";
+
+type Keypoints = Omit<Features, "desc">;
 
 /** What the filters say about one verified pair. */
 export interface Verdict {
@@ -128,7 +132,7 @@ export const isBlurry = (sharpness: number, cfg: MineConfig): boolean => cfg.min
 /** Verify pairs of described frames (feats[a] -> feats[b]) and apply the pair filters. */
 export async function verifyPairs(
   gpu: Gpu,
-  feats: Features[],
+  feats: MatchInput[],
   pairs: ReadonlyArray<readonly [number, number]>,
   cfg: MineConfig,
   stages: { twoView: TwoViewConfig },
@@ -140,7 +144,7 @@ export async function verifyPairs(
 }
 
 /** Apply the pair filters to one verified candidate. */
-export function judge(tv: TwoViewResult, fa: Features, fb: Features, cfg: MineConfig): Verdict {
+export function judge(tv: TwoViewResult, fa: Keypoints, fb: Keypoints, cfg: MineConfig): Verdict {
   const o: Verdict = { overlap: null, reason: null, tv };
   const h = tv.homography;
   if (h.kind !== "model") {
@@ -160,7 +164,7 @@ export function judge(tv: TwoViewResult, fa: Features, fb: Features, cfg: MineCo
 }
 
 /** Median displacement (px) of the inlier matches. */
-function medianMotion(tv: TwoViewResult, fa: Features, fb: Features, inliers: Uint8Array): number {
+function medianMotion(tv: TwoViewResult, fa: Keypoints, fb: Keypoints, inliers: Uint8Array): number {
   const d: number[] = [];
   const m = tv.matches;
   for (let i = 0; i < m.count; i++) {
@@ -176,16 +180,36 @@ function medianMotion(tv: TwoViewResult, fa: Features, fb: Features, inliers: Ui
 
 /** Per SIFT plan (one batch size and frame size) and gray mode: the RGB and sharpness buffers and
  *  the calls that fill the plan's input and the sharpness, built once and replayed per batch. */
-const batchCalls = new WeakMap<SiftPlan, Map<string, { rgb: GPUBuffer; sharp: GPUBuffer; calls: Call[] }>>();
+const batchCalls = new WeakMap<SiftPlan, Map<string, { rgb: GPUBuffer; sharp: GPUBuffer; calls: Call[]; upload: Uint8Array }>>();
 
-/** Gray, sharpness and SIFT for a batch of frames at size x size, in one submission. */
+/**
+ * Gray, sharpness and SIFT for a batch of frames at size x size, in one submission. With a feature
+ * store the descriptors go into it and stay on the GPU (only keypoints, counts and sharpness come
+ * back); without, everything is read back.
+ */
 export async function describeBatch(
   gpu: Gpu,
   frames: Frame[],
   size: number,
   sift: SiftConfig,
   gray: MineConfig["gray"],
-): Promise<{ feats: Features[]; sharp: Float32Array }> {
+): Promise<{ feats: Features[]; sharp: Float32Array }>;
+export async function describeBatch(
+  gpu: Gpu,
+  frames: Frame[],
+  size: number,
+  sift: SiftConfig,
+  gray: MineConfig["gray"],
+  store: FeatureStore,
+): Promise<{ feats: StoredFeatures[]; sharp: Float32Array }>;
+export async function describeBatch(
+  gpu: Gpu,
+  frames: Frame[],
+  size: number,
+  sift: SiftConfig,
+  gray: MineConfig["gray"],
+  store?: FeatureStore,
+): Promise<{ feats: Features[] | StoredFeatures[]; sharp: Float32Array }> {
   const n = frames.length;
   for (const f of frames)
     if (f.width !== size || f.height !== size)
@@ -199,15 +223,24 @@ export async function describeBatch(
     const rgbBuf = createBuffer(gpu, `mine rgb ${key}`, n * size * size * 3);
     const sharp = createBuffer(gpu, `mine sharpness ${key}`, n * 4);
     const toGray = (gray === "u8" ? rgbToGrayU8Call : rgbToGrayCall)(gpu, rgbBuf, plan.input, n * size * size); // (N, H, W) in [0, 1]
-    bufs = { rgb: rgbBuf, sharp, calls: [toGray, sharpnessCall(gpu, plan.input, sharp, n, size, size)] };
+    bufs = {
+      rgb: rgbBuf,
+      sharp,
+      calls: [toGray, sharpnessCall(gpu, plan.input, sharp, n, size, size)],
+      upload: new Uint8Array(Math.ceil((n * size * size * 3) / 4) * 4),
+    };
     cache.set(gray, bufs);
   }
-  const rgb = new Uint8Array(Math.ceil((n * size * size * 3) / 4) * 4); // (N, H, W, 3) bytes
+  const rgb = bufs.upload; // (N, H, W, 3) bytes
   for (const [i, f] of frames.entries()) rgb.set(f.rgb, i * size * size * 3);
   gpu.device.queue.writeBuffer(bufs.rgb, 0, rgb);
   const enc = gpu.device.createCommandEncoder({ label: `mine batch ${key}` });
   encodeCalls(enc, bufs.calls, `mine gray + sharpness ${key}`);
   const out = encodeSift(plan, enc, plan.input);
+  if (store) {
+    const d = await describeToStore(plan, enc, store, { buf: bufs.sharp, bytes: n * 4 });
+    return { feats: d.feats, sharp: new Float32Array(d.extra as ArrayBuffer) };
+  }
   gpu.device.queue.submit([enc.finish()]);
   const [feats, sharp] = await Promise.all([readFeatures(gpu, out), readF32(gpu, bufs.sharp, n)]);
   gpu.check(`mining batch of ${n} frames of ${frames[0].videoId}`);

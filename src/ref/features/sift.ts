@@ -543,3 +543,37 @@ export function siftFromScaleSpaceRef(ss: ScaleSpace, n: number, cfg: SiftConfig
   }
   return res;
 }
+
+/**
+ * Canonical order of one image's kept records: (octave, y, x, size, angle, response) ascending,
+ * then (layer, r, c). Twin of sift_order.wgsl's ranking (and readFeatures' order).
+ */
+export function orderCompare(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  for (const f of [KP.octave, KP.y, KP.x, KP.size, KP.angle, KP.response, KP.layer, KP.r, KP.c]) if (a[f] !== b[f]) return a[f] - b[f];
+  return 0;
+}
+
+/**
+ * RootSIFT of one descriptor as sift_order.wgsl computes it in f32: the L1 norm summed in index
+ * order, then sqrt(|d| / l1) per component (zeros when l1 = 0).
+ */
+export function rootSiftF32Ref(d: Float32Array): Float32Array {
+  let l1 = 0;
+  for (let k = 0; k < 128; k++) l1 = Math.fround(l1 + Math.abs(d[k]));
+  const out = new Float32Array(128);
+  if (l1 > 0) for (let k = 0; k < 128; k++) out[k] = Math.fround(Math.sqrt(Math.fround(Math.abs(d[k]) / l1)));
+  return out;
+}
+
+/**
+ * Twin of sift_order.wgsl for one image: its records (any order) and their descriptors -> the
+ * records in canonical order and the descriptors (RootSIFT when asked) in the same order.
+ */
+export function orderRef(
+  records: Float32Array[],
+  desc: Float32Array[],
+  rootSift: boolean,
+): { records: Float32Array[]; desc: Float32Array[] } {
+  const idx = records.map((_, i) => i).sort((i, j) => orderCompare(records[i], records[j]));
+  return { records: idx.map((i) => records[i]), desc: idx.map((i) => (rootSift ? rootSiftF32Ref(desc[i]) : desc[i])) };
+}
