@@ -69,12 +69,11 @@ describe("feature store", () => {
     const n = imgs.length;
     const kps = new Float32Array(n * CAP * KP_WORDS);
     const desc = new Float32Array(n * CAP * 128);
-    imgs.forEach((im, b) =>
-      im.recs.forEach((r, i) => {
+    for (const [b, im] of imgs.entries())
+      for (const [i, r] of im.recs.entries()) {
         kps.set(r, (b * CAP + i) * KP_WORDS);
         desc.set(im.desc[i], (b * CAP + i) * 128);
-      }),
-    );
+      }
     const dst = [7, 300, 100]; // store rows of each image's first keypoint
     const rows = 400;
     const sorted = createBuffer(gpu, "sorted", kps.byteLength);
@@ -154,7 +153,7 @@ describe("feature store", () => {
     const frames: Frame[] = [0, 1, 2].map((i) => {
       const g = render(makeTexture(40 + (i % 2), 256), size, size, [1, 0, 2 * i, 0, 1, i, 0, 0, 1]);
       const rgb = new Uint8Array(size * size * 3);
-      g.forEach((v, k) => rgb.fill(Math.round(Math.min(1, Math.max(0, v)) * 255), 3 * k, 3 * k + 3));
+      for (const [k, v] of g.entries()) rgb.fill(Math.round(Math.min(1, Math.max(0, v)) * 255), 3 * k, 3 * k + 3);
       return { videoId: "t", index: i, ptsSec: i, width: size, height: size, rgb };
     });
     const sift = { ...siftPresets.opencv, maxFeatures: 300, capacity: 4096 };
