@@ -13,9 +13,9 @@
 // On 116 frame pairs of 'mimic synth' scenes (3D, with parallax) vs their depth/pose ground truth,
 // exact-partner precision of the stored correspondences: mimic 75.4%, improved 94.9% (within one
 // patch: 96.6% -> 99.9%), at recall 85.0% -> 37.3% of the truly overlapping patches (README).
-import { createBuffer, params, readback, submit, upload } from "../gpu/buffers.js";
+import { createBuffer, params, UNIFORM, write } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
-import { dispatch, groups, pipeline } from "../gpu/kernel.js";
+import { type Call, dispatch, encodeCalls, gpuCall, groups, pipeline } from "../gpu/kernel.js";
 import { invert3x3 } from "./homography.js";
 import { gridCols, gridRows, type PatchGrid, patchCorrCpu } from "./patch_corr_cpu.js";
 
@@ -76,10 +76,14 @@ export interface PatchCorrespondence {
   backward: number;
 }
 
-/** Record patch_corr.wgsl: hs (N, 9) -> out (N, P) i32. */
-export function encodePatchCorr(gpu: Gpu, enc: GPUCommandEncoder, hs: GPUBuffer, out: GPUBuffer, numH: number, g: PatchGrid): void {
+function checkSamples(g: PatchGrid): void {
   if (!Number.isInteger(g.samples) || g.samples < 1 || g.samples > 16)
     throw new Error(`patch correspondences: samples per side must be an integer in 1..16 (got ${g.samples})`);
+}
+
+/** Record patch_corr.wgsl: hs (N, 9) -> out (N, P) i32. */
+export function encodePatchCorr(gpu: Gpu, enc: GPUCommandEncoder, hs: GPUBuffer, out: GPUBuffer, numH: number, g: PatchGrid): void {
+  checkSamples(g);
   const np = gridCols(g) * gridRows(g);
   const p = params(gpu, "patch_corr params", [
     ["u32", g.width],
@@ -100,15 +104,65 @@ export async function patchTargets(backend: Gpu | "cpu", hs: Float32Array, g: Pa
   const np = gridCols(g) * gridRows(g);
   if (nh === 0) return new Int32Array(0);
   if (nh > 65535) throw new Error(`patch correspondences: ${nh} homographies in one dispatch; split into batches of at most 65535`);
-  const bH = upload(backend, "patch_corr hs", hs);
-  const bOut = createBuffer(backend, "patch_corr out", nh * np * 4);
-  const enc = backend.device.createCommandEncoder({ label: "patch_corr" });
-  encodePatchCorr(backend, enc, bH, bOut, nh, g);
-  submit(backend, enc);
-  const out = new Int32Array(await readback(backend, bOut, nh * np * 4));
-  bH.destroy();
-  bOut.destroy();
-  return out;
+  checkSamples(g);
+  const gpu = backend;
+  const ws = patchWorkspace(gpu);
+  const run = ws.busy.then(async () => {
+    const outBytes = nh * np * 4;
+    if (ws.hs.size < hs.byteLength || ws.out.size < outBytes) {
+      for (const b of [ws.hs, ws.out, ws.staging]) b.destroy();
+      ws.hs = createBuffer(gpu, "patch_corr hs", Math.max(hs.byteLength, 2 * ws.hs.size));
+      ws.out = createBuffer(gpu, "patch_corr out", Math.max(outBytes, 2 * ws.out.size));
+      ws.staging = createBuffer(gpu, "patch_corr readback", ws.out.size, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+      ws.call = null;
+    }
+    write(gpu, ws.hs, hs);
+    write(gpu, ws.params, Uint32Array.from([g.width, g.height, g.patch, gridCols(g), gridRows(g), g.samples, nh, 0]));
+    ws.call ??= gpuCall(gpu, pipeline(gpu, "geometry/patch_corr.wgsl"), [ws.hs, ws.out, ws.params], [1], { label: "patch_corr" });
+    const enc = gpu.device.createCommandEncoder({ label: "patch_corr" });
+    encodeCalls(enc, [{ ...ws.call, wg: [groups(np, 64), nh, 1] }], "patch_corr");
+    enc.copyBufferToBuffer(ws.out, 0, ws.staging, 0, outBytes);
+    gpu.device.queue.submit([enc.finish()]);
+    await ws.staging.mapAsync(GPUMapMode.READ, 0, outBytes);
+    const out = new Int32Array(ws.staging.getMappedRange(0, outBytes).slice(0));
+    ws.staging.unmap();
+    gpu.check(`patch correspondences for ${nh} homographies`);
+    return out;
+  });
+  ws.busy = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  return run;
+}
+
+/** patch_corr's buffers on one device, reused by every call (grown to fit, never shrunk). */
+interface PatchWorkspace {
+  hs: GPUBuffer;
+  out: GPUBuffer;
+  staging: GPUBuffer;
+  params: GPUBuffer;
+  call: Call | null;
+  /** Calls run one after another: the next one waits until this one has read its output. */
+  busy: Promise<void>;
+}
+
+const patchWorkspaces = new WeakMap<GPUDevice, PatchWorkspace>();
+
+function patchWorkspace(gpu: Gpu): PatchWorkspace {
+  let ws = patchWorkspaces.get(gpu.device);
+  if (!ws) {
+    ws = {
+      hs: createBuffer(gpu, "patch_corr hs", 36 * 64),
+      out: createBuffer(gpu, "patch_corr out", 4 * 196 * 64),
+      staging: createBuffer(gpu, "patch_corr readback", 4 * 196 * 64, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
+      params: createBuffer(gpu, "patch_corr params", 32, UNIFORM),
+      call: null,
+      busy: Promise.resolve(),
+    };
+    patchWorkspaces.set(gpu.device, ws);
+  }
+  return ws;
 }
 
 /** MIMIC's one-to-one pass: in source index order, skip "out" and targets already taken. */
