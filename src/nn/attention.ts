@@ -10,7 +10,9 @@
 //
 // kT and vT rows are padded to ldk = Lk rounded up to 4 (attnLd), so S = Q kT and dP = dO vT take
 // the vec4 matmul kernels even when Lk is not a multiple of 4 (197 tokens: the scalar kernel was
-// 2-3x slower there); S, P and dP stay (B, H, Lq, Lk) contiguous.
+// 2-3x slower there). S, P and dP rows are padded the same way ((B, H, Lq, ldk), columns past Lk
+// unused): their matmul outputs are stored as whole vec4s and the softmax reads and writes vec4s
+// (shaders/nn/softmax4.wgsl), which costs llvmpipe one lane-by-lane expansion per four values.
 // Forward:  kT = K^T per head; S = Q kT; P = softmax(S / sqrt(dh)) (saved); O = P V.
 // Backward: vT = V^T per head; dP = dO vT; dV = P^T dO; dS = softmax'(P, dP); dQ = dS K; dK = dS^T Q.
 import type { Gpu } from "../gpu/device.js";
@@ -49,14 +51,14 @@ export const attnLd = (Lk: number): number => Math.ceil(Lk / 4) * 4;
 export interface AttnBuffers {
   kT: Tensor; // (B, H, dh, attnLd(Lk))
   vT: Tensor; // (B, H, dh, attnLd(Lk)) (backward)
-  S: Tensor; // (B, H, Lq, Lk) scores, reused for dS in the backward
-  P: Tensor; // (B, H, Lq, Lk) saved probabilities
-  dP: Tensor; // (B, H, Lq, Lk)
+  S: Tensor; // (B, H, Lq, attnLd(Lk)) scores, reused for dS in the backward
+  P: Tensor; // (B, H, Lq, attnLd(Lk)) saved probabilities
+  dP: Tensor; // (B, H, Lq, attnLd(Lk))
 }
 
 export function attnBuffers(gpu: Gpu, s: AttnShape, label: string, withBackward = true): AttnBuffers {
   const { B, H, Lq, Lk, dh } = s;
-  const scores = [B, H, Lq, Lk];
+  const scores = [B, H, Lq, attnLd(Lk)];
   const kT = tensor(gpu, `${label} kT`, [B, H, dh, attnLd(Lk)]);
   const S = tensor(gpu, `${label} S`, scores);
   const P = tensor(gpu, `${label} P`, scores);
@@ -88,8 +90,8 @@ const hv = (v: HeadView, dh: number) => ({ t: v.t, ld: v.sl, stride: [v.sb, dh] 
 export function attentionForward(gpu: Gpu, s: AttnShape, q: HeadView, k: HeadView, v: HeadView, out: HeadView, buf: AttnBuffers): Call[] {
   const { B, H, Lq, Lk, dh } = s;
   const z = { batches: B * H, batchH: H };
-  const sc: [number, number] = [H * Lq * Lk, Lq * Lk];
   const ldk = attnLd(Lk);
+  const sc: [number, number] = [H * Lq * ldk, Lq * ldk];
   const tr: [number, number] = [H * dh * ldk, dh * ldk];
   const Q = hv(q, dh);
   const V = hv(v, dh);
@@ -108,17 +110,19 @@ export function attentionForward(gpu: Gpu, s: AttnShape, q: HeadView, k: HeadVie
       ldb: ldk,
       bStride: tr,
       c: buf.S,
+      ldc: ldk,
       cStride: sc,
       ...z,
       label: "attn S",
     }),
-    softmaxForward(gpu, buf.S, buf.P, B * H * Lq, Lk, 1 / Math.sqrt(dh)),
+    softmaxForward(gpu, buf.S, buf.P, B * H * Lq, Lk, 1 / Math.sqrt(dh), ldk),
     // O (Lq, dh) = P (Lq, Lk) @ V (Lk, dh), written merged into out
     matmulCall(gpu, {
       M: Lq,
       N: dh,
       K: Lk,
       a: buf.P,
+      sam: ldk,
       aStride: sc,
       b: V.t,
       ldb: V.ld,
@@ -146,8 +150,8 @@ export function attentionBackward(
 ): Call[] {
   const { B, H, Lq, Lk, dh } = s;
   const z = { batches: B * H, batchH: H };
-  const sc: [number, number] = [H * Lq * Lk, Lq * Lk];
   const ldk = attnLd(Lk);
+  const sc: [number, number] = [H * Lq * ldk, Lq * ldk];
   const tr: [number, number] = [H * dh * ldk, dh * ldk];
   const [Q, K, dO, dQ, dK, dV] = [q, k, dout, dq, dk, dv].map((x) => hv(x, dh));
   return [
@@ -164,6 +168,7 @@ export function attentionBackward(
       ldb: ldk,
       bStride: tr,
       c: buf.dP,
+      ldc: ldk,
       cStride: sc,
       ...z,
       label: "attn dP",
@@ -175,7 +180,7 @@ export function attentionBackward(
       K: Lq,
       a: buf.P,
       sam: 1,
-      sak: Lk,
+      sak: ldk,
       aStride: sc,
       b: dO.t,
       ldb: dO.ld,
@@ -187,13 +192,14 @@ export function attentionBackward(
       label: "attn dV",
     }),
     // dS (into S) = softmax backward
-    softmaxBackward(gpu, buf.P, buf.dP, buf.S, B * H * Lq, Lk, 1 / Math.sqrt(dh)),
+    softmaxBackward(gpu, buf.P, buf.dP, buf.S, B * H * Lq, Lk, 1 / Math.sqrt(dh), ldk),
     // dQ (Lq, dh) = dS (Lq, Lk) @ K (Lk, dh)
     matmulCall(gpu, {
       M: Lq,
       N: dh,
       K: Lk,
       a: buf.S,
+      sam: ldk,
       aStride: sc,
       b: K.t,
       ldb: K.ld,
@@ -211,7 +217,7 @@ export function attentionBackward(
       K: Lq,
       a: buf.S,
       sam: 1,
-      sak: Lk,
+      sak: ldk,
       aStride: sc,
       b: Q.t,
       ldb: Q.ld,

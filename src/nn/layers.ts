@@ -143,19 +143,30 @@ export function fillCall(gpu: Gpu, out: Tensor, n: number, alpha = 0): Call {
 
 // ---- softmax (attention rows) ----
 
-export function softmaxForward(gpu: Gpu, S: Tensor, P: Tensor, rows: number, n: number, scale: number): Call {
+/**
+ * The softmax kernel for rows of n values starting every ld elements: shaders/nn/softmax4.wgsl
+ * (vec4 rows, padding columns written as 0) when ld % 4 == 0, else softmax.wgsl (needs ld == n).
+ */
+function softmaxShader(rows: number, n: number, ld: number, what: string): string {
+  if (ld < n || (ld !== n && ld % 4 !== 0))
+    throw new Error(`${what}: row stride ${ld} must be n (${n}) or a multiple of 4 that is >= n (rows ${rows})`);
+  return ld % 4 === 0 ? "nn/softmax4.wgsl" : "nn/softmax.wgsl";
+}
+
+/** P = softmax(scale * S) per row (rows of n values every ld elements; ld defaults to n). */
+export function softmaxForward(gpu: Gpu, S: Tensor, P: Tensor, rows: number, n: number, scale: number, ld = n): Call {
   if (S.off || P.off) throw new Error("softmax: tensors must start at offset 0");
-  return makeCall(gpu, "nn/softmax.wgsl", [S, P], [u32(rows), u32(n), f32(scale), u32(0)], grid1d(rows, 64), {
+  return makeCall(gpu, softmaxShader(rows, n, ld, "softmax fwd"), [S, P], [u32(rows), u32(n), f32(scale), u32(ld)], grid1d(rows, 64), {
     entry: "forward",
     bindingNumbers: [0, 2, 3],
     label: `softmax fwd ${S.label}`,
   });
 }
 
-/** dS = scale * P * (dP - rowsum(P dP)); dS must be a different buffer from P and dP. */
-export function softmaxBackward(gpu: Gpu, P: Tensor, dP: Tensor, dS: Tensor, rows: number, n: number, scale: number): Call {
+/** dS = scale * P * (dP - rowsum(P dP)); dS must be a different buffer from P and dP. Rows as in softmaxForward. */
+export function softmaxBackward(gpu: Gpu, P: Tensor, dP: Tensor, dS: Tensor, rows: number, n: number, scale: number, ld = n): Call {
   if (P.off || dP.off || dS.off) throw new Error("softmax: tensors must start at offset 0");
-  return makeCall(gpu, "nn/softmax.wgsl", [P, dP, dS], [u32(rows), u32(n), f32(scale), u32(0)], grid1d(rows, 64), {
+  return makeCall(gpu, softmaxShader(rows, n, ld, "softmax bwd"), [P, dP, dS], [u32(rows), u32(n), f32(scale), u32(ld)], grid1d(rows, 64), {
     entry: "backward",
     label: `softmax bwd ${P.label}`,
   });

@@ -3,7 +3,7 @@
 // elementwise, softmax, head_transpose + attention, patchify, gather_rows, masked_mse, reduce.
 import { describe, expect, it } from "vitest";
 import { upload } from "../../src/gpu/buffers.js";
-import { attentionBackward, attentionForward, attnBuffers, qkvViews, tokens } from "../../src/nn/attention.js";
+import { attentionBackward, attentionForward, attnBuffers, attnLd, qkvViews, tokens } from "../../src/nn/attention.js";
 import { view } from "../../src/nn/core.js";
 import * as L from "../../src/nn/layers.js";
 import * as ref from "../../src/ref/nn/layers.js";
@@ -164,6 +164,47 @@ describe("softmax.wgsl", () => {
     expectClose(p, wantP, TOL.f32.reduction, "softmax P");
     expectClose(ds, ref.softmaxBackward(wantP, g, rows, n, 0.3), TOL.f32.reduction, "softmax dS");
   });
+
+  it("padded rows (softmax4.wgsl) match the twin; NaN padding stays out, padding is written as 0", async () => {
+    const gpu = await testGpu();
+    for (const [rows, n] of [
+      [23, 13],
+      [9, 16],
+      [5, 1],
+    ]) {
+      const ld = Math.ceil(n / 4) * 4 + (n === 16 ? 4 : 0);
+      const s = f32(rand64(rows * n, 20, -5, 5));
+      const g = f32(rand64(rows * n, 21));
+      const pad = (x: Float32Array) => {
+        const out = new Float32Array(rows * ld).fill(Number.NaN);
+        for (let r = 0; r < rows; r++) out.set(x.subarray(r * n, r * n + n), r * ld);
+        return out;
+      };
+      const unpad = (x: Float32Array) => {
+        const out = new Float32Array(rows * n);
+        for (let r = 0; r < rows; r++) out.set(x.subarray(r * ld, r * ld + n), r * n);
+        return out;
+      };
+      const S = gpuTensor(gpu, "S", [rows, ld], pad(s));
+      const P = gpuTensor(gpu, "P", [rows, ld], new Float32Array(rows * ld).fill(Number.NaN));
+      const DP = gpuTensor(gpu, "dP", [rows, ld], pad(g));
+      const DS = gpuTensor(gpu, "dS", [rows, ld], new Float32Array(rows * ld).fill(Number.NaN));
+      const [p, ds] = await run(
+        gpu,
+        [L.softmaxForward(gpu, S, P, rows, n, 0.3, ld), L.softmaxBackward(gpu, P, DP, DS, rows, n, 0.3, ld)],
+        P,
+        DS,
+      );
+      const wantP = ref.softmaxForward(s, rows, n, 0.3);
+      expectClose(unpad(p), wantP, TOL.f32.reduction, `softmax4 P (rows ${rows}, n ${n}, ld ${ld})`);
+      expectClose(unpad(ds), ref.softmaxBackward(wantP, g, rows, n, 0.3), TOL.f32.reduction, `softmax4 dS (rows ${rows}, n ${n})`);
+      for (let r = 0; r < rows; r++)
+        for (let j = n; j < ld; j++) {
+          expect(p[r * ld + j]).toBe(0);
+          expect(ds[r * ld + j]).toBe(0);
+        }
+    }
+  });
 });
 
 describe("attention (head_transpose.wgsl + matmul + softmax)", () => {
@@ -203,7 +244,16 @@ describe("attention (head_transpose.wgsl + matmul + softmax)", () => {
     const { q, k, v: vv } = ref.splitQkv(qkv, s.B, s.Lq, D);
     const want = ref.attentionForward(q, k, vv, s);
     const grads = ref.attentionBackward(q, k, vv, want.P, g, s);
-    expectClose(P, want.P, TOL.f32.attention, "attention P");
+    // P's rows are padded to attnLd(Lk) (vec4 rows); the padding columns hold 0.
+    const ld = attnLd(s.Lk);
+    const rowsP = s.B * s.H * s.Lq;
+    expect(P.length).toBe(rowsP * ld);
+    const Pu = new Float32Array(rowsP * s.Lk);
+    for (let r = 0; r < rowsP; r++) {
+      Pu.set(P.subarray(r * ld, r * ld + s.Lk), r * s.Lk);
+      for (let j = s.Lk; j < ld; j++) expect(P[r * ld + j]).toBe(0);
+    }
+    expectClose(Pu, want.P, TOL.f32.attention, "attention P");
     expectClose(o, want.out, TOL.f32.attention, "attention out");
     expectClose(dqkv, ref.mergeQkv(grads.dq, grads.dk, grads.dv, s.B, s.Lq, D), TOL.f32.attention, "attention dqkv");
   });
