@@ -71,13 +71,15 @@ export function attnBuffers(gpu: Gpu, s: AttnShape, label: string, withBackward 
   };
 }
 
+/** head_transpose4.wgsl (4 x 4 vec4 blocks) when the view is vec4-aligned, else head_transpose.wgsl. */
 function headTranspose(gpu: Gpu, src: HeadView, dst: Tensor, s: AttnShape): Call {
+  const vec4 = [s.dh, src.t.off, src.sb, src.sl, dst.off].every((x) => x % 4 === 0);
   return makeCall(
     gpu,
-    "nn/head_transpose.wgsl",
+    vec4 ? "nn/head_transpose4.wgsl" : "nn/head_transpose.wgsl",
     [src.t, dst],
     [s.Lk, s.H, s.dh, src.t.off, src.sb, src.sl, attnLd(s.Lk), 0].map(u32),
-    [Math.ceil(s.Lk / 16), Math.ceil(s.dh / 4), s.B * s.H],
+    vec4 ? [Math.ceil(s.Lk / 64), Math.ceil(s.dh / 16), s.B * s.H] : [Math.ceil(s.Lk / 16), Math.ceil(s.dh / 4), s.B * s.H],
     {
       label: `head transpose ${src.t.label}`,
     },

@@ -157,14 +157,18 @@ export function castCall(gpu: Gpu, src: Tensor, dst: Tensor, n: number): Call {
   });
 }
 
-/** dst (cols, rows) = src (rows, cols)^T for views anywhere in their buffers (transpose_view.wgsl). */
+/**
+ * dst (cols, rows) = src (rows, cols)^T for views anywhere in their buffers: transpose4.wgsl (4 x 4
+ * vec4 blocks) when rows, cols and both offsets are multiples of 4, else transpose_view.wgsl.
+ */
 export function transposeCall(gpu: Gpu, src: Tensor, dst: Tensor, rows: number, cols: number): Call {
+  const vec4 = rows % 4 === 0 && cols % 4 === 0 && src.off % 4 === 0 && dst.off % 4 === 0;
   return makeCall(
     gpu,
-    "nn/transpose_view.wgsl",
+    vec4 ? "nn/transpose4.wgsl" : "nn/transpose_view.wgsl",
     [src, dst],
     [u32(rows), u32(cols), u32(src.off), u32(dst.off)],
-    [Math.ceil(cols / 16), Math.ceil(rows / 16)],
+    vec4 ? [Math.ceil(cols / 64), Math.ceil(rows / 16)] : [Math.ceil(cols / 16), Math.ceil(rows / 16)],
     {
       label: `transpose ${src.label}`,
     },

@@ -129,6 +129,22 @@ describe("matmul (nn/matmul_sg.wgsl, nn/matmul.wgsl, nn/matmul_scalar.wgsl, bodi
     expectClose(t, ref.transpose(src.subarray(2), R, Cc), TOL.exact, "transpose");
     expectClose(db, ref.biasGrad(src.subarray(2), Float64Array.from(db0), R, Cc, true), TOL.f32.reduction, "bias grad");
   });
+
+  it("transpose4.wgsl (vec4 blocks: rows, cols and offsets multiples of 4) matches the twin", async () => {
+    const gpu = await testGpu();
+    for (const [R, Cc] of [
+      [12, 20],
+      [4, 68],
+      [72, 8],
+    ]) {
+      const src = f32(rand64(R * Cc + 4, 9));
+      const S = gpuTensor(gpu, "src", [R * Cc + 4], src);
+      const D = gpuTensor(gpu, "dst", [Cc * R + 8]);
+      const [t] = await run(gpu, [transposeCall(gpu, view(S, 4, [R, Cc]), view(D, 8, [Cc, R]), R, Cc)], D);
+      expect(Array.from(t.subarray(0, 8))).toEqual(new Array(8).fill(0));
+      expectClose(t.subarray(8), ref.transpose(src.subarray(4), R, Cc), TOL.exact, `transpose4 ${R}x${Cc}`);
+    }
+  });
 });
 
 describe("linear (PyTorch layout W (out, in))", () => {
