@@ -58,7 +58,8 @@ export interface MatmulSpec {
   accumulate?: boolean;
   /**
    * Which f32 kernel: "auto" (default) takes matmul_sg.wgsl where it applies (B vec4-aligned, the
-   * device has subgroups of >= 8 invocations), else the tiled matmul.wgsl / matmul_scalar.wgsl;
+   * device has subgroups of >= 8 invocations; matmul_sg_at.wgsl when A is also transposed and
+   * vec4-aligned), else the tiled matmul.wgsl / matmul_scalar.wgsl;
    * "tiled" forces the latter (tests run both).
    */
   kernel?: "auto" | "tiled";
@@ -79,11 +80,20 @@ function bIsVec4(s: MatmulSpec): boolean {
   return rowsFit && ldb % 4 === 0 && s.b.off % 4 === 0 && s1 % 4 === 0 && s2 % 4 === 0;
 }
 
+/**
+ * Whether A is transposed (sam == 1: the rows of one k are contiguous) and vec4-aligned (sak and
+ * A's offsets % 4 == 0), so matmul_sg_at.wgsl can load 16 rows as four vec4.
+ */
+function aIsTransposedVec4(s: MatmulSpec): boolean {
+  const [s1, s2] = s.aStride ?? [0, 0];
+  return (s.sam ?? s.K) === 1 && (s.sak ?? 1) % 4 === 0 && s.a.off % 4 === 0 && s1 % 4 === 0 && s2 % 4 === 0;
+}
+
 /** The shader a matmul call runs (see matmulCall). */
 export function matmulShader(gpu: Gpu, s: MatmulSpec): string {
   const vec4 = bIsVec4(s);
   if (s.a.dtype === "f16") return vec4 ? "nn/matmul_f16.wgsl" : "nn/matmul_f16_scalar.wgsl";
-  if (vec4 && s.kernel !== "tiled" && gpu.subgroupMinSize >= 8) return "nn/matmul_sg.wgsl";
+  if (vec4 && s.kernel !== "tiled" && gpu.subgroupMinSize >= 8) return aIsTransposedVec4(s) ? "nn/matmul_sg_at.wgsl" : "nn/matmul_sg.wgsl";
   return vec4 ? "nn/matmul.wgsl" : "nn/matmul_scalar.wgsl";
 }
 
@@ -112,7 +122,7 @@ export function matmulCall(gpu: Gpu, s: MatmulSpec): Call {
     );
   const flags = (s.accumulate ? 1 : 0) | (s.bias ? 2 : 0);
   const shader = matmulShader(gpu, s);
-  const subgroup = shader === "nn/matmul_sg.wgsl";
+  const subgroup = shader === "nn/matmul_sg.wgsl" || shader === "nn/matmul_sg_at.wgsl";
   const wg = matmulWorkgroup(N);
   const sgCols = s.sgCols ?? sgColsFor(N); // matmul_sg.wgsl: vec4 column groups per lane
   return makeCall(

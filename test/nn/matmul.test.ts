@@ -41,6 +41,47 @@ describe("matmul (nn/matmul_sg.wgsl, nn/matmul.wgsl, nn/matmul_scalar.wgsl, bodi
     expect(matmulShader(gpu, { ...spec, N: 7, b: t(21), c: t(35) })).toBe("nn/matmul_scalar.wgsl");
   });
 
+  // matmul_sg_at.wgsl: A transposed (sam = 1) and vec4-aligned; ragged M (rows padded to sak),
+  // K not a multiple of 8, two-level batches, C at an aligned offset, bias and accumulate.
+  for (const [M, N, K, sak] of [
+    [13, 20, 9, 16],
+    [40, 64, 29, 40],
+    [197, 32, 21, 200],
+  ])
+    it(`transposed A in vec4 groups (matmul_sg_at.wgsl) M=${M} N=${N} K=${K} sak=${sak}, batched, bias, accumulate`, async () => {
+      const gpu = await testGpu();
+      const Bn = 2;
+      const H = 2;
+      const aLen = Bn * H * sak * K + 4;
+      const a = f32(rand64(aLen, 11));
+      const b = f32(rand64(Bn * H * K * N, 12));
+      const bias = f32(rand64(N, 13));
+      const c0 = f32(rand64(Bn * H * M * N + 4, 14));
+      const C = gpuTensor(gpu, "c", [c0.length], c0);
+      const spec = {
+        M,
+        N,
+        K,
+        a: view(gpuTensor(gpu, "a", [aLen], a), 4, [aLen - 4]),
+        sam: 1,
+        sak,
+        b: gpuTensor(gpu, "b", [b.length], b),
+        c: view(C, 4, [Bn * H * M * N]),
+        bias: gpuTensor(gpu, "bias", [N], bias),
+        accumulate: true,
+        batches: Bn * H,
+        batchH: H,
+        aStride: [H * sak * K, sak * K] as [number, number],
+        bStride: [H * K * N, K * N] as [number, number],
+        cStride: [H * M * N, M * N] as [number, number],
+      };
+      expect(matmulShader(gpu, spec)).toBe(gpu.subgroupMinSize >= 8 ? "nn/matmul_sg_at.wgsl" : "nn/matmul.wgsl");
+      const [out] = await run(gpu, [matmulCall(gpu, spec)], C);
+      const want = ref.matmul(a.subarray(4), b, Float64Array.from(c0.subarray(4)), { ...spec, bias: Float64Array.from(bias) });
+      expectClose(out.subarray(4), want, TOL.f32.matmul * Math.sqrt(K), "transposed-A matmul");
+      expect(Array.from(out.subarray(0, 4))).toEqual(Array.from(c0.subarray(0, 4)));
+    });
+
   const shapes: [number, number, number][] = [
     [1, 1, 1],
     [7, 5, 3],
