@@ -4,9 +4,9 @@
 // least squares on its inliers, iterated as LO-RANSAC (refit, recount, while the support grows).
 // The CPU twin of the kernel is src/geometry/ransac_cpu.ts; pass backend "cpu" to use it.
 import type { Features, HomographyFit, Matches } from "../contracts.js";
-import { createBuffer, params, readback, submit, upload } from "../gpu/buffers.js";
+import { createBuffer, params, STORAGE, UNIFORM, write } from "../gpu/buffers.js";
 import type { Gpu } from "../gpu/device.js";
-import { dispatch, groups, pipeline } from "../gpu/kernel.js";
+import { type Call, dispatch, encodeCalls, gpuCall, groups, pipeline } from "../gpu/kernel.js";
 import {
   dltLeastSquares,
   inliersOf,
@@ -190,38 +190,106 @@ export function encodeRansacHypotheses(
   dispatch(gpu, enc, pipeline(gpu, "geometry/ransac_homography.wgsl"), [pts, problems, counts, hs, p], [groups(count, 64), numProblems]);
 }
 
-/** Runs hypotheses batches on the GPU with buffers kept across batches. */
+/** ransac_homography's buffers on one device, reused by every ransacBatch (grown, never shrunk). */
+interface RansacWorkspace {
+  pts: GPUBuffer;
+  problems: GPUBuffer;
+  counts: GPUBuffer;
+  hs: GPUBuffer;
+  staging: GPUBuffer; // counts then hs, mapped once per batch of hypotheses
+  params: GPUBuffer;
+  call: Call | null;
+  /** One ransacBatch at a time holds the workspace. */
+  busy: Promise<void>;
+}
+
+const ransacWorkspaces = new WeakMap<GPUDevice, RansacWorkspace>();
+
+/**
+ * Runs hypotheses batches on the GPU in the device's workspace: the points and problems written
+ * once per ransacBatch, per batch of hypotheses one uniform write, one submit and one mapped
+ * readback of the counts and hypotheses; no buffer created once the workspace has its size.
+ */
 class GpuHypotheses {
-  private pts: GPUBuffer;
-  private problems: GPUBuffer;
-  private counts: GPUBuffer;
-  private hs: GPUBuffer;
-  constructor(
+  private constructor(
     private gpu: Gpu,
-    packed: Packed,
+    private ws: RansacWorkspace,
     private batch: number,
-  ) {
-    this.pts = upload(gpu, "ransac pts", packed.pts);
-    this.problems = upload(gpu, "ransac problems", packed.problems);
+    private release: () => void,
+  ) {}
+
+  static async open(gpu: Gpu, packed: Packed, batch: number): Promise<GpuHypotheses> {
+    let ws = ransacWorkspaces.get(gpu.device);
+    if (!ws) {
+      ws = {
+        pts: createBuffer(gpu, "ransac pts", 16 * 1024),
+        problems: createBuffer(gpu, "ransac problems", 16 * 64),
+        counts: createBuffer(gpu, "ransac counts", 4 * 64 * 256),
+        hs: createBuffer(gpu, "ransac hs", 36 * 64 * 256),
+        staging: createBuffer(gpu, "ransac readback", 40 * 64 * 256, READBACK),
+        params: createBuffer(gpu, "ransac params", 32, UNIFORM),
+        call: null,
+        busy: Promise.resolve(),
+      };
+      ransacWorkspaces.set(gpu.device, ws);
+    }
+    const prev = ws.busy;
+    let release = () => {};
+    ws.busy = new Promise<void>((r) => (release = r));
+    await prev;
     const np = packed.problems.length / 4;
-    this.counts = createBuffer(gpu, "ransac counts", np * batch * 4);
-    this.hs = createBuffer(gpu, "ransac hs", np * batch * 36);
+    const grow = (key: "pts" | "problems" | "counts" | "hs" | "staging", bytes: number) => {
+      const w = ws as RansacWorkspace;
+      if (w[key].size >= bytes) return;
+      const { label, size } = w[key];
+      w[key].destroy();
+      w[key] = createBuffer(gpu, label, Math.max(bytes, 2 * size), key === "staging" ? READBACK : STORAGE);
+      if (key !== "staging") w.call = null;
+    };
+    try {
+      grow("pts", packed.pts.byteLength);
+      grow("problems", packed.problems.byteLength);
+      grow("counts", np * batch * 4);
+      grow("hs", np * batch * 36);
+      grow("staging", np * batch * 40);
+    } catch (e) {
+      release();
+      throw e;
+    }
+    write(gpu, ws.pts, packed.pts);
+    return new GpuHypotheses(gpu, ws, batch, release);
   }
+
   async run(problems: Uint32Array, first: number, cfg: RansacConfig): Promise<RansacHypotheses> {
-    const { gpu } = this;
-    gpu.device.queue.writeBuffer(this.problems, 0, problems);
+    const { gpu, ws } = this;
+    write(gpu, ws.problems, problems);
     const np = problems.length / 4;
+    write(gpu, ws.params, Uint32Array.from([first, this.batch, np, cfg.seed, cfg.maxAttempts, 0, 0, 0]));
+    ws.call ??= gpuCall(gpu, pipeline(gpu, "geometry/ransac_homography.wgsl"), [ws.pts, ws.problems, ws.counts, ws.hs, ws.params], [1], {
+      label: "ransac",
+    });
     const enc = gpu.device.createCommandEncoder({ label: "ransac" });
-    encodeRansacHypotheses(gpu, enc, this.pts, this.problems, this.counts, this.hs, np, first, this.batch, cfg.seed, cfg.maxAttempts);
-    submit(gpu, enc);
-    const counts = new Uint32Array(await readback(gpu, this.counts, np * this.batch * 4));
-    const hs = new Float32Array(await readback(gpu, this.hs, np * this.batch * 36));
+    encodeCalls(enc, [{ ...ws.call, wg: [groups(this.batch, 64), np, 1] }], "ransac");
+    const cBytes = np * this.batch * 4;
+    const hBytes = np * this.batch * 36;
+    enc.copyBufferToBuffer(ws.counts, 0, ws.staging, 0, cBytes);
+    enc.copyBufferToBuffer(ws.hs, 0, ws.staging, cBytes, hBytes);
+    gpu.device.queue.submit([enc.finish()]);
+    await ws.staging.mapAsync(GPUMapMode.READ, 0, cBytes + hBytes);
+    const raw = ws.staging.getMappedRange(0, cBytes + hBytes);
+    const counts = new Uint32Array(raw.slice(0, cBytes));
+    const hs = new Float32Array(raw.slice(cBytes, cBytes + hBytes));
+    ws.staging.unmap();
+    gpu.check(`RANSAC hypotheses ${first}.. for ${np} problem(s)`);
     return { counts, hs };
   }
+
   destroy() {
-    for (const b of [this.pts, this.problems, this.counts, this.hs]) b.destroy();
+    this.release();
   }
 }
+
+const READBACK = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
 
 /** MSAC score: sum over matches of min(error^2, threshold^2) (lower is better). */
 export function msacScore(H: ArrayLike<number>, prob: RansacProblem, threshold: number): number {
@@ -361,7 +429,7 @@ export async function ransacBatch(
   const best = probs.map(() => ({ count: 0, index: -1, h: new Float32Array(9) }));
   const done = probs.map((p) => p.xa.length / 2 <= cfg.minMatches);
   const evaluated = new Array<number>(np).fill(0);
-  const runner = backend === "cpu" ? null : np > 0 ? new GpuHypotheses(backend, packed, cfg.batch) : null;
+  const runner = backend === "cpu" ? null : np > 0 ? await GpuHypotheses.open(backend, packed, cfg.batch) : null;
   try {
     for (let first = 0; first < cfg.maxHypotheses && done.some((d) => !d); first += cfg.batch) {
       const problems = packed.problems.slice();
