@@ -222,25 +222,35 @@ export interface RowsShape {
 }
 
 /** dst[b, so0 + i] = src (B, Ls, D) rows ids[b, i] (+ row0); dst has So (default Lo) rows per item. */
+/** gather_rows4.wgsl (vec4 rows) when D and both offsets are multiples of 4, else gather_rows.wgsl. */
+function rowsKernel(src: Tensor, dst: Tensor, s: RowsShape): { shader: string; wg: [number, number, number] } {
+  const v4 = s.D % 4 === 0 && src.off % 4 === 0 && dst.off % 4 === 0;
+  return v4
+    ? { shader: "nn/gather_rows4.wgsl", wg: [Math.ceil(s.D / 128), s.Lo, s.B] }
+    : { shader: "nn/gather_rows.wgsl", wg: [Math.ceil(s.D / 64), s.Lo, s.B] };
+}
+
 export function gatherRows(gpu: Gpu, src: Tensor, ids: GPUBuffer, dst: Tensor, s: RowsShape): Call {
+  const k = rowsKernel(src, dst, s);
   return makeCall(
     gpu,
-    "nn/gather_rows.wgsl",
+    k.shader,
     [src, ids, dst],
     [s.B, s.Lo, s.Ls, s.D, s.row0 ?? 0, src.off, dst.off, 0, s.So ?? s.Lo, s.so0 ?? 0].map(u32),
-    [Math.ceil(s.D / 64), s.Lo, s.B],
+    k.wg,
     { entry: "gather", label: `gather ${src.label}` },
   );
 }
 
 /** dst (B, Ls, D) rows ids (+ row0) (+)= src[b, so0 + i]: the backward of gatherRows (ids distinct). */
 export function scatterRows(gpu: Gpu, src: Tensor, ids: GPUBuffer, dst: Tensor, s: RowsShape, accumulate = true): Call {
+  const k = rowsKernel(src, dst, s);
   return makeCall(
     gpu,
-    "nn/gather_rows.wgsl",
+    k.shader,
     [src, ids, dst],
     [s.B, s.Lo, s.Ls, s.D, s.row0 ?? 0, src.off, dst.off, accumulate ? 1 : 0, s.So ?? s.Lo, s.so0 ?? 0].map(u32),
-    [Math.ceil(s.D / 64), s.Lo, s.B],
+    k.wg,
     { entry: "scatter", label: `scatter ${src.label}` },
   );
 }

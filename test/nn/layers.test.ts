@@ -350,23 +350,24 @@ describe("gather_rows.wgsl (ids_keep)", () => {
     gradCheck("gather dx", x, dx, () => dotLoss(ref.gatherRows(x, ids, B, Ls + 1, Lo, D, 1), g));
   });
 
-  it("GPU gather / scatter match twin (B=2, Ls=7+cls, Lo=3, D=5)", async () => {
-    const gpu = await testGpu();
-    const [B, Ls, Lo, D] = [2, 8, 3, 5];
-    const ids = new Uint32Array([6, 0, 3, 2, 5, 1]);
-    const x = f32(rand64(B * Ls * D, 34));
-    const g = f32(rand64(B * Lo * D, 35));
-    const d0 = f32(rand64(B * Ls * D, 36));
-    const idsBuf = upload(gpu, "ids", ids);
-    const X = gpuTensor(gpu, "x", [B, Ls, D], x);
-    const Y = gpuTensor(gpu, "y", [B, Lo, D]);
-    const G = gpuTensor(gpu, "g", [B, Lo, D], g);
-    const DX = gpuTensor(gpu, "dx", [B, Ls, D], d0);
-    const s = { B, Ls, Lo, D, row0: 1 };
-    const [y, dx] = await run(gpu, [L.gatherRows(gpu, X, idsBuf, Y, s), L.scatterRows(gpu, G, idsBuf, DX, s, true)], Y, DX);
-    expectClose(y, ref.gatherRows(x, ids, B, Ls, Lo, D, 1), TOL.exact, "gather");
-    expectClose(dx, ref.scatterRows(g, ids, Float64Array.from(d0), B, Ls, Lo, D, 1, true), TOL.f32.elementwise, "scatter");
-  });
+  for (const D of [5, 136])
+    it(`GPU gather / scatter match twin (B=2, Ls=7+cls, Lo=3, D=${D}: ${D % 4 ? "gather_rows" : "gather_rows4"}.wgsl)`, async () => {
+      const gpu = await testGpu();
+      const [B, Ls, Lo] = [2, 8, 3];
+      const ids = new Uint32Array([6, 0, 3, 2, 5, 1]);
+      const x = f32(rand64(B * Ls * D, 34));
+      const g = f32(rand64(B * Lo * D, 35));
+      const d0 = f32(rand64(B * Ls * D, 36));
+      const idsBuf = upload(gpu, "ids", ids);
+      const X = gpuTensor(gpu, "x", [B, Ls, D], x);
+      const Y = gpuTensor(gpu, "y", [B, Lo, D]);
+      const G = gpuTensor(gpu, "g", [B, Lo, D], g);
+      const DX = gpuTensor(gpu, "dx", [B, Ls, D], d0);
+      const s = { B, Ls, Lo, D, row0: 1 };
+      const [y, dx] = await run(gpu, [L.gatherRows(gpu, X, idsBuf, Y, s), L.scatterRows(gpu, G, idsBuf, DX, s, true)], Y, DX);
+      expectClose(y, ref.gatherRows(x, ids, B, Ls, Lo, D, 1), TOL.exact, "gather");
+      expectClose(dx, ref.scatterRows(g, ids, Float64Array.from(d0), B, Ls, Lo, D, 1, true), TOL.f32.elementwise, "scatter");
+    });
 });
 
 describe("masked_mse.wgsl (MAE loss, norm_pix_loss)", () => {
