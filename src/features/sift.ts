@@ -96,6 +96,8 @@ export interface SiftPlan {
   out: GpuFeatures;
   /** Every dispatch of a batch, built once (bind groups and params included), replayed per batch. */
   calls: Call[];
+  /** Buffers that other stages attached to the plan (features/store.ts), destroyed with it. */
+  attached: Set<GPUBuffer>;
 }
 
 /** Workgroups of sift_blur.wgsl (64 x 4 invocations, 8 outputs each along the pass axis). */
@@ -345,12 +347,14 @@ export function createSiftPlan(gpu: Gpu, width: number, height: number, n = 1, c
     oriented,
     out,
     calls,
+    attached: new Set(),
   };
 }
 
 /** Release a plan's GPU memory. */
 export function destroySiftPlan(plan: SiftPlan): void {
   for (const b of [
+    ...plan.attached,
     plan.input,
     ...plan.gauss,
     ...plan.dog,

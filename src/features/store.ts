@@ -144,9 +144,12 @@ function attachment(plan: SiftPlan, extraBytes: number): Attachment {
       version: -1,
     };
     attachments.set(plan, a);
+    for (const b of [a.sorted, a.dst, a.params, a.staging]) plan.attached.add(b);
   } else if (a.staging.size < stagingBytes) {
+    plan.attached.delete(a.staging);
     a.staging.destroy();
     a.staging = createBuffer(gpu, "sift features readback", stagingBytes, READBACK);
+    plan.attached.add(a.staging);
   }
   return a;
 }

@@ -230,6 +230,7 @@ export async function describeBatch(
       upload: new Uint8Array(Math.ceil((n * size * size * 3) / 4) * 4),
     };
     cache.set(gray, bufs);
+    plan.attached.add(rgbBuf).add(sharp);
   }
   const rgb = bufs.upload; // (N, H, W, 3) bytes
   for (const [i, f] of frames.entries()) rgb.set(f.rgb, i * size * size * 3);
