@@ -7,7 +7,7 @@
 //   (i, j) has its centre at (i + 0.5, j + 0.5); u = fx * x / z + cx, v = fy * y / z + cy.
 import { mat4, vec3 } from "gl-matrix";
 import { Pcg32 } from "../prng.js";
-import type { Scene, Vec3 } from "./scene.js";
+import { clearance, type Scene, type Vec3 } from "./scene.js";
 
 export interface Intrinsics {
   fx: number;
@@ -120,6 +120,14 @@ export interface TrajectoryConfig {
    */
   tiltPitchDeg: number;
   tiltRollDeg: number;
+  /**
+   * Least distance (metres) from the eye to any object (scene.ts clearance()); 0 = no check. A pan
+   * stands somewhere between the room centre and the free ring, where the centrepiece and its chairs
+   * are: an eye that is too close moves outwards along its ray until it is clear (no extra random
+   * draws, so the rest of the trajectory is unchanged). Low eyes (the tilted preset) need it: at
+   * 0.7 m a pan can stand inside the table, and the frame is a wall of one texture at 5 cm.
+   */
+  minClearance: number;
 }
 
 export const DEFAULT_TRAJECTORY: TrajectoryConfig = {
@@ -136,6 +144,7 @@ export const DEFAULT_TRAJECTORY: TrajectoryConfig = {
   pitchDeg: [2, 8],
   tiltPitchDeg: 0,
   tiltRollDeg: 0,
+  minClearance: 0,
 };
 
 export interface Trajectory {
@@ -193,8 +202,12 @@ export function makeTrajectory(scene: Scene, kind: TrajectoryKind, seed: number,
   const yawOf = (d: Vec3): number => Math.atan2(d[0], -d[2]);
 
   if (kind === "pan") {
-    const k = 0.5 * r.nextFloat();
-    const eye = ring(theta0, k);
+    let k = 0.5 * r.nextFloat();
+    let eye = ring(theta0, k);
+    while (cfg.minClearance > 0 && k < 1 && clearance(scene, eye) < cfg.minClearance) {
+      k = Math.min(1, k + 0.05);
+      eye = ring(theta0, k);
+    }
     const yaw0 = 2 * Math.PI * r.nextFloat();
     return {
       kind,

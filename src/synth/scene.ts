@@ -339,6 +339,39 @@ export function generateScene(seed: number, config: Partial<SceneConfig> = {}, o
   return { seed, size: [W, H, D], primitives: prims, lights, ambient: 0.3, walkable: ring };
 }
 
+/**
+ * Distance in metres from point `p` to the nearest object of `scene` (boxes, cylinders and spheres;
+ * the room's quads are not objects), 0 inside one. Cones count with their wider radius, so the
+ * distance never overstates the free space. Cameras use it to stay out of furniture (camera.ts).
+ */
+export function clearance(scene: Scene, p: Vec3): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (const q of scene.primitives) {
+    let d: number;
+    if (q.type === "box") {
+      // into the box frame: the inverse of local()'s rotation (x' = c x + s z, z' = -s x + c z)
+      const c = Math.cos(q.yaw);
+      const s = Math.sin(q.yaw);
+      const wx = p[0] - q.center[0];
+      const wz = p[2] - q.center[2];
+      const lx = c * wx - s * wz;
+      const lz = s * wx + c * wz;
+      const ox = Math.max(0, Math.abs(lx) - q.size[0] / 2);
+      const oy = Math.max(0, Math.abs(p[1] - q.center[1]) - q.size[1] / 2);
+      const oz = Math.max(0, Math.abs(lz) - q.size[2] / 2);
+      d = Math.hypot(ox, oy, oz);
+    } else if (q.type === "cylinder") {
+      const dr = Math.max(0, Math.hypot(p[0] - q.base[0], p[2] - q.base[2]) - Math.max(q.radius, q.radiusTop));
+      const dy = Math.max(0, q.base[1] - p[1], p[1] - (q.base[1] + q.height));
+      d = Math.hypot(dr, dy);
+    } else if (q.type === "sphere") {
+      d = Math.max(0, Math.hypot(p[0] - q.center[0], p[1] - q.center[1], p[2] - q.center[2]) - q.radius);
+    } else continue;
+    if (d < best) best = d;
+  }
+  return best;
+}
+
 /** Texture families a randomised material is drawn from (glow, which only lamps had, is left out). */
 const RANDOM_KINDS: TextureKind[] = [
   TEXTURE.noise,

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { clipFromCamera, intrinsicsFromFov, makeTrajectory, mul4, TRAJECTORY_KINDS } from "../../src/synth/camera.js";
 import { SYNTH_CLASSES } from "../../src/synth/classes.js";
 import { loadSynthPresets } from "../../src/synth/presets.js";
-import { buildMesh, DEFAULT_SCENE, generateScene, TEXTURE, VERTEX_WORDS } from "../../src/synth/scene.js";
+import { buildMesh, clearance, DEFAULT_SCENE, generateScene, TEXTURE, VERTEX_WORDS } from "../../src/synth/scene.js";
 
 describe("synth scenes", () => {
   it("same seed, same scene and mesh; another seed, another scene", () => {
@@ -28,43 +28,82 @@ describe("synth scenes", () => {
     expect(seen.size).toBeGreaterThanOrEqual(12);
   });
 
-  it("trajectories stay inside the room and at least 0.25 m from every piece of furniture", () => {
-    for (let s = 0; s < 6; s++) {
-      const scene = generateScene(100 + s);
-      const boxes = scene.primitives.filter((p) => p.type === "box");
-      const cyl = scene.primitives.filter((p) => p.type === "cylinder");
-      for (const kind of TRAJECTORY_KINDS) {
-        const traj = makeTrajectory(scene, kind, s);
-        let closest = Number.POSITIVE_INFINITY;
-        let where = "";
-        for (let t = 0; t <= 60; t += 0.5) {
-          const T = traj.pose(t);
-          const e = [T[3], T[7], T[11]];
-          if (!(e[0] > 0.3 && e[0] < scene.size[0] - 0.3 && e[2] > 0.3 && e[2] < scene.size[2] - 0.3))
-            expect.fail(`${kind} t=${t}: eye ${e} outside`);
-          for (const b of boxes) {
-            // distance from the eye to the box in its own frame
-            const dx = e[0] - b.center[0];
-            const dz = e[2] - b.center[2];
-            const c = Math.cos(b.yaw);
-            const sn = Math.sin(b.yaw);
-            const lx = c * dx - sn * dz;
-            const lz = sn * dx + c * dz;
-            const ox = Math.max(0, Math.abs(lx) - b.size[0] / 2);
-            const oy = Math.max(0, Math.abs(e[1] - b.center[1]) - b.size[1] / 2);
-            const oz = Math.max(0, Math.abs(lz) - b.size[2] / 2);
-            const d = Math.hypot(ox, oy, oz);
-            if (d < closest) [closest, where] = [d, `t=${t}: eye ${e} near box ${JSON.stringify(b.center)}`];
-          }
-          for (const cy of cyl) {
-            const d = Math.hypot(e[0] - cy.base[0], e[2] - cy.base[2]) - Math.max(cy.radius, cy.radiusTop);
-            const above = e[1] > cy.base[1] + cy.height;
-            if (!above && d < closest) [closest, where] = [d, `t=${t}: eye ${e} near a cylinder`];
-          }
-        }
-        expect(closest, `${kind} seed ${s} ${where}`).toBeGreaterThan(0.25);
+  // distance from an eye to the nearest object, written out apart from scene.ts clearance(): a box in
+  // its own frame, a cylinder by its wider radius; `exact` adds the vertical gap to cylinders and the
+  // spheres (clearance()'s definition), else a cylinder counts unless the eye is above it
+  const nearest = (scene: ReturnType<typeof generateScene>, e: number[], exact = false): number => {
+    let closest = Number.POSITIVE_INFINITY;
+    for (const b of scene.primitives) {
+      if (b.type === "box") {
+        const dx = e[0] - b.center[0];
+        const dz = e[2] - b.center[2];
+        const c = Math.cos(b.yaw);
+        const sn = Math.sin(b.yaw);
+        const lx = c * dx - sn * dz;
+        const lz = sn * dx + c * dz;
+        const ox = Math.max(0, Math.abs(lx) - b.size[0] / 2);
+        const oy = Math.max(0, Math.abs(e[1] - b.center[1]) - b.size[1] / 2);
+        const oz = Math.max(0, Math.abs(lz) - b.size[2] / 2);
+        closest = Math.min(closest, Math.hypot(ox, oy, oz));
+      } else if (b.type === "cylinder") {
+        const dr = Math.max(0, Math.hypot(e[0] - b.base[0], e[2] - b.base[2]) - Math.max(b.radius, b.radiusTop));
+        const above = e[1] - (b.base[1] + b.height);
+        const below = b.base[1] - e[1];
+        if (!exact && above <= 0) closest = Math.min(closest, dr); // the trajectory check: level with it or below
+        if (exact) closest = Math.min(closest, Math.hypot(dr, Math.max(0, above, below)));
+      } else if (b.type === "sphere" && exact) {
+        closest = Math.min(closest, Math.max(0, Math.hypot(e[0] - b.center[0], e[1] - b.center[1], e[2] - b.center[2]) - b.radius));
       }
     }
+    return closest;
+  };
+
+  it("trajectories stay inside the room and at least 0.25 m from every piece of furniture, level or tilted (low eyes)", () => {
+    const presets = loadSynthPresets();
+    for (const [name, scenes] of [["default", 6], ["tilted", 30]] as const) {
+      for (let s = 0; s < scenes; s++) {
+        const scene = generateScene(100 + s, presets[name].scene);
+        for (const kind of TRAJECTORY_KINDS) {
+          const traj = makeTrajectory(scene, kind, s, presets[name].trajectory);
+          let closest = Number.POSITIVE_INFINITY;
+          let where = "";
+          for (let t = 0; t <= 60; t += 0.5) {
+            const T = traj.pose(t);
+            const e = [T[3], T[7], T[11]];
+            if (!(e[0] > 0.3 && e[0] < scene.size[0] - 0.3 && e[2] > 0.3 && e[2] < scene.size[2] - 0.3))
+              expect.fail(`${name} ${kind} t=${t}: eye ${e} outside`);
+            const d = nearest(scene, e);
+            if (d < closest) [closest, where] = [d, `t=${t}: eye ${e.map((x) => x.toFixed(2))}`];
+          }
+          expect(closest, `${name} ${kind} seed ${s} ${where}`).toBeGreaterThan(0.25);
+        }
+      }
+    }
+  });
+
+  it("clearance() agrees with the distance written out here, and a pan in a low-eyed preset keeps it", () => {
+    const presets = loadSynthPresets();
+    let checked = 0;
+    for (let s = 0; s < 20; s++) {
+      const scene = generateScene(300 + s, presets.tilted.scene);
+      for (let i = 0; i < 50; i++) {
+        const e: [number, number, number] = [scene.size[0] * ((i * 0.137 + s * 0.31) % 1), 0.2 + (i % 11) * 0.2, scene.size[2] * ((i * 0.611) % 1)];
+        expect(clearance(scene, e)).toBeCloseTo(nearest(scene, e, true), 12);
+        checked++;
+      }
+    }
+    expect(checked).toBe(1000);
+    // without the rule, some tilted pans stand inside the centrepiece
+    const noRule = { ...presets.tilted.trajectory, minClearance: 0 };
+    let inside = 0;
+    for (let s = 0; s < 60; s++) {
+      const scene = generateScene(500 + s, presets.tilted.scene);
+      const T = makeTrajectory(scene, "pan", s, noRule).pose(0);
+      if (nearest(scene, [T[3], T[7], T[11]]) < 0.25) inside++;
+      const U = makeTrajectory(scene, "pan", s, presets.tilted.trajectory).pose(0);
+      expect(nearest(scene, [U[3], U[7], U[11]])).toBeGreaterThan(0.45);
+    }
+    expect(inside).toBeGreaterThan(0);
   });
 
   it("the projection maps camera points to the pixel convention u = fx x/z + cx", () => {
