@@ -54,8 +54,8 @@ def blas_setup():
 def main():
     a = json.loads(sys.argv[1])
     c = dict(a["config"])
-    # all cores the process may use (Debian's torch defaults to 1 thread here)
-    torch.set_num_threads(len(os.sched_getaffinity(0)))
+    # all cores the process may use (Debian's torch defaults to 1 thread here), unless "threads" is given
+    torch.set_num_threads(int(a.get("threads") or len(os.sched_getaffinity(0))))
     B = int(a["batch"])
     torch.manual_seed(0)
     m = ref.MIM(c)
