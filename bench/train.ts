@@ -9,7 +9,7 @@
 // OpenBLAS core it picked and its threads. Only the peer's environment changes; tests and CI keep
 // theirs. The peer runs twice per case, on all cores and on 1 thread, and the faster counts: on
 // the shared 2-core VM, torch's 2-thread step was several times slower than its 1-thread step
-// whenever other processes ran (OpenMP threads wait at every barrier for a descheduled partner).
+// whenever other processes ran (presumably OpenMP threads waiting at barriers for a descheduled one).
 //
 // --profile: instead of the peer, where one training step's time goes, per dispatch group (kind of
 // kernel call): GPU timestamp queries around every dispatch (one compute pass each) when the device
