@@ -16,8 +16,9 @@ import {
   headDims,
   headParamSpecs,
   initHeadParams,
-  pixelShuffleBackward,
-  pixelShuffleForward,
+  tokenOutputs,
+  tokensToMap,
+  tokensToMapBackward,
 } from "./heads.js";
 import { crossEntropyBackward, crossEntropyForward, SILOG_LAMBDA, siLogBackward, siLogForward } from "./losses.js";
 
@@ -70,7 +71,7 @@ export function headForwardF32(
   d: HeadDims,
 ): { out: Float32Array; pre: Float32Array | null; act: Float32Array | null } {
   const M = d.B * d.gh * d.gw;
-  const P = d.p * d.p * d.C;
+  const P = tokenOutputs(d);
   if (tokens.length !== M * d.D)
     throw new Error(`head forward: tokens has ${tokens.length} values, expected (B, L, D) = (${d.B}, ${d.gh * d.gw}, ${d.D})`);
   let pre: Float32Array | null = null;
@@ -82,7 +83,7 @@ export function headForwardF32(
     act = pre.map(gelu);
     y = linearForward(act, w.w2!, w.b2!, M, d.hidden, P, Float32Array);
   }
-  return { out: Float32Array.from(pixelShuffleForward(y, d.B, d.gh, d.gw, d.p, d.C)), pre, act };
+  return { out: Float32Array.from(tokensToMap(y, d)), pre, act };
 }
 
 /**
@@ -99,9 +100,9 @@ export function headBackwardF32(
   wantInputGrad = false,
 ): Float32Array | null {
   const M = d.B * d.gh * d.gw;
-  const P = d.p * d.p * d.C;
+  const P = tokenOutputs(d);
   const dy = new Float32Array(M * P);
-  pixelShuffleBackward(dout, dy, d.B, d.gh, d.gw, d.p, d.C);
+  tokensToMapBackward(dout, dy, d);
   if (d.hidden === 0) return linearBackward(tokens, w.w1, dy, g.w1, g.b1, M, d.D, P, wantInputGrad, Float32Array);
   const dact = linearBackward(fwd.act!, w.w2!, dy, g.w2!, g.b2!, M, d.hidden, P, true, Float32Array)!;
   for (let i = 0; i < dact.length; i++) dact[i] *= geluGrad(fwd.pre![i]);

@@ -3,8 +3,13 @@
 // and backward: src/probe/cpu_trainer.ts (float32) and src/ref/probe/heads.ts (float64, the oracle).
 //
 // A head turns the encoder's patch tokens (B, L, D) (L = gh * gw, cls token dropped) into a dense
-// map (B, gh*p, gw*p, C) channel-last: each token predicts its own p x p pixels (pixel shuffle).
-//   "linear": one Linear D -> p*p*C per token (the linear probe).
+// map (B, gh*p, gw*p, C) channel-last, in one of two ways:
+//   pixel shuffle (upsample = false): each token predicts its own p x p pixels;
+//   upsample = true: each token predicts C values at its patch centre, and the (gh, gw, C) map is
+//     upsampled bilinearly by p to pixels (PyTorch's F.interpolate, align_corners=False): DINOv2's
+//     linear protocol. A token cannot paint sub-patch detail from its patch's pixels, so the head
+//     reads what the features know about the patch, and it has p*p times fewer weights.
+//   "linear": one Linear D -> p*p*C (shuffle) or C (upsample) per token (the linear probe).
 //   "mlp":    Linear D -> hidden, exact GELU, Linear hidden -> p*p*C per token.
 // Depth: C = 1, the output is log depth (metres = exp). Segmentation: C = K logits for classes
 // 0..K-1 (stored label l = class l - 1, 0 = ignore; see metrics.ts reduceZeroLabel).
@@ -35,9 +40,11 @@ export interface HeadDims {
   C: number;
   /** mlp hidden width; 0 = linear head */
   hidden: number;
+  /** true: C values per token, upsampled bilinearly by p; false: p*p*C per token, pixel shuffle */
+  upsample: boolean;
 }
 
-/** linear: w1 (p*p*C, D), b1 (p*p*C); mlp: w1 (hidden, D), b1 (hidden), w2 (p*p*C, hidden), b2 (p*p*C) */
+/** linear: w1 (P, D), b1 (P) with P = p*p*C, or C when upsampling; mlp: w1 (hidden, D), b1 (hidden), w2 (p*p*C, hidden), b2 (p*p*C) */
 export interface HeadWeights {
   w1: Arr;
   b1: Arr;
@@ -83,6 +90,99 @@ export function pixelShuffleBackward(dy: Arr, dx: Grad, B: number, gh: number, g
                 dy[((b * gh * p + ty * p + py) * W + tx * p + px) * C + c];
 }
 
+/**
+ * Source taps of bilinear upsampling by an integer factor p with half-pixel centres (PyTorch's
+ * F.interpolate(mode="bilinear", align_corners=False)): output index o of n*p reads input i0 with
+ * weight 1 - t and i1 with weight t, where s = max(0, (o + 0.5) / p - 0.5), i0 = floor(s),
+ * i1 = min(i0 + 1, n - 1), t = s - i0.
+ */
+export function bilinearTaps(n: number, p: number): { i0: Int32Array; i1: Int32Array; t: Float64Array } {
+  const N = n * p;
+  const i0 = new Int32Array(N);
+  const i1 = new Int32Array(N);
+  const t = new Float64Array(N);
+  for (let o = 0; o < N; o++) {
+    const s = Math.max(0, (o + 0.5) / p - 0.5);
+    const a = Math.min(Math.floor(s), n - 1);
+    i0[o] = a;
+    i1[o] = Math.min(a + 1, n - 1);
+    t[o] = s - a;
+  }
+  return { i0, i1, t };
+}
+
+/** (B, gh, gw, C) per-token values -> (B, gh*p, gw*p, C) map, bilinear (see bilinearTaps). */
+export function bilinearUpsampleForward(x: Arr, B: number, gh: number, gw: number, p: number, C: number): Float64Array {
+  const H = gh * p;
+  const W = gw * p;
+  const ty = bilinearTaps(gh, p);
+  const tx = bilinearTaps(gw, p);
+  const out = new Float64Array(B * H * W * C);
+  for (let b = 0; b < B; b++)
+    for (let y = 0; y < H; y++) {
+      const r0 = (b * gh + ty.i0[y]) * gw;
+      const r1 = (b * gh + ty.i1[y]) * gw;
+      const wy = ty.t[y];
+      for (let xx = 0; xx < W; xx++) {
+        const c00 = (r0 + tx.i0[xx]) * C;
+        const c01 = (r0 + tx.i1[xx]) * C;
+        const c10 = (r1 + tx.i0[xx]) * C;
+        const c11 = (r1 + tx.i1[xx]) * C;
+        const wx = tx.t[xx];
+        const o = ((b * H + y) * W + xx) * C;
+        for (let c = 0; c < C; c++) {
+          const top = (1 - wx) * x[c00 + c] + wx * x[c01 + c];
+          const bot = (1 - wx) * x[c10 + c] + wx * x[c11 + c];
+          out[o + c] = (1 - wy) * top + wy * bot;
+        }
+      }
+    }
+  return out;
+}
+
+/** Gradient of bilinearUpsampleForward: dx (B, gh, gw, C) += the adjoint of the upsampling applied to dy. */
+export function bilinearUpsampleBackward(dy: Arr, dx: Grad, B: number, gh: number, gw: number, p: number, C: number): void {
+  const H = gh * p;
+  const W = gw * p;
+  const ty = bilinearTaps(gh, p);
+  const tx = bilinearTaps(gw, p);
+  for (let b = 0; b < B; b++)
+    for (let y = 0; y < H; y++) {
+      const r0 = (b * gh + ty.i0[y]) * gw;
+      const r1 = (b * gh + ty.i1[y]) * gw;
+      const wy = ty.t[y];
+      for (let xx = 0; xx < W; xx++) {
+        const c00 = (r0 + tx.i0[xx]) * C;
+        const c01 = (r0 + tx.i1[xx]) * C;
+        const c10 = (r1 + tx.i0[xx]) * C;
+        const c11 = (r1 + tx.i1[xx]) * C;
+        const wx = tx.t[xx];
+        const o = ((b * H + y) * W + xx) * C;
+        for (let c = 0; c < C; c++) {
+          const g = dy[o + c];
+          dx[c00 + c] += (1 - wy) * (1 - wx) * g;
+          dx[c01 + c] += (1 - wy) * wx * g;
+          dx[c10 + c] += wy * (1 - wx) * g;
+          dx[c11 + c] += wy * wx * g;
+        }
+      }
+    }
+}
+
+/** Per-token outputs -> the dense map: pixel shuffle or bilinear upsampling, as dims say. */
+export function tokensToMap(y: Arr, d: HeadDims): Float64Array {
+  return d.upsample ? bilinearUpsampleForward(y, d.B, d.gh, d.gw, d.p, d.C) : pixelShuffleForward(y, d.B, d.gh, d.gw, d.p, d.C);
+}
+
+/** Gradient of tokensToMap: dy (per-token outputs) += its adjoint applied to dout. */
+export function tokensToMapBackward(dout: Arr, dy: Grad, d: HeadDims): void {
+  if (d.upsample) bilinearUpsampleBackward(dout, dy, d.B, d.gh, d.gw, d.p, d.C);
+  else pixelShuffleBackward(dout, dy, d.B, d.gh, d.gw, d.p, d.C);
+}
+
+/** Outputs per token: p*p*C (pixel shuffle) or C (upsampled). */
+export const tokenOutputs = (d: Pick<HeadDims, "p" | "C" | "upsample">): number => (d.upsample ? d.C : d.p * d.p * d.C);
+
 export type HeadKind = "linear" | "mlp";
 
 export interface HeadConfig {
@@ -99,21 +199,25 @@ export interface HeadConfig {
   outChannels: number;
   /** mlp hidden width (ignored by "linear") */
   hidden: number;
+  /** per-token values upsampled bilinearly (DINOv2's linear probe) instead of a pixel shuffle */
+  upsample: boolean;
 }
 
 /** Named head presets; the encoder and dataset fill in the rest (makeHeadConfig). */
 export const headPresets = {
-  /** the linear probe: one Linear per token */
-  linear: { kind: "linear", hidden: 0 },
+  /** the linear probe: one Linear per token, p x p pixels each (pixel shuffle) */
+  linear: { kind: "linear", hidden: 0, upsample: false },
+  /** DINOv2's linear probe: one Linear per token to C values, upsampled bilinearly to pixels */
+  upsample: { kind: "linear", hidden: 0, upsample: true },
   /** a small MLP per token */
-  mlp: { kind: "mlp", hidden: 256 },
-} as const satisfies Record<string, Pick<HeadConfig, "kind" | "hidden">>;
+  mlp: { kind: "mlp", hidden: 256, upsample: false },
+} as const satisfies Record<string, Pick<HeadConfig, "kind" | "hidden" | "upsample">>;
 
 export type HeadPresetName = keyof typeof headPresets;
 
 /** A full head config from a preset, the encoder's geometry and the task. */
 export function makeHeadConfig(
-  preset: HeadPresetName | Pick<HeadConfig, "kind" | "hidden">,
+  preset: HeadPresetName | (Pick<HeadConfig, "kind" | "hidden"> & { upsample?: boolean }),
   enc: { embedDim: number; patchSize: number; imageHeight: number; imageWidth: number },
   task: ProbeTask,
   numClasses?: number | null,
@@ -133,6 +237,7 @@ export function makeHeadConfig(
     gridW: enc.imageWidth / enc.patchSize,
     outChannels: task === "depth" ? 1 : numClasses!,
     hidden: p.kind === "mlp" ? p.hidden : 0,
+    upsample: p.upsample ?? false,
   };
   validateHeadConfig(cfg);
   return cfg;
@@ -148,7 +253,16 @@ export function validateHeadConfig(c: HeadConfig): void {
 
 /** The reference/GPU dims of a config for a batch of B images. */
 export function headDims(c: HeadConfig, B: number): HeadDims {
-  return { B, gh: c.gridH, gw: c.gridW, D: c.embedDim, p: c.patchSize, C: c.outChannels, hidden: c.kind === "mlp" ? c.hidden : 0 };
+  return {
+    B,
+    gh: c.gridH,
+    gw: c.gridW,
+    D: c.embedDim,
+    p: c.patchSize,
+    C: c.outChannels,
+    hidden: c.kind === "mlp" ? c.hidden : 0,
+    upsample: c.upsample ?? false,
+  };
 }
 
 /** Output shape (B, H, W, C) for a batch of B. */
@@ -158,7 +272,7 @@ export function headOutputShape(c: HeadConfig, B: number): [number, number, numb
 
 /** Parameter table in state_dict order: head.weight/bias, or head.fc1.* and head.fc2.*. */
 export function headParamSpecs(c: HeadConfig): ParamSpec[] {
-  const out = c.patchSize * c.patchSize * c.outChannels;
+  const out = tokenOutputs({ p: c.patchSize, C: c.outChannels, upsample: c.upsample ?? false });
   const lin = (name: string, inDim: number, outDim: number): ParamSpec[] => [
     { name: `${name}.weight`, shape: [outDim, inDim], init: "xavier", trainable: true, decay: true },
     { name: `${name}.bias`, shape: [outDim], init: "zeros", trainable: true, decay: false },

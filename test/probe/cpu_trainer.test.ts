@@ -6,12 +6,16 @@ import { expectClose, randomFloats } from "../helpers.js";
 import { TOL } from "../tolerances.js";
 
 describe("CPU head trainer", () => {
-  for (const hidden of [0, 6])
-    it(`float32 fast path matches the float64 reference heads (${hidden ? "mlp" : "linear"})`, () => {
+  for (const [hidden, upsample] of [
+    [0, false],
+    [6, false],
+    [0, true],
+  ] as const)
+    it(`float32 fast path matches the float64 reference heads (${hidden ? "mlp" : upsample ? "upsampling linear" : "linear"})`, () => {
       // odd sizes exercise the 4-wide column blocking tails
-      const d: HeadDims = { B: 2, gh: 3, gw: 2, D: 7, p: 2, C: 5, hidden };
+      const d: HeadDims = { B: 2, gh: 3, gw: 2, D: 7, p: upsample ? 3 : 2, C: 5, hidden, upsample };
       const M = d.B * d.gh * d.gw;
-      const P = d.p * d.p * d.C;
+      const P = upsample ? d.C : d.p * d.p * d.C;
       const tokens = randomFloats(M * d.D, 1, -1, 1);
       const w = hidden
         ? {

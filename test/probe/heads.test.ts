@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { PARAM_ALIGN } from "../../src/models/params.js";
 import { Pcg32 } from "../../src/prng.js";
-import { headDims, headOutputShape, headParamSpecs, initHeadParams, makeHeadConfig } from "../../src/probe/heads.js";
+import {
+  bilinearUpsampleBackward,
+  bilinearUpsampleForward,
+  headDims,
+  headOutputShape,
+  headParamSpecs,
+  initHeadParams,
+  makeHeadConfig,
+} from "../../src/probe/heads.js";
 import { unpatchifyRef } from "../../src/ref/models/mim.js";
 import {
   gelu,
@@ -62,10 +70,49 @@ describe("pixel shuffle (token blocks -> dense map)", () => {
   });
 });
 
+describe("bilinear upsampling (DINOv2-style linear head: per-token values -> dense map)", () => {
+  const x = [1, 2, 4, 0, -1, 3]; // (gh, gw) = (2, 3), C = 1
+  it("matches PyTorch's F.interpolate(bilinear, align_corners=False) at scale 2 and 3", () => {
+    // torch.nn.functional.interpolate(x.view(1, 1, 2, 3), scale_factor=s, mode="bilinear", align_corners=False)
+    const torch2 = [
+      [1.0, 1.25, 1.75, 2.5, 3.5, 4.0],
+      [0.75, 0.875, 1.125, 1.875, 3.125, 3.75],
+      [0.25, 0.125, -0.125, 0.625, 2.375, 3.25],
+      [0.0, -0.25, -0.75, 0.0, 2.0, 3.0],
+    ].flat();
+    const torch3row3 = [
+      0.3333333134651184, 0.3333333134651184, 0.22222217917442322, 0.11111103743314743, 8.94e-8, 1.1111111640930176, 2.222222328186035,
+      3.3333332538604736, 3.3333332538604736,
+    ];
+    const up2 = bilinearUpsampleForward(x, 1, 2, 3, 2, 1);
+    expect(up2.length).toBe(24);
+    for (let i = 0; i < 24; i++) expect(up2[i]).toBeCloseTo(torch2[i], 12);
+    const up3 = bilinearUpsampleForward(x, 1, 2, 3, 3, 1);
+    for (let i = 0; i < 9; i++) expect(up3[3 * 9 + i]).toBeCloseTo(torch3row3[i], 6); // torch ran in float32
+  });
+
+  it("keeps channels and batch items apart, is the identity at p = 1, and backward is its adjoint", () => {
+    const B = 2;
+    const C = 3;
+    const v = rand(B * 2 * 3 * C, 11);
+    expect(Array.from(bilinearUpsampleForward(v, B, 2, 3, 1, C))).toEqual(Array.from(v));
+    const up = bilinearUpsampleForward(v, B, 2, 3, 4, C);
+    // channel 1 of item 1 alone, upsampled, equals that slice of the joint upsampling
+    const slice = Float64Array.from({ length: 6 }, (_, i) => v[(6 + i) * C + 1]);
+    const alone = bilinearUpsampleForward(slice, 1, 2, 3, 4, 1);
+    for (let i = 0; i < alone.length; i++) expect(up[(96 + i) * C + 1]).toBe(alone[i]);
+    const y = rand(up.length, 12);
+    const back = new Float64Array(v.length);
+    bilinearUpsampleBackward(y, back, B, 2, 3, 4, C);
+    const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, t, i) => s + t * b[i], 0);
+    expect(dot(up, y)).toBeCloseTo(dot(v, back), 10);
+  });
+});
+
 describe("probe heads: CPU reference forward/backward", () => {
   it("linear head by hand: 1 token, D = 2, p = 1, C = 2", () => {
     // W = [[1, 2], [3, -1]], b = [0.5, -0.5], token [2, 1] -> [1*2 + 2*1 + 0.5, 3*2 - 1 + -0.5] = [4.5, 4.5]
-    const dims: HeadDims = { B: 1, gh: 1, gw: 1, D: 2, p: 1, C: 2, hidden: 0 };
+    const dims: HeadDims = { B: 1, gh: 1, gw: 1, D: 2, p: 1, C: 2, hidden: 0, upsample: false };
     const { out } = headForward([2, 1], { w1: [1, 2, 3, -1], b1: [0.5, -0.5] }, dims);
     expect(Array.from(out)).toEqual([4.5, 4.5]);
     // mlp with identity-ish sizes: hidden 1, w1 = [1, 0], b1 = 0, w2 = [2], b2 = [1]: 2 * gelu(2) + 1
@@ -78,11 +125,11 @@ describe("probe heads: CPU reference forward/backward", () => {
   });
 
   // Finite-difference check of head + loss w.r.t. every weight and the tokens, float64.
-  function gradCheck(kind: "linear" | "mlp", task: "depth" | "seg") {
+  function gradCheck(kind: "linear" | "mlp", task: "depth" | "seg", upsample = false) {
     const C = task === "depth" ? 1 : 3;
-    const dims: HeadDims = { B: 2, gh: 2, gw: 3, D: 4, p: 2, C, hidden: kind === "mlp" ? 5 : 0 };
+    const dims: HeadDims = { B: 2, gh: 2, gw: 3, D: 4, p: upsample ? 3 : 2, C, hidden: kind === "mlp" ? 5 : 0, upsample };
     const M = dims.B * dims.gh * dims.gw;
-    const P = dims.p * dims.p * C;
+    const P = upsample ? C : dims.p * dims.p * C;
     const pixels = dims.B * dims.gh * dims.p * dims.gw * dims.p;
     const tokens = rand(M * dims.D, 3);
     type W = { w1: Float64Array; b1: Float64Array; w2?: Float64Array; b2?: Float64Array };
@@ -141,20 +188,39 @@ describe("probe heads: CPU reference forward/backward", () => {
   it("linear head + cross-entropy: gradients match finite differences", () => gradCheck("linear", "seg"));
   it("mlp head + SILog: gradients match finite differences", () => gradCheck("mlp", "depth"));
   it("mlp head + cross-entropy: gradients match finite differences", () => gradCheck("mlp", "seg"));
+  it("upsampling linear head + SILog: gradients match finite differences", () => gradCheck("linear", "depth", true));
+  it("upsampling linear head + cross-entropy: gradients match finite differences", () => gradCheck("linear", "seg", true));
 });
 
 describe("head configs, parameter table and init", () => {
   it("presets fill in from the encoder and the task", () => {
     const enc = { embedDim: 192, patchSize: 16, imageHeight: 224, imageWidth: 224 };
     const lin = makeHeadConfig("linear", enc, "depth");
-    expect(lin).toEqual({ kind: "linear", task: "depth", embedDim: 192, patchSize: 16, gridH: 14, gridW: 14, outChannels: 1, hidden: 0 });
+    expect(lin).toEqual({
+      kind: "linear",
+      task: "depth",
+      embedDim: 192,
+      patchSize: 16,
+      gridH: 14,
+      gridW: 14,
+      outChannels: 1,
+      hidden: 0,
+      upsample: false,
+    });
     expect(headOutputShape(lin, 4)).toEqual([4, 224, 224, 1]);
     expect(headParamSpecs(lin).map((s) => [s.name, s.shape])).toEqual([
       ["head.weight", [256, 192]],
       ["head.bias", [256]],
     ]);
     const mlp = makeHeadConfig("mlp", enc, "seg", 13);
-    expect(headDims(mlp, 2)).toEqual({ B: 2, gh: 14, gw: 14, D: 192, p: 16, C: 13, hidden: 256 });
+    expect(headDims(mlp, 2)).toEqual({ B: 2, gh: 14, gw: 14, D: 192, p: 16, C: 13, hidden: 256, upsample: false });
+    const up = makeHeadConfig("upsample", enc, "seg", 13);
+    expect(up.upsample).toBe(true);
+    expect(headParamSpecs(up).map((s) => [s.name, s.shape])).toEqual([
+      ["head.weight", [13, 192]],
+      ["head.bias", [13]],
+    ]);
+    expect(headOutputShape(up, 2)).toEqual([2, 224, 224, 13]);
     expect(headParamSpecs(mlp).map((s) => [s.name, s.shape, s.decay])).toEqual([
       ["head.fc1.weight", [256, 192], true],
       ["head.fc1.bias", [256], false],

@@ -6,7 +6,8 @@
 // map (B, H, W, C), H = gh * p, W = gw * p, channel-last: each token predicts the p x p block of
 // pixels under its patch (a "pixel shuffle" of a p*p*C vector per token). Inside the token's
 // vector the order is (row py, col px, channel c): index (py * p + px) * C + c, the order of MAE's
-// decoder_pred / unpatchify, so the same kernels serve both.
+// decoder_pred / unpatchify, so the same kernels serve both. With dims.upsample a token predicts C
+// values instead, and the (gh, gw, C) map is upsampled bilinearly by p (heads.ts bilinearTaps).
 //   linear: y = tokens @ W^T + b                        W (p*p*C, D)
 //   mlp:    y = gelu(tokens @ W1^T + b1) @ W2^T + b2     W1 (hidden, D), W2 (p*p*C, hidden); exact erf GELU
 // Depth heads output C = 1 log depth (metres = exp); segmentation heads output C = K logits.
@@ -20,6 +21,9 @@ import {
   type HeadWeights,
   pixelShuffleBackward,
   pixelShuffleForward,
+  tokenOutputs,
+  tokensToMap,
+  tokensToMapBackward,
 } from "../../probe/heads.js";
 
 export { gelu, geluGrad, type HeadDims, type HeadGrads, type HeadWeights, pixelShuffleBackward, pixelShuffleForward };
@@ -45,9 +49,9 @@ function checkDims(d: HeadDims): void {
 /** Head forward: tokens (B, L, D) -> out (B, gh*p, gw*p, C). */
 export function headForward(tokens: Arr, weights: HeadWeights, dims: HeadDims): { out: Float64Array; acts: HeadActs } {
   checkDims(dims);
-  const { B, gh, gw, D, p, C, hidden } = dims;
+  const { B, gh, gw, D, hidden } = dims;
   const M = B * gh * gw;
-  const P = p * p * C;
+  const P = tokenOutputs(dims);
   if (tokens.length !== M * D)
     throw new Error(`head forward: tokens has ${tokens.length} values, expected (B, L, D) = (${B}, ${gh * gw}, ${D})`);
   let pre: Float64Array | null = null;
@@ -60,7 +64,7 @@ export function headForward(tokens: Arr, weights: HeadWeights, dims: HeadDims): 
     act = pre.map(gelu);
     y = linearForward(act, weights.w2, weights.b2, M, hidden, P);
   }
-  return { out: pixelShuffleForward(y, B, gh, gw, p, C), acts: { dims, tokens, pre, act } };
+  return { out: tokensToMap(y, dims), acts: { dims, tokens, pre, act } };
 }
 
 /** Head backward: grads += dL/dweights; returns dL/dtokens (B, L, D) if wantDTokens (frozen encoder: not needed). */
@@ -68,10 +72,11 @@ export function headBackward(acts: HeadActs, weights: HeadWeights, dout: Arr, gr
   const { dims, tokens, pre, act } = acts;
   const { B, gh, gw, D, p, C, hidden } = dims;
   const M = B * gh * gw;
-  const P = p * p * C;
-  if (dout.length !== M * P) throw new Error(`head backward: dout has ${dout.length} values, expected (B, H, W, C) with ${M * P}`);
+  const P = tokenOutputs(dims);
+  const outLen = M * p * p * C;
+  if (dout.length !== outLen) throw new Error(`head backward: dout has ${dout.length} values, expected (B, H, W, C) with ${outLen}`);
   const dy = new Float64Array(M * P);
-  pixelShuffleBackward(dout, dy, B, gh, gw, p, C);
+  tokensToMapBackward(dout, dy, dims);
   if (hidden === 0) return linearBackward(tokens, weights.w1, dy, grads.w1, grads.b1, M, D, P, wantDTokens);
   if (!grads.w2 || !grads.b2) throw new Error("head backward: an mlp head needs w2 and b2 gradients");
   const dact = linearBackward(act!, weights.w2!, dy, grads.w2, grads.b2, M, hidden, P, true)!;
