@@ -108,6 +108,26 @@ export const entryFolder = (name: string): string => name.replace(/ \((\w+)\)$/,
 const sameRecipe = (a: BenchmarkScale, b: BenchmarkScale) => JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
 const sortKeys = (o: object) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
 
+/** The scale fields that decide a training run (the rest is the probe protocol). */
+const TRAINING_FIELDS = ["model", "steps", "batch", "blr"] as const;
+
+/**
+ * True when `dir` holds a finished training run for this entry, recipe and seed: its result.json
+ * names the same dataset (name, objective, pairs, configHash) and seed, its recipe has the same
+ * training fields, and train/latest.json points at a checkpoint of the last step.
+ */
+function trainingStillValid(dir: string, entry: RunRecord["entry"], s: BenchmarkScale, seed: number): boolean {
+  try {
+    const rec = JSON.parse(fs.readFileSync(path.join(dir, "result.json"), "utf8")) as RunRecord;
+    if (JSON.stringify(rec.entry) !== JSON.stringify(entry) || rec.scores.seed !== seed) return false;
+    if (TRAINING_FIELDS.some((k) => rec.recipe[k] !== s[k])) return false;
+    const latest = JSON.parse(fs.readFileSync(path.join(dir, "train", "latest.json"), "utf8")) as { checkpoint: string; step: number };
+    return latest.step === s.steps && fs.existsSync(path.join(dir, "train", latest.checkpoint));
+  } catch {
+    return false;
+  }
+}
+
 /** Check every input before any training starts. Throws BenchmarkInputError naming the bad input. */
 export function checkInputs(datasets: string[], probe: string): DatasetInfo[] {
   if (datasets.length === 0) throw new BenchmarkInputError("no dataset folders given; pass one or more mined dataset folders");
@@ -182,8 +202,17 @@ export async function runBenchmark(datasets: string[], opts: BenchmarkOptions): 
             // unreadable record: redo this run
           }
         }
-        fs.rmSync(dir, { recursive: true, force: true });
-        fs.mkdirSync(dir, { recursive: true });
+        // A run whose training is still valid (same dataset, same training recipe and seed; only the
+        // probe protocol or probe data changed) keeps its trained encoder: only the probes rerun.
+        const keepTraining = e.info !== null && trainingStillValid(dir, entry, s, seed);
+        if (keepTraining) {
+          for (const f of ["probe-depth", "probe-seg", "result.json"]) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
+          reused.push(`${e.name} seed ${seed} (training)`);
+          if (!q) process.stderr.write(`benchmark: ${e.name} seed ${seed}: reusing the trained encoder in ${path.join(dir, "train")}\n`);
+        } else {
+          fs.rmSync(dir, { recursive: true, force: true });
+          fs.mkdirSync(dir, { recursive: true });
+        }
         const step = async (what: string, args: string[]) => {
           const code = await run(args, q);
           if (code !== 0) throw new Error(`${what} (seed ${seed}) failed (exit ${code})${q ? "; its error output is above" : ""}`);
@@ -191,26 +220,27 @@ export async function runBenchmark(datasets: string[], opts: BenchmarkOptions): 
         let ckpt: string = e.reference ?? "random";
         if (e.info) {
           const trainDir = path.join(dir, "train");
-          await step(`mimic train --objective ${e.objective}`, [
-            "train",
-            "--data",
-            e.info.dir,
-            "--objective",
-            e.objective,
-            "--model",
-            s.model,
-            "--steps",
-            String(s.steps),
-            "--batch",
-            String(s.batch),
-            "--blr",
-            String(s.blr),
-            "--seed",
-            String(seed),
-            "--out",
-            trainDir,
-            ...qf,
-          ]);
+          if (!keepTraining)
+            await step(`mimic train --objective ${e.objective}`, [
+              "train",
+              "--data",
+              e.info.dir,
+              "--objective",
+              e.objective,
+              "--model",
+              s.model,
+              "--steps",
+              String(s.steps),
+              "--batch",
+              String(s.batch),
+              "--blr",
+              String(s.blr),
+              "--seed",
+              String(seed),
+              "--out",
+              trainDir,
+              ...qf,
+            ]);
           const latest = JSON.parse(fs.readFileSync(path.join(trainDir, "latest.json"), "utf8")) as { checkpoint: string };
           ckpt = path.join(trainDir, latest.checkpoint);
         }

@@ -19,8 +19,8 @@ export interface BenchmarkScale {
   seeds: number;
   /** Epochs of each probe head over the probe dataset's train split. */
   probeEpochs: number;
-  /** Probe head kind (headPresets key): a linear head on the frozen encoder. */
-  probeHead: "linear" | "mlp";
+  /** Probe head (headPresets key) on the frozen encoder. */
+  probeHead: "linear" | "upsample" | "mlp";
 }
 
 /** The named scales. Change a scale's recipe only together with its name (results would mix). */

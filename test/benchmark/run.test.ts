@@ -33,17 +33,22 @@ function fakeRunner(calls: string[][]): MimicRunner {
     if (args[0] === "train") {
       const out = flag("--out");
       fs.mkdirSync(out, { recursive: true });
-      fs.writeFileSync(path.join(out, "latest.json"), JSON.stringify({ checkpoint: "checkpoint-000001.json" }));
+      fs.writeFileSync(
+        path.join(out, "latest.json"),
+        JSON.stringify({ checkpoint: "checkpoint-000001.json", step: Number(flag("--steps")) }),
+      );
       const n =
         fs
           .readFileSync(path.join(flag("--data"), "pairs.csv"), "utf8")
           .trim()
           .split("\n").length - 1;
+      fs.writeFileSync(path.join(out, "checkpoint-000001.json"), JSON.stringify({ pairs: n }));
       pairsOf.set(path.join(out, "checkpoint-000001.json"), n);
       return 0;
     }
     if (args[0] === "probe") {
-      const n = pairsOf.get(flag("--ckpt")) ?? 0;
+      const ck = flag("--ckpt");
+      const n = pairsOf.get(ck) ?? (fs.existsSync(ck) ? (JSON.parse(fs.readFileSync(ck, "utf8")) as { pairs: number }).pairs : 0);
       const metrics =
         flag("--task") === "depth"
           ? { absRel: 1 / (n + 1), delta1: n === 7 ? Number.NaN : n / 100 }
@@ -163,6 +168,28 @@ describe("mimic benchmark", () => {
       runner: fakeRunner(remined),
     });
     expect(remined.filter((c) => c[0] === "train").map((c) => c[c.indexOf("--data") + 1])).toEqual([ds[0], ds[0]]);
+
+    // Another probe protocol (head, epochs) keeps every trained encoder: only the probes rerun.
+    const reprobed: string[][] = [];
+    const r3 = await runBenchmark(ds, {
+      probe,
+      scaleName: "nano@seeds=2",
+      scale: { ...s, probeHead: "upsample", probeEpochs: 5 },
+      out,
+      quiet: true,
+      positionPrior: false,
+      runner: fakeRunner(reprobed),
+    });
+    expect(reprobed.filter((c) => c[0] === "train")).toEqual([]);
+    expect(reprobed.filter((c) => c[0] === "probe").length).toBe((3 * 2 + 2) * 2);
+    expect(reprobed.every((c) => c[0] !== "probe" || c[c.indexOf("--head") + 1] === "upsample")).toBe(true);
+    expect(r3.reused.filter((x) => x.endsWith("(training)")).length).toBe(6);
+    expect(r3.leaderboard.rows.map((x) => [x.rank.depth, x.name])).toEqual([
+      [1, "big"],
+      [2, "nan"],
+      [3, "small"],
+      [4, "random init"],
+    ]);
 
     // Another scale (recipe) in the same folder reruns everything.
     const other: string[][] = [];
