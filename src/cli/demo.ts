@@ -8,6 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
+import { benchmarkScales } from "../benchmark/scales.js";
 import { describeAdapter, getGpu } from "../gpu/device.js";
 import { runMimic } from "../run_mimic.js";
 import { packageVersion } from "../version.js";
@@ -31,8 +32,9 @@ export interface DemoPlan {
 }
 
 export const demoPlans: Record<"full" | "quick", DemoPlan> = {
-  // probes: the linear preset of docs/probes.md (standardised features, 20 epochs at lr 1e-2:
-  // a fitted head); 5 epochs at lr 1e-3 left heads unfitted and ranked encoders by head speed.
+  // probes: the linear preset of docs/probes.md (standardised features, lr 1e-2: a fitted head) with
+  // the benchmark scale's head (--head upsample); 5 epochs at lr 1e-3 left heads unfitted and ranked
+  // encoders by head speed.
   // The probe set is the benchmark's protocol at the demo's budget (docs/evaluation.md): scenes apart
   // from the pretraining videos, materials random per scene, tilting cameras (no position shortcut),
   // many short scenes (scene variety, not frames of one room), metrics with intervals, and the
@@ -149,6 +151,8 @@ export async function runDemo(out: string, opts: { quick?: boolean; quiet?: bool
         d("probe", `${enc}-${task}`),
         "--epochs",
         String(plan.probeEpochs),
+        "--head",
+        benchmarkScales.nano.probeHead,
         "--cache",
         d("probe", "cache"),
         ...qf,
