@@ -111,62 +111,56 @@ export function bilinearTaps(n: number, p: number): { i0: Int32Array; i1: Int32A
   return { i0, i1, t };
 }
 
-/** (B, gh, gw, C) per-token values -> (B, gh*p, gw*p, C) map, bilinear (see bilinearTaps). */
-export function bilinearUpsampleForward(x: Arr, B: number, gh: number, gw: number, p: number, C: number): Float64Array {
-  const H = gh * p;
-  const W = gw * p;
+/**
+ * For each output pixel of a (gh*p, gw*p) map, its four source tokens (row-major indices into the
+ * (gh, gw) grid: top-left, top-right, bottom-left, bottom-right) and their bilinear weights.
+ */
+function bilinearPlan(gh: number, gw: number, p: number): { src: Int32Array; w: Float64Array } {
   const ty = bilinearTaps(gh, p);
   const tx = bilinearTaps(gw, p);
-  const out = new Float64Array(B * H * W * C);
+  const HW = gh * p * gw * p;
+  const src = new Int32Array(4 * HW);
+  const w = new Float64Array(4 * HW);
+  for (let y = 0, o = 0; y < gh * p; y++)
+    for (let x = 0; x < gw * p; x++, o += 4) {
+      const [wy, wx] = [ty.t[y], tx.t[x]];
+      src.set([ty.i0[y] * gw + tx.i0[x], ty.i0[y] * gw + tx.i1[x], ty.i1[y] * gw + tx.i0[x], ty.i1[y] * gw + tx.i1[x]], o);
+      w.set([(1 - wy) * (1 - wx), (1 - wy) * wx, wy * (1 - wx), wy * wx], o);
+    }
+  return { src, w };
+}
+
+/** (B, gh, gw, C) per-token values -> (B, gh*p, gw*p, C) map, bilinear (see bilinearTaps). */
+export function bilinearUpsampleForward(x: Arr, B: number, gh: number, gw: number, p: number, C: number): Float64Array {
+  const { src, w } = bilinearPlan(gh, gw, p);
+  const HW = src.length / 4;
+  const out = new Float64Array(B * HW * C);
   for (let b = 0; b < B; b++)
-    for (let y = 0; y < H; y++) {
-      const r0 = (b * gh + ty.i0[y]) * gw;
-      const r1 = (b * gh + ty.i1[y]) * gw;
-      const wy = ty.t[y];
-      for (let xx = 0; xx < W; xx++) {
-        const c00 = (r0 + tx.i0[xx]) * C;
-        const c01 = (r0 + tx.i1[xx]) * C;
-        const c10 = (r1 + tx.i0[xx]) * C;
-        const c11 = (r1 + tx.i1[xx]) * C;
-        const wx = tx.t[xx];
-        const o = ((b * H + y) * W + xx) * C;
-        for (let c = 0; c < C; c++) {
-          const top = (1 - wx) * x[c00 + c] + wx * x[c01 + c];
-          const bot = (1 - wx) * x[c10 + c] + wx * x[c11 + c];
-          out[o + c] = (1 - wy) * top + wy * bot;
-        }
-      }
+    for (let o = 0; o < HW; o++) {
+      const q = 4 * o;
+      const base = b * gh * gw;
+      const s0 = (base + src[q]) * C;
+      const s1 = (base + src[q + 1]) * C;
+      const s2 = (base + src[q + 2]) * C;
+      const s3 = (base + src[q + 3]) * C;
+      const at = (b * HW + o) * C;
+      for (let c = 0; c < C; c++) out[at + c] = w[q] * x[s0 + c] + w[q + 1] * x[s1 + c] + w[q + 2] * x[s2 + c] + w[q + 3] * x[s3 + c];
     }
   return out;
 }
 
 /** Gradient of bilinearUpsampleForward: dx (B, gh, gw, C) += the adjoint of the upsampling applied to dy. */
 export function bilinearUpsampleBackward(dy: Arr, dx: Grad, B: number, gh: number, gw: number, p: number, C: number): void {
-  const H = gh * p;
-  const W = gw * p;
-  const ty = bilinearTaps(gh, p);
-  const tx = bilinearTaps(gw, p);
+  const { src, w } = bilinearPlan(gh, gw, p);
+  const HW = src.length / 4;
   for (let b = 0; b < B; b++)
-    for (let y = 0; y < H; y++) {
-      const r0 = (b * gh + ty.i0[y]) * gw;
-      const r1 = (b * gh + ty.i1[y]) * gw;
-      const wy = ty.t[y];
-      for (let xx = 0; xx < W; xx++) {
-        const c00 = (r0 + tx.i0[xx]) * C;
-        const c01 = (r0 + tx.i1[xx]) * C;
-        const c10 = (r1 + tx.i0[xx]) * C;
-        const c11 = (r1 + tx.i1[xx]) * C;
-        const wx = tx.t[xx];
-        const o = ((b * H + y) * W + xx) * C;
-        for (let c = 0; c < C; c++) {
-          const g = dy[o + c];
-          dx[c00 + c] += (1 - wy) * (1 - wx) * g;
-          dx[c01 + c] += (1 - wy) * wx * g;
-          dx[c10 + c] += wy * (1 - wx) * g;
-          dx[c11 + c] += wy * wx * g;
-        }
+    for (let o = 0; o < HW; o++)
+      for (let k = 0; k < 4; k++) {
+        const to = (b * gh * gw + src[4 * o + k]) * C;
+        const wk = w[4 * o + k];
+        const at = (b * HW + o) * C;
+        for (let c = 0; c < C; c++) dx[to + c] += wk * dy[at + c];
       }
-    }
 }
 
 /** Per-token outputs -> the dense map: pixel shuffle or bilinear upsampling, as dims say. */

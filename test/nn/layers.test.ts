@@ -223,7 +223,7 @@ describe("attention (head_transpose.wgsl + matmul + softmax)", () => {
     gradCheck("attention dv", v, dv, loss);
   });
 
-  it("GPU self-attention from a qkv (B, L, 3D) matches twin (B=2 H=3 L=11 dh=4)", async () => {
+  it("GPU self-attention from a qkv (B, L, 3D) matches twin (B=2 H=3 L=11 dh=4: head_transpose4.wgsl, the vec4 path)", async () => {
     const gpu = await testGpu();
     const s = { B: 2, H: 3, Lq: 11, Lk: 11, dh: 4 };
     const D = s.H * s.dh;
@@ -240,6 +240,10 @@ describe("attention (head_transpose.wgsl + matmul + softmax)", () => {
       ...attentionForward(gpu, s, v.q, v.k, v.v, tokens(O, s.Lq, D), bufs),
       ...attentionBackward(gpu, s, v.q, v.k, v.v, tokens(DO, s.Lq, D), dv.q, dv.k, dv.v, bufs),
     ];
+    // dh and every view offset and stride are multiples of 4: K^T and V^T go through head_transpose4
+    const shaders = new Set(calls.map((c) => c.pipe.label.split(":")[0]));
+    expect(shaders.has("nn/head_transpose4.wgsl")).toBe(true);
+    expect(shaders.has("nn/head_transpose.wgsl")).toBe(false);
     const [o, dqkv, P] = await run(gpu, calls, O, DQKV, bufs.P);
     const { q, k, v: vv } = ref.splitQkv(qkv, s.B, s.Lq, D);
     const want = ref.attentionForward(q, k, vv, s);
