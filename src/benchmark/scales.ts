@@ -23,7 +23,10 @@ export interface BenchmarkScale {
   probeHead: "linear" | "upsample" | "mlp";
 }
 
-/** The named scales. Change a scale's recipe only together with its name (results would mix). */
+/**
+ * The named scales. Every result records the recipe it ran with and is reused only under the same
+ * recipe, so a changed recipe reruns the probes (and the training, when a training field changed).
+ */
 export const benchmarkScales = {
   /**
    * For a 2-core CPU through lavapipe: 1,600 pairs seen (200 x 8), minutes per dataset. Probes: DINOv2's
