@@ -10,7 +10,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { benchmarkScales } from "../benchmark/scales.js";
 import { describeAdapter, getGpu } from "../gpu/device.js";
-import { runMimic } from "../run_mimic.js";
+import { type MimicRunner, runMimic } from "../run_mimic.js";
 import { packageVersion } from "../version.js";
 import { resolveFfmpeg } from "../video/ffmpeg.js";
 import { EXIT, printJson } from "./common.js";
@@ -50,7 +50,7 @@ export interface DemoSummary {
   steps: Array<{ step: string; code: number; seconds: number }>;
 }
 
-export async function runDemo(out: string, opts: { quick?: boolean; quiet?: boolean } = {}): Promise<DemoSummary> {
+export async function runDemo(out: string, opts: { quick?: boolean; quiet?: boolean; runner?: MimicRunner } = {}): Promise<DemoSummary> {
   const plan = opts.quick ? demoPlans.quick : demoPlans.full;
   const q = Boolean(opts.quiet);
   const qf = q ? ["--quiet"] : [];
@@ -59,7 +59,7 @@ export async function runDemo(out: string, opts: { quick?: boolean; quiet?: bool
   fs.mkdirSync(out, { recursive: true });
   const step = async (name: string, args: string[], required = true) => {
     const t = performance.now();
-    const code = await runMimic(args, q);
+    const code = await (opts.runner ?? runMimic)(args, q);
     steps.push({ step: name, code, seconds: Math.round((performance.now() - t) / 100) / 10 });
     if (code !== EXIT.ok && required) throw new Error(`demo step '${name}' failed (exit ${code}); its error output is above`);
     return code;
@@ -100,6 +100,7 @@ export async function runDemo(out: string, opts: { quick?: boolean; quiet?: bool
     "--preset",
     "tilted",
     "--no-video",
+    "--force",
     ...qf,
   ]);
   await step("mine", ["mine", d("synth", "videos"), "--out", d("mined"), "--force", ...qf]);
