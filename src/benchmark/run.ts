@@ -111,6 +111,14 @@ const sortKeys = (o: object) => Object.fromEntries(Object.entries(o).sort(([a], 
 /** The scale fields that decide a training run (the rest is the probe protocol). */
 const TRAINING_FIELDS = ["model", "steps", "batch", "blr"] as const;
 
+/** The scale fields that decide a reference entry (random init, position prior): no training. */
+const REFERENCE_FIELDS = ["model", "probeEpochs", "probeHead"] as const;
+
+/** True when a finished run's recipe gives the same result at scale `s` (references ignore training
+ *  fields, and the scale's name: a custom "nano@steps=N" probes random init exactly as "nano" does). */
+const recipeStillValid = (rec: BenchmarkScale, s: BenchmarkScale, reference: boolean): boolean =>
+  reference ? REFERENCE_FIELDS.every((k) => rec[k] === s[k]) : sameRecipe(rec, s);
+
 /**
  * True when `dir` holds a finished training run for this entry, recipe and seed: its result.json
  * names the same dataset (name, objective, pairs, configHash) and seed, its recipe has the same
@@ -187,8 +195,8 @@ export async function runBenchmark(datasets: string[], opts: BenchmarkOptions): 
           try {
             const rec = JSON.parse(fs.readFileSync(recordFile, "utf8")) as RunRecord;
             if (
-              rec.scale === opts.scaleName &&
-              sameRecipe(rec.recipe, s) &&
+              (e.reference !== undefined || rec.scale === opts.scaleName) &&
+              recipeStillValid(rec.recipe, s, e.reference !== undefined) &&
               rec.probeDir === probeAbs &&
               JSON.stringify(rec.entry) === JSON.stringify(entry) &&
               rec.scores.seed === seed

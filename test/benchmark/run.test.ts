@@ -191,10 +191,37 @@ describe("mimic benchmark", () => {
       [4, "random init"],
     ]);
 
-    // Another scale (recipe) in the same folder reruns everything.
+    // A new training recipe under the same scale name retrains every dataset; random init (no
+    // training) keeps its probes, which depend only on the model and the probe protocol.
+    const retrained: string[][] = [];
+    const r4 = await runBenchmark(ds, {
+      probe,
+      scaleName: "nano@seeds=2",
+      scale: { ...s, probeHead: "upsample", probeEpochs: 5, steps: s.steps + 1 },
+      out,
+      quiet: true,
+      positionPrior: false,
+      runner: fakeRunner(retrained),
+    });
+    expect(retrained.filter((c) => c[0] === "train").length).toBe(6);
+    expect(retrained.filter((c) => c[0] === "probe").length).toBe(3 * 2 * 2);
+    expect(retrained.some((c) => c.includes("random"))).toBe(false);
+    expect(r4.reused).toEqual(["random init seed 0", "random init seed 1"]);
+
+    // Another scale (recipe) in the same folder retrains everything; random init is still reused
+    // (another scale name, same model and probe protocol), the position prior is new here.
     const other: string[][] = [];
-    await runBenchmark(ds, { probe, scaleName: "nano@steps=3", scale: { ...s, steps: 3 }, out, quiet: true, runner: fakeRunner(other) });
+    const r5 = await runBenchmark(ds, {
+      probe,
+      scaleName: "nano@steps=3",
+      scale: { ...s, probeHead: "upsample", probeEpochs: 5, steps: 3 },
+      out,
+      quiet: true,
+      runner: fakeRunner(other),
+    });
     expect(other.filter((c) => c[0] === "train").length).toBe(6);
+    expect(r5.reused).toEqual(["random init seed 0", "random init seed 1"]);
+    expect(other.filter((c) => c.includes("position")).length).toBe(2 * 2);
   });
 
   it("--objectives croco,mae: MAE on the same frames is its own row, named '<dataset> (mae)'", async () => {
