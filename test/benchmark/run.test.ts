@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BenchmarkInputError, type MimicRunner, readDatasetInfo, runBenchmark } from "../../src/benchmark/run.js";
-import { benchmarkScales } from "../../src/benchmark/scales.js";
+import { type BenchmarkScale, benchmarkScales } from "../../src/benchmark/scales.js";
 
 const bin = path.resolve(__dirname, "../../bin/mimic.js");
 let tmp: string;
@@ -93,15 +93,19 @@ describe("mimic benchmark", () => {
     const out = path.join(tmp, "out");
     const calls: string[][] = [];
     const s = { ...benchmarkScales.nano, seeds: 2 };
-    const r = await runBenchmark(ds, {
-      probe,
-      scaleName: "nano@seeds=2",
-      scale: s,
-      out,
-      quiet: true,
-      positionPrior: false,
-      runner: fakeRunner(calls),
-    });
+    // one benchmark run into `out` with a fake runner that records its calls
+    const bench = (log: string[][], scale: BenchmarkScale = s, more: { scaleName?: string; positionPrior?: boolean } = {}) =>
+      runBenchmark(ds, {
+        probe,
+        scaleName: "nano@seeds=2",
+        scale,
+        out,
+        quiet: true,
+        positionPrior: false,
+        runner: fakeRunner(log),
+        ...more,
+      });
+    const r = await bench(calls);
     // 3 datasets x 2 seeds x (train + 2 probes), then random init: 2 seeds x 2 probes
     expect(calls.map((c) => c[0])).toEqual([...Array(6).fill(["train", "probe", "probe"]).flat(), "probe", "probe", "probe", "probe"]);
     const train = calls[0];
@@ -141,15 +145,7 @@ describe("mimic benchmark", () => {
 
     // Resume: nothing is rerun, and the files come out byte-identical.
     const again: string[][] = [];
-    const r2 = await runBenchmark(ds, {
-      probe,
-      scaleName: "nano@seeds=2",
-      scale: s,
-      out,
-      quiet: true,
-      positionPrior: false,
-      runner: fakeRunner(again),
-    });
+    const r2 = await bench(again);
     expect(again).toEqual([]);
     expect(r2.reused).toHaveLength(8);
     expect(fs.readFileSync(path.join(out, "leaderboard.json"), "utf8")).toBe(json);
@@ -158,28 +154,12 @@ describe("mimic benchmark", () => {
     // A dataset re-mined with another config is rerun (only that one, every seed).
     fs.writeFileSync(path.join(ds[0], "config.json"), JSON.stringify({ configHash: "aaa2" }));
     const remined: string[][] = [];
-    await runBenchmark(ds, {
-      probe,
-      scaleName: "nano@seeds=2",
-      scale: s,
-      out,
-      quiet: true,
-      positionPrior: false,
-      runner: fakeRunner(remined),
-    });
+    await bench(remined);
     expect(remined.filter((c) => c[0] === "train").map((c) => c[c.indexOf("--data") + 1])).toEqual([ds[0], ds[0]]);
 
     // Another probe protocol (head, epochs) keeps every trained encoder: only the probes rerun.
     const reprobed: string[][] = [];
-    const r3 = await runBenchmark(ds, {
-      probe,
-      scaleName: "nano@seeds=2",
-      scale: { ...s, probeHead: "upsample", probeEpochs: 5 },
-      out,
-      quiet: true,
-      positionPrior: false,
-      runner: fakeRunner(reprobed),
-    });
+    const r3 = await bench(reprobed, { ...s, probeHead: "upsample", probeEpochs: 5 });
     expect(reprobed.filter((c) => c[0] === "train")).toEqual([]);
     expect(reprobed.filter((c) => c[0] === "probe").length).toBe((3 * 2 + 2) * 2);
     expect(reprobed.every((c) => c[0] !== "probe" || c[c.indexOf("--head") + 1] === "upsample")).toBe(true);
@@ -194,15 +174,7 @@ describe("mimic benchmark", () => {
     // A new training recipe under the same scale name retrains every dataset; random init (no
     // training) keeps its probes, which depend only on the model and the probe protocol.
     const retrained: string[][] = [];
-    const r4 = await runBenchmark(ds, {
-      probe,
-      scaleName: "nano@seeds=2",
-      scale: { ...s, probeHead: "upsample", probeEpochs: 5, steps: s.steps + 1 },
-      out,
-      quiet: true,
-      positionPrior: false,
-      runner: fakeRunner(retrained),
-    });
+    const r4 = await bench(retrained, { ...s, probeHead: "upsample", probeEpochs: 5, steps: s.steps + 1 });
     expect(retrained.filter((c) => c[0] === "train").length).toBe(6);
     expect(retrained.filter((c) => c[0] === "probe").length).toBe(3 * 2 * 2);
     expect(retrained.some((c) => c.includes("random"))).toBe(false);
@@ -211,14 +183,11 @@ describe("mimic benchmark", () => {
     // Another scale (recipe) in the same folder retrains everything; random init is still reused
     // (another scale name, same model and probe protocol), the position prior is new here.
     const other: string[][] = [];
-    const r5 = await runBenchmark(ds, {
-      probe,
-      scaleName: "nano@steps=3",
-      scale: { ...s, probeHead: "upsample", probeEpochs: 5, steps: 3 },
-      out,
-      quiet: true,
-      runner: fakeRunner(other),
-    });
+    const r5 = await bench(
+      other,
+      { ...s, probeHead: "upsample", probeEpochs: 5, steps: 3 },
+      { scaleName: "nano@steps=3", positionPrior: true },
+    );
     expect(other.filter((c) => c[0] === "train").length).toBe(6);
     expect(r5.reused).toEqual(["random init seed 0", "random init seed 1"]);
     expect(other.filter((c) => c.includes("position")).length).toBe(2 * 2);
