@@ -220,7 +220,9 @@ async function runTraining(run: TrainRun): Promise<void> {
   const trainer = new GpuMimTrainer(gpu, opts.config, { weightDecay: run.weightDecay });
   await mkdir(opts.out, { recursive: true });
   const runConfig = trainRunConfig(opts, { model, weightDecay: run.weightDecay, adapter: describeAdapter(gpu.adapter) });
-  await writeFile(path.join(opts.out, "config.json"), `${JSON.stringify(runConfig, null, 2)}\n`);
+  // Written once train() has opened the data and checked --resume/--init: a refused run (a bad
+  // pairs.csv row, a --resume with another --seed) leaves the folder as it found it.
+  const onStart = () => writeFile(path.join(opts.out, "config.json"), `${JSON.stringify(runConfig, null, 2)}\n`);
 
   let bar: Progress | null = null;
   const ipsWindow: number[] = [];
@@ -240,7 +242,7 @@ async function runTraining(run: TrainRun): Promise<void> {
   };
   let result: Awaited<ReturnType<typeof train>>;
   try {
-    result = await train(trainer, { ...opts, onStep });
+    result = await train(trainer, { ...opts, onStart, onStep });
   } finally {
     (bar as Progress | null)?.stop();
   }

@@ -67,6 +67,11 @@ export interface TrainOptions {
   init?: string;
   /** Decode workers (default 2). */
   workers?: number;
+  /**
+   * Called once the run is set to go (dataset opened, --resume/--init checked and loaded), before
+   * the first step: the CLI writes the run's config.json here, so a refused run leaves it as it was.
+   */
+  onStart?: () => Promise<void>;
   /** Called after every optimizer step (the CLI draws its progress bar from this). */
   onStep?: (s: StepInfo) => void;
   /** Options stored in the checkpoint sidecar's "extra" (e.g. the CLI flags). */
@@ -129,17 +134,17 @@ export async function train(trainer: MimTrainer, o: TrainOptions): Promise<Train
       const ck = await loadCheckpoint(o.resume);
       const a = JSON.stringify({ ...ck.sidecar.config });
       const b = JSON.stringify({ ...c });
-      if (a !== b) throw new Error(`--resume ${o.resume}: its model config ${a} differs from this run's ${b}`);
+      if (a !== b) throw new UsageError(`--resume ${o.resume}: its model config ${a} differs from this run's ${b}`);
       if (ck.sidecar.rng.seed !== o.seed)
-        throw new Error(`--resume ${o.resume}: it was trained with --seed ${ck.sidecar.rng.seed}, not ${o.seed}`);
+        throw new UsageError(`--resume ${o.resume}: it was trained with --seed ${ck.sidecar.rng.seed}, not ${o.seed}`);
       const ex = ck.sidecar.extra as { batch?: number; accum?: number };
       if ((ex.batch !== undefined && ex.batch !== o.batch) || (ex.accum !== undefined && ex.accum !== o.accum))
-        throw new Error(
+        throw new UsageError(
           `--resume ${o.resume}: it was trained with --batch ${ex.batch} --accum ${ex.accum}; use the same to continue exactly`,
         );
       await trainer.importParams(ck.params.data);
       if (!ck.optimizer || !ck.sidecar.optimizer)
-        throw new Error(`--resume ${o.resume}: the checkpoint has no optimizer state; use --init to start from its weights`);
+        throw new UsageError(`--resume ${o.resume}: the checkpoint has no optimizer state; use --init to start from its weights`);
       await trainer.importOptimizer(ck.optimizer, ck.sidecar.optimizer.state);
       step = ck.sidecar.step;
       if (step >= total)
@@ -151,6 +156,7 @@ export async function train(trainer: MimTrainer, o: TrainOptions): Promise<Train
       if (o.init) params = await loadParams(o.init, c, { allowMissing: decoderMayBeMissing, ignoreUnexpected: true }, params);
       await trainer.importParams(params.data);
     }
+    await o.onStart?.();
 
     const metricsFile = join(o.out, "metrics.jsonl");
     const losses: number[] = [];

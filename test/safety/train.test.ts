@@ -62,6 +62,36 @@ describe("train: the output folder", () => {
     expect(treeDiff(snap, treeHash(t))).toEqual([]);
   });
 
+  it("a refused run leaves --out as it was: --resume with another --seed or --batch exits 2, config.json kept", async () => {
+    const run = path.join(t, "run-refused");
+    const first = await mimic(["train", "--data", data, "--out", run, "--steps", "1", ...TRAIN]);
+    expect(first.status, first.stderr).toBe(0);
+    const before = treeHash(t);
+    for (const flags of [
+      ["--seed", "5"],
+      ["--batch", "2"],
+    ]) {
+      const r = await mimic(["train", "--data", data, "--out", run, "--steps", "2", "--resume", ...TRAIN, ...flags]);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(flags[0] === "--seed" ? /trained with --seed 0, not 5/ : /trained with --batch 1/);
+      expect(treeDiff(before, treeHash(t))).toEqual([]); // config.json still describes the run that was trained
+    }
+  });
+
+  it("a pairs.csv row refused before training leaves --out reusable without --force", async () => {
+    const bad = path.join(t, "data-bad");
+    fs.cpSync(data, bad, { recursive: true });
+    const csv = fs.readFileSync(path.join(bad, "pairs.csv"), "utf8").replace("src/v/0/0000.jpg", "../data/src/v/0/0000.jpg");
+    fs.writeFileSync(path.join(bad, "pairs.csv"), csv);
+    const run = path.join(t, "run-bad-data");
+    const r = await mimic(["train", "--data", bad, "--out", run, "--steps", "1", ...TRAIN]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/pairs\.csv row 1: path "\.\.\/data\/src\/v\/0\/0000\.jpg" resolves outside/);
+    expect(fs.readdirSync(run)).toEqual([".mimic-kit.json"]); // no config.json of a run that never started
+    const again = await mimic(["train", "--data", data, "--out", run, "--steps", "1", ...TRAIN]);
+    expect(again.status, again.stderr).toBe(0);
+  });
+
   it("refuses --out equal to, holding or inside --data, and --force on a folder mimic-kit did not write", async () => {
     const other = path.join(t, "other");
     fs.mkdirSync(other, { recursive: true });
