@@ -8,7 +8,7 @@
 // stepMasking(config, B, seed, m). A run resumed from step s continues at micro-batch s * accum,
 // with parameters and optimizer moments from the checkpoint, so it replays the same losses.
 
-import { appendFile, mkdir, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writePng } from "../image/io.js";
 import { UsageError } from "../io/errors.js";
@@ -156,9 +156,10 @@ export async function train(trainer: MimTrainer, o: TrainOptions): Promise<Train
       if (o.init) params = await loadParams(o.init, c, { allowMissing: decoderMayBeMissing, ignoreUnexpected: true }, params);
       await trainer.importParams(params.data);
     }
+    const metricsFile = join(o.out, "metrics.jsonl");
+    if (o.resume) await keepMetricsUpTo(metricsFile, step);
     await o.onStart?.();
 
-    const metricsFile = join(o.out, "metrics.jsonl");
     const losses: number[] = [];
     let lastCheckpoint = "";
     const every = o.checkpointEvery ?? 0;
@@ -238,4 +239,25 @@ export async function train(trainer: MimTrainer, o: TrainOptions): Promise<Train
   } finally {
     await loader.close();
   }
+}
+
+/**
+ * A resumed run's metrics.jsonl: its whole lines up to the checkpoint's step. A run killed after
+ * the checkpoint logged steps (and maybe a torn line) that the resumed run redoes and logs again.
+ */
+async function keepMetricsUpTo(file: string, step: number): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    return; // resuming into a new folder: no metrics yet
+  }
+  const kept = text.split("\n").filter((l) => {
+    try {
+      return (JSON.parse(l) as MetricsLine).step <= step;
+    } catch {
+      return false; // a torn line
+    }
+  });
+  await writeFile(file, kept.map((l) => `${l}\n`).join(""));
 }

@@ -128,6 +128,21 @@ describe("training loop (src/train/loop.ts)", () => {
     for (let i = 0; i < 3; i++) expect(Math.abs(resumed.losses[i] - full.losses[i + 2])).toBeLessThan(TOL.model.rerunLoss);
   });
 
+  it("--resume in the same folder drops the metrics lines past the checkpoint: a killed run's steps are logged once", async () => {
+    const out = await mkdtemp(join(tmpdir(), "run-"));
+    await train(new BiasTrainer(), { ...base(out), checkpointEvery: 2 });
+    const steps = async () =>
+      (await readFile(join(out, "metrics.jsonl"), "utf8"))
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).step);
+    // as if killed after logging step 3 (the last checkpoint: step 2), with a torn line after it
+    const lines = (await readFile(join(out, "metrics.jsonl"), "utf8")).split("\n").slice(0, 3);
+    await writeFile(join(out, "metrics.jsonl"), `${lines.join("\n")}\n{"step":4,"ep`);
+    await train(new BiasTrainer(), { ...base(out), resume: join(out, "checkpoint-000002.json") });
+    expect(await steps()).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it("stops on a non-finite loss with the step and what to do", async () => {
     const out = await mkdtemp(join(tmpdir(), "run-"));
     const t = new BiasTrainer();
