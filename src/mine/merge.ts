@@ -25,6 +25,8 @@ export function mergeShards(shardDirs: string[], out: string, opts: { force?: bo
   let configJson = "";
   const results: VideoResult[] = [];
   const records: PairRecord[] = [];
+  /** Per shard, the video ids whose progress line says done: only their pair folders are copied. */
+  const doneIn = new Map<string, Set<string>>();
   for (const dir of shardDirs) {
     const cfgFile = path.join(dir, "config.json");
     if (!fs.existsSync(cfgFile)) throw new Error(`merge: ${dir} has no config.json. Fix: give folders written by 'mimic mine'`);
@@ -39,6 +41,7 @@ export function mergeShards(shardDirs: string[], out: string, opts: { force?: bo
         `merge: ${dir} was mined with config ${cfg.configHash} / source '${cfg.source}', the first shard with ${hash} / '${source}'. Fix: merge only shards of one run`,
       );
     const done = new Set<string>();
+    doneIn.set(dir, done);
     for (const line of readLines(path.join(dir, "progress.jsonl"))) {
       const r = JSON.parse(line) as VideoResult;
       results.push(r);
@@ -59,7 +62,7 @@ export function mergeShards(shardDirs: string[], out: string, opts: { force?: bo
   // --out may not be, hold or sit inside a shard; --force replaces only a mimic-kit dataset; locked.
   const claim = prepareOut(out, { command: "merge", force: opts.force, inputs: shardDirs, owns: [source], log: opts.log });
   try {
-    return writeMerged(shardDirs, out, source, hash, configJson, results, records);
+    return writeMerged(shardDirs, doneIn, out, source, hash, configJson, results, records);
   } finally {
     claim.lock.release();
   }
@@ -67,6 +70,7 @@ export function mergeShards(shardDirs: string[], out: string, opts: { force?: bo
 
 function writeMerged(
   shardDirs: string[],
+  doneIn: Map<string, Set<string>>,
   out: string,
   source: string,
   hash: string,
@@ -74,11 +78,13 @@ function writeMerged(
   results: VideoResult[],
   records: PairRecord[],
 ): MergeResult {
-  // Copy pair folders.
+  // Copy the pair folders of finished videos: an interrupted shard also holds folders of the video
+  // it was mining (and temp folders), which no manifest line names.
   for (const dir of shardDirs) {
     const srcRoot = path.join(dir, source);
     if (!fs.existsSync(srcRoot)) continue;
     for (const vid of fs.readdirSync(srcRoot)) {
+      if (!doneIn.get(dir)?.has(vid)) continue;
       // Copy real folders only: a symlink in a shard would bring in files from anywhere.
       if (!fs.lstatSync(path.join(srcRoot, vid)).isDirectory()) continue;
       fs.cpSync(path.join(srcRoot, vid), path.join(out, source, vid), { recursive: true, verbatimSymlinks: true });

@@ -69,4 +69,17 @@ describe("merge", () => {
     expect(csv.length).toBe(2);
     for (const line of csv) for (const p of line.split(",").slice(0, 2)) expect(fs.existsSync(path.join(t, "m", p)), p).toBe(true);
   });
+
+  it("copies the pair folders of finished videos only: an interrupted shard's unfinished video stays out", async () => {
+    const t = sandbox();
+    shard(path.join(t, "s0"), "src", "a.mp4", "a-00000000");
+    // s1 was killed inside video b: its pair folder and a temp folder are there, its progress line is not
+    shard(path.join(t, "s1"), "src", "c.mp4", "c-00000002");
+    fs.mkdirSync(path.join(t, "s1", "src", "b-00000001", "0"), { recursive: true });
+    fs.writeFileSync(path.join(t, "s1", "src", "b-00000001", "0", "0000.jpg"), "half a video\n");
+    fs.mkdirSync(path.join(t, "s1", "src", "b-00000001", ".tmp-1"), { recursive: true });
+    const r = await mimic(["merge", "s0", "s1", "--out", "m"], t);
+    expect(r.status, r.stderr).toBe(0);
+    expect(fs.readdirSync(path.join(t, "m", "src")).sort()).toEqual(["a-00000000", "c-00000002"]);
+  });
 });
