@@ -1,7 +1,9 @@
 // Helpers shared by the CLI commands: exit codes, errors, JSON output, progress bars.
+import fs from "node:fs";
 import path from "node:path";
 import cliProgress from "cli-progress";
 import { UsageError } from "../io/errors.js";
+import { checkpointTensorsPath, resolveCheckpointPath } from "../models/checkpoint.js";
 
 /** Exit codes: 0 success, 1 the work failed (or partly: some inputs failed), 2 bad arguments. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -106,4 +108,18 @@ export function parseSize(flag: string, v: string): [number, number] {
   const h = m[2] === undefined ? w : Number(m[2]);
   if (w < 16 || h < 16 || w > 4096 || h > 4096) throw new UsageError(`--${flag} ${v}: each side must be in 16..4096`);
   return [w, h];
+}
+
+/** The files --ckpt stands for (as given, the sidecar or latest.json it names, its tensors): --out may not be one. */
+export function checkpointFiles(ckpt: string): string[] {
+  const isDir = (f: string) => fs.statSync(f, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  const files = isDir(ckpt) ? [path.join(ckpt, "latest.json")] : [ckpt];
+  try {
+    const f = resolveCheckpointPath(ckpt);
+    files.push(f);
+    if (f.endsWith(".json")) files.push(checkpointTensorsPath(f), f.replace(/\.json$/, ".optim.safetensors"));
+  } catch {
+    // the command's own loading names what is wrong with the checkpoint
+  }
+  return files;
 }

@@ -2,13 +2,14 @@
 // Thin: parses flags into a ProbeTrainConfig and calls runProbe (src/probe/pipeline.ts).
 import path from "node:path";
 import { Command, Option } from "commander";
+import { outsideInputs } from "../io/outdir.js";
 import { type ArchName, archPresets } from "../models/config.js";
 import { openProbeDataset, type ProbeFormat, type ProbeTask } from "../probe/datasets.js";
 import { checkpointEncoder, type EncoderDevice, positionEncoder, randomEncoder } from "../probe/encoders.js";
 import { type HeadPresetName, headPresets } from "../probe/heads.js";
 import { type FeatureNorm, formatMetrics, type ProbeTrainConfig, probePresets, runProbe } from "../probe/pipeline.js";
 import { DEFAULT_RESAMPLES } from "../probe/stats.js";
-import { EXIT, floatFlag, intFlag, outFlag, type Progress, printJson, progress, UsageError } from "./common.js";
+import { checkpointFiles, EXIT, floatFlag, intFlag, outFlag, type Progress, printJson, progress, UsageError } from "./common.js";
 
 interface ProbeFlags {
   ckpt: string;
@@ -106,6 +107,12 @@ export function probeCommand(): Command {
       } catch (e) {
         throw new UsageError((e as Error).message);
       }
+      // metrics.json, predictions.png and the feature cache never land in the dataset (a PNG in its
+      // rgb/ would break it) or over the checkpoint.
+      const out = outFlag(opts.out);
+      const inputs = [opts.data, ...(opts.ckpt === "random" || opts.ckpt === "position" ? [] : checkpointFiles(opts.ckpt))];
+      outsideInputs(out, inputs);
+      if (opts.cache) outsideInputs(path.resolve(opts.cache), inputs, "--cache");
       const arch = model as ArchName;
       if (opts.ckpt === "position" && config.mode === "finetune")
         throw new UsageError("--ckpt position has no weights to fine-tune: use a frozen preset (linear, mlp, quick)");
@@ -122,7 +129,7 @@ export function probeCommand(): Command {
         dataset,
         encoder,
         config,
-        out: outFlag(opts.out),
+        out,
         cacheDir: opts.cache ? path.resolve(opts.cache) : null,
         resamples,
         onProgress(s, done, total, info) {

@@ -6,13 +6,14 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { Command } from "commander";
 import { getGpu } from "../gpu/device.js";
+import { outsideInputs } from "../io/outdir.js";
 import { loadCheckpoint, loadParams, resolveCheckpointPath } from "../models/checkpoint.js";
 import { type ArchName, archPresets, type ModelConfig, modelConfig, numPatches, validateConfig } from "../models/config.js";
 import type { ParamStore } from "../models/params.js";
 import { readSafetensors } from "../models/safetensors.js";
 import { gpuForward } from "../train/gpu_trainer.js";
 import { cpuForward, reconstruct } from "../train/reconstruct.js";
-import { EXIT, intFlag, outFlag, printJson, UsageError } from "./common.js";
+import { checkpointFiles, EXIT, intFlag, outFlag, printJson, UsageError } from "./common.js";
 
 interface ReconstructFlags {
   ckpt: string;
@@ -92,6 +93,11 @@ export function reconstructCommand(): Command {
     .action(async (o: ReconstructFlags) => {
       if (o.device !== "gpu" && o.device !== "cpu") throw new UsageError(`--device must be gpu or cpu, got '${o.device}'`);
       for (const f of [o.view1, o.view2].filter(Boolean) as string[]) if (!existsSync(f)) throw new UsageError(`image ${f} does not exist`);
+      const out = outFlag(o.out);
+      outsideInputs(
+        out,
+        [o.view1, o.view2, o.mask, ...checkpointFiles(o.ckpt)].filter((f): f is string => !!f),
+      );
       const params = await loadModelFile(o.ckpt, o.model, o.objective);
       const c = params.config;
       if (c.objective === "croco" && !o.view2) throw new UsageError(`${o.ckpt} is a CroCo model: give the second view with --view2`);
@@ -100,14 +106,14 @@ export function reconstructCommand(): Command {
       const forward = o.device === "gpu" ? gpuForward(await getGpu()) : cpuForward;
       let r: Awaited<ReturnType<typeof reconstruct>>;
       try {
-        r = await reconstruct({ params, view1: o.view1, view2: o.view2, mask, seed: intFlag("seed", o.seed, 0), out: o.out, forward });
+        r = await reconstruct({ params, view1: o.view1, view2: o.view2, mask, seed: intFlag("seed", o.seed, 0), out, forward });
       } catch (e) {
         const msg = (e as Error).message;
         if (/explicit mask/.test(msg)) throw new UsageError(`--mask ${o.mask}: ${msg}`);
         throw e;
       }
       const summary = {
-        out: outFlag(o.out),
+        out,
         loss: r.loss,
         masked: r.masked,
         numMasked: r.masked.length,

@@ -6,6 +6,7 @@
 //   realish(p)                p with every symlink of its existing part followed
 //   isInside(dir, p)          containment after following symlinks (dir itself counts)
 //   insideOrThrow(dir, p, ..) the same, as a check that names the manifest row that is wrong
+//   outsideInputs(out, inputs) refuses an output that is, holds or sits inside one of the inputs
 //   prepareOut(out, opts)     claim an --out folder:
 //     - refuses an --out that is, holds or sits inside one of the command's inputs;
 //     - a non-empty --out needs --resume (a folder this command wrote) or --force;
@@ -105,6 +106,20 @@ export function insideOrThrow(dir: string, rel: string, where: string): string {
       `${where}: path ${JSON.stringify(rel)} resolves outside ${dir} (through '..' or a symlink). Fix: repair or regenerate the manifest`,
     );
   return p;
+}
+
+/**
+ * Refuse (UsageError) an output path that is, holds or sits inside one of `inputs`, after following
+ * symlinks: no command writes over what it reads. `flag` names the output in the message.
+ */
+export function outsideInputs(out: string, inputs: string[], flag = "--out"): void {
+  for (const input of inputs) {
+    if (isInside(input, out))
+      throw new UsageError(
+        `${flag} ${out} is ${realish(out) === realish(input) ? "the input" : "inside the input"} ${input}. Fix: write the output somewhere else`,
+      );
+    if (isInside(out, input)) throw new UsageError(`${flag} ${out} holds the input ${input}. Fix: write the output somewhere else`);
+  }
 }
 
 // ---- the marker ---------------------------------------------------------------------------------
@@ -268,13 +283,7 @@ export function prepareOut(out: string, o: PrepareOptions): PreparedOut {
   if (o.resume && o.force)
     throw new UsageError("--resume and --force exclude each other (--resume continues the run in --out, --force replaces it)");
   if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} exists and is not a folder`);
-  for (const input of o.inputs ?? []) {
-    if (isInside(input, out))
-      throw new UsageError(
-        `--out ${out} is ${realish(out) === realish(input) ? "the input" : "inside the input"} ${input}. Fix: write the output somewhere else`,
-      );
-    if (isInside(out, input)) throw new UsageError(`--out ${out} holds the input ${input}. Fix: write the output somewhere else`);
-  }
+  outsideInputs(out, o.inputs ?? []);
   const entries = contents(out);
   const marker = fs.existsSync(out) ? readMarker(out) : null;
   const mine = marker !== null && SAME_LAYOUT[o.command].includes(marker.command);

@@ -1,0 +1,74 @@
+// Commands that write a file or a folder of results without claiming it as mine/train do (probe,
+// reconstruct, report, eval-mining) still never write over what they read: an --out that is, holds
+// or sits inside one of their inputs is refused with exit 2, and nothing changes.
+import fs from "node:fs";
+import path from "node:path";
+import sharp from "sharp";
+import { beforeAll, describe, expect, it } from "vitest";
+import { writePng } from "../../src/image/io.js";
+import { mimic, sandbox, treeDiff, treeHash } from "./helpers.js";
+
+let t = "";
+let nyu = "";
+
+/** An NYU-layout probe dataset: rgb/<k>.png and depth/<k>.png (16-bit millimetres), 4 images of 32x32. */
+async function probeSet(dir: string): Promise<void> {
+  for (const sub of ["rgb", "depth"]) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+  for (let k = 0; k < 4; k++) {
+    await writePng(path.join(dir, "rgb", `${k}.png`), 32, 32, new Uint8Array(32 * 32 * 3).fill(40 * k), 3);
+    await writePng(
+      path.join(dir, "depth", `${k}.png`),
+      32,
+      32,
+      Uint16Array.from({ length: 32 * 32 }, (_, i) => 1000 + i + k),
+      1,
+    );
+  }
+}
+
+beforeAll(async () => {
+  t = sandbox();
+  nyu = path.join(t, "nyu");
+  await probeSet(nyu);
+});
+
+describe("probe and reconstruct never write over their inputs", () => {
+  it("probe: --out or --cache equal to, inside or holding --data is refused (exit 2), the dataset unchanged", async () => {
+    const before = treeHash(t);
+    for (const [flag, dir] of [
+      ["--out", nyu],
+      ["--out", path.join(nyu, "rgb")],
+      ["--out", t],
+      ["--cache", path.join(nyu, "depth")],
+    ]) {
+      const out = flag === "--out" ? dir : path.join(t, "probe-out");
+      const extra = flag === "--cache" ? ["--cache", dir] : [];
+      const r = await mimic(["probe", "--ckpt", "random", "--task", "depth", "--data", nyu, "--out", out, "--quiet", ...extra]);
+      expect(r.status, `${flag} ${dir}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`${flag} .*(is the input|inside the input|holds the input)`));
+    }
+    expect(treeDiff(before, treeHash(t))).toEqual([]);
+  });
+
+  it("reconstruct: --out equal to --view1, --view2 or the checkpoint is refused (exit 2), the file unchanged", async () => {
+    const data = path.join(t, "data");
+    const id = "src/v/0";
+    fs.mkdirSync(path.join(data, id), { recursive: true });
+    for (const f of ["0000.jpg", "0001.jpg"])
+      await sharp(Buffer.alloc(32 * 32 * 3, f === "0000.jpg" ? 90 : 160), { raw: { width: 32, height: 32, channels: 3 } })
+        .jpeg()
+        .toFile(path.join(data, id, f));
+    fs.writeFileSync(path.join(data, "pairs.csv"), `path1,path2,correspondence\n${id}/0000.jpg,${id}/0001.jpg,${id}/c.json\n`);
+    const run = path.join(t, "run");
+    const tr = await mimic(["train", "--data", data, "--out", run, "--steps", "1", "--batch", "1", "--model", "nano", "--quiet"]);
+    expect(tr.status, tr.stderr).toBe(0);
+    const [v1, v2] = ["0000.jpg", "0001.jpg"].map((f) => path.join(data, id, f));
+    const before = treeHash(t);
+    for (const out of [v1, v2, path.join(run, "checkpoint-000001.safetensors"), path.join(run, "latest.json")]) {
+      const r = await mimic(["reconstruct", "--ckpt", path.join(run, "latest.json"), "--view1", v1, "--view2", v2, "--out", out]);
+      expect(r.status, `${out}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/--out .*is the input/);
+    }
+    expect(treeDiff(before, treeHash(t))).toEqual([]);
+  });
+});
