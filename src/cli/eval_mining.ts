@@ -3,6 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
+import { entriesOf, outsideInputs } from "../io/outdir.js";
 import { evalMining } from "../synth/eval.js";
 import { EXIT, printJson, UsageError } from "./common.js";
 
@@ -20,8 +21,11 @@ export function evalMiningCommand(): Command {
         ["--gt", opts.gt],
       ])
         if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) throw new UsageError(`${what} ${d} is not a folder`);
-      const r = await evalMining(path.resolve(mined), path.resolve(opts.gt));
       const out = opts.out ?? path.join(mined, "eval-mining.json");
+      // The result goes beside the dataset (an earlier eval-mining.json is replaced), never over
+      // what is in it, nor into the ground truth.
+      outsideInputs(out, [opts.gt, ...entriesOf(mined, "eval-mining.json")]);
+      const r = await evalMining(path.resolve(mined), path.resolve(opts.gt));
       fs.writeFileSync(out, `${JSON.stringify(r, null, 2)}\n`);
       if (opts.json) printJson(r);
       else if (!opts.quiet) {

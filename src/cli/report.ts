@@ -5,7 +5,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
-import { buildReport, CONTENT_SECTIONS, describeInputs, type ReportOptions } from "../report/report.js";
+import { outsideInputs } from "../io/outdir.js";
+import { buildReport, CONTENT_SECTIONS, describeInputs, type ReportOptions, reportInputPaths } from "../report/report.js";
 import { EXIT, intFlag, printJson, UsageError } from "./common.js";
 
 /** A repeatable option's values, in the order given. */
@@ -66,9 +67,10 @@ export function reportCommand(): Command {
 
 /** Write the report unless every content section is "not run" (then write nothing, return null). */
 async function writeReportIfAny(dir: string | undefined, out: string | undefined, opts: ReportOptions) {
+  const file = out ?? path.join(dir as string, "report.html");
+  outsideInputs(file, reportInputPaths(dir, opts)); // --out mined/pairs.jsonl would replace the manifest
   const r = await buildReport(dir, opts);
   if (r.sections.every((s) => !CONTENT_SECTIONS.includes(s.id) || s.status === "not run")) return null;
-  const file = out ?? path.join(dir as string, "report.html");
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   fs.writeFileSync(file, r.html);
   return { out: file, sections: r.sections };

@@ -7,6 +7,7 @@
 //   isInside(dir, p)          containment after following symlinks (dir itself counts)
 //   insideOrThrow(dir, p, ..) the same, as a check that names the manifest row that is wrong
 //   outsideInputs(out, inputs) refuses an output that is, holds or sits inside one of the inputs
+//   entriesOf(dir, except)    a folder's entries as inputs, so that an output may go beside them
 //   prepareOut(out, opts)     claim an --out folder:
 //     - refuses an --out that is, holds or sits inside one of the command's inputs;
 //     - a non-empty --out needs --resume (a folder this command wrote) or --force;
@@ -119,6 +120,21 @@ export function outsideInputs(out: string, inputs: string[], flag = "--out"): vo
         `${flag} ${out} is ${realish(out) === realish(input) ? "the input" : "inside the input"} ${input}. Fix: write the output somewhere else`,
       );
     if (isInside(out, input)) throw new UsageError(`${flag} ${out} holds the input ${input}. Fix: write the output somewhere else`);
+  }
+}
+
+/**
+ * What is in folder `dir` (nothing if it is not one), but `except`: as a command's inputs they leave
+ * room for an output written beside them (a report.html in a mined dataset), never over them.
+ */
+export function entriesOf(dir: string, except: string): string[] {
+  try {
+    return fs
+      .readdirSync(dir)
+      .filter((n) => n !== except)
+      .map((n) => path.join(dir, n));
+  } catch {
+    return [];
   }
 }
 

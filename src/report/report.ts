@@ -13,7 +13,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { PairRecord } from "../contracts.js";
-import { isInside } from "../io/outdir.js";
+import { entriesOf, isInside, outsideInputs } from "../io/outdir.js";
 import type { MineStats } from "../mine/card.js";
 import type { MineConfig } from "../mine/config.js";
 import type { CandidateLine, DatasetConfigFile } from "../mine/writer.js";
@@ -70,6 +70,17 @@ export function reportInputs(dir: string | undefined, opts: ReportOptions = {}):
     evalMining: [...(dir ? [path.join(dir, "eval-mining.json")] : []), ...(mined ? [path.join(mined, "eval-mining.json")] : [])],
     env: dir ? path.join(dir, "env.json") : null,
   };
+}
+
+/**
+ * What a report reads: the entries of the mined, run and probe folders (but an earlier report.html
+ * there), eval-mining.json and env.json. The report file may be none of them, nor lie inside one.
+ */
+export function reportInputPaths(dir: string | undefined, opts: ReportOptions = {}): string[] {
+  const i = reportInputs(dir, opts);
+  const dirs = (x: string[] | { dir: string }) => (Array.isArray(x) ? x : [x.dir]);
+  const folders = [i.mined, ...dirs(i.runs), ...dirs(i.probes)].filter((p): p is string => !!p);
+  return [...folders.flatMap((d) => entriesOf(d, "report.html")), ...i.evalMining, ...(i.env ? [i.env] : [])];
 }
 
 /** Sections whose input was found: a report with none of them has nothing to show. */
@@ -194,9 +205,10 @@ export async function writeReport(
   out?: string,
   opts: ReportOptions = {},
 ): Promise<{ out: string; sections: ReportSection[] }> {
-  const r = await buildReport(dir, opts);
   if (out === undefined && dir === undefined) throw new Error("report: say where to write it (--out) when no folder is given");
   const file = out ?? path.join(dir as string, "report.html");
+  outsideInputs(file, reportInputPaths(dir, opts));
+  const r = await buildReport(dir, opts);
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   fs.writeFileSync(file, r.html);
   return { out: file, sections: r.sections };

@@ -32,7 +32,7 @@ beforeAll(async () => {
   await probeSet(nyu);
 });
 
-describe("probe and reconstruct never write over their inputs", () => {
+describe("commands that write results never write over their inputs", () => {
   it("probe: --out or --cache equal to, inside or holding --data is refused (exit 2), the dataset unchanged", async () => {
     const before = treeHash(t);
     for (const [flag, dir] of [
@@ -70,5 +70,51 @@ describe("probe and reconstruct never write over their inputs", () => {
       expect(r.stderr).toMatch(/--out .*is the input/);
     }
     expect(treeDiff(before, treeHash(t))).toEqual([]);
+  });
+
+  it("report and eval-mining: an --out that is one of the files they read is refused (exit 2), the file unchanged", async () => {
+    // a mined dataset of one pair, and a synth folder around it, as mine and synth write them
+    const mined = path.join(t, "mined");
+    const id = "videos/a-00000000/0";
+    fs.mkdirSync(path.join(mined, id), { recursive: true });
+    for (const f of ["0000.jpg", "0001.jpg"])
+      await sharp(Buffer.alloc(32 * 32 * 3, 99), { raw: { width: 32, height: 32, channels: 3 } })
+        .jpeg()
+        .toFile(path.join(mined, id, f));
+    const rec = {
+      id,
+      source: "videos",
+      video: "a.mp4",
+      t1: 0,
+      t2: 1,
+      path1: `${id}/0000.jpg`,
+      path2: `${id}/0001.jpg`,
+      H: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+      inliers: 9,
+      overlap: 0.6,
+      correspondence: {},
+    };
+    fs.writeFileSync(path.join(mined, "pairs.jsonl"), `${JSON.stringify(rec)}\n`);
+    fs.writeFileSync(path.join(mined, "config.json"), `${JSON.stringify({ configHash: "h", source: "videos", config: {} })}\n`);
+    const gt = path.join(t, "gt");
+    fs.mkdirSync(path.join(gt, "videos"), { recursive: true });
+    fs.writeFileSync(path.join(gt, "splits.json"), `${JSON.stringify({ train: ["a"] })}\n`);
+    const before = treeHash(t);
+    for (const out of [path.join(mined, "pairs.jsonl"), path.join(mined, "config.json"), path.join(mined, id, "0000.jpg")]) {
+      const r = await mimic(["report", "--mined", mined, "--out", out, "--quiet"]);
+      expect(r.status, `${out}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/--out .*(is the input|inside the input)/);
+    }
+    for (const out of [path.join(mined, "pairs.jsonl"), path.join(mined, id, "0000.jpg"), path.join(gt, "splits.json")]) {
+      const r = await mimic(["eval-mining", mined, "--gt", gt, "--out", out, "--quiet"]);
+      expect(r.status, `${out}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/--out .*(is the input|inside the input)/);
+    }
+    expect(treeDiff(before, treeHash(t))).toEqual([]);
+    for (let k = 0; k < 2; k++) {
+      // beside the dataset's files is fine, and a rerun replaces its own report
+      const ok = await mimic(["report", "--mined", mined, "--out", path.join(mined, "report.html"), "--quiet"]);
+      expect(ok.status, ok.stderr).toBe(0);
+    }
   });
 });
