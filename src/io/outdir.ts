@@ -315,6 +315,14 @@ export function prepareOut(out: string, o: PrepareOptions): PreparedOut {
           : `--${o.resume ? "resume" : "force"}: ${out} is not a mimic-kit output (no ${MARKER} in it), so mimic-kit will not ${o.resume ? "continue in" : "delete anything in"} it. Fix: choose another --out`,
       );
   }
+  // A name the run will own (mine: its <source> folder) that is already there but was not written
+  // by mimic-kit stays the user's: writing pairs into it, and a later --force deleting it, are refused.
+  const ownedBefore = new Set(mine ? marker.owns : []);
+  const foreign = (o.owns ?? []).filter((n) => entries.includes(n) && !ownedBefore.has(n));
+  if (foreign.length)
+    throw new UsageError(
+      `${out} holds ${foreign.join(", ")}, which mimic-kit did not write; this run would write into it. Fix: choose another --source, or another --out`,
+    );
   // Writes follow symlinks: a planted <out>/stats.json -> /elsewhere would be written through.
   const links = fs.existsSync(out) ? [MARKER, LOCK, ...entries].filter((n) => isLink(path.join(out, n))) : [];
   if (links.length && !o.force)

@@ -96,6 +96,9 @@ export class DatasetWriter {
 
   static open(out: string, opts: WriterOptions): DatasetWriter {
     safeSegment("the source label", opts.source);
+    // Checked before the folder is claimed: a refused --resume leaves the marker as it was (it
+    // would otherwise list the new source as mimic-kit's, for a later --force to delete).
+    if (opts.resume) checkResumable(out, opts);
     // Refuses an --out that is or holds an input, a non-empty one without --resume/--force, and
     // --force on a folder mimic-kit did not write; --force removes only what mine wrote; locks.
     const claim = prepareOut(out, {
@@ -147,14 +150,6 @@ export class DatasetWriter {
 
   /** Bring a previous run's folder back to the state "finished videos only". */
   private recover(): void {
-    const cfgFile = path.join(this.out, "config.json");
-    if (fs.existsSync(cfgFile)) {
-      const prev = JSON.parse(fs.readFileSync(cfgFile, "utf8")) as { configHash: string; source: string };
-      if (prev.configHash !== this.opts.configHash || prev.source !== this.opts.source)
-        throw new Error(
-          `cannot resume ${this.out}: it was mined with config ${prev.configHash} (source '${prev.source}'), this run has ${this.opts.configHash} (source '${this.opts.source}'). Fix: use the same flags as that run, or a new --out`,
-        );
-    }
     for (const line of readLines(this.progressPath)) {
       try {
         const r = JSON.parse(line) as VideoResult;
@@ -259,6 +254,24 @@ export class DatasetWriter {
   totals(): Totals {
     return totalsOf([...this.finished.values()]);
   }
+}
+
+/** A --resume must use the config and source of the run in `out` (its config.json): else a UsageError. */
+function checkResumable(out: string, opts: WriterOptions): void {
+  const cfgFile = path.join(out, "config.json");
+  if (!fs.existsSync(cfgFile)) return;
+  let prev: { configHash?: unknown; source?: unknown };
+  try {
+    prev = JSON.parse(fs.readFileSync(cfgFile, "utf8"));
+  } catch (e) {
+    throw new UsageError(
+      `cannot resume ${out}: ${cfgFile} is not readable JSON (${(e as Error).message}). Fix: use --force, or a new --out`,
+    );
+  }
+  if (prev.configHash !== opts.configHash || prev.source !== opts.source)
+    throw new UsageError(
+      `cannot resume ${out}: it was mined with config ${prev.configHash} (source '${prev.source}'), this run has ${opts.configHash} (source '${opts.source}'). Fix: use the same flags as that run, or a new --out`,
+    );
 }
 
 export interface Totals {

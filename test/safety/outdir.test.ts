@@ -160,4 +160,36 @@ describe("should-fix items without a GPU", () => {
     r.close();
     expect([...r.finished.keys()]).toEqual(["b.mp4"]);
   });
+
+  it("a refused --resume (another --source or config) exits 2 and leaves the marker; no run claims a folder it did not write", () => {
+    const t = sandbox();
+    const o = path.join(t, "o");
+    const cfg = minePresets.mimic;
+    const opts = {
+      source: "videos",
+      config: cfg,
+      configHash: configHash(cfg),
+      seed: 0,
+      jpegQuality: 90,
+      resume: false,
+      force: false,
+      log: quiet,
+    };
+    DatasetWriter.open(o, opts).close();
+    fs.mkdirSync(path.join(o, "photos"));
+    fs.writeFileSync(path.join(o, "photos", "p.txt"), "the user's\n");
+    const before = treeHash(t);
+    // --resume with another source or config: a usage error, and the marker does not gain 'photos'
+    expect(() => DatasetWriter.open(o, { ...opts, resume: true, source: "photos" })).toThrow(UsageError);
+    expect(() => DatasetWriter.open(o, { ...opts, resume: true, source: "other" })).toThrow(/cannot resume .*source 'other'/);
+    expect(() => DatasetWriter.open(o, { ...opts, resume: true, configHash: "0123" })).toThrow(UsageError);
+    expect(treeDiff(before, treeHash(t))).toEqual([]);
+    // --force (or --resume) into a source folder mimic-kit did not write is refused, nothing removed
+    for (const mode of [{ force: true }, { resume: true }])
+      expect(() => prepareOut(o, { command: "mine", owns: ["photos"], log: quiet, ...mode })).toThrow(/photos.*did not write/);
+    expect(treeDiff(before, treeHash(t))).toEqual([]);
+    // so a later --force still keeps the user's folder
+    prepareOut(o, { command: "mine", force: true, owns: ["videos"], log: quiet }).lock.release();
+    expect(fs.readFileSync(path.join(o, "photos", "p.txt"), "utf8")).toBe("the user's\n");
+  });
 });
