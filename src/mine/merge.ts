@@ -5,7 +5,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { PairRecord } from "../contracts.js";
-import { prepareOut, safeSegment } from "../io/outdir.js";
+import { UsageError } from "../io/errors.js";
+import { prepareOut, realish, safeSegment } from "../io/outdir.js";
 import { type MineStats, writeCard, writeStats } from "./card.js";
 import type { MineConfig } from "./config.js";
 import { byteOrder } from "./shard.js";
@@ -19,7 +20,8 @@ export interface MergeResult {
 }
 
 export function mergeShards(shardDirs: string[], out: string, opts: { force?: boolean; log?: (msg: string) => void } = {}): MergeResult {
-  if (shardDirs.length === 0) throw new Error("merge: give at least one shard folder");
+  if (shardDirs.length === 0) throw new UsageError("merge: give at least one shard folder");
+  // Every shard is read and checked before --out is touched: a broken one leaves nothing behind.
   let source = "";
   let hash = "";
   let configJson = "";
@@ -27,44 +29,71 @@ export function mergeShards(shardDirs: string[], out: string, opts: { force?: bo
   const records: PairRecord[] = [];
   /** Per shard, the video ids whose progress line says done: only their pair folders are copied. */
   const doneIn = new Map<string, Set<string>>();
+  /** candidates.jsonl lines by video, each shard's in the order mined. */
+  const candidates = new Map<string, string[]>();
+  const stats: Partial<MineStats>[] = [];
+  const real = new Map<string, string>();
   for (const dir of shardDirs) {
     const cfgFile = path.join(dir, "config.json");
-    if (!fs.existsSync(cfgFile)) throw new Error(`merge: ${dir} has no config.json. Fix: give folders written by 'mimic mine'`);
-    const cfg = JSON.parse(fs.readFileSync(cfgFile, "utf8")) as { configHash: string; source: string };
+    if (!fs.existsSync(cfgFile)) throw new UsageError(`merge: ${dir} has no config.json. Fix: give folders written by 'mimic mine'`);
+    const twin = real.get(realish(dir));
+    if (twin !== undefined) throw new UsageError(`merge: the shard ${dir} is given twice (also as ${twin}). Fix: name each shard once`);
+    real.set(realish(dir), dir);
+    const cfg = parseJson(fs.readFileSync(cfgFile, "utf8"), cfgFile) as { configHash: string; source: string };
     safeSegment(`merge: ${cfgFile}: source`, cfg.source); // it names a folder under --out: never '..' or a path
     if (!hash) {
       hash = cfg.configHash;
       source = cfg.source;
       configJson = fs.readFileSync(cfgFile, "utf8");
     } else if (cfg.configHash !== hash || cfg.source !== source)
-      throw new Error(
+      throw new UsageError(
         `merge: ${dir} was mined with config ${cfg.configHash} / source '${cfg.source}', the first shard with ${hash} / '${source}'. Fix: merge only shards of one run`,
       );
     const done = new Set<string>();
     doneIn.set(dir, done);
-    for (const line of readLines(path.join(dir, "progress.jsonl"))) {
-      const r = JSON.parse(line) as VideoResult;
+    const progress = path.join(dir, "progress.jsonl");
+    readLines(progress).forEach((line, i) => {
+      const r = parseJson(line, `${progress} line ${i + 1}`) as VideoResult;
       results.push(r);
       if (r.status === "done") done.add(r.videoId);
-    }
-    readLines(path.join(dir, "pairs.jsonl")).forEach((line, i) => {
-      const r = JSON.parse(line) as PairRecord;
-      checkRecord(r, source, `${path.join(dir, "pairs.jsonl")} line ${i + 1}`);
+    });
+    const pairs = path.join(dir, "pairs.jsonl");
+    readLines(pairs).forEach((line, i) => {
+      const r = parseJson(line, `${pairs} line ${i + 1}`) as PairRecord;
+      checkRecord(r, source, `${pairs} line ${i + 1}`);
       if (done.has(r.id.split("/")[1])) records.push(r);
     });
+    const cands = path.join(dir, "candidates.jsonl");
+    readLines(cands).forEach((line, i) => {
+      const video = (parseJson(line, `${cands} line ${i + 1}`) as CandidateLine).video;
+      candidates.set(video, [...(candidates.get(video) ?? []), line]);
+    });
+    const statsFile = path.join(dir, "stats.json");
+    stats.push(fs.existsSync(statsFile) ? (parseJson(fs.readFileSync(statsFile, "utf8"), statsFile) as Partial<MineStats>) : {});
   }
   const seen = new Set<string>();
   for (const r of results) {
     if (seen.has(r.video))
-      throw new Error(`merge: video ${r.video} appears in two shards. Fix: merge only shards of one run (same --shard N)`);
+      throw new UsageError(`merge: video ${r.video} appears in two shards. Fix: merge only shards of one run (same --shard N)`);
     seen.add(r.video);
   }
   // --out may not be, hold or sit inside a shard; --force replaces only a mimic-kit dataset; locked.
   const claim = prepareOut(out, { command: "merge", force: opts.force, inputs: shardDirs, owns: [source], log: opts.log });
   try {
-    return writeMerged(shardDirs, doneIn, out, source, hash, configJson, results, records);
+    return writeMerged(shardDirs, doneIn, out, source, hash, configJson, results, records, candidates, stats);
   } finally {
     claim.lock.release();
+  }
+}
+
+/** A shard's JSON (a file, or one line of a .jsonl), or a UsageError naming where it is broken. */
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(
+      `merge: ${where} is not valid JSON (${(e as Error).message}). Fix: finish that shard with 'mimic mine --resume', or mine it again`,
+    );
   }
 }
 
@@ -77,6 +106,8 @@ function writeMerged(
   configJson: string,
   results: VideoResult[],
   records: PairRecord[],
+  candidates: Map<string, string[]>,
+  shardStats: Partial<MineStats>[],
 ): MergeResult {
   // Copy the pair folders of finished videos: an interrupted shard also holds folders of the video
   // it was mining (and temp folders), which no manifest line names.
@@ -101,13 +132,7 @@ function writeMerged(
   fs.writeFileSync(path.join(out, "progress.jsonl"), results.map((r) => `${JSON.stringify(r)}\n`).join(""));
   // Candidates of the videos merged, in video order (each video's lines in the order mined).
   const merged = new Set(results.map((r) => r.video));
-  const candidates = new Map<string, string[]>();
-  for (const dir of shardDirs)
-    for (const line of readLines(path.join(dir, "candidates.jsonl"))) {
-      const video = (JSON.parse(line) as CandidateLine).video;
-      if (merged.has(video)) candidates.set(video, [...(candidates.get(video) ?? []), line]);
-    }
-  const order = [...candidates.keys()].sort(byteOrder);
+  const order = [...candidates.keys()].filter((v) => merged.has(v)).sort(byteOrder);
   fs.writeFileSync(
     path.join(out, "candidates.jsonl"),
     order
@@ -115,7 +140,7 @@ function writeMerged(
       .map((l) => `${l}\n`)
       .join(""),
   );
-  const stats = mergedStats(shardDirs, source, hash, JSON.parse(configJson).config as MineConfig, results);
+  const stats = mergedStats(shardDirs, shardStats, source, hash, JSON.parse(configJson).config as MineConfig, results);
   writeStats(out, stats);
   writeCard(out, stats);
   return { out, shards: shardDirs.length, videos: results.length, pairs: records.length };
@@ -127,15 +152,12 @@ function writeMerged(
  */
 function mergedStats(
   shardDirs: string[],
+  shards: Partial<MineStats>[],
   source: string,
   hash: string,
   config: MineConfig,
   results: VideoResult[],
 ): MineStats & { mergedFrom: number } {
-  const shards = shardDirs.map((d) => {
-    const f = path.join(d, "stats.json");
-    return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, "utf8")) as Partial<MineStats>) : {};
-  });
   const run = { seconds: 0, videos: 0, candidates: 0, frames: 0, stageSeconds: {} as Record<string, number> };
   for (const s of shards) {
     if (!s.run) continue;

@@ -82,4 +82,38 @@ describe("merge", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(fs.readdirSync(path.join(t, "m", "src")).sort()).toEqual(["a-00000000", "c-00000002"]);
   });
+
+  it.each([
+    ["progress.jsonl", /progress\.jsonl line 2/],
+    ["pairs.jsonl", /pairs\.jsonl line 2/],
+    ["candidates.jsonl", /candidates\.jsonl line 1/],
+    ["config.json", /config\.json/],
+    ["stats.json", /stats\.json/],
+  ])("a shard with a broken %s: exit 2 naming the file and line, nothing written", async (file, msg) => {
+    const t = sandbox();
+    shard(path.join(t, "s0"), "src", "a.mp4", "a-00000000");
+    const f = path.join(t, "s0", file);
+    if (file.endsWith(".jsonl")) fs.appendFileSync(f, "{torn in the middle\n");
+    else fs.writeFileSync(f, "{not json");
+    const r = await mimic(["merge", "s0", "--out", "m"], t);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(msg);
+    expect(fs.existsSync(path.join(t, "m"))).toBe(false);
+  });
+
+  it("a missing shard, or one shard given twice: exit 2", async () => {
+    const t = sandbox();
+    shard(path.join(t, "s0"), "src", "a.mp4", "a-00000000");
+    fs.writeFileSync(path.join(t, "s0", "progress.jsonl"), ""); // a shard that mined no video yet
+    for (const args of [
+      ["s0", "nothing"],
+      ["s0", "s0"],
+      ["s0", path.join(t, "s0")],
+    ]) {
+      const r = await mimic(["merge", ...args, "--out", "m"], t);
+      expect(r.status, `${args}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/no config\.json|given twice/);
+    }
+    expect(fs.existsSync(path.join(t, "m"))).toBe(false);
+  });
 });
