@@ -81,6 +81,9 @@ export function listVideos(source: string, opts: ListOptions = {}): VideoList {
       throw new VideoError("not-video", source, "is a video, not a folder or list file", "pass its folder, or decode it directly");
     const base = path.dirname(path.resolve(source));
     const lines = fs.readFileSync(source, "utf8").split(/\r?\n/);
+    // A video listed again (the same line, ./x, a symlink to it) is mined once: twice would write
+    // its pairs into one folder twice over and list them twice in the manifests.
+    const firstLine = new Map<string, number>();
     lines.forEach((line, i) => {
       const entry = line.replace(/#.*/, "").trim();
       if (!entry) return;
@@ -89,8 +92,18 @@ export function listVideos(source: string, opts: ListOptions = {}): VideoList {
       try {
         s = fs.statSync(abs);
       } catch {}
-      if (!s) out.errors.push(new VideoError("missing", abs, `listed on line ${i + 1} of ${source} but does not exist`, "fix the list"));
-      else if (s.isDirectory() && opts.sequences) {
+      if (!s) {
+        out.errors.push(new VideoError("missing", abs, `listed on line ${i + 1} of ${source} but does not exist`, "fix the list"));
+        return;
+      }
+      const real = fs.realpathSync(abs);
+      const first = firstLine.get(real);
+      if (first !== undefined) {
+        out.ignored.push(`${entry} (line ${i + 1}: the video of line ${first} again)`);
+        return;
+      }
+      firstLine.set(real, i + 1);
+      if (s.isDirectory() && opts.sequences) {
         const names = imageFiles(abs) ?? [];
         if (names.length >= MIN_SEQUENCE_FRAMES)
           addSequence(abs, entry.split(path.sep).join("/").replace(/\/+$/, ""), sequenceOf(abs, names));

@@ -49,6 +49,20 @@ describe("listVideos", () => {
     expect(l.errors[0].message).toMatch(/nope\.mp4.*line 6/);
   });
 
+  it("a list file naming one video twice (also as ./x or through a symlink) lists it once", () => {
+    const list = path.join(root, "dups.txt");
+    fs.symlinkSync(path.join(root, "b/z.m4v"), path.join(root, "z-link.m4v"));
+    fs.writeFileSync(list, "b/z.m4v\nb/z.m4v\n./b/z.m4v\nz-link.m4v\na/clip one.mp4\n");
+    const l = listVideos(list);
+    expect(l.videos.map((v) => v.rel)).toEqual(["a/clip one.mp4", "b/z.m4v"]);
+    expect(l.ignored).toEqual([
+      "b/z.m4v (line 2: the video of line 1 again)",
+      "./b/z.m4v (line 3: the video of line 1 again)",
+      "z-link.m4v (line 4: the video of line 1 again)",
+    ]);
+    fs.rmSync(path.join(root, "z-link.m4v"));
+  });
+
   it("a missing source is a VideoError naming it", () => {
     expect(() => listVideos(path.join(root, "nowhere"))).toThrow(VideoError);
     expect(() => listVideos(path.join(root, "nowhere"))).toThrow(/nowhere: no such folder/);
