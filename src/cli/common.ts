@@ -18,7 +18,7 @@ export function printJson(value: unknown): void {
 
 /** Parse a positive integer flag or throw a UsageError naming it. */
 export function intFlag(name: string, v: string, min = 1): number {
-  const n = Number(v);
+  const n = numberOf(v);
   if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${v}'`);
   return n;
 }
@@ -31,9 +31,24 @@ export function outFlag(v: string | undefined, name = "out"): string {
 
 /** Parse a float flag or throw a UsageError naming it. */
 export function floatFlag(name: string, v: string, lo = -Infinity, hi = Infinity): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < lo || n > hi) throw new UsageError(`--${name} must be a number in [${lo}, ${hi}], got '${v}'`);
+  const n = numberOf(v);
+  if (!Number.isFinite(n) || n < lo || n > hi) {
+    const range =
+      Number.isFinite(lo) && Number.isFinite(hi)
+        ? ` in [${lo}, ${hi}]`
+        : Number.isFinite(lo)
+          ? ` >= ${lo}`
+          : Number.isFinite(hi)
+            ? ` <= ${hi}`
+            : "";
+    throw new UsageError(`--${name} must be a number${range}, got '${v}'`);
+  }
   return n;
+}
+
+/** A flag's value as a number; NaN for an empty one (Number('') would be 0). */
+function numberOf(v: string): number {
+  return typeof v === "string" && v.trim() !== "" ? Number(v) : Number.NaN;
 }
 
 export interface Progress {
