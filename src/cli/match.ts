@@ -10,9 +10,10 @@ import { createFeatureStore } from "../features/store.js";
 import { drawTwoView } from "../geometry/viz.js";
 import { getGpu } from "../gpu/device.js";
 import { writePng } from "../image/io.js";
+import { outsideInputs } from "../io/outdir.js";
 import { configHash, type MineConfig, type MinePresetName, minePresets, readMineConfig } from "../mine/config.js";
 import { describeBatch, isBlurry, loadWorkingFrame, stageConfigs, type Verdict, verifyPairs } from "../mine/verify.js";
-import { EXIT, printJson, UsageError } from "./common.js";
+import { EXIT, outFlag, printJson, UsageError } from "./common.js";
 
 interface MatchFlags {
   preset: string;
@@ -92,9 +93,14 @@ export function matchCommand(): Command {
     .action(async (file1: string, file2: string, flags: MatchFlags) => {
       const { cfg, from } = withAccurate(pickConfig(flags), flags.accurate);
       for (const f of [file1, file2]) if (!fs.existsSync(f)) throw new UsageError(`image not found: ${f}`);
+      if (flags.viz !== undefined) outsideInputs(outFlag(flags.viz, "viz"), [file1, file2], "--viz"); // the picture never replaces an image
       const stages = stageConfigs(cfg);
       const gpu = await getGpu();
-      const frames = [await loadWorkingFrame(file1, cfg), await loadWorkingFrame(file2, cfg)];
+      const load = (f: string) =>
+        loadWorkingFrame(f, cfg).catch((e: unknown) => {
+          throw new UsageError(`${f}: cannot decode it (${(e as Error).message}). Fix: pass a JPEG or PNG image`);
+        });
+      const frames = [await load(file1), await load(file2)];
       // The frames' descriptors stay on the GPU, in a feature store, as in mine.
       const store = createFeatureStore(gpu, { rootSift: Boolean(stages.twoView.match.rootSift) });
       const d = await describeBatch(gpu, frames, cfg.size, stages.sift, cfg.gray, store);

@@ -102,7 +102,12 @@ function readJsonl(file: string): MinedRecord[] {
 export function minedGridConfig(minedDir: string): MinedGridConfig {
   const file = path.join(minedDir, "config.json");
   if (!fs.existsSync(file)) return { ...MIMIC_GRID };
-  const j = JSON.parse(fs.readFileSync(file, "utf8"));
+  let j: { config?: unknown };
+  try {
+    j = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new Error(`cannot read ${file}: ${(e as Error).message}. Fix: point at the output folder of 'mimic mine' (its config.json)`);
+  }
   const c = (j.config ?? j) as Partial<MinedGridConfig>;
   const out = { ...MIMIC_GRID };
   for (const k of Object.keys(MIMIC_GRID) as (keyof MinedGridConfig)[]) if (c[k] !== undefined) (out as Record<string, unknown>)[k] = c[k];

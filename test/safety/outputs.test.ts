@@ -117,4 +117,33 @@ describe("commands that write results never write over their inputs", () => {
       expect(ok.status, ok.stderr).toBe(0);
     }
   });
+
+  it("match: --viz over an input image is refused (exit 2); an image it cannot decode is named (exit 2)", async () => {
+    const dir = path.join(t, "match");
+    fs.mkdirSync(dir, { recursive: true });
+    const [a, b, junk] = ["a.png", "b.png", "junk.jpg"].map((f) => path.join(dir, f));
+    await writePng(a, 32, 32, new Uint8Array(32 * 32 * 3).fill(70), 3);
+    await writePng(b, 32, 32, new Uint8Array(32 * 32 * 3).fill(140), 3);
+    fs.writeFileSync(junk, "not an image\n");
+    const before = treeHash(t);
+    const viz = await mimic(["match", a, b, "--viz", b, "--quiet"]);
+    expect(viz.status, viz.stderr).toBe(2);
+    expect(viz.stderr).toMatch(/--viz .*is the input/);
+    const bad = await mimic(["match", a, junk, "--quiet"]);
+    expect(bad.status, bad.stderr).toBe(2);
+    expect(bad.stderr).toContain(junk);
+    expect(treeDiff(before, treeHash(t))).toEqual([]);
+  });
+
+  it("eval-mining names a config.json it cannot parse", async () => {
+    const mined = path.join(t, "mined-broken");
+    fs.mkdirSync(mined, { recursive: true });
+    fs.writeFileSync(path.join(mined, "config.json"), "{torn");
+    fs.writeFileSync(path.join(mined, "pairs.jsonl"), "");
+    const gt = path.join(t, "gt-empty");
+    fs.mkdirSync(gt, { recursive: true });
+    const r = await mimic(["eval-mining", mined, "--gt", gt, "--out", path.join(t, "ev.json"), "--quiet"]);
+    expect(r.status, r.stderr).not.toBe(0);
+    expect(r.stderr).toContain(path.join(mined, "config.json"));
+  });
 });
