@@ -19,6 +19,7 @@ import path from "node:path";
 import sharp from "sharp";
 import { resizeBilinearCpu } from "../image/cpu.js";
 import { readGray, readRgb } from "../image/io.js";
+import { insideOrThrow } from "../io/outdir.js";
 import { type CropBox, EIGEN_CROP, resolveCrop } from "./metrics.js";
 
 export type ProbeTask = "depth" | "seg";
@@ -132,8 +133,10 @@ export function readPairList(listFile: string, dataRoot?: string): { samples: Pr
       skipped++;
       continue;
     }
-    const rgbPath = path.resolve(base, cols[0].replace(/^\/+/, ""));
-    const targetPath = path.resolve(base, cols[1].replace(/^\/+/, ""));
+    // Relative to the data root (BTS lists start with '/'), and inside it after following symlinks.
+    const [rgbPath, targetPath] = [cols[0], cols[1]].map((c) =>
+      path.resolve(insideOrThrow(base, c.replace(/^\/+/, ""), `${listFile}:${ln + 1}`)),
+    );
     for (const p of [rgbPath, targetPath])
       if (!isFile(p))
         throw new Error(

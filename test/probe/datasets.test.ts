@@ -123,6 +123,25 @@ describe("NYU Depth v2 readers", () => {
     expect(() => readPairList(moved)).toThrow(/l\.txt:1: expected "rgb-path depth-path"/);
   });
 
+  it("list files: a path through '..' or a symlink out of the data root is refused with its line", async () => {
+    const outside = freshDir("nyu-outside");
+    await rgbJpg(path.join(outside, "rgb_9.jpg"), 4, 3);
+    await depthPng(path.join(outside, "depth_9.png"), 4, 3);
+    const root = freshDir("nyu-escape");
+    await rgbJpg(path.join(root, "k", "rgb_1.jpg"), 4, 3);
+    await depthPng(path.join(root, "k", "depth_1.png"), 4, 3);
+    fs.symlinkSync(outside, path.join(root, "elsewhere"));
+    const list = path.join(root, "train.txt");
+    const rel = path.relative(root, outside);
+    for (const [line, bad] of [
+      [`${rel}/rgb_9.jpg ${rel}/depth_9.png`, `${rel}/rgb_9.jpg`],
+      ["k/rgb_1.jpg elsewhere/depth_9.png", "elsewhere/depth_9.png"],
+    ]) {
+      fs.writeFileSync(list, `k/rgb_1.jpg k/depth_1.png\n${line}\n`);
+      expect(() => readPairList(list)).toThrow(`train.txt:2: path ${JSON.stringify(bad)} resolves outside ${root}`);
+    }
+  });
+
   it("errors: missing partner both ways, 8-bit depth, size mismatch, wrong task, unknown layout", async () => {
     const root = freshDir("nyu-bad");
     await rgbJpg(path.join(root, "rgb", "a.jpg"), 4, 3);
