@@ -13,7 +13,7 @@ import { describeAdapter, getGpu } from "../gpu/device.js";
 import { type MimicRunner, runMimic } from "../run_mimic.js";
 import { packageVersion } from "../version.js";
 import { resolveFfmpeg } from "../video/ffmpeg.js";
-import { EXIT, printJson } from "./common.js";
+import { EXIT, printJson, UsageError } from "./common.js";
 
 /** The demo's budget: `full` is the default, `quick` a first look (README.md has the one measured timing). */
 export interface DemoPlan {
@@ -50,12 +50,28 @@ export interface DemoSummary {
   steps: Array<{ step: string; code: number; seconds: number }>;
 }
 
+/** What the demo writes at the top of its --out (a rerun into the same folder replaces them). */
+const DEMO_ENTRIES = new Set(["synth", "probe-set", "mined", "eval-mining.json", "train", "probe", "env.json", "report.html"]);
+
+/** A new, empty or earlier demo folder: anything else there is the user's, and env.json or report.html would replace it. */
+function checkDemoOut(out: string): void {
+  if (!fs.existsSync(out)) return;
+  if (!fs.statSync(out).isDirectory()) throw new UsageError(`demo: --out ${out} exists and is not a folder. Fix: choose another --out`);
+  const foreign = fs.readdirSync(out).filter((n) => !DEMO_ENTRIES.has(n));
+  if (foreign.length)
+    throw new UsageError(
+      `demo: --out ${out} holds ${foreign.slice(0, 5).join(", ")}${foreign.length > 5 ? `, ... (${foreign.length} in all)` : ""}, which the demo did not write; ` +
+        `it writes ${[...DEMO_ENTRIES].join(", ")} there. Fix: choose a new or empty --out, or the folder of an earlier demo`,
+    );
+}
+
 export async function runDemo(out: string, opts: { quick?: boolean; quiet?: boolean; runner?: MimicRunner } = {}): Promise<DemoSummary> {
   const plan = opts.quick ? demoPlans.quick : demoPlans.full;
   const q = Boolean(opts.quiet);
   const qf = q ? ["--quiet"] : [];
   const t0 = performance.now();
   const steps: DemoSummary["steps"] = [];
+  checkDemoOut(out);
   fs.mkdirSync(out, { recursive: true });
   const step = async (name: string, args: string[], required = true) => {
     const t = performance.now();

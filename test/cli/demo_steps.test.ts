@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { benchmarkScales } from "../../src/benchmark/scales.js";
+import { UsageError } from "../../src/cli/common.js";
 import { runDemo } from "../../src/cli/demo.js";
 import type { MimicRunner } from "../../src/run_mimic.js";
 
@@ -34,5 +35,18 @@ describe("mimic demo steps", () => {
     const probes = calls.filter((c) => c[0] === "probe");
     expect(probes.length).toBe(8);
     for (const c of probes) expect(c[c.indexOf("--head") + 1]).toBe(benchmarkScales.nano.probeHead);
+  });
+
+  it("refuses an --out that holds files the demo did not write (it would replace a report.html or env.json there)", async () => {
+    const out = path.join(tmp, "user");
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(path.join(out, "thesis.txt"), "four years\n");
+    fs.writeFileSync(path.join(out, "report.html"), "my report\n");
+    const calls: string[][] = [];
+    await expect(runDemo(out, { quick: true, quiet: true, runner: fakeRunner(calls) })).rejects.toThrow(UsageError);
+    await expect(runDemo(out, { quick: true, quiet: true, runner: fakeRunner(calls) })).rejects.toThrow(/thesis\.txt/);
+    expect(calls).toEqual([]);
+    expect(fs.readdirSync(out).sort()).toEqual(["report.html", "thesis.txt"]);
+    expect(fs.readFileSync(path.join(out, "report.html"), "utf8")).toBe("my report\n");
   });
 });
