@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
-import { entriesOf, outsideInputs } from "../io/outdir.js";
+import { entriesOf, notALink, outsideInputs } from "../io/outdir.js";
 import { evalMining } from "../synth/eval.js";
 import { EXIT, printJson, UsageError } from "./common.js";
 
@@ -25,6 +25,7 @@ export function evalMiningCommand(): Command {
       // The result goes beside the dataset (an earlier eval-mining.json is replaced), never over
       // what is in it, nor into the ground truth.
       outsideInputs(out, [opts.gt, ...entriesOf(mined, "eval-mining.json")]);
+      notALink(out);
       const r = await evalMining(path.resolve(mined), path.resolve(opts.gt));
       fs.writeFileSync(out, `${JSON.stringify(r, null, 2)}\n`);
       if (opts.json) printJson(r);

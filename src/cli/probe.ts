@@ -2,7 +2,7 @@
 // Thin: parses flags into a ProbeTrainConfig and calls runProbe (src/probe/pipeline.ts).
 import path from "node:path";
 import { Command, Option } from "commander";
-import { outsideInputs } from "../io/outdir.js";
+import { notALink, outsideInputs } from "../io/outdir.js";
 import { type ArchName, archPresets } from "../models/config.js";
 import { openProbeDataset, type ProbeFormat, type ProbeTask } from "../probe/datasets.js";
 import { checkpointEncoder, type EncoderDevice, positionEncoder, randomEncoder } from "../probe/encoders.js";
@@ -113,6 +113,7 @@ export function probeCommand(): Command {
       const inputs = [opts.data, ...(opts.ckpt === "random" || opts.ckpt === "position" ? [] : checkpointFiles(opts.ckpt))];
       outsideInputs(out, inputs);
       if (opts.cache) outsideInputs(path.resolve(opts.cache), inputs, "--cache");
+      for (const f of ["metrics.json", "predictions.png"]) notALink(path.join(out, f));
       const arch = model as ArchName;
       if (opts.ckpt === "position" && config.mode === "finetune")
         throw new UsageError("--ckpt position has no weights to fine-tune: use a frozen preset (linear, mlp, quick)");

@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
-import { outsideInputs } from "../io/outdir.js";
+import { notALink, outsideInputs } from "../io/outdir.js";
 import { buildReport, CONTENT_SECTIONS, describeInputs, type ReportOptions, reportInputPaths } from "../report/report.js";
 import { EXIT, intFlag, printJson, UsageError } from "./common.js";
 
@@ -69,6 +69,7 @@ export function reportCommand(): Command {
 async function writeReportIfAny(dir: string | undefined, out: string | undefined, opts: ReportOptions) {
   const file = out ?? path.join(dir as string, "report.html");
   outsideInputs(file, reportInputPaths(dir, opts)); // --out mined/pairs.jsonl would replace the manifest
+  notALink(file);
   const r = await buildReport(dir, opts);
   if (r.sections.every((s) => !CONTENT_SECTIONS.includes(s.id) || s.status === "not run")) return null;
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });

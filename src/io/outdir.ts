@@ -8,6 +8,7 @@
 //   insideOrThrow(dir, p, ..) the same, as a check that names the manifest row that is wrong
 //   outsideInputs(out, inputs) refuses an output that is, holds or sits inside one of the inputs
 //   entriesOf(dir, except)    a folder's entries as inputs, so that an output may go beside them
+//   notALink(file)            refuses an output file that is a symlink (a planted report.html -> ~/.bashrc)
 //   prepareOut(out, opts)     claim an --out folder:
 //     - refuses an --out that is, holds or sits inside one of the command's inputs;
 //     - a non-empty --out needs --resume (a folder this command wrote) or --force;
@@ -121,6 +122,12 @@ export function outsideInputs(out: string, inputs: string[], flag = "--out"): vo
       );
     if (isInside(out, input)) throw new UsageError(`${flag} ${out} holds the input ${input}. Fix: write the output somewhere else`);
   }
+}
+
+/** Refuse (UsageError) to write the file `file` when it is a symlink: the bytes would land wherever it points. */
+export function notALink(file: string, flag = "--out"): void {
+  if (isLink(file))
+    throw new UsageError(`${flag} ${file} is a symlink; mimic-kit never writes through a link. Fix: remove it, or choose another ${flag}`);
 }
 
 /**

@@ -13,7 +13,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { PairRecord } from "../contracts.js";
-import { entriesOf, isInside, outsideInputs } from "../io/outdir.js";
+import { entriesOf, isInside, notALink, outsideInputs } from "../io/outdir.js";
 import type { MineStats } from "../mine/card.js";
 import type { MineConfig } from "../mine/config.js";
 import type { CandidateLine, DatasetConfigFile } from "../mine/writer.js";
@@ -208,6 +208,7 @@ export async function writeReport(
   if (out === undefined && dir === undefined) throw new Error("report: say where to write it (--out) when no folder is given");
   const file = out ?? path.join(dir as string, "report.html");
   outsideInputs(file, reportInputPaths(dir, opts));
+  notALink(file);
   const r = await buildReport(dir, opts);
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   fs.writeFileSync(file, r.html);

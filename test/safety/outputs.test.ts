@@ -48,6 +48,16 @@ describe("commands that write results never write over their inputs", () => {
       expect(r.stderr).toMatch(new RegExp(`${flag} .*(is the input|inside the input|holds the input)`));
     }
     expect(treeDiff(before, treeHash(t))).toEqual([]);
+    // nor through a symlink planted where metrics.json goes
+    const out = path.join(t, "probe-planted");
+    fs.mkdirSync(out);
+    fs.writeFileSync(path.join(t, "victim.txt"), "keep\n");
+    fs.symlinkSync(path.join(t, "victim.txt"), path.join(out, "metrics.json"));
+    const planted = treeHash(t);
+    const r = await mimic(["probe", "--ckpt", "random", "--task", "depth", "--data", nyu, "--out", out, "--quiet"]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/metrics\.json is a symlink/);
+    expect(treeDiff(planted, treeHash(t))).toEqual([]);
   });
 
   it("reconstruct: --out equal to --view1, --view2 or the checkpoint is refused (exit 2), the file unchanged", async () => {
@@ -145,5 +155,45 @@ describe("commands that write results never write over their inputs", () => {
     const r = await mimic(["eval-mining", mined, "--gt", gt, "--out", path.join(t, "ev.json"), "--quiet"]);
     expect(r.status, r.stderr).not.toBe(0);
     expect(r.stderr).toContain(path.join(mined, "config.json"));
+  });
+
+  it("report and eval-mining never write through a symlink planted where their output goes", async () => {
+    const dir = path.join(t, "planted");
+    const mined = path.join(dir, "mined");
+    const id = "videos/a-00000000/0";
+    fs.mkdirSync(path.join(mined, id), { recursive: true });
+    for (const f of ["0000.jpg", "0001.jpg"])
+      await sharp(Buffer.alloc(32 * 32 * 3, 99), { raw: { width: 32, height: 32, channels: 3 } })
+        .jpeg()
+        .toFile(path.join(mined, id, f));
+    const rec = {
+      id,
+      source: "videos",
+      video: "a.mp4",
+      t1: 0,
+      t2: 1,
+      path1: `${id}/0000.jpg`,
+      path2: `${id}/0001.jpg`,
+      H: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+      inliers: 9,
+      overlap: 0.6,
+      correspondence: {},
+    };
+    fs.writeFileSync(path.join(mined, "pairs.jsonl"), `${JSON.stringify(rec)}\n`);
+    for (const f of ["bashrc", "profile"]) fs.writeFileSync(path.join(t, f), "export PATH=...\n");
+    fs.symlinkSync(path.join(t, "bashrc"), path.join(dir, "report.html"));
+    fs.symlinkSync(path.join(t, "profile"), path.join(mined, "eval-mining.json"));
+    const gt = path.join(t, "gt-planted");
+    fs.mkdirSync(gt, { recursive: true });
+    const before = treeHash(t);
+    for (const args of [
+      ["report", dir, "--quiet"],
+      ["eval-mining", mined, "--gt", gt, "--quiet"],
+    ]) {
+      const r = await mimic(args);
+      expect(r.status, `${args[0]}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/is a symlink/);
+    }
+    expect(treeDiff(before, treeHash(t))).toEqual([]);
   });
 });
