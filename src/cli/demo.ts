@@ -13,7 +13,7 @@ import { describeAdapter, getGpu } from "../gpu/device.js";
 import { type MimicRunner, runMimic } from "../run_mimic.js";
 import { packageVersion } from "../version.js";
 import { resolveFfmpeg } from "../video/ffmpeg.js";
-import { EXIT, printJson, UsageError } from "./common.js";
+import { EXIT, outFlag, printJson, UsageError } from "./common.js";
 
 /** The demo's budget: `full` is the default, `quick` a first look (README.md has the one measured timing). */
 export interface DemoPlan {
@@ -193,6 +193,7 @@ export function demoCommand(): Command {
     .option("--quiet", "no progress or summary on stderr (errors still print)")
     .option("--json", "print a JSON summary")
     .action(async (opts: { out: string; quick?: boolean; quiet?: boolean; json?: boolean }) => {
+      outFlag(opts.out); // an empty --out is a usage error, not mkdir('')
       const s = await runDemo(opts.out, { quick: opts.quick, quiet: opts.quiet || opts.json });
       if (opts.json) printJson(s);
       else if (!opts.quiet) console.error(`\ndemo finished in ${s.seconds} s: open ${s.report}`);

@@ -5,7 +5,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { entriesOf, notALink, outsideInputs } from "../io/outdir.js";
 import { evalMining } from "../synth/eval.js";
-import { EXIT, printJson, UsageError } from "./common.js";
+import { EXIT, outFlag, printJson, UsageError } from "./common.js";
 
 export function evalMiningCommand(): Command {
   return new Command("eval-mining")
@@ -21,7 +21,7 @@ export function evalMiningCommand(): Command {
         ["--gt", opts.gt],
       ])
         if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) throw new UsageError(`${what} ${d} is not a folder`);
-      const out = opts.out ?? path.join(mined, "eval-mining.json");
+      const out = opts.out !== undefined ? outFlag(opts.out) : path.join(mined, "eval-mining.json");
       // The result goes beside the dataset (an earlier eval-mining.json is replaced), never over
       // what is in it, nor into the ground truth.
       outsideInputs(out, [opts.gt, ...entriesOf(mined, "eval-mining.json")]);

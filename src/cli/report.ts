@@ -7,7 +7,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { notALink, outsideInputs } from "../io/outdir.js";
 import { buildReport, CONTENT_SECTIONS, describeInputs, type ReportOptions, reportInputPaths } from "../report/report.js";
-import { EXIT, intFlag, printJson, UsageError } from "./common.js";
+import { EXIT, intFlag, outFlag, printJson, UsageError } from "./common.js";
 
 /** A repeatable option's values, in the order given. */
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -39,6 +39,7 @@ export function reportCommand(): Command {
     .option("--json", "print {out, sections} as JSON on stdout")
     .option("--quiet", "no progress or summary on stderr (errors still print)")
     .action(async (dir: string | undefined, o: ReportFlags) => {
+      if (o.out !== undefined) outFlag(o.out); // an empty --out is a usage error, not the current folder
       if (dir !== undefined && (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()))
         throw new UsageError(`report: folder '${dir}' does not exist. Fix: pass the folder that mimic demo (or the tour) wrote`);
       if (dir === undefined && !o.mined && !o.run && !o.probe)

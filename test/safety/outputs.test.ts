@@ -196,4 +196,18 @@ describe("commands that write results never write over their inputs", () => {
     }
     expect(treeDiff(before, treeHash(t))).toEqual([]);
   });
+
+  it("an empty --out is a usage error naming it (not the current folder, not a bare ENOENT)", async () => {
+    const gt = path.join(t, "gt-empty-out");
+    fs.mkdirSync(gt, { recursive: true });
+    for (const args of [
+      ["demo", "--quick", "--out", ""],
+      ["report", nyu, "--out", " "],
+      ["eval-mining", nyu, "--gt", gt, "--out", ""],
+    ]) {
+      const r = await mimic(args, t);
+      expect(r.status, `${args[0]}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/--out is empty/);
+    }
+  });
 });
