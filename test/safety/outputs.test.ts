@@ -85,26 +85,7 @@ describe("commands that write results never write over their inputs", () => {
   it("report and eval-mining: an --out that is one of the files they read is refused (exit 2), the file unchanged", async () => {
     // a mined dataset of one pair, and a synth folder around it, as mine and synth write them
     const mined = path.join(t, "mined");
-    const id = "videos/a-00000000/0";
-    fs.mkdirSync(path.join(mined, id), { recursive: true });
-    for (const f of ["0000.jpg", "0001.jpg"])
-      await sharp(Buffer.alloc(32 * 32 * 3, 99), { raw: { width: 32, height: 32, channels: 3 } })
-        .jpeg()
-        .toFile(path.join(mined, id, f));
-    const rec = {
-      id,
-      source: "videos",
-      video: "a.mp4",
-      t1: 0,
-      t2: 1,
-      path1: `${id}/0000.jpg`,
-      path2: `${id}/0001.jpg`,
-      H: [1, 0, 0, 0, 1, 0, 0, 0, 1],
-      inliers: 9,
-      overlap: 0.6,
-      correspondence: {},
-    };
-    fs.writeFileSync(path.join(mined, "pairs.jsonl"), `${JSON.stringify(rec)}\n`);
+    const id = await oneMinedPair(mined);
     fs.writeFileSync(path.join(mined, "config.json"), `${JSON.stringify({ configHash: "h", source: "videos", config: {} })}\n`);
     const gt = path.join(t, "gt");
     fs.mkdirSync(path.join(gt, "videos"), { recursive: true });
@@ -160,26 +141,7 @@ describe("commands that write results never write over their inputs", () => {
   it("report and eval-mining never write through a symlink planted where their output goes", async () => {
     const dir = path.join(t, "planted");
     const mined = path.join(dir, "mined");
-    const id = "videos/a-00000000/0";
-    fs.mkdirSync(path.join(mined, id), { recursive: true });
-    for (const f of ["0000.jpg", "0001.jpg"])
-      await sharp(Buffer.alloc(32 * 32 * 3, 99), { raw: { width: 32, height: 32, channels: 3 } })
-        .jpeg()
-        .toFile(path.join(mined, id, f));
-    const rec = {
-      id,
-      source: "videos",
-      video: "a.mp4",
-      t1: 0,
-      t2: 1,
-      path1: `${id}/0000.jpg`,
-      path2: `${id}/0001.jpg`,
-      H: [1, 0, 0, 0, 1, 0, 0, 0, 1],
-      inliers: 9,
-      overlap: 0.6,
-      correspondence: {},
-    };
-    fs.writeFileSync(path.join(mined, "pairs.jsonl"), `${JSON.stringify(rec)}\n`);
+    await oneMinedPair(mined);
     for (const f of ["bashrc", "profile"]) fs.writeFileSync(path.join(t, f), "export PATH=...\n");
     fs.symlinkSync(path.join(t, "bashrc"), path.join(dir, "report.html"));
     fs.symlinkSync(path.join(t, "profile"), path.join(mined, "eval-mining.json"));
@@ -211,3 +173,28 @@ describe("commands that write results never write over their inputs", () => {
     }
   });
 });
+
+/** A mined dataset of one pair (two 32x32 JPEGs and its pairs.jsonl row), as mine writes it; returns the pair's id. */
+async function oneMinedPair(mined: string): Promise<string> {
+  const id = "videos/a-00000000/0";
+  fs.mkdirSync(path.join(mined, id), { recursive: true });
+  for (const f of ["0000.jpg", "0001.jpg"])
+    await sharp(Buffer.alloc(32 * 32 * 3, 99), { raw: { width: 32, height: 32, channels: 3 } })
+      .jpeg()
+      .toFile(path.join(mined, id, f));
+  const rec = {
+    id,
+    source: "videos",
+    video: "a.mp4",
+    t1: 0,
+    t2: 1,
+    path1: `${id}/0000.jpg`,
+    path2: `${id}/0001.jpg`,
+    H: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+    inliers: 9,
+    overlap: 0.6,
+    correspondence: {},
+  };
+  fs.writeFileSync(path.join(mined, "pairs.jsonl"), `${JSON.stringify(rec)}\n`);
+  return id;
+}
