@@ -6,6 +6,7 @@ import { Command, Option } from "commander";
 import { baselineRecipes, makeBaselines } from "../benchmark/baselines.js";
 import { BenchmarkInputError, runBenchmark } from "../benchmark/run.js";
 import { type BenchmarkScale, benchmarkScales, getScale, scaleProblems } from "../benchmark/scales.js";
+import { prepareOut } from "../io/outdir.js";
 import { EXIT, intFlag, outFlag, printJson, UsageError } from "./common.js";
 
 interface BenchmarkFlags {
@@ -44,64 +45,90 @@ export function benchmarkCommand(): Command {
     .option("--json", "print the leaderboard as JSON instead of markdown")
     .option("--quiet", "no progress or summary on stderr (errors still print)")
     .action(async (given: string[], o: BenchmarkFlags) => {
-      const datasets = [...given];
       if (!o.probe) throw new UsageError("--probe <dir> is required: the probe dataset (e.g. a 'mimic synth' output)");
-      if (o.makeBaselines) {
-        const seed = intFlag("seed", o.seed, 0);
+      if (given.length === 0 && !o.makeBaselines)
+        throw new UsageError("pass one or more mined dataset folders, or --make-baselines <videos-dir>");
+      const { scale, scaleName } = scaleFromFlags(o);
+      const objectives = objectivesFromFlag(o.objectives);
+      const seed = intFlag("seed", o.seed, 0);
+      // Reruns continue in --out (finished runs are reused), so it is always claimed as a resume:
+      // empty, or a folder 'mimic benchmark' wrote; never over the datasets, the probe set or the videos.
+      const out = outFlag(o.out);
+      const claim = prepareOut(out, {
+        command: "benchmark",
+        resume: true,
+        adoptUnmarked: true,
+        inputs: [...given, o.probe, ...(o.makeBaselines ? [o.makeBaselines] : [])],
+      });
+      try {
+        const datasets = [...given];
+        if (o.makeBaselines) {
+          try {
+            const made = await makeBaselines(o.makeBaselines, path.join(out, "baselines"), { seed, quiet: o.quiet || o.json });
+            datasets.push(...made.map((m) => m.dir));
+          } catch (e) {
+            if (/does not exist/.test((e as Error).message)) throw new UsageError((e as Error).message);
+            throw e;
+          }
+        }
+        let outcome: Awaited<ReturnType<typeof runBenchmark>>;
         try {
-          const made = await makeBaselines(o.makeBaselines, path.join(o.out, "baselines"), { seed, quiet: o.quiet || o.json });
-          datasets.push(...made.map((m) => m.dir));
+          outcome = await runBenchmark(datasets, {
+            probe: o.probe,
+            scaleName,
+            scale,
+            out,
+            objectives,
+            randomInit: o.randomInit,
+            positionPrior: o.positionPrior,
+            quiet: o.quiet || o.json,
+          });
         } catch (e) {
-          if (/does not exist/.test((e as Error).message)) throw new UsageError((e as Error).message);
+          if (e instanceof BenchmarkInputError) throw new UsageError(e.message);
           throw e;
         }
-      }
-      if (datasets.length === 0) throw new UsageError("pass one or more mined dataset folders, or --make-baselines <videos-dir>");
-      let scale: BenchmarkScale = getScale(o.scale);
-      let scaleName = o.scale;
-      if (o.steps !== undefined) {
-        const steps = intFlag("steps", o.steps);
-        if (steps !== scale.steps) {
-          scale = { ...scale, steps };
-          scaleName = `${o.scale}@steps=${steps}`;
+        if (o.json) printJson(outcome.leaderboard);
+        else {
+          process.stdout.write(outcome.markdown);
+          if (!o.quiet) console.error(`wrote ${outcome.files.markdown} and ${outcome.files.json}`);
         }
+        for (const f of outcome.failures) console.error(`mimic benchmark: ${f.dataset}: ${f.error}`);
+        process.exitCode = outcome.failures.length ? EXIT.failed : EXIT.ok;
+      } finally {
+        claim.lock.release();
       }
-      if (o.seeds !== undefined) {
-        const seeds = intFlag("seeds", o.seeds);
-        if (seeds !== scale.seeds) {
-          scale = { ...scale, seeds };
-          scaleName = `${scaleName}@seeds=${seeds}`;
-        }
-      }
-      const objectives = o.objectives.split(",").map((x) => x.trim());
-      for (const x of objectives)
-        if (x !== "croco" && x !== "mae") throw new UsageError(`--objectives: unknown objective '${x}'; use croco, mae or croco,mae`);
-      if (new Set(objectives).size !== objectives.length) throw new UsageError(`--objectives lists an objective twice: '${o.objectives}'`);
-      const problems = scaleProblems(scaleName, scale);
-      if (problems.length) throw new UsageError(problems.join("; "));
-      let outcome: Awaited<ReturnType<typeof runBenchmark>>;
-      try {
-        outcome = await runBenchmark(datasets, {
-          probe: o.probe,
-          scaleName,
-          scale,
-          out: outFlag(o.out),
-          objectives: objectives as Array<"croco" | "mae">,
-          randomInit: o.randomInit,
-          positionPrior: o.positionPrior,
-          quiet: o.quiet || o.json,
-        });
-      } catch (e) {
-        if (e instanceof BenchmarkInputError) throw new UsageError(e.message);
-        throw e;
-      }
-      if (o.json) printJson(outcome.leaderboard);
-      else {
-        process.stdout.write(outcome.markdown);
-        if (!o.quiet) console.error(`wrote ${outcome.files.markdown} and ${outcome.files.json}`);
-      }
-      for (const f of outcome.failures) console.error(`mimic benchmark: ${f.dataset}: ${f.error}`);
-      process.exitCode = outcome.failures.length ? EXIT.failed : EXIT.ok;
     });
   return cmd;
+}
+
+/** The scale named by --scale with --steps and --seeds applied (a custom scale is named for them). */
+function scaleFromFlags(o: BenchmarkFlags): { scale: BenchmarkScale; scaleName: string } {
+  let scale: BenchmarkScale = getScale(o.scale);
+  let scaleName = o.scale;
+  if (o.steps !== undefined) {
+    const steps = intFlag("steps", o.steps);
+    if (steps !== scale.steps) {
+      scale = { ...scale, steps };
+      scaleName = `${o.scale}@steps=${steps}`;
+    }
+  }
+  if (o.seeds !== undefined) {
+    const seeds = intFlag("seeds", o.seeds);
+    if (seeds !== scale.seeds) {
+      scale = { ...scale, seeds };
+      scaleName = `${scaleName}@seeds=${seeds}`;
+    }
+  }
+  const problems = scaleProblems(scaleName, scale);
+  if (problems.length) throw new UsageError(problems.join("; "));
+  return { scale, scaleName };
+}
+
+/** --objectives as a list of distinct known objectives. */
+function objectivesFromFlag(flag: string): Array<"croco" | "mae"> {
+  const objectives = flag.split(",").map((x) => x.trim());
+  for (const x of objectives)
+    if (x !== "croco" && x !== "mae") throw new UsageError(`--objectives: unknown objective '${x}'; use croco, mae or croco,mae`);
+  if (new Set(objectives).size !== objectives.length) throw new UsageError(`--objectives lists an objective twice: '${flag}'`);
+  return objectives as Array<"croco" | "mae">;
 }

@@ -14,7 +14,9 @@
 //     - a non-empty --out needs --resume (a folder this command wrote) or --force;
 //     - --force removes only a folder carrying MARKER, and in it only the entries that command
 //       writes (OWNED), printing each; anything else in the folder is kept and named;
-//     - takes the lock, then writes MARKER.
+//     - takes the lock, then writes MARKER;
+//     - adoptUnmarked: a folder without MARKER holding only this command's entries is taken as its
+//       own (benchmark folders written before benchmark claimed its --out).
 //   OutLock                   <out>/.mimic-kit.lock: created exclusively (link(2) of a finished
 //                             temp file, so it is never seen half-written) with pid, hostname and
 //                             start time; a lock whose pid is dead on this host is taken over, with
@@ -29,7 +31,7 @@ export const MARKER = ".mimic-kit.json";
 export const LOCK = ".mimic-kit.lock";
 
 /** Commands that write an output folder. */
-export type OutCommand = "mine" | "merge" | "train" | "synth";
+export type OutCommand = "mine" | "merge" | "train" | "synth" | "benchmark";
 
 /** Top-level entries each command writes (besides MARKER and LOCK, and the names in the marker's `owns`). */
 const OWNED: Record<OutCommand, (name: string) => boolean> = {
@@ -39,7 +41,9 @@ const OWNED: Record<OutCommand, (name: string) => boolean> = {
     ["config.json", "metrics.jsonl", "latest.json"].includes(n) ||
     /^checkpoint-\d+\.(safetensors|json|optim\.safetensors|recon\.png)$/.test(n),
   synth: (n) => ["videos", "gt", "rgb", "depth", "labels", "splits.json", "classes.json", "synth.json"].includes(n),
+  benchmark: (n) => BENCHMARK_FILES.has(n),
 };
+const BENCHMARK_FILES = new Set(["runs", "cache", "baselines", "leaderboard.json", "leaderboard.md"]);
 const MINE_FILES = new Set(["config.json", "pairs.csv", "pairs.jsonl", "candidates.jsonl", "progress.jsonl", "stats.json", "README.md"]);
 /** mine and merge write the same dataset layout: either may --force or --resume the other's. */
 const SAME_LAYOUT: Record<OutCommand, OutCommand[]> = {
@@ -47,6 +51,7 @@ const SAME_LAYOUT: Record<OutCommand, OutCommand[]> = {
   merge: ["mine", "merge"],
   train: ["train"],
   synth: ["synth"],
+  benchmark: ["benchmark"],
 };
 
 /** Names no path segment taken from input may have: mimic-kit's own files at the top of an output. */
@@ -272,6 +277,11 @@ export interface PrepareOptions {
   inputs?: string[];
   /** Top-level entries beyond the command's fixed ones that this run writes (mine: the source folder). */
   owns?: string[];
+  /**
+   * Take a folder without MARKER as this command's when every entry is one the command writes
+   * (benchmark folders from versions that wrote no marker); it gets the marker now.
+   */
+  adoptUnmarked?: boolean;
   /** Where removals and lock take-overs are reported (default stderr). */
   log?: (msg: string) => void;
 }
@@ -308,7 +318,9 @@ export function prepareOut(out: string, o: PrepareOptions): PreparedOut {
   if (fs.existsSync(out) && !fs.statSync(out).isDirectory()) throw new UsageError(`--out ${out} exists and is not a folder`);
   outsideInputs(out, o.inputs ?? []);
   const entries = contents(out);
-  const marker = fs.existsSync(out) ? readMarker(out) : null;
+  let marker = fs.existsSync(out) ? readMarker(out) : null;
+  if (marker === null && o.adoptUnmarked && entries.length > 0 && !fs.existsSync(path.join(out, MARKER)) && entries.every(OWNED[o.command]))
+    marker = { tool: "mimic-kit", command: o.command, version: "unmarked", owns: [] };
   const mine = marker !== null && SAME_LAYOUT[o.command].includes(marker.command);
   if (entries.length > 0) {
     if (!o.resume && !o.force)
@@ -324,7 +336,7 @@ export function prepareOut(out: string, o: PrepareOptions): PreparedOut {
   }
   // A name the run will own (mine: its <source> folder) that is already there but was not written
   // by mimic-kit stays the user's: writing pairs into it, and a later --force deleting it, are refused.
-  const ownedBefore = new Set(mine ? marker.owns : []);
+  const ownedBefore = new Set(mine && marker ? marker.owns : []);
   const foreign = (o.owns ?? []).filter((n) => entries.includes(n) && !ownedBefore.has(n));
   if (foreign.length)
     throw new UsageError(

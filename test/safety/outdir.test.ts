@@ -83,6 +83,30 @@ describe("prepareOut", () => {
     fs.symlinkSync(path.join(t, "elsewhere.json"), path.join(o, "stats.json"));
     expect(() => prepareOut(o, { command: "mine", resume: true, log: quiet })).toThrow(/symlink/);
   });
+
+  it("adoptUnmarked takes a folder of only the command's own entries (a benchmark folder from before markers), nothing else", () => {
+    const t = sandbox();
+    const old = path.join(t, "bench-old");
+    fs.mkdirSync(path.join(old, "runs", "d", "seed0"), { recursive: true });
+    fs.writeFileSync(path.join(old, "leaderboard.json"), "{}");
+    const claim = { command: "benchmark", resume: true, adoptUnmarked: true, log: quiet } as const;
+    const p = prepareOut(old, claim);
+    p.lock.release();
+    expect(JSON.parse(fs.readFileSync(path.join(old, MARKER), "utf8")).command).toBe("benchmark");
+    expect(fs.readdirSync(path.join(old, "runs", "d"))).toEqual(["seed0"]);
+    // one entry it does not write, and the folder stays the user's
+    const mixed = path.join(t, "mixed");
+    fs.mkdirSync(path.join(mixed, "runs"), { recursive: true });
+    fs.writeFileSync(path.join(mixed, "notes.txt"), "mine");
+    expect(() => prepareOut(mixed, claim)).toThrow(/not a mimic-kit output/);
+    expect(fs.existsSync(path.join(mixed, MARKER))).toBe(false);
+    // another command's marked output is not adopted
+    const trained = path.join(t, "trained");
+    fs.mkdirSync(trained);
+    fs.writeFileSync(path.join(trained, MARKER), JSON.stringify({ tool: "mimic-kit", command: "train", version: "0", owns: [] }));
+    fs.writeFileSync(path.join(trained, "runs"), "x");
+    expect(() => prepareOut(trained, claim)).toThrow(/not of 'mimic benchmark'/);
+  });
 });
 
 describe("OutLock", () => {

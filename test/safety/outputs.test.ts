@@ -159,6 +159,30 @@ describe("commands that write results never write over their inputs", () => {
     expect(treeDiff(before, treeHash(t))).toEqual([]);
   });
 
+  it("benchmark: an --out over a dataset, the probe set or the videos, or a folder it did not write, is refused (exit 2)", async () => {
+    const ds = path.join(t, "bench-ds");
+    await oneMinedPair(ds);
+    const videos = path.join(t, "bench-videos");
+    fs.mkdirSync(videos, { recursive: true });
+    const foreign = path.join(t, "bench-foreign");
+    fs.mkdirSync(foreign, { recursive: true });
+    fs.writeFileSync(path.join(foreign, "thesis.txt"), "keep\n");
+    const before = treeHash(t);
+    for (const [out, why] of [
+      [ds, /is the input/],
+      [path.join(ds, "videos"), /inside the input/],
+      [path.join(nyu, "bench"), /inside the input/],
+      [t, /holds the input/],
+      [path.join(videos, "b"), /inside the input/],
+      [foreign, /not a mimic-kit output/],
+    ] as const) {
+      const r = await mimic(["benchmark", ds, "--probe", nyu, "--make-baselines", videos, "--out", out, "--quiet"]);
+      expect(r.status, `${out}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(why);
+    }
+    expect(treeDiff(before, treeHash(t))).toEqual([]);
+  });
+
   it("an empty --out is a usage error naming it (not the current folder, not a bare ENOENT)", async () => {
     const gt = path.join(t, "gt-empty-out");
     fs.mkdirSync(gt, { recursive: true });
