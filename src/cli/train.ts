@@ -12,6 +12,7 @@ import { describeAdapter, getGpu } from "../gpu/device.js";
 import { prepareOut } from "../io/outdir.js";
 import { checkpointTensorsPath, readSidecar, resolveCheckpointPath } from "../models/checkpoint.js";
 import { type ArchName, archPresets, modelConfig, type Objective } from "../models/config.js";
+import { readPairsCsv } from "../train/data.js";
 import { GpuMimTrainer } from "../train/gpu_trainer.js";
 import { type StepInfo, type TrainOptions, train } from "../train/loop.js";
 import { trainRunConfig } from "../train/run_config.js";
@@ -139,6 +140,7 @@ async function parseRun(o: TrainFlags): Promise<TrainRun> {
   const epochs = o.epochs ? intFlag("epochs", o.epochs) : undefined;
   const batch = intFlag("batch", o.batch);
   const accum = intFlag("accum", o.accum);
+  await fitsOneBatch(o.data, objective, batch);
   const blr = floatFlag("blr", o.blr, 0, 1);
   const minLr = floatFlag("min-lr", o.minLr, 0, 1);
   const weightDecay = floatFlag("weight-decay", o.weightDecay, 0, 10);
@@ -193,6 +195,25 @@ async function parseRun(o: TrainFlags): Promise<TrainRun> {
     },
   };
   return { opts, model: o.model, weightDecay, quiet: Boolean(o.quiet || o.json), json: Boolean(o.json) };
+}
+
+/**
+ * A pairs.csv that cannot be read, or holds fewer items (CroCo: pairs; MAE: distinct frames) than
+ * one batch, is the user's input to fix: exit 2, before --out is claimed.
+ */
+async function fitsOneBatch(data: string, objective: Objective, batch: number): Promise<void> {
+  let rows: Awaited<ReturnType<typeof readPairsCsv>>;
+  try {
+    rows = await readPairsCsv(path.resolve(data));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const n = objective === "croco" ? rows.length : new Set(rows.flatMap((r) => [path.normalize(r.path1), path.normalize(r.path2)])).size;
+  const what = objective === "croco" ? "pairs" : "distinct frames";
+  if (n < batch)
+    throw new UsageError(
+      `--data ${data}: pairs.csv has ${n} ${what}, fewer than one batch of ${batch}. Fix: pass --batch ${n} or less, or mine more pairs`,
+    );
 }
 
 type Warmup = Pick<TrainOptions, "warmupSteps" | "warmupEpochs">;

@@ -92,6 +92,23 @@ describe("train: the output folder", () => {
     expect(again.status, again.stderr).toBe(0);
   });
 
+  it("a pairs.csv smaller than one batch, or one with no pairs, is a usage error (exit 2) and claims no --out", async () => {
+    const headerOnly = path.join(t, "data-header-only");
+    fs.mkdirSync(headerOnly);
+    fs.writeFileSync(path.join(headerOnly, "pairs.csv"), "path1,path2,correspondence\n");
+    for (const [d, extra, why] of [
+      [data, ["--batch", "3"], /pairs\.csv has 2 pairs, fewer than one batch of 3\. Fix: pass --batch 2 or less/],
+      [data, ["--batch", "5", "--objective", "mae"], /pairs\.csv has 4 distinct frames, fewer than one batch of 5/],
+      [headerOnly, ["--batch", "1"], /pairs\.csv has a header but no pairs/],
+    ] as const) {
+      const run = path.join(t, "run-small");
+      const r = await mimic(["train", "--data", d, "--out", run, "--steps", "1", "--model", "nano", "--quiet", ...extra]);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(why);
+      expect(fs.existsSync(run)).toBe(false);
+    }
+  });
+
   it("refuses --out equal to, holding or inside --data, and --force on a folder mimic-kit did not write", async () => {
     const other = path.join(t, "other");
     fs.mkdirSync(other, { recursive: true });
