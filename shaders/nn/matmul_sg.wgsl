@@ -33,6 +33,19 @@ enable subgroups;
 // texture, 16 lanes (LP_NATIVE_VECTOR_WIDTH=512: 2.5x slower). B through a uniform buffer (whose
 // gathers have no per-lane branches) was 1.15x more, but a uniform binding holds 64 KiB, so B would
 // need packing into 256 x 64 panels and one dispatch per panel (~0.1 ms each on lavapipe).
+// Issue 18, measured again (variants A/B against this kernel in one process, CPU time per dispatch,
+// median of 9 rounds; 1576x384x128, 1576x128x512, 1576x96x96 and 32 x 196x196x32):
+// one row of C per lane with B's addresses the same in all lanes: 0.09-0.12x. Mesa 25.0 loads
+// once and broadcasts only when the offset is a constant or push constant
+// (nir_src_is_always_uniform); an offset from workgroup_id or a loop counter is loaded lane by lane
+// with a bounds check, like any other. Accumulators that fit the registers (4 rows x 1 vec4; the
+// asm has no spills): 0.30-0.48x, the loads per FMA set the speed. 20 / 24 / 32 rows:
+// 0.94-1.13x / 0.92-1.03x / 0.79-0.96x (fewer instructions per FMA; likely the loop body, ~3.4k
+// instructions at 16 rows and ~6.9k at 32, outgrowing the op cache and L1i; the VM has no PMU to
+// confirm). B staged in workgroup memory for 4 subgroups: 0.47-0.57x (the barrier makes the kernel
+// a coroutine that keeps every variable in its frame). B through a texture: 0.91-1.11x
+// (1576x384x128, 1576x128x512); through a uniform buffer: 0.90-1.13x (1576x384x40, 1576x128x128,
+// 1576x96x96, problems whose B fits one 64 KiB binding).
 // Tails: rows past M reload row M - 1, columns past N reload the last vec4, and k past K
 // multiplies B's last row by an A forced to 0; stores are guarded (store4).
 
