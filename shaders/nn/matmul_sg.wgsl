@@ -45,7 +45,11 @@ enable subgroups;
 // confirm). B staged in workgroup memory for 4 subgroups: 0.47-0.57x (the barrier makes the kernel
 // a coroutine that keeps every variable in its frame). B through a texture: 0.91-1.11x
 // (1576x384x128, 1576x128x512); through a uniform buffer: 0.90-1.13x (1576x384x40, 1576x128x128,
-// 1576x96x96, problems whose B fits one 64 KiB binding).
+// 1576x96x96, problems whose B fits one 64 KiB binding). Where the time goes (same A/B): with B's
+// loads replaced by arithmetic on the indices the kernel runs 1.55-1.65x, with A's 1.20-1.22x;
+// B gathered from a private array (branch-free, ~2.3 instead of ~11 instructions per lane and
+// component, filling it not timed) only 1.03x, so the per-lane extract / insert, not the bounds
+// check, makes a load dear. Next pair's B loads spread between the updates: 0.64-0.98x.
 // Tails: rows past M reload row M - 1, columns past N reload the last vec4, and k past K
 // multiplies B's last row by an A forced to 0; stores are guarded (store4).
 
