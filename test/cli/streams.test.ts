@@ -2,7 +2,7 @@
 // stdout is exactly one JSON value; without it, stdout is empty (benchmark prints its leaderboard,
 // which is data). Every command runs here on tiny inputs, as a user runs it (bin/mimic.js, so
 // dist/ must be built), and the quiet demo/benchmark runner keeps a failing step's stderr.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -14,13 +14,30 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "mimic-streams-"));
 const t = (...p: string[]) => path.join(tmp, ...p);
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function mimic(args: string[]) {
-  return spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", timeout: 240_000 });
+/**
+ * `mimic <args>` as a child process. Asynchronous on purpose: a test of several spawnSync calls
+ * blocks the worker's event loop for minutes on a loaded CPU, and vitest then fails the run with
+ * "Timeout calling onTaskUpdate" (its worker RPC waits 60 s) although every test passed.
+ */
+function mimic(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"], timeout: 240_000 });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    p.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    p.on("error", reject);
+    p.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 /** `mimic <args> --json`: exit 0 and stdout is one JSON value (returned). */
-function json(args: string[]): unknown {
-  const r = mimic([...args, "--json"]);
+async function json(args: string[]): Promise<unknown> {
+  const r = await mimic([...args, "--json"]);
   expect(r.status, `mimic ${args.join(" ")} --json\n${r.stderr}`).toBe(0);
   try {
     return JSON.parse(r.stdout);
@@ -30,8 +47,8 @@ function json(args: string[]): unknown {
 }
 
 /** `mimic <args>`: exit 0, nothing on stdout, a summary on stderr (returned). */
-function human(args: string[]): string {
-  const r = mimic(args);
+async function human(args: string[]): Promise<string> {
+  const r = await mimic(args);
   expect(r.status, `mimic ${args.join(" ")}\n${r.stderr}`).toBe(0);
   expect(r.stdout, `mimic ${args[0]} wrote a summary to stdout`).toBe("");
   expect(r.stderr.length, `mimic ${args[0]} printed no summary`).toBeGreaterThan(0);
@@ -40,10 +57,10 @@ function human(args: string[]): string {
 
 let frames: string[] = [];
 
-beforeAll(() => {
+beforeAll(async () => {
   const synth = ["synth", "--scenes", "2", "--seconds", "2", "--fps", "4", "--size", "96x64", "--seed", "3"];
-  json([...synth, "-o", t("synth")]);
-  human([...synth, "-o", t("synth2"), "--no-video"]);
+  await json([...synth, "-o", t("synth")]);
+  await human([...synth, "-o", t("synth2"), "--no-video"]);
   frames = fs
     .readdirSync(t("synth", "rgb"))
     .sort()
@@ -62,50 +79,50 @@ beforeAll(() => {
 }, 240_000);
 
 describe("stdout carries data, stderr the rest", () => {
-  it("doctor", () => {
-    expect((json(["doctor"]) as { ok: boolean }).ok).toBe(true);
-    expect(human(["doctor"])).toMatch(/ok\s+webgpu/);
-    const q = mimic(["doctor", "--quiet"]);
+  it("doctor", async () => {
+    expect(((await json(["doctor"])) as { ok: boolean }).ok).toBe(true);
+    expect(await human(["doctor"])).toMatch(/ok\s+webgpu/);
+    const q = await mimic(["doctor", "--quiet"]);
     expect([q.status, q.stdout]).toEqual([0, ""]);
   });
 
-  it("synth (run in beforeAll)", () => {
+  it("synth (run in beforeAll)", async () => {
     expect(fs.existsSync(t("synth", "videos"))).toBe(true);
   });
 
-  it("mine, merge, eval-mining, report", () => {
-    const m = json(["mine", t("synth", "videos"), "-o", t("mined")]) as { videos: number };
+  it("mine, merge, eval-mining, report", async () => {
+    const m = (await json(["mine", t("synth", "videos"), "-o", t("mined")])) as { videos: number };
     expect(m.videos).toBe(2);
-    human(["mine", t("synth", "videos"), "-o", t("mined2")]);
-    expect((json(["merge", t("mined"), "-o", t("merged")]) as { videos: number }).videos).toBe(2);
-    human(["merge", t("mined"), "-o", t("merged2")]);
-    json(["eval-mining", t("mined"), "--gt", t("synth"), "-o", t("eval.json")]);
-    human(["eval-mining", t("mined"), "--gt", t("synth"), "-o", t("eval2.json")]);
-    json(["report", "--mined", t("mined"), "-o", t("r1.html")]);
-    expect(human(["report", "--mined", t("mined"), "-o", t("r2.html")])).toContain("wrote");
+    await human(["mine", t("synth", "videos"), "-o", t("mined2")]);
+    expect(((await json(["merge", t("mined"), "-o", t("merged")])) as { videos: number }).videos).toBe(2);
+    await human(["merge", t("mined"), "-o", t("merged2")]);
+    await json(["eval-mining", t("mined"), "--gt", t("synth"), "-o", t("eval.json")]);
+    await human(["eval-mining", t("mined"), "--gt", t("synth"), "-o", t("eval2.json")]);
+    await json(["report", "--mined", t("mined"), "-o", t("r1.html")]);
+    expect(await human(["report", "--mined", t("mined"), "-o", t("r2.html")])).toContain("wrote");
   });
 
-  it("match", () => {
-    expect((json(["match", frames[0], frames[1]]) as { matches: number }).matches).toBeGreaterThanOrEqual(0);
-    expect(human(["match", frames[0], frames[1]])).toContain("matches");
+  it("match", async () => {
+    expect(((await json(["match", frames[0], frames[1]])) as { matches: number }).matches).toBeGreaterThanOrEqual(0);
+    expect(await human(["match", frames[0], frames[1]])).toContain("matches");
   });
 
-  it("train, reconstruct, probe", () => {
+  it("train, reconstruct, probe", async () => {
     const train = ["train", "--data", t("ds"), "--model", "nano", "--steps", "1", "--batch", "1", "--workers", "0"];
-    expect((json([...train, "-o", t("run")]) as { steps: number }).steps).toBe(1);
-    human([...train, "-o", t("run2")]);
+    expect(((await json([...train, "-o", t("run")])) as { steps: number }).steps).toBe(1);
+    await human([...train, "-o", t("run2")]);
     const rec = ["reconstruct", "--ckpt", t("run"), "--view1", frames[0], "--view2", frames[1]];
-    expect(typeof (json([...rec, "-o", t("rec1.png")]) as { loss: number }).loss).toBe("number");
-    human([...rec, "-o", t("rec2.png")]);
+    expect(typeof ((await json([...rec, "-o", t("rec1.png")])) as { loss: number }).loss).toBe("number");
+    await human([...rec, "-o", t("rec2.png")]);
     const probe = ["probe", "--ckpt", "random", "--task", "depth", "--data", t("synth"), "--epochs", "1", "--resamples", "10"];
-    expect(json([...probe, "-o", t("p1")])).toHaveProperty("metrics");
-    human([...probe, "-o", t("p2")]);
+    expect(await json([...probe, "-o", t("p1")])).toHaveProperty("metrics");
+    await human([...probe, "-o", t("p2")]);
   });
 
-  it("benchmark: --json prints the leaderboard as JSON; without it, as markdown on stdout", () => {
+  it("benchmark: --json prints the leaderboard as JSON; without it, as markdown on stdout", async () => {
     const bench = ["benchmark", t("ds"), "--probe", t("synth"), "--steps", "1", "--seeds", "1", "--no-random-init", "-o", t("bench")];
-    expect(json(bench)).toHaveProperty("rows");
-    const r = mimic(bench); // finished runs are reused
+    expect(await json(bench)).toHaveProperty("rows");
+    const r = await mimic(bench); // finished runs are reused
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("| ");
     expect(() => JSON.parse(r.stdout)).toThrow();
