@@ -147,6 +147,12 @@ export function checkInputs(datasets: string[], probe: string): DatasetInfo[] {
     names.set(d.name, d.dir);
     if (d.pairs === 0) throw new BenchmarkInputError(`dataset ${d.dir} has no pairs (pairs.csv has only its header); nothing to train on`);
   }
+  checkProbe(probe);
+  return infos;
+}
+
+/** The probe set opens for depth and for segmentation. Throws BenchmarkInputError naming it. */
+export function checkProbe(probe: string): void {
   for (const task of ["depth", "seg"] as const) {
     try {
       openProbeDataset(probe, { task, format: "auto" });
@@ -154,7 +160,6 @@ export function checkInputs(datasets: string[], probe: string): DatasetInfo[] {
       throw new BenchmarkInputError(`--probe ${probe}: ${(e as Error).message}`);
     }
   }
-  return infos;
 }
 
 /** Benchmark `datasets` at one scale; writes the leaderboard files and returns them. */

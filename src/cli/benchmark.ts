@@ -4,7 +4,7 @@
 import path from "node:path";
 import { Command, Option } from "commander";
 import { baselineRecipes, makeBaselines } from "../benchmark/baselines.js";
-import { BenchmarkInputError, runBenchmark } from "../benchmark/run.js";
+import { BenchmarkInputError, checkInputs, checkProbe, runBenchmark } from "../benchmark/run.js";
 import { type BenchmarkScale, benchmarkScales, getScale, scaleProblems } from "../benchmark/scales.js";
 import { prepareOut } from "../io/outdir.js";
 import { EXIT, intFlag, outFlag, printJson, UsageError } from "./common.js";
@@ -51,6 +51,15 @@ export function benchmarkCommand(): Command {
       const { scale, scaleName } = scaleFromFlags(o);
       const objectives = objectivesFromFlag(o.objectives);
       const seed = intFlag("seed", o.seed, 0);
+      // The datasets and the probe set are checked before --out is claimed (the baselines, made
+      // later, are checked with them again before any training).
+      try {
+        if (given.length) checkInputs(given, o.probe);
+        else checkProbe(o.probe);
+      } catch (e) {
+        if (e instanceof BenchmarkInputError) throw new UsageError(e.message);
+        throw e;
+      }
       // Reruns continue in --out (finished runs are reused), so it is always claimed as a resume:
       // empty, or a folder 'mimic benchmark' wrote; never over the datasets, the probe set or the videos.
       const out = outFlag(o.out);

@@ -162,24 +162,52 @@ describe("commands that write results never write over their inputs", () => {
   it("benchmark: an --out over a dataset, the probe set or the videos, or a folder it did not write, is refused (exit 2)", async () => {
     const ds = path.join(t, "bench-ds");
     await oneMinedPair(ds);
+    fs.writeFileSync(
+      path.join(ds, "pairs.csv"),
+      "path1,path2,correspondence\nvideos/a-00000000/0/0000.jpg,videos/a-00000000/0/0001.jpg,\n",
+    );
+    const probe = path.join(t, "bench-probe");
+    const made = await mimic([
+      "synth",
+      "--out",
+      probe,
+      "--scenes",
+      "1",
+      "--seconds",
+      "1",
+      "--fps",
+      "2",
+      "--size",
+      "32x32",
+      "--no-video",
+      "--quiet",
+    ]);
+    expect(made.status, made.stderr).toBe(0);
     const videos = path.join(t, "bench-videos");
     fs.mkdirSync(videos, { recursive: true });
     const foreign = path.join(t, "bench-foreign");
     fs.mkdirSync(foreign, { recursive: true });
     fs.writeFileSync(path.join(foreign, "thesis.txt"), "keep\n");
     const before = treeHash(t);
-    for (const [out, why] of [
-      [ds, /is the input/],
-      [path.join(ds, "videos"), /inside the input/],
-      [path.join(nyu, "bench"), /inside the input/],
-      [t, /holds the input/],
-      [path.join(videos, "b"), /inside the input/],
-      [foreign, /not a mimic-kit output/],
+    const fresh = path.join(t, "bench-out");
+    for (const [args, why] of [
+      [[ds, "--out", ds], /is the input/],
+      [[ds, "--out", path.join(ds, "videos")], /inside the input/],
+      [[ds, "--out", path.join(probe, "bench")], /inside the input/],
+      [[ds, "--out", t], /holds the input/],
+      [[ds, "--make-baselines", videos, "--out", path.join(videos, "b")], /inside the input/],
+      [[ds, "--out", foreign], /not a mimic-kit output/],
+      // bad inputs are named before --out is claimed: no folder is left behind
+      [[path.join(t, "no-such-dataset"), "--out", fresh], /no-such-dataset is not a folder/],
+      [[ds, "--out", fresh, "--steps", "0"], /--steps must be an integer >= 1/],
     ] as const) {
-      const r = await mimic(["benchmark", ds, "--probe", nyu, "--make-baselines", videos, "--out", out, "--quiet"]);
-      expect(r.status, `${out}: ${r.stderr}`).toBe(2);
+      const r = await mimic(["benchmark", ...args, "--probe", probe, "--quiet"]);
+      expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(why);
     }
+    const r = await mimic(["benchmark", ds, "--probe", path.join(t, "no-such-probe"), "--out", fresh, "--quiet"]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/--probe .*no-such-probe/);
     expect(treeDiff(before, treeHash(t))).toEqual([]);
   });
 
