@@ -1,6 +1,7 @@
 // `mimic benchmark <dataset-dir>... --probe <dir> --scale nano|tiny --out <dir>`: a DataComp-style
 // curation benchmark (fixed CroCo recipe + fixed probe suite per scale -> leaderboard), and
 // `--make-baselines <videos-dir>`: first make the baseline datasets it compares against.
+import fs from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { baselineRecipes, makeBaselines } from "../benchmark/baselines.js";
@@ -56,6 +57,8 @@ export function benchmarkCommand(): Command {
       try {
         if (given.length) checkInputs(given, o.probe);
         else checkProbe(o.probe);
+        if (o.makeBaselines && !fs.existsSync(o.makeBaselines))
+          throw new UsageError(`--make-baselines ${o.makeBaselines} does not exist; pass the folder of videos to mine the baselines from`);
       } catch (e) {
         if (e instanceof BenchmarkInputError) throw new UsageError(e.message);
         throw e;

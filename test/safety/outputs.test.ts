@@ -200,6 +200,7 @@ describe("commands that write results never write over their inputs", () => {
       // bad inputs are named before --out is claimed: no folder is left behind
       [[path.join(t, "no-such-dataset"), "--out", fresh], /no-such-dataset is not a folder/],
       [[ds, "--out", fresh, "--steps", "0"], /--steps must be an integer >= 1/],
+      [[ds, "--make-baselines", path.join(t, "no-such-videos"), "--out", fresh], /--make-baselines .*no-such-videos does not exist/],
     ] as const) {
       const r = await mimic(["benchmark", ...args, "--probe", probe, "--quiet"]);
       expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(2);
