@@ -15,6 +15,7 @@ interface BenchmarkFlags {
   scale: string;
   out: string;
   steps?: string;
+  batch?: string;
   seeds?: string;
   objectives: string;
   randomInit: boolean;
@@ -34,6 +35,7 @@ export function benchmarkCommand(): Command {
     .addOption(new Option("--scale <name>", "fixed recipe (see docs/benchmark.md)").choices(scales).default("nano"))
     .option("-o, --out <dir>", "output folder: leaderboard.json, leaderboard.md, runs/<dataset>/", "benchmark-out")
     .option("--steps <n>", "override the scale's step count (a custom scale named like nano@steps=N; not comparable to the named scale)")
+    .option("--batch <n>", "override the scale's pairs per step (a custom scale named like nano@batch=N; lr follows blr * batch / 256)")
     .option("--seeds <n>", "seeds per entry (pretraining and probe head), the intervals are over them; default the scale's (3)")
     .option("--objectives <list>", "pretraining objectives per dataset, comma-separated: croco, mae (MAE on the same frames)", "croco")
     .option("--no-random-init", "leave out the random-init reference row")
@@ -113,7 +115,7 @@ export function benchmarkCommand(): Command {
   return cmd;
 }
 
-/** The scale named by --scale with --steps and --seeds applied (a custom scale is named for them). */
+/** The scale named by --scale with --steps, --batch and --seeds applied (a custom scale is named for them). */
 function scaleFromFlags(o: BenchmarkFlags): { scale: BenchmarkScale; scaleName: string } {
   let scale: BenchmarkScale = getScale(o.scale);
   let scaleName = o.scale;
@@ -122,6 +124,13 @@ function scaleFromFlags(o: BenchmarkFlags): { scale: BenchmarkScale; scaleName: 
     if (steps !== scale.steps) {
       scale = { ...scale, steps };
       scaleName = `${o.scale}@steps=${steps}`;
+    }
+  }
+  if (o.batch !== undefined) {
+    const batch = intFlag("batch", o.batch);
+    if (batch !== scale.batch) {
+      scale = { ...scale, batch };
+      scaleName = `${scaleName}@batch=${batch}`;
     }
   }
   if (o.seeds !== undefined) {

@@ -120,8 +120,25 @@ describe("stdout carries data, stderr the rest", () => {
   });
 
   it("benchmark: --json prints the leaderboard as JSON; without it, as markdown on stdout", async () => {
-    const bench = ["benchmark", t("ds"), "--probe", t("synth"), "--steps", "1", "--seeds", "1", "--no-random-init", "-o", t("bench")];
-    expect(await json(bench)).toHaveProperty("rows");
+    const bench = [
+      "benchmark",
+      t("ds"),
+      "--probe",
+      t("synth"),
+      "--steps",
+      "1",
+      "--batch",
+      "2",
+      "--seeds",
+      "1",
+      "--no-random-init",
+      "-o",
+      t("bench"),
+    ];
+    const lb = (await json(bench)) as { rows: unknown[]; scale: string; recipe: { batch: number } };
+    expect(lb.rows.length).toBeGreaterThan(0);
+    expect([lb.scale, lb.recipe.batch]).toEqual(["nano@steps=1@batch=2@seeds=1", 2]); // --batch names a custom scale
+    expect(JSON.parse(fs.readFileSync(t("bench", "runs", "ds", "seed0", "train", "config.json"), "utf8")).batch).toBe(2);
     const r = await mimic(bench); // finished runs are reused
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("| ");
