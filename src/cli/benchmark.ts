@@ -48,7 +48,8 @@ export function benchmarkCommand(): Command {
     .option("--json", "print the leaderboard as JSON instead of markdown")
     .option("--quiet", "no progress or summary on stderr (errors still print)")
     .action(async (given: string[], o: BenchmarkFlags) => {
-      if (!o.probe) throw new UsageError("--probe <dir> is required: the probe dataset (e.g. a 'mimic synth' output)");
+      const probe = o.probe;
+      if (!probe) throw new UsageError("--probe <dir> is required: the probe dataset (e.g. a 'mimic synth' output)");
       if (given.length === 0 && !o.makeBaselines)
         throw new UsageError("pass one or more mined dataset folders, or --make-baselines <videos-dir>");
       const { scale, scaleName } = scaleFromFlags(o);
@@ -56,15 +57,9 @@ export function benchmarkCommand(): Command {
       const seed = intFlag("seed", o.seed, 0);
       // The datasets and the probe set are checked before --out is claimed (the baselines, made
       // later, are checked with them again before any training).
-      try {
-        if (given.length) checkInputs(given, o.probe);
-        else checkProbe(o.probe);
-        if (o.makeBaselines && !fs.existsSync(o.makeBaselines))
-          throw new UsageError(`--make-baselines ${o.makeBaselines} does not exist; pass the folder of videos to mine the baselines from`);
-      } catch (e) {
-        if (e instanceof BenchmarkInputError) throw new UsageError(e.message);
-        throw e;
-      }
+      asUsage(() => (given.length ? checkInputs(given, probe) : checkProbe(probe)));
+      if (o.makeBaselines && !fs.existsSync(o.makeBaselines))
+        throw new UsageError(`--make-baselines ${o.makeBaselines} does not exist; pass the folder of videos to mine the baselines from`);
       // Reruns continue in --out (finished runs are reused), so it is always claimed as a resume:
       // empty, or a folder 'mimic benchmark' wrote; never over the datasets, the probe set or the videos.
       const out = outFlag(o.out);
@@ -72,7 +67,7 @@ export function benchmarkCommand(): Command {
         command: "benchmark",
         resume: true,
         adoptUnmarked: true,
-        inputs: [...given, o.probe, ...(o.makeBaselines ? [o.makeBaselines] : [])],
+        inputs: [...given, probe, ...(o.makeBaselines ? [o.makeBaselines] : [])],
       });
       try {
         const datasets = [...given];
@@ -85,10 +80,9 @@ export function benchmarkCommand(): Command {
             throw e;
           }
         }
-        let outcome: Awaited<ReturnType<typeof runBenchmark>>;
-        try {
-          outcome = await runBenchmark(datasets, {
-            probe: o.probe,
+        const outcome = await asUsage(() =>
+          runBenchmark(datasets, {
+            probe,
             scaleName,
             scale,
             out,
@@ -96,11 +90,8 @@ export function benchmarkCommand(): Command {
             randomInit: o.randomInit,
             positionPrior: o.positionPrior,
             quiet: o.quiet || o.json,
-          });
-        } catch (e) {
-          if (e instanceof BenchmarkInputError) throw new UsageError(e.message);
-          throw e;
-        }
+          }),
+        );
         if (o.json) printJson(outcome.leaderboard);
         else {
           process.stdout.write(outcome.markdown);
@@ -152,4 +143,17 @@ function objectivesFromFlag(flag: string): Array<"croco" | "mae"> {
     if (x !== "croco" && x !== "mae") throw new UsageError(`--objectives: unknown objective '${x}'; use croco, mae or croco,mae`);
   if (new Set(objectives).size !== objectives.length) throw new UsageError(`--objectives lists an objective twice: '${flag}'`);
   return objectives as Array<"croco" | "mae">;
+}
+
+/** fn's result; a BenchmarkInputError (a bad dataset or probe set) becomes a UsageError (exit 2). */
+function asUsage<T>(fn: () => T): T {
+  const usage = (e: unknown): never => {
+    throw e instanceof BenchmarkInputError ? new UsageError(e.message) : e;
+  };
+  try {
+    const r = fn();
+    return (r instanceof Promise ? r.catch(usage) : r) as T;
+  } catch (e) {
+    return usage(e);
+  }
 }
