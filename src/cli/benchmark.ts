@@ -21,6 +21,7 @@ interface BenchmarkFlags {
   randomInit: boolean;
   positionPrior: boolean;
   makeBaselines?: string;
+  baselines?: string;
   seed: string;
   json?: boolean;
   quiet?: boolean;
@@ -44,6 +45,7 @@ export function benchmarkCommand(): Command {
       "--make-baselines <videos-dir>",
       `first make the baseline datasets (${baselineRecipes.map((b) => b.name).join(", ")}) from these videos in <out>/baselines/ (kept if there) and benchmark them too`,
     )
+    .option("--baselines <list>", "with --make-baselines: only these baselines, comma-separated (default: all)")
     .option("--seed <k>", "seed of the random-pairs baseline", "0")
     .option("--json", "print the leaderboard as JSON instead of markdown")
     .option("--quiet", "no progress or summary on stderr (errors still print)")
@@ -55,6 +57,7 @@ export function benchmarkCommand(): Command {
       const { scale, scaleName } = scaleFromFlags(o);
       const objectives = objectivesFromFlag(o.objectives);
       const seed = intFlag("seed", o.seed, 0);
+      const only = baselinesFromFlag(o);
       // The datasets and the probe set are checked before --out is claimed (the baselines, made
       // later, are checked with them again before any training).
       asUsage(() => (given.length ? checkInputs(given, probe) : checkProbe(probe)));
@@ -73,7 +76,7 @@ export function benchmarkCommand(): Command {
         const datasets = [...given];
         if (o.makeBaselines) {
           try {
-            const made = await makeBaselines(o.makeBaselines, path.join(out, "baselines"), { seed, quiet: o.quiet || o.json });
+            const made = await makeBaselines(o.makeBaselines, path.join(out, "baselines"), { seed, only, quiet: o.quiet || o.json });
             datasets.push(...made.map((m) => m.dir));
           } catch (e) {
             if (/does not exist/.test((e as Error).message)) throw new UsageError((e as Error).message);
@@ -143,6 +146,18 @@ function objectivesFromFlag(flag: string): Array<"croco" | "mae"> {
     if (x !== "croco" && x !== "mae") throw new UsageError(`--objectives: unknown objective '${x}'; use croco, mae or croco,mae`);
   if (new Set(objectives).size !== objectives.length) throw new UsageError(`--objectives lists an objective twice: '${flag}'`);
   return objectives as Array<"croco" | "mae">;
+}
+
+/** --baselines as a list of distinct baseline names (undefined: all); only with --make-baselines. */
+function baselinesFromFlag(o: BenchmarkFlags): string[] | undefined {
+  if (o.baselines === undefined) return undefined;
+  if (!o.makeBaselines) throw new UsageError("--baselines needs --make-baselines <videos-dir>: the videos to make them from");
+  const known = baselineRecipes.map((b) => b.name);
+  const names = o.baselines.split(",").map((x) => x.trim());
+  for (const x of names)
+    if (!known.includes(x)) throw new UsageError(`--baselines: unknown baseline '${x}'; use one or more of ${known.join(", ")}`);
+  if (new Set(names).size !== names.length) throw new UsageError(`--baselines lists a baseline twice: '${o.baselines}'`);
+  return names;
 }
 
 /** fn's result; a BenchmarkInputError (a bad dataset or probe set) becomes a UsageError (exit 2). */

@@ -201,6 +201,9 @@ describe("commands that write results never write over their inputs", () => {
       [[path.join(t, "no-such-dataset"), "--out", fresh], /no-such-dataset is not a folder/],
       [[ds, "--out", fresh, "--steps", "0"], /--steps must be an integer >= 1/],
       [[ds, "--make-baselines", path.join(t, "no-such-videos"), "--out", fresh], /--make-baselines .*no-such-videos does not exist/],
+      [[ds, "--baselines", "random-pairs", "--out", fresh], /--baselines needs --make-baselines/],
+      [[ds, "--make-baselines", videos, "--baselines", "random-pairs,best-pairs", "--out", fresh], /unknown baseline 'best-pairs'/],
+      [[ds, "--make-baselines", videos, "--baselines", "random-pairs,random-pairs", "--out", fresh], /lists a baseline twice/],
     ] as const) {
       const r = await mimic(["benchmark", ...args, "--probe", probe, "--quiet"]);
       expect(r.status, `${args.join(" ")}: ${r.stderr}`).toBe(2);
