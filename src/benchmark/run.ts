@@ -100,6 +100,57 @@ export interface BenchmarkOutcome {
   reused: string[];
   /** Entries that failed (not on the leaderboard). */
   failures: Array<{ dataset: string; error: string }>;
+  /** Wall seconds each run took when it ran (reused runs included), as its files record them. */
+  timing: RunTiming[];
+}
+
+/** What one run (entry, seed) cost: pretraining and the two probes, wall seconds; null = not recorded. */
+export interface RunTiming {
+  entry: string;
+  seed: number;
+  /** `mimic train`'s elapsedSec at its last step (null for references, which train nothing). */
+  train: number | null;
+  /** depth + seg probes (their metrics.json `seconds`). */
+  probes: number | null;
+}
+
+/** The recorded cost of the run in `dir` (runs/<entry>/seed<k>): train/metrics.jsonl and the probes' metrics.json. */
+export function runSeconds(dir: string): { train: number | null; probes: number | null } {
+  const read = <T>(f: string, parse: (text: string) => T): T | null => {
+    try {
+      return parse(fs.readFileSync(path.join(dir, f), "utf8"));
+    } catch {
+      return null;
+    }
+  };
+  const last = read("train/metrics.jsonl", (t) => JSON.parse(t.trim().split("\n").at(-1)!) as { elapsedSec?: number });
+  const probe = (task: string) => read(`probe-${task}/metrics.json`, (t) => (JSON.parse(t) as { seconds?: number }).seconds ?? null);
+  const [d, g] = [probe("depth"), probe("seg")];
+  return {
+    train: typeof last?.elapsedSec === "number" ? last.elapsedSec : null,
+    probes: typeof d === "number" && typeof g === "number" ? d + g : null,
+  };
+}
+
+/**
+ * Minutes per seed of each entry (pretraining + probes, mean over the seeds that recorded both),
+ * one line per entry, for the summary on stderr (wall times: they depend on the machine and its
+ * load, so they stay out of the leaderboard files, which are the same bytes for the same scores).
+ */
+export function timingSummary(timing: RunTiming[]): string[] {
+  const names = [...new Set(timing.map((t) => t.entry))];
+  return names.map((name) => {
+    const runs = timing.filter((t) => t.entry === name && t.probes !== null);
+    if (runs.length === 0) return `${name}: no recorded times`;
+    const trained = runs.filter((t) => t.train !== null);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const min = (x: number) => `${(x / 60).toFixed(1)} min`;
+    const probes = mean(runs.map((t) => t.probes!));
+    const seeds = `${runs.length} seed${runs.length === 1 ? "" : "s"}`;
+    if (trained.length === 0) return `${name}: ${min(probes)} per seed (probes; ${seeds})`;
+    const train = mean(trained.map((t) => t.train!));
+    return `${name}: ${min(train + probes)} per seed (pretraining ${min(train)}, probes ${min(probes)}; ${seeds})`;
+  });
 }
 
 /** Folder name of an entry under runs/ ("random init" -> "random-init", "a (mae)" -> "a.mae"). */
@@ -175,6 +226,7 @@ export async function runBenchmark(datasets: string[], opts: BenchmarkOptions): 
   const results: EntryResult[] = [];
   const reused: string[] = [];
   const failures: BenchmarkOutcome["failures"] = [];
+  const timing: RunTiming[] = [];
   const objectives = opts.objectives ?? ["croco"];
   const entries: Array<{ name: string; objective: EntryResult["objective"]; info: DatasetInfo | null; reference?: "random" | "position" }> =
     [];
@@ -296,6 +348,8 @@ export async function runBenchmark(datasets: string[], opts: BenchmarkOptions): 
         seeds.push(scores);
       }
       results.push({ ...entry, dataset: e.info?.name ?? "-", seeds });
+      for (const sc of seeds)
+        timing.push({ entry: e.name, seed: sc.seed, ...runSeconds(path.join(opts.out, "runs", entryFolder(e.name), `seed${sc.seed}`)) });
     } catch (err) {
       failures.push({ dataset: e.name, error: (err as Error).message });
       if (!q) process.stderr.write(`benchmark: ${e.name}: ${(err as Error).message}\n`);
@@ -307,5 +361,5 @@ export async function runBenchmark(datasets: string[], opts: BenchmarkOptions): 
   const files = { json: path.join(opts.out, "leaderboard.json"), markdown: path.join(opts.out, "leaderboard.md") };
   fs.writeFileSync(files.json, leaderboardJson(leaderboard));
   fs.writeFileSync(files.markdown, markdown);
-  return { leaderboard, markdown, files, reused, failures };
+  return { leaderboard, markdown, files, reused, failures, timing };
 }

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Command, Option } from "commander";
 import { baselineRecipes, makeBaselines } from "../benchmark/baselines.js";
-import { BenchmarkInputError, checkInputs, checkProbe, runBenchmark } from "../benchmark/run.js";
+import { BenchmarkInputError, checkInputs, checkProbe, runBenchmark, timingSummary } from "../benchmark/run.js";
 import { type BenchmarkScale, benchmarkScales, getScale, scaleProblems } from "../benchmark/scales.js";
 import { prepareOut } from "../io/outdir.js";
 import { EXIT, intFlag, outFlag, printJson, UsageError } from "./common.js";
@@ -50,6 +50,7 @@ export function benchmarkCommand(): Command {
     .option("--json", "print the leaderboard as JSON instead of markdown")
     .option("--quiet", "no progress or summary on stderr (errors still print)")
     .action(async (given: string[], o: BenchmarkFlags) => {
+      const t0 = performance.now();
       const probe = o.probe;
       if (!probe) throw new UsageError("--probe <dir> is required: the probe dataset (e.g. a 'mimic synth' output)");
       if (given.length === 0 && !o.makeBaselines)
@@ -98,7 +99,12 @@ export function benchmarkCommand(): Command {
         if (o.json) printJson(outcome.leaderboard);
         else {
           process.stdout.write(outcome.markdown);
-          if (!o.quiet) console.error(`wrote ${outcome.files.markdown} and ${outcome.files.json}`);
+          if (!o.quiet) {
+            console.error(`wrote ${outcome.files.markdown} and ${outcome.files.json}`);
+            const wall = (performance.now() - t0) / 1000;
+            console.error(`time: ${Math.round(wall)} s wall for this command; each entry as its runs recorded it (reused runs with the time they took when they ran):`);
+            for (const line of timingSummary(outcome.timing)) console.error(`  ${line}`);
+          }
         }
         for (const f of outcome.failures) console.error(`mimic benchmark: ${f.dataset}: ${f.error}`);
         process.exitCode = outcome.failures.length ? EXIT.failed : EXIT.ok;

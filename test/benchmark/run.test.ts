@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BenchmarkInputError, type MimicRunner, readDatasetInfo, runBenchmark } from "../../src/benchmark/run.js";
+import { BenchmarkInputError, type MimicRunner, readDatasetInfo, runBenchmark, timingSummary } from "../../src/benchmark/run.js";
 import { type BenchmarkScale, benchmarkScales } from "../../src/benchmark/scales.js";
 
 const bin = path.resolve(__dirname, "../../bin/mimic.js");
@@ -43,6 +43,8 @@ function fakeRunner(calls: string[][]): MimicRunner {
           .trim()
           .split("\n").length - 1;
       fs.writeFileSync(path.join(out, "checkpoint-000001.json"), JSON.stringify({ pairs: n }));
+      // as mimic train records it: elapsed wall seconds at each step (here 60 s per pair of the dataset)
+      fs.writeFileSync(path.join(out, "metrics.jsonl"), `${JSON.stringify({ step: 1, elapsedSec: 1 })}\n${JSON.stringify({ step: 2, elapsedSec: 60 * n })}\n`);
       pairsOf.set(path.join(out, "checkpoint-000001.json"), n);
       return 0;
     }
@@ -55,7 +57,7 @@ function fakeRunner(calls: string[][]): MimicRunner {
           : { mIoU: n / 200, pixelAccuracy: n / 50 };
       fs.mkdirSync(flag("--out"), { recursive: true });
       // NaN is written as null, like JSON.stringify does in the real probe.
-      fs.writeFileSync(path.join(flag("--out"), "metrics.json"), JSON.stringify({ metrics }));
+      fs.writeFileSync(path.join(flag("--out"), "metrics.json"), JSON.stringify({ metrics, seconds: flag("--task") === "depth" ? 12 : 18 }));
       return 0;
     }
     return 1;
@@ -142,12 +144,26 @@ describe("mimic benchmark", () => {
     expect(md).toBe(r.markdown);
     expect(fs.existsSync(path.join(out, "runs", "big", "seed1", "result.json"))).toBe(true);
     expect(fs.existsSync(path.join(out, "runs", "random-init", "seed0", "result.json"))).toBe(true);
+    // what each run cost, read back from its files: pretraining (train's last elapsedSec) + the two probes
+    expect(r.timing.filter((t) => t.seed === 0)).toEqual([
+      { entry: "small", seed: 0, train: 300, probes: 30 },
+      { entry: "big", seed: 0, train: 1200, probes: 30 },
+      { entry: "nan", seed: 0, train: 420, probes: 30 },
+      { entry: "random init", seed: 0, train: null, probes: 30 },
+    ]);
+    expect(timingSummary(r.timing)).toEqual([
+      "small: 5.5 min per seed (pretraining 5.0 min, probes 0.5 min; 2 seeds)",
+      "big: 20.5 min per seed (pretraining 20.0 min, probes 0.5 min; 2 seeds)",
+      "nan: 7.5 min per seed (pretraining 7.0 min, probes 0.5 min; 2 seeds)",
+      "random init: 0.5 min per seed (probes; 2 seeds)",
+    ]);
 
     // Resume: nothing is rerun, and the files come out byte-identical.
     const again: string[][] = [];
     const r2 = await bench(again);
     expect(again).toEqual([]);
     expect(r2.reused).toHaveLength(8);
+    expect(r2.timing).toEqual(r.timing); // reused runs report the time they took when they ran
     expect(fs.readFileSync(path.join(out, "leaderboard.json"), "utf8")).toBe(json);
     expect(fs.readFileSync(path.join(out, "leaderboard.md"), "utf8")).toBe(md);
 

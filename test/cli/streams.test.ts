@@ -143,6 +143,9 @@ describe("stdout carries data, stderr the rest", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("| ");
     expect(() => JSON.parse(r.stdout)).toThrow();
+    // what each entry cost goes to stderr (the reused run with the time it took when it ran)
+    expect(r.stderr).toMatch(/time: \d+ s wall for this command/);
+    expect(r.stderr).toMatch(/ {2}ds: \d+\.\d min per seed \(pretraining \d+\.\d min, probes \d+\.\d min; 1 seed\)/);
   });
 
   it("a quiet step (demo, benchmark) that fails prints its stderr with the command", async () => {
