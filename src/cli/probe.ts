@@ -7,7 +7,7 @@ import { type ArchName, archPresets } from "../models/config.js";
 import { openProbeDataset, type ProbeFormat, type ProbeTask } from "../probe/datasets.js";
 import { checkpointEncoder, type EncoderDevice, positionEncoder, randomEncoder } from "../probe/encoders.js";
 import { type HeadPresetName, headPresets } from "../probe/heads.js";
-import { type FeatureNorm, formatMetrics, type ProbeTrainConfig, probePresets, runProbe } from "../probe/pipeline.js";
+import { type ClassWeights, type FeatureNorm, formatMetrics, type ProbeTrainConfig, probePresets, runProbe } from "../probe/pipeline.js";
 import { DEFAULT_RESAMPLES } from "../probe/stats.js";
 import { checkpointFiles, EXIT, floatFlag, intFlag, outFlag, type Progress, printJson, progress, UsageError } from "./common.js";
 
@@ -26,6 +26,7 @@ interface ProbeFlags {
   lr?: string;
   encoderLr?: string;
   featureNorm?: string;
+  classWeights?: string;
   format: string;
   cache?: string;
   device: string;
@@ -64,6 +65,10 @@ export function probeCommand(): Command {
       "--feature-norm <standardize|none>",
       "per-channel standardisation of the frozen features with train-split statistics (MAE's linear-probe BatchNorm), the same for every encoder; default from the preset",
     )
+    .option(
+      "--class-weights <none|balanced>",
+      "seg: loss weight per class; balanced = median frequency balancing over the train split (rare classes weigh more); default from the preset (none)",
+    )
     .option("--format <layout>", "dataset layout: auto, nyu, ade20k, synth", "auto")
     .option("--cache <dir>", "cache encoder features on disk here (reused while the weights are the same)")
     .option("--device <gpu|cpu>", "where the encoder runs: gpu (WebGPU) or cpu (the reference; slow; frozen only)", "gpu")
@@ -79,6 +84,9 @@ export function probeCommand(): Command {
         throw new UsageError(`unknown --head '${opts.head}'; use ${Object.keys(headPresets).join(", ")}`);
       if (opts.featureNorm && opts.featureNorm !== "standardize" && opts.featureNorm !== "none")
         throw new UsageError(`--feature-norm must be standardize or none, got '${opts.featureNorm}'`);
+      if (opts.classWeights && opts.classWeights !== "none" && opts.classWeights !== "balanced")
+        throw new UsageError(`--class-weights must be none or balanced, got '${opts.classWeights}'`);
+      if (opts.classWeights && opts.task !== "seg") throw new UsageError("--class-weights is for --task seg (depth has no classes)");
       const model = opts.arch ?? opts.model; // --arch: the old spelling, kept for one release
       if (!(model in archPresets)) throw new UsageError(`unknown --model '${model}'; use ${Object.keys(archPresets).join(", ")}`);
       if (opts.device !== "gpu" && opts.device !== "cpu") throw new UsageError(`--device must be gpu or cpu, got '${opts.device}'`);
@@ -93,6 +101,7 @@ export function probeCommand(): Command {
         ...(opts.batch ? { batchSize: intFlag("batch", opts.batch) } : {}),
         ...(opts.lr ? { lr: floatFlag("lr", opts.lr, 0, 10) } : {}),
         ...(opts.featureNorm ? { featureNorm: opts.featureNorm as FeatureNorm } : {}),
+        ...(opts.classWeights ? { classWeights: opts.classWeights as ClassWeights } : {}),
         ...(opts.encoderLr ? { encoderLr: floatFlag("encoder-lr", opts.encoderLr, 0, 10) } : {}),
       };
       if (opts.encoderLr && config.mode !== "finetune")

@@ -23,7 +23,10 @@ import {
 import { crossEntropyBackward, crossEntropyForward, SILOG_LAMBDA, siLogBackward, siLogForward } from "./losses.js";
 
 /** Targets of a batch: depth (B, H*W) metres (0 = no data) or classes (B, H*W) 0..K-1, 255 = ignore. */
-export type ProbeTargets = { kind: "depth"; depth: Float32Array } | { kind: "seg"; classes: Uint8Array };
+export type ProbeTargets =
+  | { kind: "depth"; depth: Float32Array }
+  /** weights: per-class loss weights (probe config classWeights), absent = every pixel counts 1 */
+  | { kind: "seg"; classes: Uint8Array; weights?: Float64Array };
 
 /** What the probe loop needs from a head trainer (CPU here, GPU in the training engine). */
 export interface HeadTrainer {
@@ -59,7 +62,7 @@ export function probeLoss(
     siLogBackward(f.acts, 1, dout);
     return { loss: f.loss, dout };
   }
-  const f = crossEntropyForward(out, targets.classes, B * pixels, classes, 255);
+  const f = crossEntropyForward(out, targets.classes, B * pixels, classes, 255, targets.weights ?? null);
   crossEntropyBackward(f.acts, 1, dout);
   return { loss: f.loss, dout };
 }

@@ -111,11 +111,17 @@ export interface CrossEntropyActs {
   targets: ArrayLike<number>;
   /** non-ignored pixels */
   valid: number;
+  /** per-class loss weights, or null (every pixel counts 1) */
+  weights: ArrayLike<number> | null;
+  /** the loss's denominator: the non-ignored pixels' summed weights (= valid when unweighted) */
+  norm: number;
 }
 
 /**
  * Softmax cross-entropy with an ignore index. logits: (P, C) channel-last; targets: (P) class
- * indices 0..C-1 or ignoreIndex. Returns the mean over non-ignored pixels (0 if none).
+ * indices 0..C-1 or ignoreIndex. Returns the mean over non-ignored pixels (0 if none); with class
+ * weights w (C), the weighted mean sum_p w[t_p] nll_p / sum_p w[t_p] (PyTorch's
+ * F.cross_entropy(weight=w, reduction="mean")).
  */
 export function crossEntropyForward(
   logits: ArrayLike<number>,
@@ -123,7 +129,9 @@ export function crossEntropyForward(
   P: number,
   C: number,
   ignoreIndex = 255,
+  weights: ArrayLike<number> | null = null,
 ): { loss: number; acts: CrossEntropyActs } {
+  if (weights && weights.length !== C) throw new Error(`crossEntropy: ${weights.length} class weights, expected ${C}`);
   if (logits.length !== P * C || targets.length !== P)
     throw new Error(
       `crossEntropy: logits has ${logits.length} values (expected P*C = ${P}*${C}), targets ${targets.length} (expected ${P})`,
@@ -131,6 +139,7 @@ export function crossEntropyForward(
   const probs = new Float64Array(P * C);
   let valid = 0;
   let total = 0;
+  let norm = 0;
   for (let p = 0; p < P; p++) {
     let max = Number.NEGATIVE_INFINITY;
     for (let c = 0; c < C; c++) max = Math.max(max, logits[p * C + c]);
@@ -142,21 +151,23 @@ export function crossEntropyForward(
     if (!(Number.isInteger(t) && t >= 0 && t < C))
       throw new Error(`crossEntropy: target ${t} at pixel ${p} is not in 0..${C - 1} nor the ignore index ${ignoreIndex}`);
     // -ln softmax_t = ln z + max - logit_t (stable)
-    total += Math.log(z) + max - logits[p * C + t];
+    const w = weights ? weights[t] : 1;
+    total += w * (Math.log(z) + max - logits[p * C + t]);
+    norm += w;
     valid++;
   }
-  return { loss: valid ? total / valid : 0, acts: { P, C, ignoreIndex, probs, targets, valid } };
+  return { loss: norm > 0 ? total / norm : 0, acts: { P, C, ignoreIndex, probs, targets, valid, weights, norm } };
 }
 
 /** dlogits (P, C) += dloss * dL/dlogits. */
 export function crossEntropyBackward(acts: CrossEntropyActs, dloss: number, dlogits: Grad): void {
-  const { P, C, ignoreIndex, probs, targets, valid } = acts;
+  const { P, C, ignoreIndex, probs, targets, weights, norm } = acts;
   if (dlogits.length !== P * C) throw new Error(`crossEntropy backward: dlogits has ${dlogits.length} values, expected ${P * C}`);
-  if (valid === 0) return;
-  const s = dloss / valid;
+  if (!(norm > 0)) return;
   for (let p = 0; p < P; p++) {
     const t = targets[p];
     if (t === ignoreIndex) continue;
+    const s = (dloss * (weights ? weights[t] : 1)) / norm;
     for (let c = 0; c < C; c++) dlogits[p * C + c] += s * (probs[p * C + c] - (c === t ? 1 : 0));
   }
 }

@@ -218,10 +218,46 @@ export interface ProbeTrainConfig {
   encoderLr: number;
   /** linear warmup of both learning rates, as a fraction of the steps (frozen presets: 0) */
   warmup: number;
+  /** segmentation loss weights per class: "none" (every pixel counts 1) or "balanced" (median
+   *  frequency balancing over the train split, balancedClassWeights); depth ignores it */
+  classWeights: ClassWeights;
+}
+
+export type ClassWeights = "none" | "balanced";
+
+/**
+ * Median frequency balancing (Eigen & Fergus, ICCV 2015): w_c = median(f) / f_c, f_c = the share of
+ * class c among the labelled pixels of `targets` (classes 0..C-1; ignoreIndex not counted), the
+ * median over the classes that occur; a class that never occurs gets 0. Rare classes weigh more, so
+ * a head cannot reach a low loss by predicting only the large classes.
+ */
+export function balancedClassWeights(targets: Iterable<ArrayLike<number>>, C: number, ignoreIndex = 255): Float64Array {
+  const count = new Float64Array(C);
+  for (const t of targets)
+    for (let i = 0; i < t.length; i++) {
+      const c = t[i];
+      if (c !== ignoreIndex && c >= 0 && c < C) count[c]++;
+    }
+  const total = count.reduce((a, b) => a + b, 0);
+  const w = new Float64Array(C);
+  if (total === 0) return w;
+  const present = [...count].filter((n) => n > 0).sort((a, b) => a - b);
+  const m = present.length;
+  const median = (m % 2 ? present[(m - 1) / 2] : (present[m / 2 - 1] + present[m / 2]) / 2) / total;
+  for (let c = 0; c < C; c++) if (count[c] > 0) w[c] = median / (count[c] / total);
+  return w;
 }
 
 /** What every frozen preset shares: standardised features, no encoder training, no warmup. */
-const frozen = { seed: 0, valFraction: 0.2, featureNorm: "standardize", mode: "frozen", encoderLr: 0, warmup: 0 } as const;
+const frozen = {
+  seed: 0,
+  valFraction: 0.2,
+  featureNorm: "standardize",
+  mode: "frozen",
+  encoderLr: 0,
+  warmup: 0,
+  classWeights: "none",
+} as const;
 
 export const probePresets = {
   /** a smoke run: a few epochs of the linear probe */
@@ -341,6 +377,8 @@ interface ProbeRun {
   loaded: Map<string, LoadedSample>;
   /** per-image targets at the input size, by rgbPath (sampleTarget) */
   target: Map<string, Float32Array | Uint8Array>;
+  /** segmentation loss weights per class (cfg.classWeights "balanced"), or null */
+  classWeights: Float64Array | null;
   progress: NonNullable<RunProbeOptions["onProgress"]>;
 }
 
@@ -349,6 +387,8 @@ function checkConfig(cfg: ProbeTrainConfig, enc: FrozenEncoder): void {
     throw new Error(`featureNorm must be "standardize" or "none", got '${cfg.featureNorm}'`);
   if (cfg.mode !== "frozen" && cfg.mode !== "finetune") throw new Error(`mode must be "frozen" or "finetune", got '${cfg.mode}'`);
   if (!(cfg.warmup >= 0 && cfg.warmup < 1)) throw new Error(`warmup must be a fraction in [0, 1), got ${cfg.warmup}`);
+  if (cfg.classWeights !== "none" && cfg.classWeights !== "balanced")
+    throw new Error(`classWeights must be "none" or "balanced", got '${cfg.classWeights}'`);
   if (cfg.mode === "finetune") {
     if (!isTrainable(enc)) throw new Error(`encoder ${enc.name} cannot be fine-tuned (it has no backward); use the GPU encoder`);
     if (cfg.featureNorm !== "none") throw new Error("fine-tuning trains on the encoder's own tokens: set featureNorm to none");
@@ -377,6 +417,13 @@ async function prepareProbe(opts: RunProbeOptions): Promise<ProbeRun> {
     });
   }
   const target = new Map(all.map((s) => [s.rgbPath, sampleTarget(loaded.get(s.rgbPath)!)]));
+  const classWeights =
+    ds.task === "seg" && cfg.classWeights === "balanced"
+      ? balancedClassWeights(
+          train.map((s) => target.get(s.rgbPath)!),
+          head.outChannels,
+        )
+      : null;
   return {
     cfg,
     ds,
@@ -393,6 +440,7 @@ async function prepareProbe(opts: RunProbeOptions): Promise<ProbeRun> {
     loadOpts,
     loaded,
     target,
+    classWeights,
     progress: opts.onProgress ?? (() => {}),
   };
 }
@@ -495,6 +543,7 @@ async function trainLoop(
         task,
         batch.map((s) => run.target.get(s.rgbPath)!),
       );
+      if (targets.kind === "seg" && run.classWeights) targets.weights = run.classWeights;
       const loss = await step(batch, targets, lrAt(n, schedule));
       sum += loss * batch.length;
       n++;

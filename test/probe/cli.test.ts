@@ -66,6 +66,8 @@ describe("mimic probe", () => {
     await expect(run([...base, "--task", "normals"])).rejects.toThrow(/--task must be depth or seg/);
     await expect(run([...base, "--task", "seg", "--preset", "big"])).rejects.toThrow(/unknown --preset 'big'/);
     await expect(run([...base, "--task", "seg", "--feature-norm", "bn"])).rejects.toThrow(/--feature-norm must be standardize or none/);
+    await expect(run([...base, "--task", "seg", "--class-weights", "inverse"])).rejects.toThrow(/--class-weights must be none or balanced/);
+    await expect(run([...base, "--task", "depth", "--class-weights", "balanced"])).rejects.toThrow(/--class-weights is for --task seg/);
     await expect(run([...base, "--task", "seg", "--model", "huge"])).rejects.toThrow(/unknown --model 'huge'/);
     // --arch: the old spelling of --model, still read for one release
     await expect(run([...base, "--task", "seg", "--arch", "huge"])).rejects.toThrow(/unknown --model 'huge'/);

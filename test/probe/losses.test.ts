@@ -129,4 +129,29 @@ describe("cross-entropy with ignore index (CPU twin)", () => {
   it("targets out of range are errors", () => {
     expect(() => crossEntropyForward([0, 0], [2], 1, 2)).toThrow(/target 2 at pixel 0 is not in 0\.\.1/);
   });
+
+  it("class weights: the weighted mean of the hand-computed case, ones = unweighted, gradient by finite differences", () => {
+    // the first case with w = [3, 1]: (3 ln 2 + 1 ln 4) / (3 + 1) = 5 ln 2 / 4
+    const logits = [0, 0, Math.log(3), 0, 50, -50];
+    const f = crossEntropyForward(logits, [0, 1, 255], 3, 2, 255, [3, 1]);
+    expect(f.loss).toBeCloseTo((5 * Math.LN2) / 4, 12);
+    expect(f.acts.norm).toBe(4);
+    const g = new Float64Array(6);
+    crossEntropyBackward(f.acts, 1, g);
+    // pixel 0: 3/4 ([0.5, 0.5] - [1, 0]); pixel 1: 1/4 ([0.75, 0.25] - [0, 1])
+    const want = [-0.375, 0.375, 0.1875, -0.1875, 0, 0];
+    for (let i = 0; i < 6; i++) expect(g[i]).toBeCloseTo(want[i], 12);
+    expect(crossEntropyForward(logits, [0, 1, 255], 3, 2, 255, [1, 1]).loss).toBe(crossEntropyForward(logits, [0, 1, 255], 3, 2).loss);
+    const P = 11;
+    const C = 5;
+    const x0 = rand(P * C, 6, -3, 3);
+    const r = new Pcg32(7, 1);
+    const targets = Array.from({ length: P }, (_, i) => (i % 4 === 3 ? 255 : r.nextBelow(C)));
+    const w = [0.5, 2, 1, 0, 3];
+    const fw = crossEntropyForward(x0, targets, P, C, 255, w);
+    const gw = new Float64Array(P * C);
+    crossEntropyBackward(fw.acts, 0.7, gw);
+    expectGradClose(gw, numericGrad((x) => 0.7 * crossEntropyForward(x, targets, P, C, 255, w).loss, x0), 1e-7, "weighted dlogits");
+    expect(() => crossEntropyForward(logits, [0, 1, 255], 3, 2, 255, [1])).toThrow(/1 class weights, expected 2/);
+  });
 });

@@ -9,6 +9,7 @@ import { openProbeDataset } from "../../src/probe/datasets.js";
 import type { DepthMetrics, SegMetrics } from "../../src/probe/metrics.js";
 import {
   applyFeatureStats,
+  balancedClassWeights,
   FeatureCache,
   type FrozenEncoder,
   featureStats,
@@ -153,6 +154,21 @@ describe("probe loop (frozen encoder -> cached features -> head -> val metrics)"
     expect(m.mIoU, formatMetrics(m, res.classNames)).toBeGreaterThan(0.7);
     expect(m.mIoU).toBeGreaterThan(base.mIoU + 0.2);
     expect(formatMetrics(m, res.classNames)).toMatch(/light/);
+  });
+
+  it("seg with classWeights balanced: median frequency weights from the train split reach the loss", async () => {
+    // counts 6, 2, 0, 1 (255 ignored): shares 6/9, 2/9, 0, 1/9; median of the present ones 2/9
+    const w = balancedClassWeights([Uint8Array.from([0, 0, 0, 1, 255]), Uint8Array.from([0, 0, 0, 1, 3, 255])], 4);
+    expect([...w].map((x) => +x.toFixed(12))).toEqual([+(1 / 3).toFixed(12), 1, 0, 2]);
+    expect([...balancedClassWeights([Uint8Array.from([255])], 2)]).toEqual([0, 0]);
+    await ready;
+    const ds = openProbeDataset(root, { task: "seg" });
+    const enc = patchEncoder({ n: 0 });
+    const config = { head: "linear" as const, batchSize: 4, lr: 5e-2, seed: 2, pictures: 1, epochs: 2 };
+    const plain = await runProbe({ dataset: ds, encoder: enc, config });
+    const balanced = await runProbe({ dataset: ds, encoder: enc, config: { ...config, classWeights: "balanced" } });
+    expect([plain.train.classWeights, balanced.train.classWeights]).toEqual(["none", "balanced"]);
+    expect(balanced.train.losses).not.toEqual(plain.train.losses);
   });
 
   it("features are computed once per image and come back from the disk cache", async () => {
