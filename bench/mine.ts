@@ -119,12 +119,14 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
   let agree = 0;
   let sameOverlap = 0;
   const differ: string[] = [];
+  // A disagreement is read against the 50-75% band: near an edge, RANSAC's own samples decide it.
+  const pct = (ov: number | null) => (ov === null ? "none" : `${(100 * ov).toFixed(1)}%`);
   for (const c of oursCands) {
     const q = peerByKey.get(key(c));
     if (q === undefined) continue;
     both++;
     if (q.kept === c.kept) agree++;
-    else differ.push(key(c));
+    else differ.push(`${key(c)} (overlap ours ${pct(c.overlap)}, peer ${pct(q.overlap)})`);
     if (patches(q.overlap) === patches(c.overlap)) sameOverlap++;
   }
   const stages = (
