@@ -156,8 +156,15 @@ export function timingSummary(timing: RunTiming[]): string[] {
 /** Folder name of an entry under runs/ ("random init" -> "random-init", "a (mae)" -> "a.mae"). */
 export const entryFolder = (name: string): string => name.replace(/ \((\w+)\)$/, ".$1").replace(/\s+/g, "-");
 
-const sameRecipe = (a: BenchmarkScale, b: BenchmarkScale) => JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
-const sortKeys = (o: object) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
+/** The scale fields that choose which seeds run, not what one seed's run does (a record holds its own seed). */
+const SEED_FIELDS: readonly string[] = ["seed", "seeds"];
+/** The recipe of one seed's run: every scale field but the seed range, in a fixed key order. */
+const runRecipe = (s: BenchmarkScale) =>
+  JSON.stringify(
+    Object.entries(s)
+      .filter(([k]) => !SEED_FIELDS.includes(k))
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
+  );
 
 /** The scale fields that decide a training run (the rest is the probe protocol). */
 const TRAINING_FIELDS = ["model", "steps", "batch", "blr"] as const;
@@ -165,10 +172,11 @@ const TRAINING_FIELDS = ["model", "steps", "batch", "blr"] as const;
 /** The scale fields that decide a reference entry (random init, position prior): no training. */
 const REFERENCE_FIELDS = ["model", "probeEpochs", "probeHead"] as const;
 
-/** True when a finished run's recipe gives the same result at scale `s` (references ignore training
- *  fields, and the scale's name: a custom "nano@steps=N" probes random init exactly as "nano" does). */
+/** True when a finished run's recipe gives the same result at scale `s`. The scale's name and its
+ *  seed range do not count: "nano@seeds=5" reuses the seeds a 3-seed "nano" run finished, and a
+ *  custom "nano@steps=N" probes random init exactly as "nano" does (references ignore training fields). */
 const recipeStillValid = (rec: BenchmarkScale, s: BenchmarkScale, reference: boolean): boolean =>
-  reference ? REFERENCE_FIELDS.every((k) => rec[k] === s[k]) : sameRecipe(rec, s);
+  reference ? REFERENCE_FIELDS.every((k) => rec[k] === s[k]) : runRecipe(rec) === runRecipe(s);
 
 /**
  * True when `dir` holds a finished training run for this entry, recipe and seed: its result.json
@@ -252,7 +260,6 @@ export async function runBenchmark(datasets: string[], opts: BenchmarkOptions): 
           try {
             const rec = JSON.parse(fs.readFileSync(recordFile, "utf8")) as RunRecord;
             if (
-              (e.reference !== undefined || rec.scale === opts.scaleName) &&
               recipeStillValid(rec.recipe, s, e.reference !== undefined) &&
               rec.probeDir === probeAbs &&
               JSON.stringify(rec.entry) === JSON.stringify(entry) &&

@@ -37,7 +37,10 @@ export function benchmarkCommand(): Command {
     .option("-o, --out <dir>", "output folder: leaderboard.json, leaderboard.md, runs/<dataset>/", "benchmark-out")
     .option("--steps <n>", "override the scale's step count (a custom scale named like nano@steps=N; not comparable to the named scale)")
     .option("--batch <n>", "override the scale's pairs per step (a custom scale named like nano@batch=N; lr follows blr * batch / 256)")
-    .option("--seeds <n>", "seeds per entry (pretraining and probe head), the intervals are over them; default the scale's (3)")
+    .option(
+      "--seeds <n>",
+      "seeds per entry (pretraining and probe head), the intervals are over them; default the scale's (3); a rerun with more reuses the finished seeds",
+    )
     .option("--objectives <list>", "pretraining objectives per dataset, comma-separated: croco, mae (MAE on the same frames)", "croco")
     .option("--no-random-init", "leave out the random-init reference row")
     .option("--no-position-prior", "leave out the position-prior reference row (a head on the position embedding alone)")
@@ -102,7 +105,9 @@ export function benchmarkCommand(): Command {
           if (!o.quiet) {
             console.error(`wrote ${outcome.files.markdown} and ${outcome.files.json}`);
             const wall = (performance.now() - t0) / 1000;
-            console.error(`time: ${Math.round(wall)} s wall for this command; each entry as its runs recorded it (reused runs with the time they took when they ran):`);
+            console.error(
+              `time: ${Math.round(wall)} s wall for this command; each entry as its runs recorded it (reused runs with the time they took when they ran):`,
+            );
             for (const line of timingSummary(outcome.timing)) console.error(`  ${line}`);
           }
         }

@@ -209,6 +209,54 @@ describe("mimic benchmark", () => {
     expect(other.filter((c) => c.includes("position")).length).toBe(2 * 2);
   });
 
+  it("--seeds N after a run with fewer seeds reuses the finished seeds and runs only the new ones", async () => {
+    const ds = [dataset("more", 4, "m1")];
+    const out = path.join(tmp, "out-seeds");
+    const bench = (log: string[][], seeds: number, scaleName: string) =>
+      runBenchmark(ds, {
+        probe,
+        scaleName,
+        scale: { ...benchmarkScales.nano, seeds },
+        out,
+        quiet: true,
+        positionPrior: false,
+        runner: fakeRunner(log),
+      });
+    const first: string[][] = [];
+    const r1 = await bench(first, 2, "nano@seeds=2");
+    expect(first.filter((c) => c[0] === "train").length).toBe(2);
+    const more: string[][] = [];
+    const r2 = await bench(more, 3, "nano@seeds=3");
+    // only seed 2: one training, its two probes, random init's two probes
+    expect(more.map((c) => [c[0], c[c.indexOf("--seed") + 1]])).toEqual([
+      ["train", "2"],
+      ["probe", "2"],
+      ["probe", "2"],
+      ["probe", "2"],
+      ["probe", "2"],
+    ]);
+    expect(r2.reused).toEqual(["more seed 0", "more seed 1", "random init seed 0", "random init seed 1"]);
+    expect(r2.leaderboard.rows[0].seg.mIoU.values).toHaveLength(3);
+    // the first two seeds score as they did
+    expect(r2.leaderboard.rows[0].seg.mIoU.values.slice(0, 2)).toEqual(r1.leaderboard.rows[0].seg.mIoU.values);
+    // and back to the scale's own name and 3 seeds: nothing runs
+    const again: string[][] = [];
+    await bench(again, 3, "nano");
+    expect(again).toEqual([]);
+    // another recipe still reruns: the seed range is the only field that may differ
+    const other: string[][] = [];
+    await runBenchmark(ds, {
+      probe,
+      scaleName: "nano@steps=7",
+      scale: { ...benchmarkScales.nano, seeds: 3, steps: 7 },
+      out,
+      quiet: true,
+      positionPrior: false,
+      runner: fakeRunner(other),
+    });
+    expect(other.filter((c) => c[0] === "train").length).toBe(3);
+  });
+
   it("--objectives croco,mae: MAE on the same frames is its own row, named '<dataset> (mae)'", async () => {
     const calls: string[][] = [];
     const r = await runBenchmark([dataset("frames", 3, "f")], {
