@@ -212,11 +212,11 @@ describe("mimic benchmark", () => {
   it("--seeds N after a run with fewer seeds reuses the finished seeds and runs only the new ones", async () => {
     const ds = [dataset("more", 4, "m1")];
     const out = path.join(tmp, "out-seeds");
-    const bench = (log: string[][], seeds: number, scaleName: string) =>
+    const bench = (log: string[][], seeds: number, scaleName: string, steps = benchmarkScales.nano.steps) =>
       runBenchmark(ds, {
         probe,
         scaleName,
-        scale: { ...benchmarkScales.nano, seeds },
+        scale: { ...benchmarkScales.nano, seeds, steps },
         out,
         quiet: true,
         positionPrior: false,
@@ -245,15 +245,7 @@ describe("mimic benchmark", () => {
     expect(again).toEqual([]);
     // another recipe still reruns: the seed range is the only field that may differ
     const other: string[][] = [];
-    await runBenchmark(ds, {
-      probe,
-      scaleName: "nano@steps=7",
-      scale: { ...benchmarkScales.nano, seeds: 3, steps: 7 },
-      out,
-      quiet: true,
-      positionPrior: false,
-      runner: fakeRunner(other),
-    });
+    await bench(other, 3, "nano@steps=7", 7);
     expect(other.filter((c) => c[0] === "train").length).toBe(3);
   });
 
