@@ -53,6 +53,18 @@ export async function timeMs(fn: () => Promise<unknown> | unknown, repeats = 5, 
   return times[times.length >> 1];
 }
 
+/** A BLAS peer's environment: ours without the variables that pin OpenBLAS to older kernels. */
+export function peerEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
+
+/** How a BLAS peer ran, for its bench's notes: which kernels it got and what we removed for it. */
+export const peerEnvNote = (): string =>
+  `its process runs without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (here: ${process.env.OPENBLAS_CORETYPE ?? "unset"} / ${process.env.OPENBLAS_L2_SIZE ?? "unset"})`;
+
 /**
  * Run a peer script with Debian's python3 (where python3-opencv / python3-torch live). `env`
  * replaces the environment of the peer's process only (e.g. without OPENBLAS_CORETYPE).

@@ -10,7 +10,7 @@ import { describeAdapter, getGpu } from "../src/gpu/device.js";
 import { packageRoot } from "../src/gpu/kernel.js";
 import { type Call, runCalls, tensor, writeTensor } from "../src/nn/core.js";
 import { type MatmulSpec, matmulCall, matmulShader } from "../src/nn/matmul.js";
-import { type BenchOptions, type BenchResult, type BenchRow, row, runPython } from "./lib.js";
+import { type BenchOptions, type BenchResult, type BenchRow, peerEnv, peerEnvNote, row, runPython } from "./lib.js";
 
 interface Case {
   name: string;
@@ -41,7 +41,7 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
   const tiled: number[] = [];
   const shaders: string[] = [];
   const script = path.join(packageRoot(), "bench", "peers", "matmul.py");
-  type Peer = { numpy: Record<string, number>; torch?: Record<string, number>; blas: string };
+  type Peer = { numpy: Record<string, number>; torch?: Record<string, number>; blas: string; coretype: string; threads: number };
   const peers: Peer[] = [];
   // Each case is followed at once by its peer (on a shared machine, load drifts between minutes).
   for (const c of cases) {
@@ -80,9 +80,15 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
     ours.push(await gflops(matmulCall(gpu, spec)));
     tiled.push(await gflops(matmulCall(gpu, { ...spec, kernel: "tiled" })));
     for (const t of [a, b, out]) t.buf.destroy();
-    peers.push(JSON.parse(runPython(script, [`${c.M},${c.N},${c.K}`])) as Peer);
+    peers.push(JSON.parse(runPython(script, [`${c.M},${c.N},${c.K}`], undefined, peerEnv())) as Peer);
   }
-  const peer: Peer = { numpy: {}, torch: peers[0]?.torch ? {} : undefined, blas: peers[0]?.blas ?? "?" };
+  const peer: Peer = {
+    numpy: {},
+    torch: peers[0]?.torch ? {} : undefined,
+    blas: peers[0]?.blas ?? "?",
+    coretype: peers[0]?.coretype ?? "?",
+    threads: peers[0]?.threads ?? 0,
+  };
   for (const p of peers) {
     Object.assign(peer.numpy, p.numpy);
     if (peer.torch && p.torch) Object.assign(peer.torch, p.torch);
@@ -91,7 +97,8 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
     rows.push(row(`${c.name} (M=${c.M} N=${c.N} K=${c.K})`, "GFLOP/s", ours[i], peer.numpy[`${c.M},${c.N},${c.K}`] ?? null));
   });
   const notes = [
-    `numpy float32 matmul through ${peer.blas} (Debian's libblas.so.3 alternative; install libopenblas0 for OpenBLAS).`,
+    `numpy float32 matmul through ${peer.blas} (Debian's libblas.so.3 alternative; install libopenblas0 for OpenBLAS); ` +
+      `OpenBLAS core ${peer.coretype}, ${peer.threads} threads; ${peerEnvNote()}.`,
     `kernel: ${[...new Set(shaders)].join(", ")}; the tiled kernel (matmul.wgsl, kernel: "tiled") in the same run, GFLOP/s: ${cases.map((c, i) => `${c.name}: ${tiled[i].toFixed(2)}`).join("; ")}.`,
   ];
   if (peer.torch)

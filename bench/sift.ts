@@ -133,7 +133,7 @@ async function stagesInPass(gpu: Gpu, plan: ReturnType<typeof createSiftPlan>, r
   const lists = DOWNSTREAM.map((_, k) => all.filter((c) => !(DOWNSTREAM.slice(0, k + 1) as readonly string[]).includes(kindOf(c))));
   const t = await timeCallLists(gpu, plan, [all, ...lists, all.filter((c) => /upsample| blur o0 /.test(c.label))], reps);
   const out: Array<[string, number]> = [["whole batch", t[0]]];
-  DOWNSTREAM.forEach((k, i) => out.push([k, t[i] - t[i + 1]]));
+  for (const [i, k] of DOWNSTREAM.entries()) out.push([k, t[i] - t[i + 1]]);
   const [scale, o0] = [t[DOWNSTREAM.length], t[DOWNSTREAM.length + 1]];
   out.push(["scale space, octave 0 (upsampling + 12 blur passes)", o0], ["scale space, other octaves", scale - o0]);
   return out;

@@ -28,7 +28,7 @@ import type { Call } from "../src/nn/core.js";
 import { Pcg32 } from "../src/prng.js";
 import type { MimBatch } from "../src/train/data.js";
 import { GpuMimTrainer } from "../src/train/gpu_trainer.js";
-import { type BenchOptions, type BenchResult, type BenchRow, row, runPython, timestampCalls } from "./lib.js";
+import { type BenchOptions, type BenchResult, type BenchRow, peerEnv, peerEnvNote, row, runPython, timestampCalls } from "./lib.js";
 
 export interface Case {
   arch: ArchName;
@@ -266,14 +266,6 @@ export function profileTable(title: string, p: StepProfile): string {
 
 // ---- peer ----------------------------------------------------------------------------------------
 
-/** The peer's environment: ours without the variables that pin OpenBLAS to older kernels. */
-export function peerEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  return env;
-}
-
 interface PeerOut {
   imgPerSec: number;
   secPerStep: number;
@@ -341,8 +333,7 @@ export async function bench(opts: BenchOptions = {}): Promise<BenchResult> {
     if (notes.length === 1)
       notes.unshift(
         `Peer setup: CPU ${os.cpus()[0]?.model ?? "unknown"} (${os.cpus().length} cores); BLAS ${out.blas}; OpenBLAS core ` +
-          `${out.coretype}; threads: all ${all.threads} and 1, the faster counts (per case below); its process runs without ` +
-          `OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (here: ${process.env.OPENBLAS_CORETYPE ?? "unset"} / ${process.env.OPENBLAS_L2_SIZE ?? "unset"}).`,
+          `${out.coretype}; threads: all ${all.threads} and 1, the faster counts (per case below); ${peerEnvNote()}.`,
       );
   }
   return { name: "train", peer: peerName, adapter: describeAdapter(gpu.adapter), rows, notes };

@@ -1,10 +1,12 @@
 """numpy matmul (OpenBLAS) GFLOP/s peer for bench/matmul.ts.
 
 Usage: matmul.py M,N,K [M,N,K ...]  -> one JSON object on stdout:
-  {"numpy": {"M,N,K": gflops, ...}, "torch": {...} (when python3-torch imports), "blas": "..."}
+  {"numpy": {"M,N,K": gflops, ...}, "torch": {...} (when python3-torch imports), "blas": "...",
+   "coretype": "...", "threads": N}: the OpenBLAS core and threads numpy's matmul ran with.
 float32 C = A @ B with A (M, K), B (K, N); median of 5 timed rounds after a warm-up. numpy uses the
 BLAS that /usr/bin/python3's numpy is linked to (Debian: the libblas.so.3 alternative, which is the
 slow reference BLAS unless libopenblas0 is installed); torch uses its own kernels, all cores.
+bench/matmul.ts runs this without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE so OpenBLAS picks its kernels.
 """
 import json
 import os
@@ -12,6 +14,8 @@ import sys
 import time
 
 import numpy as np
+
+from blas import openblas_loaded  # bench/peers/blas.py, next to this file
 
 
 def gflops(m, n, k, matmul, a, b, c):
@@ -42,7 +46,13 @@ try:
 except Exception:  # torch is optional
     torch = None
 
-out = {"numpy": {}, "blas": blas_name()}
+loaded = openblas_loaded()
+out = {
+    "numpy": {},
+    "blas": blas_name(),
+    "coretype": f"{loaded[1]} ({loaded[2]})" if loaded else "no OpenBLAS loaded",
+    "threads": loaded[3] if loaded else 1,
+}
 if torch is not None:
     out["torch"] = {}
 for arg in sys.argv[1:]:

@@ -12,7 +12,6 @@ picked for (openblas_get_corename of the library loaded in this process). bench/
 without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in the environment so OpenBLAS picks its own kernels.
 """
 
-import ctypes
 import json
 import os
 import re
@@ -25,30 +24,18 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "test", "fixtures"))
 import torch  # noqa: E402
 
 import make_reference as ref  # noqa: E402
+from blas import openblas_loaded  # noqa: E402  (bench/peers/blas.py, next to this file)
 
 
 def blas_setup():
     """(BLAS named in torch's build config, OpenBLAS core loaded in this process or 'no OpenBLAS')."""
     m = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
     blas = m.group(1) if m else "unknown"
-    libs = set()
-    with open("/proc/self/maps") as f:
-        for line in f:
-            p = line.split()[-1]
-            if "openblas" in p.lower() or "libblas" in p.lower():
-                libs.add(p)
-    core = "no OpenBLAS loaded"
-    for lib in sorted(libs):
-        try:
-            h = ctypes.CDLL(lib)
-            h.openblas_get_corename.restype = ctypes.c_char_p
-            h.openblas_get_config.restype = ctypes.c_char_p
-            core = f"{h.openblas_get_corename().decode()} ({h.openblas_get_config().decode().strip()})"
-            blas = f"{blas}: {os.path.realpath(lib)}"
-            break
-        except (OSError, AttributeError):
-            continue
-    return blas, core
+    loaded = openblas_loaded()
+    if loaded is None:
+        return blas, "no OpenBLAS loaded"
+    lib, core, config, _threads = loaded
+    return f"{blas}: {os.path.realpath(lib)}", f"{core} ({config})"
 
 
 def main():
