@@ -44,7 +44,10 @@ function fakeRunner(calls: string[][]): MimicRunner {
           .split("\n").length - 1;
       fs.writeFileSync(path.join(out, "checkpoint-000001.json"), JSON.stringify({ pairs: n }));
       // as mimic train records it: elapsed wall seconds at each step (here 60 s per pair of the dataset)
-      fs.writeFileSync(path.join(out, "metrics.jsonl"), `${JSON.stringify({ step: 1, elapsedSec: 1 })}\n${JSON.stringify({ step: 2, elapsedSec: 60 * n })}\n`);
+      fs.writeFileSync(
+        path.join(out, "metrics.jsonl"),
+        `${JSON.stringify({ step: 1, elapsedSec: 1 })}\n${JSON.stringify({ step: 2, elapsedSec: 60 * n })}\n`,
+      );
       pairsOf.set(path.join(out, "checkpoint-000001.json"), n);
       return 0;
     }
@@ -57,7 +60,10 @@ function fakeRunner(calls: string[][]): MimicRunner {
           : { mIoU: n / 200, pixelAccuracy: n / 50 };
       fs.mkdirSync(flag("--out"), { recursive: true });
       // NaN is written as null, like JSON.stringify does in the real probe.
-      fs.writeFileSync(path.join(flag("--out"), "metrics.json"), JSON.stringify({ metrics, seconds: flag("--task") === "depth" ? 12 : 18 }));
+      fs.writeFileSync(
+        path.join(flag("--out"), "metrics.json"),
+        JSON.stringify({ metrics, seconds: flag("--task") === "depth" ? 12 : 18 }),
+      );
       return 0;
     }
     return 1;
@@ -282,9 +288,9 @@ describe("mimic benchmark", () => {
       runner: fakeRunner(calls),
     });
     expect(calls.map((c) => c.slice(0, 3).join(" "))).toEqual([
-      "train --data " + calls[0][2],
-      "probe --ckpt " + calls[1][2],
-      "probe --ckpt " + calls[2][2],
+      `train --data ${calls[0][2]}`,
+      `probe --ckpt ${calls[1][2]}`,
+      `probe --ckpt ${calls[2][2]}`,
       "probe --ckpt position",
       "probe --ckpt position",
     ]);

@@ -151,7 +151,12 @@ describe("cross-entropy with ignore index (CPU twin)", () => {
     const fw = crossEntropyForward(x0, targets, P, C, 255, w);
     const gw = new Float64Array(P * C);
     crossEntropyBackward(fw.acts, 0.7, gw);
-    expectGradClose(gw, numericGrad((x) => 0.7 * crossEntropyForward(x, targets, P, C, 255, w).loss, x0), 1e-7, "weighted dlogits");
+    expectGradClose(
+      gw,
+      numericGrad((x) => 0.7 * crossEntropyForward(x, targets, P, C, 255, w).loss, x0),
+      1e-7,
+      "weighted dlogits",
+    );
     expect(() => crossEntropyForward(logits, [0, 1, 255], 3, 2, 255, [1])).toThrow(/1 class weights, expected 2/);
   });
 });

@@ -60,7 +60,10 @@ describe("synth scenes", () => {
 
   it("trajectories stay inside the room and at least 0.25 m from every piece of furniture, level or tilted (low eyes)", () => {
     const presets = loadSynthPresets();
-    for (const [name, scenes] of [["default", 6], ["tilted", 30]] as const) {
+    for (const [name, scenes] of [
+      ["default", 6],
+      ["tilted", 30],
+    ] as const) {
       for (let s = 0; s < scenes; s++) {
         const scene = generateScene(100 + s, presets[name].scene);
         for (const kind of TRAJECTORY_KINDS) {
@@ -87,7 +90,11 @@ describe("synth scenes", () => {
     for (let s = 0; s < 20; s++) {
       const scene = generateScene(300 + s, presets.tilted.scene);
       for (let i = 0; i < 50; i++) {
-        const e: [number, number, number] = [scene.size[0] * ((i * 0.137 + s * 0.31) % 1), 0.2 + (i % 11) * 0.2, scene.size[2] * ((i * 0.611) % 1)];
+        const e: [number, number, number] = [
+          scene.size[0] * ((i * 0.137 + s * 0.31) % 1),
+          0.2 + (i % 11) * 0.2,
+          scene.size[2] * ((i * 0.611) % 1),
+        ];
         expect(clearance(scene, e)).toBeCloseTo(nearest(scene, e, true), 12);
         checked++;
       }
