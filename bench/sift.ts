@@ -100,27 +100,41 @@ const DOWNSTREAM = ["descriptor", "select", "orientation", "refine", "extrema", 
 const kindOf = (c: Call) => c.label.replace(/^sift \S+ /, "").replace(/ o\d+.*$/, "");
 
 /**
- * Min wall ms per image of each call list recorded alone into the plan's batch (one pass each),
- * over `reps` rounds that time every list in turn, so a slow spell of a shared machine hits all.
+ * Min wall ms of each of `count` pieces of GPU work, over `reps` rounds that time every piece in
+ * turn (so a slow spell of a shared machine hits all of them); `encode(i, enc)` records piece i,
+ * which is then submitted alone and waited for. A first round warms up and is not counted.
  */
+async function interleavedMin(
+  gpu: Gpu,
+  count: number,
+  reps: number,
+  encode: (i: number, enc: GPUCommandEncoder) => void,
+): Promise<number[]> {
+  const best = Array.from({ length: count }, () => Number.POSITIVE_INFINITY);
+  for (let r = 0; r <= reps; r++)
+    for (let i = 0; i < count; i++) {
+      const t0 = performance.now();
+      const enc = gpu.device.createCommandEncoder({ label: "sift profile" });
+      encode(i, enc);
+      gpu.device.queue.submit([enc.finish()]);
+      await gpu.device.queue.onSubmittedWorkDone();
+      if (r > 0) best[i] = Math.min(best[i], performance.now() - t0);
+    }
+  return best;
+}
+
+/** Min wall ms per image of the plan's batch with only each of `lists` recorded (one pass each). */
 async function timeCallLists(gpu: Gpu, plan: ReturnType<typeof createSiftPlan>, lists: Call[][], reps: number): Promise<number[]> {
   const all = plan.calls;
-  const best = lists.map(() => Number.POSITIVE_INFINITY);
   try {
-    for (let r = 0; r <= reps; r++)
-      for (const [i, calls] of lists.entries()) {
-        plan.calls = calls;
-        const t0 = performance.now();
-        const enc = gpu.device.createCommandEncoder({ label: "sift profile" });
-        encodeSift(plan, enc);
-        gpu.device.queue.submit([enc.finish()]);
-        await gpu.device.queue.onSubmittedWorkDone();
-        if (r > 0) best[i] = Math.min(best[i], performance.now() - t0); // round 0 warms up
-      }
+    const best = await interleavedMin(gpu, lists.length, reps, (i, enc) => {
+      plan.calls = lists[i];
+      encodeSift(plan, enc);
+    });
+    return best.map((ms) => ms / plan.n);
   } finally {
     plan.calls = all;
   }
-  return best.map((ms) => ms / plan.n);
 }
 
 /**
@@ -149,18 +163,9 @@ async function blurPassCost(gpu: Gpu, plan: ReturnType<typeof createSiftPlan>, r
   const blurs = plan.calls.filter((c) => / blur o0 /.test(c.label)); // (level, axis) in order
   const levels = radii.map((r, level) => ({ r, level })).filter((e, i) => radii.indexOf(e.r) === i);
   const calls = levels.flatMap(({ level }) => [blurs[2 * level], blurs[2 * level + 1]]);
-  const best = calls.map(() => Number.POSITIVE_INFINITY);
-  for (let k = 0; k <= reps; k++)
-    for (const [i, c] of calls.entries()) {
-      const t0 = performance.now();
-      const enc = gpu.device.createCommandEncoder({ label: "sift profile blur" });
-      encodeCalls(enc, [c, c, c, c], c.label);
-      gpu.device.queue.submit([enc.finish()]);
-      await gpu.device.queue.onSubmittedWorkDone();
-      if (k > 0) best[i] = Math.min(best[i], (performance.now() - t0) / 4); // round 0 warms up
-    }
+  const best = await interleavedMin(gpu, calls.length, reps, (i, enc) => encodeCalls(enc, Array(4).fill(calls[i]), calls[i].label));
   const px = plan.n * plan.octaves[0].w * plan.octaves[0].h;
-  const ns = (i: number) => ((best[i] * 1e6) / px).toFixed(2);
+  const ns = (i: number) => ((best[i] * 1e6) / 4 / px).toFixed(2);
   return levels.map(({ r }, j) => `| ${r} | ${2 * r + 1} | ${ns(2 * j)} | ${ns(2 * j + 1)} |`);
 }
 
