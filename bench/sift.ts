@@ -256,7 +256,7 @@ async function profile(gpu: Gpu): Promise<BenchResult> {
     for (let r = 0; r < reps; r++) {
       const ns = await timestampCalls(gpu, plan.calls);
       plan.calls.forEach((c, i) => {
-        const kind = c.label.replace(/^sift \S+ /, "").replace(/ o\d+.*$/, "");
+        const kind = kindOf(c);
         const e = per.get(kind) ?? { dispatches: 0, ns: Array(reps).fill(0) };
         if (r === 0) e.dispatches++;
         e.ns[r] += ns[i];
